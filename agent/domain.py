@@ -1,0 +1,130 @@
+"""Plain data that flows between the stages of the loop.
+
+Every stage takes and returns these; none of them knows how another stage works.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+
+@dataclass(frozen=True, order=True)
+class TargetRef:
+    """A function in the repository: ``pkg/mod.py::Class.method``."""
+
+    path: str
+    qualname: str
+
+    @classmethod
+    def parse(cls, text: str) -> TargetRef:
+        path, sep, qualname = text.partition("::")
+        if not sep or not path or not qualname:
+            raise ValueError(f"target {text!r} is not of the form FILE::QUALNAME")
+        if not all(part.isidentifier() for part in qualname.split(".")):
+            raise ValueError(f"target {text!r} has an invalid qualified name {qualname!r}")
+        posix = PurePosixPath(path.replace("\\", "/"))
+        if posix.is_absolute() or ".." in posix.parts:
+            raise ValueError(f"target {text!r} must name a file inside the repository")
+        return cls(str(posix), qualname)
+
+    @property
+    def module(self) -> str:
+        """The import name of the file, for a flat or a ``src/`` layout."""
+        parts = list(PurePosixPath(self.path).with_suffix("").parts)
+        if parts and parts[0] == "src":
+            parts = parts[1:]
+        if parts and parts[-1] == "__init__":
+            parts = parts[:-1]
+        return ".".join(parts)
+
+    def __str__(self) -> str:
+        return f"{self.path}::{self.qualname}"
+
+
+@dataclass(frozen=True)
+class FunctionProfile:
+    """Where the workload's time went, for one function.
+
+    ``own_time`` counts the function's own bytecode and the library calls it makes directly
+    (a ``list.pop(0)`` is the caller's cost, not the list's); ``share`` is that over the total.
+    """
+
+    own_time: float
+    cum_time: float
+    calls: int
+    share: float
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Radon's view of one function."""
+
+    complexity: int
+    halstead_effort: float
+    maintainability: float
+    lines: int
+
+
+@dataclass(frozen=True)
+class Target:
+    ref: TargetRef
+    source: str
+    lineno: int
+    metrics: Metrics
+    profile: FunctionProfile | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A proposed edit: the new full text of each file it changes."""
+
+    id: str
+    target: TargetRef
+    provider: str
+    files: dict[str, str]
+    summary: str
+
+
+@dataclass(frozen=True)
+class Timing:
+    speedup: float
+    ci: tuple[float, float]
+    samples: int
+
+
+@dataclass(frozen=True)
+class Verdict:
+    accepted: bool
+    stage: str
+    reason: str
+    timing: Timing | None = None
+
+
+@dataclass
+class Outcome:
+    """What became of one candidate."""
+
+    candidate: Candidate
+    verdict: Verdict
+    committed: bool = False
+    commit: str | None = None
+
+
+@dataclass
+class RunReport:
+    repo: str
+    base_commit: str
+    branch: str | None
+    provider: str
+    targets: list[Target] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> int:
+        return sum(o.verdict.accepted for o in self.outcomes)
+
+    @property
+    def committed(self) -> int:
+        return sum(o.committed for o in self.outcomes)
