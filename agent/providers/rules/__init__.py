@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from agent.providers.rules import dict_keys_membership
 from agent.providers.rules.base import Rule
 
-RULES: tuple[Rule, ...] = ()
+RULES: tuple[Rule, ...] = (
+    dict_keys_membership.DictKeysMembership(),
+)
 
 __all__ = ["RULES", "Rule"]

@@ -1,0 +1,65 @@
+"""Times one function on recorded calls, in a fresh process: ``python evolver_timer.py SPEC``.
+
+The clock is bound before the code under test is imported, so a candidate that patches
+``time`` cannot change what is measured. Each loop calls the function on freshly unpickled
+arguments (calls may mutate them); unpickling happens outside the timed region.
+Prints ``{"loops": n, "values": [seconds per loop, ...]}`` as JSON on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from time import perf_counter_ns as _clock  # bound before any candidate code runs
+
+import importlib
+import pickle
+from typing import Any
+
+
+def _resolve(module_name: str, qualname: str) -> Any:
+    owner: Any = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        owner = getattr(owner, part)
+    return owner
+
+
+def _one_pass(function: Any, calls: list[tuple[tuple[Any, ...], dict[str, Any]]]) -> None:
+    for args, kwargs in calls:
+        try:
+            function(*args, **kwargs)
+        except Exception:  # noqa: BLE001, S110 - recorded calls may raise; both sides equally
+            pass
+
+
+def main(spec_path: str) -> None:
+    with open(spec_path) as handle:
+        spec = json.load(handle)
+    with open(spec["calls"], "rb") as handle:
+        blobs: list[bytes] = pickle.load(handle)
+    function = _resolve(spec["module"], spec["qualname"])
+
+    def fresh() -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+        return [pickle.loads(blob) for blob in blobs]
+
+    loops = spec.get("loops")
+    if not loops:
+        args = fresh()
+        start = _clock()
+        _one_pass(function, args)
+        elapsed = max(_clock() - start, 1)
+        loops = max(1, min(10_000, -(-int(spec["min_time"] * 1e9) // elapsed)))
+    for _ in range(spec.get("warmups", 1)):
+        _one_pass(function, fresh())
+    values = []
+    for _ in range(spec["values"]):
+        batches = [fresh() for _ in range(loops)]
+        start = _clock()
+        for batch in batches:
+            _one_pass(function, batch)
+        values.append((_clock() - start) / 1e9 / loops)
+    json.dump({"loops": loops, "values": values}, sys.stdout)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,162 @@
+"""The command line: ``evolver run`` and ``evolver profile``.
+
+Exit codes are a contract: 0 the run completed (improvement or not); 2 bad input or usage,
+one line on stderr, nothing changed; 1 internal failure, nothing lost; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import traceback
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from agent import gitops, loop
+from agent.config import RunConfig, load_config
+from agent.domain import Outcome
+from agent.errors import UsageError
+from agent.profiling import profile_workload
+from agent.providers import make_provider
+from agent.ranking import rank
+from agent.project import Project
+from agent.report import print_summary, profile_table, target_json, write_json
+from agent.workspace import Workspace
+
+app = typer.Typer(
+    name="evolver",
+    help="Make Python code faster by itself, safely.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+RepoArg = Annotated[Path, typer.Argument(help="A git repository (only read; never modified).")]
+WorkloadOpt = Annotated[
+    str | None, typer.Option("--workload", help="Shell command to profile (default: benchmarks).")
+]
+TestOpt = Annotated[
+    str | None, typer.Option("--test-command", help="Command that runs the tests (default: pytest).")
+]
+JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write a JSON report here.")]
+
+
+class ConsoleObserver:
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.status = console.status("starting")
+
+    def step(self, message: str) -> None:
+        self.console.log(message)
+        self.status.update(message)
+
+    def outcome(self, outcome: Outcome) -> None:
+        v = outcome.verdict
+        mark = "[green]✓[/]" if v.accepted else "[red]✗[/]"
+        self.console.log(f"  {mark} {outcome.candidate.summary}: {v.stage}: {v.reason}")
+
+
+def _config(repo: Path, flags: dict[str, Any]) -> RunConfig:
+    repo = repo.resolve()
+    git_repo = gitops.open_repo(repo)
+    pyproject = gitops.read_file(git_repo, git_repo.head.commit.hexsha, "pyproject.toml")
+    return load_config(repo, pyproject, flags)
+
+
+@app.command()
+def run(
+    repo: RepoArg,
+    target: Annotated[list[str] | None, typer.Option("--target", help="FILE::QUALNAME; repeatable.")] = None,
+    provider: Annotated[str | None, typer.Option(help="rules (offline), openai or anthropic.")] = None,
+    model: Annotated[str | None, typer.Option(help="Model name for an LLM provider.")] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible server URL.")] = None,
+    candidates: Annotated[int | None, typer.Option(help="Candidates per target.")] = None,
+    max_targets: Annotated[int | None, typer.Option("--max-targets", help="Targets to try.")] = None,
+    min_speedup: Annotated[float | None, typer.Option("--min-speedup", help="Lower CI bound to accept.")] = None,
+    branch: Annotated[str | None, typer.Option(help="Result branch (default evolver/<UTC time>).")] = None,
+    json_path: JsonOpt = None,
+    jobs: Annotated[int | None, typer.Option(help="Candidates verified in parallel.")] = None,
+    workload: WorkloadOpt = None,
+    test_command: TestOpt = None,
+) -> None:
+    """Profile REPO, propose faster versions of its hottest functions, verify them, and
+    commit the winners to a new branch."""
+    try:
+        targets = tuple(target or ())
+        config = _config(repo, {
+            "targets": targets, "provider": provider, "model": model, "base_url": base_url,
+            "candidates": candidates, "max_targets": max_targets, "min_speedup": min_speedup,
+            "branch": branch, "json_path": json_path, "jobs": jobs, "workload": workload,
+            "test_command": test_command,
+        })
+    except ValueError as error:  # a malformed --target
+        raise UsageError(str(error)) from None
+    source = make_provider(config)
+    console = Console(stderr=True)
+    observer = ConsoleObserver(console)
+    with observer.status:
+        report = loop.run(config, source, observer)
+    if report.targets:
+        console.print(profile_table(report.targets, "Targets"))
+    print_summary(Console(), report)
+    if config.json_path:
+        write_json(report, config.json_path)
+
+
+@app.command()
+def profile(
+    repo: RepoArg,
+    workload: WorkloadOpt = None,
+    test_command: TestOpt = None,
+    max_targets: Annotated[int, typer.Option("--max-targets", help="Rows to show.")] = 20,
+    json_path: JsonOpt = None,
+) -> None:
+    """Show where REPO's workload spends its time, ranked as `run` would take it."""
+    config = _config(repo, {"workload": workload, "test_command": test_command,
+                            "max_targets": max_targets})
+    git_repo = gitops.open_repo(config.repo)
+    console = Console(stderr=True)
+    project = Project(test_command=config.test_command, workload=config.workload)
+    with Workspace() as workspace, console.status("profiling the workload"):
+        gitops.export_tree(git_repo, git_repo.head.commit.hexsha, workspace.state)
+        with workspace.sandbox("profile") as sandbox:
+            measured = profile_workload(project, sandbox)
+        targets = rank(workspace.state, measured.functions, config.max_targets)
+    title = f"Hot functions ({measured.workload}, {measured.total_time:.2f}s profiled)"
+    Console().print(profile_table(targets, title))
+    if json_path:
+        data = {"version": 1, "repo": str(config.repo), "workload": measured.workload,
+                "total_time": measured.total_time, "targets": [target_json(t) for t in targets]}
+        json_path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+def _fail(code: int, message: str) -> NoReturn:
+    print(f"evolver: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # unwind like Ctrl-C: sandboxes are killed, scratch removed
+
+
+def main(argv: list[str] | None = None) -> None:
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        app(args=argv, standalone_mode=False)
+    except UsageError as error:
+        _fail(2, f"error: {error}")
+    except typer.TyperException as error:  # bad flags and arguments
+        _fail(2, f"error: {error.format_message()}")
+    except (KeyboardInterrupt, typer.Abort):
+        _fail(130, "interrupted; your repository is unchanged")
+    except Exception as error:  # noqa: BLE001 - the last line of defence prints one line
+        if os.environ.get("EVOLVER_DEBUG"):
+            traceback.print_exc()
+        _fail(1, f"internal error: {type(error).__name__}: {error}")

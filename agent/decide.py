@@ -1,0 +1,26 @@
+"""Per target, which accepted candidate wins, and how its commit is described."""
+
+from __future__ import annotations
+
+from agent.domain import Outcome
+
+
+def choose(outcomes: list[Outcome]) -> Outcome | None:
+    """The accepted candidate with the best proven speedup (the interval's lower end)."""
+    accepted = [o for o in outcomes if o.verdict.accepted and o.verdict.timing]
+    return max(accepted, key=lambda o: o.verdict.timing.ci[0], default=None)  # type: ignore[union-attr]
+
+
+def commit_message(outcome: Outcome) -> str:
+    candidate, timing = outcome.candidate, outcome.verdict.timing
+    assert timing is not None
+    low, high = timing.ci
+    return (
+        f"evolver: {candidate.target} {timing.speedup:.2f}× faster\n\n"
+        f"Target: {candidate.target}\n"
+        f"Speedup: {timing.speedup:.2f}× (95% CI {low:.2f}–{high:.2f}, "
+        f"{timing.samples} samples per side)\n"
+        f"Provider: {candidate.provider} ({candidate.summary})\n"
+        f"Candidate: {candidate.id}\n"
+        f"Verified: import, targeted tests, full test suite, timing on recorded calls\n"
+    )

@@ -1,0 +1,115 @@
+"""Git, read-only towards the user's checkout.
+
+The working tree, index, current branch and stash of the user's repository are never touched:
+snapshots are exported with a private index file, and the result branch is built with plumbing
+(blobs, trees and commits written to the object store) and created in one atomic ``update-ref``
+at the very end. An interrupted run leaves at most unreachable objects, which git collects.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import git
+
+from agent.errors import UsageError
+
+_AUTHOR = {
+    "GIT_AUTHOR_NAME": "Evolver",
+    "GIT_AUTHOR_EMAIL": "evolver@localhost",
+    "GIT_COMMITTER_NAME": "Evolver",
+    "GIT_COMMITTER_EMAIL": "evolver@localhost",
+}
+_NO_BRANCH = "0" * 40
+
+
+def open_repo(path: Path) -> git.Repo:
+    """The repository at ``path`` (its top level), or a UsageError saying why not."""
+    if not path.is_dir():
+        raise UsageError(f"{path} is not a directory")
+    try:
+        repo = git.Repo(path, search_parent_directories=False)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise UsageError(f"{path} is not a git repository") from None
+    if repo.bare:
+        raise UsageError(f"{path} is a bare repository; point evolver at a checkout")
+    try:
+        repo.head.commit
+    except ValueError:
+        raise UsageError(f"{path} has no commits yet") from None
+    return repo
+
+
+def read_file(repo: git.Repo, commit: str, path: str) -> str | None:
+    """The text of ``path`` at ``commit``, or ``None`` if it does not exist there."""
+    try:
+        blob = repo.commit(commit).tree / path
+    except KeyError:
+        return None
+    if blob.type != "blob":
+        return None
+    data: bytes = blob.data_stream.read()
+    return data.decode("utf-8")
+
+
+def export_tree(repo: git.Repo, commit: str, dest: Path) -> None:
+    """Write the files of ``commit`` into ``dest`` without touching the user's index."""
+    dest.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="evolver-index-") as tmp:
+        env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
+        repo.git.read_tree(commit, env=env)
+        repo.git.checkout_index("--all", f"--prefix={dest}{os.sep}", env=env)
+
+
+def check_new_branch(repo: git.Repo, name: str) -> None:
+    try:
+        repo.git.check_ref_format("--branch", name)
+    except git.GitCommandError:
+        raise UsageError(f"--branch {name!r} is not a valid branch name") from None
+    if f"refs/heads/{name}" in {ref.path for ref in repo.references}:
+        raise UsageError(f"branch {name!r} already exists; choose another --branch")
+
+
+@dataclass
+class ResultBranch:
+    """Commits stacked on ``base`` with plumbing; the branch appears only on ``publish``."""
+
+    repo: git.Repo
+    name: str
+    base: str
+    tip: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tip = self.base
+
+    def commit(self, files: dict[str, str], message: str) -> str:
+        """Commit ``files`` (path → new text) on top of the current tip; return the sha."""
+        with tempfile.TemporaryDirectory(prefix="evolver-index-") as tmp:
+            env = {"GIT_INDEX_FILE": os.path.join(tmp, "index"), **_AUTHOR}
+            self.repo.git.read_tree(self.tip, env=env)
+            for path, text in files.items():
+                blob_file = Path(tmp) / "blob"
+                blob_file.write_text(text, encoding="utf-8")
+                sha = self.repo.git.hash_object("-w", str(blob_file))
+                self.repo.git.update_index(
+                    "--add", "--cacheinfo", f"{self._mode(path)},{sha},{path}", env=env
+                )
+            tree = self.repo.git.write_tree(env=env)
+            self.tip = self.repo.git.commit_tree(tree, "-p", self.tip, "-m", message, env=env)
+        return self.tip
+
+    def publish(self) -> str | None:
+        """Create the branch at the tip (only if anything was committed); its name or None."""
+        if self.tip == self.base:
+            return None
+        self.repo.git.update_ref(f"refs/heads/{self.name}", self.tip, _NO_BRANCH)
+        return self.name
+
+    def _mode(self, path: str) -> str:
+        try:
+            return f"{(self.repo.commit(self.tip).tree / path).mode:o}"
+        except KeyError:
+            return "100644"

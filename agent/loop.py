@@ -1,0 +1,117 @@
+"""The loop: baseline → profile → rank → propose → verify → decide → record.
+
+Everything runs on a private export of HEAD (see ``Workspace``); the only write to the
+user's repository is the result branch, created at the very end by ``ResultBranch.publish``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from typing import Protocol
+
+from agent import gitops
+from agent.config import RunConfig
+from agent.decide import choose, commit_message
+from agent.domain import Candidate, Outcome, RunReport, Target, Verdict
+from agent.errors import UsageError
+from agent.profiling import Profile, profile_workload
+from agent.project import Project
+from agent.providers.base import Provider
+from agent.ranking import make_target, rank
+from agent.recording import record_calls
+from agent.verify.cascade import Bench, verify
+from agent.workspace import Workspace
+
+
+class Observer(Protocol):
+    """Hears about progress: the CLI shows it, tests may ignore it."""
+
+    def step(self, message: str) -> None: ...
+
+    def outcome(self, outcome: Outcome) -> None: ...
+
+
+def default_branch() -> str:
+    return "evolver/" + datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+
+
+def run(config: RunConfig, provider: Provider, observer: Observer) -> RunReport:
+    repo = gitops.open_repo(config.repo)
+    base = repo.head.commit.hexsha
+    branch = gitops.ResultBranch(repo, config.branch or default_branch(), base)
+    gitops.check_new_branch(repo, branch.name)
+    report = RunReport(str(config.repo), base, None, provider.name)
+    with Workspace() as workspace:
+        gitops.export_tree(repo, base, workspace.state)
+        chosen = [make_target(workspace.state, ref, None) for ref in config.targets]
+        project = baseline(config, workspace, observer)
+        observer.step("profiling the workload")
+        with workspace.sandbox("profile") as sandbox:
+            profile = profile_workload(project, sandbox)
+        report.targets = select_targets(config, workspace, profile, chosen)
+        if not report.targets:
+            report.notes.append("the profile shows no function of the repository worth optimizing")
+            return report
+        observer.step(f"recording calls to {len(report.targets)} targets")
+        with workspace.sandbox("record") as sandbox:
+            recordings = record_calls(project, sandbox, [t.ref for t in report.targets])
+        for number, ranked in enumerate(report.targets, 1):
+            target = make_target(workspace.state, ranked.ref, ranked.profile)  # after winners
+            observer.step(f"[{number}/{len(report.targets)}] {target.ref}")
+            file_source = (workspace.state / target.ref.path).read_text(encoding="utf-8")
+            candidates = provider.propose(target, file_source, config.candidates)
+            if not candidates:
+                report.notes.append(f"{target.ref}: {provider.name} proposed nothing")
+                continue
+            with workspace.sandbox(f"original-{number}") as original:
+                bench = Bench(project, workspace, target, file_source, recordings[target.ref],
+                              original, config.min_speedup)
+                verdicts = verify_all(candidates, bench, config.jobs)
+            outcomes = [Outcome(c, v) for c, v in zip(candidates, verdicts)]
+            for outcome in outcomes:
+                observer.outcome(outcome)
+            winner = choose(outcomes)
+            if winner is not None:
+                winner.commit = branch.commit(winner.candidate.files, commit_message(winner))
+                winner.committed = True
+                workspace.update(winner.candidate.files)
+            report.outcomes.extend(outcomes)
+        report.branch = branch.publish()
+    if not report.outcomes:
+        report.notes.append(f"no candidates: {provider.name} found nothing to change")
+    return report
+
+
+def verify_all(candidates: list[Candidate], bench: Bench, jobs: int) -> list[Verdict]:
+    """In the main thread when sequential, so that Ctrl-C stops a check at once."""
+    if jobs == 1:
+        return [verify(c, bench) for c in candidates]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(lambda c: verify(c, bench), candidates))
+
+
+def baseline(config: RunConfig, workspace: Workspace, observer: Observer) -> Project:
+    """Run the tests on HEAD: they must pass. Returns the project with timeouts fitted to them."""
+    project = Project(test_command=config.test_command, workload=config.workload,
+                      test_timeout=config.test_timeout)
+    observer.step("running the baseline tests")
+    started = time.monotonic()
+    with workspace.sandbox("baseline") as sandbox:
+        tests = project.run_tests(sandbox)
+    if tests.no_tests:
+        raise UsageError("no tests found: evolver needs tests to verify changes")
+    if not tests.ok:
+        raise UsageError(f"baseline tests fail on HEAD: {tests.describe_failure()}")
+    fitted = min(config.test_timeout, 60 + 5 * (time.monotonic() - started))
+    return dataclasses.replace(project, test_timeout=fitted)
+
+
+def select_targets(
+    config: RunConfig, workspace: Workspace, profile: Profile, chosen: list[Target]
+) -> list[Target]:
+    if chosen:
+        return [dataclasses.replace(t, profile=profile.functions.get(t.ref)) for t in chosen]
+    return rank(workspace.state, profile.functions, config.max_targets)

@@ -1,0 +1,46 @@
+"""Join the profile with radon's metrics, and choose what to optimize."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from agent.codeindex import index_functions, is_test_path
+from agent.domain import FunctionProfile, Target, TargetRef
+from agent.errors import UsageError
+from agent.metrics import measure
+
+MIN_SHARE = 0.001  # below a tenth of a percent of the workload, a speedup cannot matter
+
+
+def make_target(root: Path, ref: TargetRef, profile: FunctionProfile | None) -> Target:
+    """The target as it is now in ``root``; a UsageError when it cannot be one."""
+    path = root / ref.path
+    if is_test_path(ref.path):
+        raise UsageError(f"target {ref}: tests, benchmarks and conftest are never targets")
+    if not path.is_file():
+        raise UsageError(f"unknown target {ref}: no file {ref.path} at HEAD")
+    try:
+        functions = index_functions(path.read_text(encoding="utf-8"))
+    except SyntaxError as error:
+        raise UsageError(f"target file {ref.path} has a syntax error at line {error.lineno}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"target file {ref.path} is not UTF-8 text") from None
+    span = functions.get(ref.qualname)
+    if span is None or "<locals>" in ref.qualname:
+        raise UsageError(f"unknown target {ref}: no function {ref.qualname} in {ref.path}")
+    return Target(ref, span.source, span.def_line, measure(span.source), profile)
+
+
+def rank(root: Path, profiles: dict[TargetRef, FunctionProfile], limit: int) -> list[Target]:
+    """The hottest functions first (time share; complexity breaks ties), at most ``limit``.
+
+    Nested functions are skipped: only a module-level function or a method can be replaced.
+    """
+    targets = [
+        make_target(root, ref, profile)
+        for ref, profile in profiles.items()
+        if profile.share >= MIN_SHARE and "<locals>" not in ref.qualname
+    ]
+    targets.sort(key=lambda t: (-round(t.profile.share, 3) if t.profile else 0,
+                                -t.metrics.complexity, str(t.ref)))
+    return targets[:limit]

@@ -1,0 +1,114 @@
+"""Results as tables for people and as JSON (format version 1) for scripts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from agent.domain import Outcome, RunReport, Target
+
+JSON_VERSION = 1
+
+
+def target_json(target: Target) -> dict[str, Any]:
+    profile = target.profile
+    return {
+        "target": str(target.ref),
+        "share": round(profile.share, 6) if profile else 0.0,
+        "complexity": target.metrics.complexity,
+        "own_time": round(profile.own_time, 6) if profile else None,
+        "cum_time": round(profile.cum_time, 6) if profile else None,
+        "calls": profile.calls if profile else None,
+        "halstead_effort": target.metrics.halstead_effort,
+        "maintainability": target.metrics.maintainability,
+        "line": target.lineno,
+    }
+
+
+def outcome_json(outcome: Outcome) -> dict[str, Any]:
+    verdict, timing = outcome.verdict, outcome.verdict.timing
+    return {
+        "id": outcome.candidate.id,
+        "target": str(outcome.candidate.target),
+        "provider": outcome.candidate.provider,
+        "summary": outcome.candidate.summary,
+        "verdict": "accepted" if verdict.accepted else "rejected",
+        "stage": verdict.stage,
+        "reason": verdict.reason,
+        "speedup": round(timing.speedup, 4) if timing else None,
+        "ci": [round(timing.ci[0], 4), round(timing.ci[1], 4)] if timing else None,
+        "committed": outcome.committed,
+        "commit": outcome.commit,
+    }
+
+
+def report_json(report: RunReport) -> dict[str, Any]:
+    return {
+        "version": JSON_VERSION,
+        "repo": report.repo,
+        "base_commit": report.base_commit,
+        "branch": report.branch,
+        "provider": report.provider,
+        "targets": [target_json(t) for t in report.targets],
+        "candidates": [outcome_json(o) for o in report.outcomes],
+        "accepted": report.accepted,
+        "committed": report.committed,
+        "notes": report.notes,
+    }
+
+
+def write_json(report: RunReport, path: Path) -> None:
+    path.write_text(json.dumps(report_json(report), indent=2) + "\n", encoding="utf-8")
+
+
+def profile_table(targets: list[Target], title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("#", "target", "share", "own s", "cum s", "calls", "CC", "effort", "MI"):
+        table.add_column(column, justify="left" if column == "target" else "right",
+                         overflow="fold")
+    for number, target in enumerate(targets, 1):
+        p, m = target.profile, target.metrics
+        table.add_row(
+            str(number), str(target.ref),
+            f"{p.share:.1%}" if p else "–", f"{p.own_time:.3f}" if p else "–",
+            f"{p.cum_time:.3f}" if p else "–", str(p.calls) if p else "–",
+            str(m.complexity), f"{m.halstead_effort:.0f}", f"{m.maintainability:.0f}",
+        )
+    return table
+
+
+def results_table(report: RunReport) -> Table:
+    table = Table(title="Candidates", title_justify="left")
+    for column in ("target", "candidate", "verdict", "stage", "speedup", "95% CI", "commit"):
+        table.add_column(column, justify="right" if column in ("speedup", "95% CI") else "left",
+                         overflow="fold")
+    for o in report.outcomes:
+        timing = o.verdict.timing
+        verdict = ("[green]committed[/]" if o.committed else
+                   "[yellow]accepted[/]" if o.verdict.accepted else "[red]rejected[/]")
+        table.add_row(
+            str(o.candidate.target), o.candidate.summary, verdict,
+            o.verdict.stage if o.verdict.accepted else f"{o.verdict.stage}: {o.verdict.reason}",
+            f"{timing.speedup:.2f}×" if timing else "–",
+            f"{timing.ci[0]:.2f}–{timing.ci[1]:.2f}" if timing else "–",
+            (o.commit or "")[:10],
+        )
+    return table
+
+
+def print_summary(console: Console, report: RunReport) -> None:
+    if report.outcomes:
+        console.print(results_table(report))
+    for note in report.notes:
+        console.print(f"[dim]note:[/] {note}")
+    if report.branch:
+        console.print(
+            f"[bold green]{report.committed} change(s) committed[/] on branch "
+            f"[bold]{report.branch}[/] (from {report.base_commit[:10]}); your checkout is unchanged."
+        )
+    else:
+        console.print("[bold]No change was committed[/]: nothing was proven faster and correct.")

@@ -1,0 +1,70 @@
+"""The verification cascade: cheapest checks first, stop at the first failure."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from agent.domain import Candidate, Target, Verdict
+from agent.project import Project
+from agent.recording import Recording
+from agent.verify.scope import check_static
+from agent.verify.timing import TimingError, TimingPlan, compare
+from agent.workspace import Workspace
+from sandbox import Sandbox
+
+
+@dataclass
+class Bench:
+    """Everything needed to judge the candidates of one target."""
+
+    project: Project
+    workspace: Workspace
+    target: Target
+    file_source: str  # the target's file as it stands
+    recording: Recording
+    original: Sandbox  # a copy of the current state: the side to beat
+    min_speedup: float
+    plan: TimingPlan = field(default_factory=TimingPlan)
+    timing_lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def verify(candidate: Candidate, bench: Bench) -> Verdict:
+    static = check_static(candidate, bench.target, bench.file_source)
+    if static:
+        return Verdict(False, *static)
+    with bench.workspace.sandbox(f"candidate-{candidate.id}") as sandbox:
+        for path, text in candidate.files.items():
+            sandbox.write_file(path, text)
+        return _run_checks(candidate, bench, sandbox)
+
+
+def _run_checks(candidate: Candidate, bench: Bench, sandbox: Sandbox) -> Verdict:
+    project, ref = bench.project, bench.target.ref
+    imported = project.import_module(sandbox, ref.module)
+    if not imported.ok:
+        tail = (imported.stderr.strip().splitlines() or ["timed out"])[-1]
+        return Verdict(False, "import", f"import {ref.module} fails: {tail[:200]}")
+    timeout = bench.project.test_timeout
+    targeted = sorted(bench.recording.tests)
+    for select in ([targeted] if targeted else []) + [None]:
+        tests = project.run_tests(sandbox, select=select, timeout=timeout)
+        if not tests.ok:
+            scope = f"{len(targeted)} targeted tests" if select else "the test suite"
+            return Verdict(False, "tests", f"{scope}: {tests.describe_failure()}")
+    calls = bench.recording.timing_calls
+    if not calls:
+        why = (f"{bench.recording.skipped} calls had arguments that could not be pickled"
+               if bench.recording.skipped else "the workload and tests never called it")
+        return Verdict(False, "speed", f"no recorded calls to time it on: {why}")
+    try:
+        with bench.timing_lock:  # never time two things at once
+            timing = compare(project, bench.original, sandbox, ref, calls, bench.plan)
+    except TimingError as error:
+        return Verdict(False, "speed", str(error))
+    low, high = timing.ci
+    figure = f"{timing.speedup:.2f}× [{low:.2f}, {high:.2f}] on {len(calls)} recorded calls"
+    if low < bench.min_speedup:
+        return Verdict(False, "speed", f"{figure}: lower bound below {bench.min_speedup:.2f}×",
+                       timing)
+    return Verdict(True, "speed", figure, timing)

@@ -1,0 +1,40 @@
+"""The private scratch area of one run: the current state of the code, and sandbox copies."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from types import TracebackType
+
+from sandbox import Sandbox
+
+
+class Workspace:
+    """``state/`` holds the code as it stands (HEAD plus this run's winners); every command
+    runs in a fresh sandbox copy of it, so ``state/`` itself never runs anything."""
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="evolver-"))
+        self.state = self.root / "state"
+        self.sandboxes = self.root / "sandboxes"
+        self.sandboxes.mkdir()
+
+    def sandbox(self, name: str) -> Sandbox:
+        return Sandbox.create(self.sandboxes, self.state, name=name)
+
+    def update(self, files: dict[str, str]) -> None:
+        """Apply a winner to the state."""
+        for path, text in files.items():
+            (self.state / path).write_text(text, encoding="utf-8")
+
+    def close(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
