@@ -48,19 +48,28 @@ TestOpt = Annotated[
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write a JSON report here.")]
 
 
+ProgressOpt = Annotated[
+    bool | None,
+    typer.Option("--progress/--no-progress", help="Show progress on stderr (default: on a terminal)."),
+]
+
+
 class ConsoleObserver:
-    def __init__(self, console: Console) -> None:
+    """Progress lines on stderr, so that stdout stays the results alone."""
+
+    def __init__(self, console: Console, enabled: bool) -> None:
         self.console = console
-        self.status = console.status("starting")
+        self.enabled = enabled
 
     def step(self, message: str) -> None:
-        self.console.log(message)
-        self.status.update(message)
+        if self.enabled:
+            self.console.log(message)
 
     def outcome(self, outcome: Outcome) -> None:
-        v = outcome.verdict
-        mark = "[green]✓[/]" if v.accepted else "[red]✗[/]"
-        self.console.log(f"  {mark} {outcome.candidate.summary}: {v.stage}: {v.reason}")
+        if self.enabled:
+            v = outcome.verdict
+            mark = "[green]✓[/]" if v.accepted else "[red]✗[/]"
+            self.console.log(f"  {mark} {outcome.candidate.summary}: {v.stage}: {v.reason}")
 
 
 def _config(repo: Path, flags: dict[str, Any]) -> RunConfig:
@@ -85,6 +94,7 @@ def run(
     jobs: Annotated[int | None, typer.Option(help="Candidates verified in parallel.")] = None,
     workload: WorkloadOpt = None,
     test_command: TestOpt = None,
+    progress: ProgressOpt = None,
 ) -> None:
     """Profile REPO, propose faster versions of its hottest functions, verify them, and
     commit the winners to a new branch."""
@@ -100,12 +110,12 @@ def run(
         raise UsageError(str(error)) from None
     source = make_provider(config)
     console = Console(stderr=True)
-    observer = ConsoleObserver(console)
-    with observer.status:
-        report = loop.run(config, source, observer)
+    observer = ConsoleObserver(console, console.is_terminal if progress is None else progress)
+    report = loop.run(config, source, observer)
+    out = Console()
     if report.targets:
-        console.print(profile_table(report.targets, "Targets"))
-    print_summary(Console(), report)
+        out.print(profile_table(report.targets, "Targets"))
+    print_summary(out, report)
     if config.json_path:
         write_json(report, config.json_path)
 
@@ -122,9 +132,8 @@ def profile(
     config = _config(repo, {"workload": workload, "test_command": test_command,
                             "max_targets": max_targets})
     git_repo = gitops.open_repo(config.repo)
-    console = Console(stderr=True)
     project = Project(test_command=config.test_command, workload=config.workload)
-    with Workspace() as workspace, console.status("profiling the workload"):
+    with Workspace() as workspace, Console(stderr=True).status("profiling the workload"):
         gitops.export_tree(git_repo, git_repo.head.commit.hexsha, workspace.state)
         with workspace.sandbox("profile") as sandbox:
             measured = profile_workload(project, sandbox)
@@ -148,8 +157,9 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
     except UsageError as error:
         _fail(2, f"error: {error}")
     except typer.TyperException as error:  # bad flags and arguments
@@ -160,3 +170,6 @@ def main(argv: list[str] | None = None) -> None:
         if os.environ.get("EVOLVER_DEBUG"):
             traceback.print_exc()
         _fail(1, f"internal error: {type(error).__name__}: {error}")
+    if code == 130:  # typer turns KeyboardInterrupt into this exit code
+        _fail(130, "interrupted; your repository is unchanged")
+    raise SystemExit(code if isinstance(code, int) else 0)

@@ -83,4 +83,5 @@ def load_config(repo: Path, pyproject_text: str | None, flags: dict[str, Any]) -
         where = f"--{FLAG_NAMES.get(key, key).replace('_', '-')}" if key in flags else (
             f"[tool.evolver] {key}"
         )
-        raise UsageError(f"{where}: {first['msg'].lower()}") from None
+        message = first["msg"].removeprefix("Value error, ")
+        raise UsageError(f"{where}: {message[:1].lower()}{message[1:]}") from None

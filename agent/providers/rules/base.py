@@ -8,7 +8,7 @@ the side of not firing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol
 
 import libcst as cst
@@ -125,7 +125,7 @@ def insert_after_imports(module: cst.Module, statements: Sequence[cst.BaseStatem
 
 def module_names(module: cst.Module) -> set[str]:
     """Every identifier used anywhere in ``module``: new names must avoid these."""
-    return {node.value for node in m.findall(module, m.Name())}  # type: ignore[union-attr]
+    return names_in(module)
 
 
 def fresh_name(taken: set[str], stem: str) -> str:
@@ -140,7 +140,7 @@ def fresh_name(taken: set[str], stem: str) -> str:
 
 def names_in(node: cst.CSTNode) -> set[str]:
     """Identifiers read or written anywhere under ``node``."""
-    return {n.value for n in m.findall(node, m.Name())}  # type: ignore[union-attr]
+    return {n.value for n in m.findall(node, m.Name()) if isinstance(n, cst.Name)}
 
 
 def has_nested_scope(node: cst.CSTNode) -> bool:
@@ -164,6 +164,145 @@ def loops_in(node: cst.CSTNode) -> list[cst.For | cst.While]:
 
         def visit_While(self, n: cst.While) -> None:
             found.append(n)
+
+    node.visit(Collector())
+    return found
+
+
+# Nodes whose body runs once per item: membership tests or regex calls under one of these
+# repeat. (A comprehension is a loop too, wherever it stands.)
+LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+
+# Nodes that open a scope whose code may run at another time than where it stands.
+NESTED_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+
+
+def parent_map(root: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
+    """Each node under ``root`` mapped to the node holding it (libcst nodes hash by identity)."""
+    parents: dict[cst.CSTNode, cst.CSTNode] = {}
+
+    class Collector(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            for child in node.children:
+                parents[child] = node
+            return True
+
+    root.visit(Collector())
+    return parents
+
+
+def ancestors(node: cst.CSTNode, parents: dict[cst.CSTNode, cst.CSTNode]) -> Iterator[cst.CSTNode]:
+    """The nodes holding ``node``, innermost first, up to the root of ``parents``."""
+    while node in parents:
+        node = parents[node]
+        yield node
+
+
+def in_nested_scope(node: cst.CSTNode, parents: dict[cst.CSTNode, cst.CSTNode]) -> bool:
+    """Whether ``node`` sits in a def, class or lambda inside the root of ``parents``."""
+    # The root itself (the target function) has no parent, so it does not count.
+    return any(isinstance(a, NESTED_SCOPES) and a in parents for a in ancestors(node, parents))
+
+
+def target_names(target: cst.BaseExpression) -> set[str]:
+    """The names an assignment target binds (``a``, ``a, (b, *c)``; none for ``a.x``, ``a[i]``)."""
+    if isinstance(target, cst.Name):
+        return {target.value}
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return {name for element in target.elements for name in target_names(element.value)}
+    if isinstance(target, cst.StarredElement):
+        return target_names(target.value)
+    return set()
+
+
+def bound_names(node: cst.CSTNode) -> set[str]:
+    """Every name that code under ``node`` may bind, nested scopes included.
+
+    Over-approximates on purpose (a parameter of an inner function counts), so that "not in
+    ``bound_names``" safely means "never rebound". A star import adds ``"*"``.
+    """
+    names: set[str] = set()
+
+    class Collector(cst.CSTVisitor):
+        def visit_AssignTarget(self, n: cst.AssignTarget) -> None:
+            names.update(target_names(n.target))
+
+        def visit_AnnAssign(self, n: cst.AnnAssign) -> None:
+            names.update(target_names(n.target))
+
+        def visit_AugAssign(self, n: cst.AugAssign) -> None:
+            names.update(target_names(n.target))
+
+        def visit_For(self, n: cst.For) -> None:
+            names.update(target_names(n.target))
+
+        def visit_CompFor(self, n: cst.CompFor) -> None:
+            names.update(target_names(n.target))
+
+        def visit_NamedExpr(self, n: cst.NamedExpr) -> None:
+            names.update(target_names(n.target))
+
+        def visit_Del(self, n: cst.Del) -> None:
+            names.update(target_names(n.target))
+
+        def visit_AsName(self, n: cst.AsName) -> None:  # import/with/except ... as
+            names.update(target_names(n.name))
+
+        def visit_ImportAlias(self, n: cst.ImportAlias) -> None:
+            if n.asname is None:  # ``import a.b`` binds ``a``
+                head: cst.BaseExpression = n.name
+                while isinstance(head, cst.Attribute):
+                    head = head.value
+                names.update(target_names(head))
+
+        def visit_ImportStar(self, n: cst.ImportStar) -> None:
+            names.add("*")
+
+        def visit_FunctionDef(self, n: cst.FunctionDef) -> None:
+            names.add(n.name.value)
+
+        def visit_ClassDef(self, n: cst.ClassDef) -> None:
+            names.add(n.name.value)
+
+        def visit_Param(self, n: cst.Param) -> None:
+            names.add(n.name.value)
+
+        def visit_NameItem(self, n: cst.NameItem) -> None:  # global / nonlocal
+            names.add(n.name.value)
+
+        def visit_MatchAs(self, n: cst.MatchAs) -> None:
+            if n.name is not None:
+                names.add(n.name.value)
+
+        def visit_MatchStar(self, n: cst.MatchStar) -> None:
+            if n.name is not None:
+                names.add(n.name.value)
+
+        def visit_MatchMapping(self, n: cst.MatchMapping) -> None:
+            if n.rest is not None:
+                names.add(n.rest.value)
+
+    node.visit(Collector())
+    return names
+
+
+def variable_uses(node: cst.CSTNode, name: str) -> list[cst.Name]:
+    """Every ``Name`` spelled ``name`` under ``node`` that denotes a variable: attribute names
+    (``obj.name``) and keyword names (``f(name=1)``) are left out."""
+    found: list[cst.Name] = []
+
+    class Collector(cst.CSTVisitor):
+        def visit_Attribute(self, n: cst.Attribute) -> bool:
+            n.value.visit(self)
+            return False
+
+        def visit_Arg(self, n: cst.Arg) -> bool:
+            n.value.visit(self)
+            return False
+
+        def visit_Name(self, n: cst.Name) -> None:
+            if n.value == name:
+                found.append(n)
 
     node.visit(Collector())
     return found

@@ -1,0 +1,183 @@
+"""``re.search(r"...", s)`` in a loop → a pattern compiled once, at module level.
+
+Each ``re.<fn>(pattern, ...)`` call looks the pattern up in the ``re`` module's cache (and
+recompiles it once the cache overflows); a module-level ``re.compile`` does the work once.
+
+Fires on calls ``re.<fn>(<str or bytes literal>, ...)`` for ``fn`` in compile, match, search,
+fullmatch, findall, finditer, sub, subn and split that run in a ``for``/``while`` loop or a
+comprehension of the target function (not in a nested def, class or lambda), when:
+
+* the module has a top-level ``import re``, before the spot where the constant goes, and
+  nothing else in the module binds ``re`` (so the name is that module everywhere);
+* every argument after the pattern maps onto the compiled pattern's method: positional ones
+  up to the method's own parameters (so never a positional ``flags``), keywords among the
+  method's parameters, and an optional ``flags=`` made of ``re.X`` names joined by ``|``;
+* the pattern compiles here, with those flags, without error or warning (compiling at import
+  time must not fail where the original only failed when called), and ``re.DEBUG``, which
+  prints while compiling, is not among the flags.
+
+``re.compile(<literal>)`` itself becomes the constant. The constant is ``_<FUNCTION>_RE``
+(made unique), one per distinct pattern and flags.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import libcst as cst
+import libcst.matchers as m
+
+from agent.providers.rules.base import (
+    LOOPS,
+    ancestors,
+    bound_names,
+    find_function,
+    fresh_name,
+    in_nested_scope,
+    insert_after_imports,
+    module_names,
+    parent_map,
+    replace_function,
+)
+
+# re.<fn> → (positional arguments after the pattern that the Pattern method takes in the same
+# places, keyword arguments it accepts under the same names).
+_METHODS: dict[str, tuple[int, frozenset[str]]] = {
+    "compile": (0, frozenset()),
+    "match": (1, frozenset({"string"})),
+    "search": (1, frozenset({"string"})),
+    "fullmatch": (1, frozenset({"string"})),
+    "findall": (1, frozenset({"string"})),
+    "finditer": (1, frozenset({"string"})),
+    "sub": (3, frozenset({"repl", "string", "count"})),
+    "subn": (3, frozenset({"repl", "string", "count"})),
+    "split": (2, frozenset({"string", "maxsplit"})),
+}
+
+_RE_CALL = m.Call(func=m.Attribute(value=m.Name("re"), attr=m.Name()))
+
+
+def _flag_value(node: cst.BaseExpression) -> int | None:
+    """The value of ``re.I``, ``re.I | re.M``…, or ``None`` for anything else."""
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        left, right = _flag_value(node.left), _flag_value(node.right)
+        return None if left is None or right is None else left | right
+    if m.matches(node, m.Attribute(value=m.Name("re"), attr=m.Name())):
+        assert isinstance(node, cst.Attribute)
+        flag = getattr(re, node.attr.value, None)
+        if isinstance(flag, re.RegexFlag) and flag != re.DEBUG:
+            return int(flag)
+    return None
+
+
+def _compiles(pattern: str | bytes, flags: int) -> bool:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            re.compile(pattern, flags)
+    except Exception:  # noqa: BLE001 - any failure means "leave it where it is"
+        return False
+    return True
+
+
+def _split(call: cst.Call) -> tuple[cst.BaseExpression, cst.Arg | None, list[cst.Arg]] | None:
+    """``(pattern, flags argument, other arguments)`` of a call the rule can hoist."""
+    assert isinstance(call.func, cst.Attribute)
+    method = _METHODS.get(call.func.attr.value)
+    if method is None or not call.args:
+        return None
+    positional, keywords = method
+    first, *rest = call.args
+    pattern = first.value
+    if first.keyword or first.star or not isinstance(
+        pattern, (cst.SimpleString, cst.ConcatenatedString)
+    ):
+        return None
+    flags = next((a for a in rest if a.keyword and a.keyword.value == "flags"), None)
+    others = [a for a in rest if a is not flags]
+    if any(a.star for a in others) or sum(a.keyword is None for a in others) > positional:
+        return None
+    if any(a.keyword and a.keyword.value not in keywords for a in others):
+        return None
+    value = pattern.evaluated_value
+    flag_value = 0 if flags is None else _flag_value(flags.value)
+    if value is None or flag_value is None or not _compiles(value, flag_value):
+        return None
+    return pattern, flags, others
+
+
+def _re_import(module: cst.Module) -> cst.BaseStatement | None:
+    """The top-level ``import re``, when it is the module's only binding of ``re``."""
+    binders = [s for s in module.body if {"re", "*"} & bound_names(s)]
+    if len(binders) == 1 and m.matches(
+        binders[0],
+        m.SimpleStatementLine(
+            [m.Import([m.ZeroOrMore(), m.ImportAlias(m.Name("re"), asname=None), m.ZeroOrMore()])]
+        ),
+    ):
+        return binders[0]
+    return None
+
+
+class _Edit(cst.CSTTransformer):
+    def __init__(self, calls: dict[cst.CSTNode, cst.BaseExpression]) -> None:
+        self.calls = calls
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        return self.calls.get(original, updated)
+
+
+class HoistRegex:
+    name = "hoist_regex"
+    summary = '`re.match(r"…", s)` in a loop → `_F_RE.match(s)`, with `_F_RE = re.compile(r"…")`'
+
+    def apply(self, module: cst.Module, qualname: str) -> cst.Module | None:
+        function = find_function(module, qualname)
+        re_import = _re_import(module)
+        if function is None or re_import is None:
+            return None
+        parents = parent_map(function)
+        taken = module_names(module)
+        stem = f"_{function.name.value.strip('_').upper()}_RE"
+        constants: dict[str, cst.SimpleStatementLine] = {}  # code of the compile call → line
+        calls: dict[cst.CSTNode, cst.BaseExpression] = {}
+        for call in m.findall(function, _RE_CALL):
+            assert isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+            if in_nested_scope(call, parents) or not any(
+                isinstance(a, LOOPS) for a in ancestors(call, parents)
+            ):
+                continue
+            parts = _split(call)
+            if parts is None:
+                continue
+            pattern, flags, others = parts
+            compile_args = [cst.Arg(pattern)] + ([cst.Arg(flags.value)] if flags else [])
+            compiled = cst.Call(cst.Attribute(cst.Name("re"), cst.Name("compile")), compile_args)
+            key = module.code_for_node(compiled)
+            if key not in constants:
+                target = cst.AssignTarget(cst.Name(fresh_name(taken, stem)))
+                constants[key] = cst.SimpleStatementLine([cst.Assign([target], compiled)])
+            constant = constants[key].body[0].targets[0].target  # type: ignore[attr-defined]
+            calls[call] = _hoisted(call, constant, others)
+        if not calls:
+            return None
+        new_function = function.visit(_Edit(calls))
+        assert isinstance(new_function, cst.FunctionDef)
+        lines = list(constants.values())
+        lines[0] = lines[0].with_changes(leading_lines=[cst.EmptyLine()])
+        new_module = insert_after_imports(replace_function(module, qualname, new_function), lines)
+        body = list(new_module.body)
+        if not any(s is re_import for s in body[: body.index(lines[0])]):
+            return None  # the constants would run before ``import re``
+        return new_module
+
+
+def _hoisted(call: cst.Call, constant: cst.Name, others: list[cst.Arg]) -> cst.BaseExpression:
+    """``call`` on the compiled ``constant`` instead of on the ``re`` module."""
+    assert isinstance(call.func, cst.Attribute)
+    if call.func.attr.value == "compile":
+        return constant.with_changes(lpar=call.lpar, rpar=call.rpar)
+    if others:  # the last argument keeps the original last comma (a trailing one, or none)
+        others[-1] = others[-1].with_changes(comma=call.args[-1].comma)
+    return call.with_changes(func=call.func.with_changes(value=constant), args=others)

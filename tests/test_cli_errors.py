@@ -1,0 +1,91 @@
+"""Bad input: exit 2 with one clear line on stderr, and the repository exactly as it was."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import KEYS_PROJECT, MakeRepo, evolver, git, repo_state
+
+
+def assert_usage_error(done: object, *fragments: str) -> None:
+    assert done.returncode == 2, done.stderr  # type: ignore[attr-defined]
+    lines = done.stderr.strip().splitlines()  # type: ignore[attr-defined]
+    assert len(lines) == 1, done.stderr  # type: ignore[attr-defined]
+    assert lines[0].startswith("evolver: error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_not_a_git_repository(tmp_path: Path) -> None:
+    assert_usage_error(evolver("run", str(tmp_path)), "not a git repository")
+
+
+def test_missing_directory(tmp_path: Path) -> None:
+    assert_usage_error(evolver("run", str(tmp_path / "nope")), "not a directory")
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("pkg/missing.py::f", "no file pkg/missing.py"),
+        ("pkg/core.py::nope", "no function nope"),
+        ("pkg/core.py", "FILE::QUALNAME"),
+        ("tests/test_core.py::test_double", "never targets"),
+        ("../outside.py::f", "inside the repository"),
+    ],
+)
+def test_bad_targets(make_repo: MakeRepo, target: str, message: str) -> None:
+    repo = make_repo(KEYS_PROJECT)
+    before = repo_state(repo)
+    assert_usage_error(evolver("run", str(repo), "--target", target), message)
+    assert repo_state(repo) == before
+
+
+def test_target_file_with_syntax_error(make_repo: MakeRepo) -> None:
+    repo = make_repo({**KEYS_PROJECT, "pkg/broken.py": "def f(:\n    pass\n"})
+    assert_usage_error(
+        evolver("run", str(repo), "--target", "pkg/broken.py::f"), "syntax error at line 1"
+    )
+
+
+def test_failing_baseline_names_the_tests(make_repo: MakeRepo) -> None:
+    repo = make_repo({**KEYS_PROJECT, "tests/test_bad.py": "def test_broken():\n    assert 1 == 2\n"})
+    before = repo_state(repo)
+    assert_usage_error(evolver("run", str(repo)), "baseline tests fail",
+                       "tests/test_bad.py::test_broken")
+    assert repo_state(repo) == before
+
+
+def test_no_tests_found(make_repo: MakeRepo) -> None:
+    repo = make_repo({"pkg/__init__.py": "", "pkg/core.py": "def f():\n    return 1\n"})
+    assert_usage_error(evolver("run", str(repo)), "no tests found")
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--min-speedup", "abc"], "min-speedup"),
+        (["--min-speedup", "0.5"], "--min-speedup"),
+        (["--candidates", "0"], "--candidates"),
+        (["--jobs", "-1"], "--jobs"),
+        (["--provider", "nonsense"], "unknown provider"),
+        (["--branch", "bad..name"], "not a valid branch name"),
+        (["--no-such-flag"], "no-such-flag"),
+    ],
+)
+def test_bad_flag_values(make_repo: MakeRepo, flags: list[str], message: str) -> None:
+    repo = make_repo(KEYS_PROJECT)
+    assert_usage_error(evolver("run", str(repo), *flags), message)
+
+
+def test_existing_branch_is_refused(make_repo: MakeRepo) -> None:
+    repo = make_repo(KEYS_PROJECT)
+    git(repo, "branch", "taken")
+    assert_usage_error(evolver("run", str(repo), "--branch", "taken"), "already exists")
+
+
+def test_bad_config_key_in_pyproject(make_repo: MakeRepo) -> None:
+    repo = make_repo({**KEYS_PROJECT, "pyproject.toml": "[tool.evolver]\nmin_sppedup = 2\n"})
+    assert_usage_error(evolver("run", str(repo)), "unknown key 'min_sppedup'")

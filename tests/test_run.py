@@ -1,0 +1,138 @@
+"""`evolver run` end to end on real repositories, through the real command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import EVOLVER, KEYS_PROJECT, MakeRepo, evolver, git, repo_state, write_files
+
+
+def test_commits_a_verified_speedup_and_reports_it(make_repo: MakeRepo, tmp_path: Path) -> None:
+    repo = make_repo(KEYS_PROJECT)
+    before = repo_state(repo)
+    report_path = tmp_path / "report.json"
+
+    done = evolver("run", str(repo), "--branch", "evolver/test", "--json", str(report_path))
+
+    assert done.returncode == 0, done.stderr
+    assert repo_state(repo) | {"refs": None} == before | {"refs": None}
+    report = json.loads(report_path.read_text())
+    assert report["version"] == 1
+    assert report["branch"] == "evolver/test"
+    assert report["base_commit"] == before["head"]
+    assert report["targets"][0]["target"] == "pkg/core.py::count_known"
+    assert report["targets"][0]["share"] > 0
+    [candidate] = report["candidates"]
+    assert candidate["verdict"] == "accepted" and candidate["committed"]
+    assert candidate["speedup"] >= candidate["ci"][0] >= 1.05
+    assert report["accepted"] == report["committed"] == 1
+
+    log = git(repo, "log", "--format=%H %s", "main..evolver/test").splitlines()
+    assert [line.split()[0] for line in log] == [candidate["commit"]]
+    assert "pkg/core.py::count_known" in log[0]
+    assert git(repo, "diff", "--name-only", "main", "evolver/test") == "pkg/core.py"
+    assert "if k in d:" in git(repo, "show", "evolver/test:pkg/core.py")
+    assert "evolver/test" in done.stdout and "1 change(s) committed" in done.stdout
+
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "--quiet", "--branch", "evolver/test", str(repo), str(clone))
+    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                           cwd=clone, capture_output=True, text=True, check=False)
+    assert tests.returncode == 0, tests.stdout
+
+
+def test_dirty_working_tree_survives_untouched(make_repo: MakeRepo) -> None:
+    repo = make_repo(KEYS_PROJECT)
+    core = repo / "pkg" / "core.py"
+    core.write_text(core.read_text() + "\n# work in progress\n")
+    write_files(repo, {"notes.txt": "untracked\n", "pkg/extra.py": "X = 1\n"})
+    git(repo, "add", "pkg/extra.py")
+    write_files(repo, {"stash_me.txt": "stashed\n"})
+    git(repo, "stash", "push", "--include-untracked", "--", "stash_me.txt")
+    before = repo_state(repo)
+
+    done = evolver("run", str(repo), "--branch", "evolver/dirty")
+
+    assert done.returncode == 0, done.stderr
+    after = repo_state(repo)
+    assert after.pop("refs") != before.pop("refs")  # the new branch, and nothing else
+    assert after == before
+    # The branch grows from HEAD: uncommitted work is not swept into it.
+    assert "work in progress" not in git(repo, "show", "evolver/dirty:pkg/core.py")
+    assert "extra.py" not in git(repo, "ls-tree", "-r", "--name-only", "evolver/dirty")
+
+
+def test_no_rule_applies_completes_and_says_so(make_repo: MakeRepo, tmp_path: Path) -> None:
+    repo = make_repo({
+        "pkg/__init__.py": "",
+        "pkg/plain.py": """
+            def checksum(data):
+                total = 0
+                for i, b in enumerate(data):
+                    total = (total * 31 + b * i) % 1000003
+                return total
+        """,
+        "tests/test_plain.py": """
+            from pkg.plain import checksum
+
+
+            def test_checksum():
+                assert checksum([]) == 0
+                assert checksum(range(300000)) == checksum(list(range(300000)))
+        """,
+    })
+    before = repo_state(repo)
+    report_path = tmp_path / "r.json"
+    done = evolver("run", str(repo), "--json", str(report_path))
+    assert done.returncode == 0, done.stderr
+    assert "No change was committed" in done.stdout
+    assert "proposed nothing" in done.stdout
+    assert repo_state(repo) == before
+    report = json.loads(report_path.read_text())
+    assert report["branch"] is None and report["candidates"] == [] and report["committed"] == 0
+
+
+def test_interrupted_run_leaves_nothing_behind_and_reruns(make_repo: MakeRepo,
+                                                          tmp_path: Path) -> None:
+    repo = make_repo(KEYS_PROJECT)
+    before = repo_state(repo)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    args = [*EVOLVER, "run", str(repo), "--branch", "evolver/int", "--progress"]
+    for phase in ("profiling", "[1/1]"):  # interrupt early, and in the middle of verifying
+        process = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                   text=True, env=env)
+        assert process.stderr is not None
+        seen = ""
+        while phase not in seen:
+            line = process.stderr.readline()
+            assert line, f"run ended before {phase!r}: {seen}"
+            seen += line
+        time.sleep(0.5)
+        process.send_signal(signal.SIGINT if phase == "[1/1]" else signal.SIGTERM)
+        assert process.wait(timeout=60) == 130
+        assert "interrupted" in process.stderr.read()
+        assert repo_state(repo) == before
+        assert list(scratch.iterdir()) == [], "scratch files left behind"
+
+    done = evolver("run", str(repo), "--branch", "evolver/int")
+    assert done.returncode == 0, done.stderr
+    assert git(repo, "rev-parse", "--verify", "evolver/int")
+
+
+def test_profile_command_prints_the_ranked_table(make_repo: MakeRepo, tmp_path: Path) -> None:
+    repo = make_repo(KEYS_PROJECT)
+    out = tmp_path / "profile.json"
+    done = evolver("profile", str(repo), "--json", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "count_known" in done.stdout
+    rows = json.loads(out.read_text())["targets"]
+    assert rows[0]["target"] == "pkg/core.py::count_known"
+    assert rows[0]["calls"] == 2 and rows[0]["share"] > 0

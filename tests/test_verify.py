@@ -1,0 +1,135 @@
+"""The verification cascade on hand-made candidates, each failing a different stage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent import loop
+from agent.config import RunConfig
+from agent.domain import Candidate, Outcome, Target
+from agent.providers.base import candidate_id
+from tests.conftest import MakeRepo, git
+
+SLOW = '''
+def dedupe(items):
+    out = []
+    for item in items:
+        if item not in out:
+            out.append(item)
+    return out
+
+
+def helper():
+    return 1
+'''
+
+PROJECT = {
+    "pkg/__init__.py": "",
+    "pkg/slow.py": SLOW,
+    "tests/test_slow.py": """
+        from pkg.slow import dedupe, helper
+
+
+        def test_dedupe_keeps_first_occurrences_in_order():
+            assert dedupe([3, 1, 3, 2, 1]) == [3, 1, 2]
+            assert dedupe([]) == []
+
+
+        def test_dedupe_big():
+            data = [i % 1500 for i in range(6000)]
+            assert dedupe(data) == list(range(1500))
+
+
+        def test_helper():
+            assert helper() == 1
+    """,
+}
+
+FAST_BODY = "    return list(dict.fromkeys(items))\n"
+
+
+def edit(body: str) -> str:
+    """SLOW with dedupe's body replaced."""
+    head, _, rest = SLOW.partition("    out = []")
+    tail = rest[rest.index("\n\ndef helper"):]
+    return head + body + tail
+
+
+CANDIDATES = {
+    "syntax": ({"pkg/slow.py": edit("    return list(dict.fromkeys(items)\n")}, "parse"),
+    "tamper": ({"pkg/slow.py": edit(FAST_BODY),
+                "tests/test_slow.py": "def test_nothing():\n    pass\n"}, "scope"),
+    "other-function": ({"pkg/slow.py": edit(FAST_BODY).replace("return 1", "return 2")},
+                       "scope"),
+    "import-error": ({"pkg/slow.py": "import no_such_module\n" + edit(FAST_BODY)}, "import"),
+    "wrong": ({"pkg/slow.py": edit("    return sorted(set(items))\n")}, "tests"),
+    "slower": ({"pkg/slow.py": edit(
+        "    out = []\n    for item in items:\n        if item not in out[:]:\n"
+        "            out.append(item)\n    return out\n")}, "speed"),
+    "fast": ({"pkg/slow.py": edit(FAST_BODY)}, "speed"),
+}
+
+
+class HandMadeProvider:
+    name = "hand"
+
+    def propose(self, target: Target, file_source: str, limit: int) -> list[Candidate]:
+        assert file_source == SLOW.lstrip()
+        return [
+            Candidate(candidate_id(target, files["pkg/slow.py"]), target.ref, self.name,
+                      {k: v.lstrip() for k, v in files.items()}, summary)
+            for summary, (files, _) in CANDIDATES.items()
+        ]
+
+
+class Quiet:
+    def step(self, message: str) -> None:
+        pass
+
+    def outcome(self, outcome: Outcome) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> loop.RunReport:
+    from tests.conftest import write_files
+
+    repo = tmp_path_factory.mktemp("verify") / "repo"
+    repo.mkdir()
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    write_files(repo, PROJECT)
+    git(repo, "add", "-A")
+    git(repo, "commit", "--quiet", "-m", "initial")
+    config = RunConfig(repo=repo, targets=("pkg/slow.py::dedupe",), candidates=10,
+                       branch="evolver/verify")
+    return loop.run(config, HandMadeProvider(), Quiet())
+
+
+@pytest.mark.parametrize("summary", list(CANDIDATES))
+def test_each_candidate_stops_at_its_stage(report: loop.RunReport, summary: str) -> None:
+    [outcome] = [o for o in report.outcomes if o.candidate.summary == summary]
+    expected_stage = CANDIDATES[summary][1]
+    assert outcome.verdict.stage == expected_stage, outcome.verdict.reason
+    assert outcome.verdict.accepted == (summary == "fast"), outcome.verdict.reason
+    assert outcome.committed == (summary == "fast")
+
+
+def test_rejection_reasons_say_what_went_wrong(report: loop.RunReport) -> None:
+    reasons = {o.candidate.summary: o.verdict.reason for o in report.outcomes}
+    assert "syntax error" in reasons["syntax"]
+    assert "tests/test_slow.py" in reasons["tamper"]
+    assert "'helper'" in reasons["other-function"]
+    assert "no_such_module" in reasons["import-error"]
+    assert "test_dedupe_keeps_first_occurrences_in_order" in reasons["wrong"]
+    assert "lower bound below" in reasons["slower"]
+
+
+def test_only_the_winner_reaches_git(report: loop.RunReport) -> None:
+    repo = Path(report.repo)
+    assert report.branch == "evolver/verify"
+    [winner] = [o for o in report.outcomes if o.committed]
+    assert git(repo, "rev-list", "main..evolver/verify").split() == [winner.commit]
+    assert git(repo, "show", "evolver/verify:pkg/slow.py") == edit(FAST_BODY).strip()
+    assert winner.verdict.timing is not None and winner.verdict.timing.ci[0] > 2
