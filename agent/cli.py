@@ -23,9 +23,9 @@ from agent.config import RunConfig, load_config
 from agent.domain import Outcome
 from agent.errors import UsageError
 from agent.profiling import profile_workload
+from agent.project import Project
 from agent.providers import make_provider
 from agent.ranking import rank
-from agent.project import Project
 from agent.report import print_summary, profile_table, target_json, write_json
 from agent.workspace import Workspace
 
@@ -43,14 +43,17 @@ WorkloadOpt = Annotated[
     str | None, typer.Option("--workload", help="Shell command to profile (default: benchmarks).")
 ]
 TestOpt = Annotated[
-    str | None, typer.Option("--test-command", help="Command that runs the tests (default: pytest).")
+    str | None,
+    typer.Option("--test-command", help="Command that runs the tests (default: pytest)."),
 ]
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write a JSON report here.")]
 
 
 ProgressOpt = Annotated[
     bool | None,
-    typer.Option("--progress/--no-progress", help="Show progress on stderr (default: on a terminal)."),
+    typer.Option(
+        "--progress/--no-progress", help="Show progress on stderr (default: on a terminal)."
+    ),
 ]
 
 
@@ -82,14 +85,26 @@ def _config(repo: Path, flags: dict[str, Any]) -> RunConfig:
 @app.command()
 def run(
     repo: RepoArg,
-    target: Annotated[list[str] | None, typer.Option("--target", help="FILE::QUALNAME; repeatable.")] = None,
-    provider: Annotated[str | None, typer.Option(help="rules (offline), openai or anthropic.")] = None,
+    target: Annotated[
+        list[str] | None, typer.Option("--target", help="FILE::QUALNAME; repeatable.")
+    ] = None,
+    provider: Annotated[
+        str | None, typer.Option(help="rules (offline), openai or anthropic.")
+    ] = None,
     model: Annotated[str | None, typer.Option(help="Model name for an LLM provider.")] = None,
-    base_url: Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible server URL.")] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="OpenAI-compatible server URL.")
+    ] = None,
     candidates: Annotated[int | None, typer.Option(help="Candidates per target.")] = None,
-    max_targets: Annotated[int | None, typer.Option("--max-targets", help="Targets to try.")] = None,
-    min_speedup: Annotated[float | None, typer.Option("--min-speedup", help="Lower CI bound to accept.")] = None,
-    branch: Annotated[str | None, typer.Option(help="Result branch (default evolver/<UTC time>).")] = None,
+    max_targets: Annotated[
+        int | None, typer.Option("--max-targets", help="Targets to try.")
+    ] = None,
+    min_speedup: Annotated[
+        float | None, typer.Option("--min-speedup", help="Lower CI bound to accept.")
+    ] = None,
+    branch: Annotated[
+        str | None, typer.Option(help="Result branch (default evolver/<UTC time>).")
+    ] = None,
     json_path: JsonOpt = None,
     jobs: Annotated[int | None, typer.Option(help="Candidates verified in parallel.")] = None,
     workload: WorkloadOpt = None,
@@ -100,12 +115,23 @@ def run(
     commit the winners to a new branch."""
     try:
         targets = tuple(target or ())
-        config = _config(repo, {
-            "targets": targets, "provider": provider, "model": model, "base_url": base_url,
-            "candidates": candidates, "max_targets": max_targets, "min_speedup": min_speedup,
-            "branch": branch, "json_path": json_path, "jobs": jobs, "workload": workload,
-            "test_command": test_command,
-        })
+        config = _config(
+            repo,
+            {
+                "targets": targets,
+                "provider": provider,
+                "model": model,
+                "base_url": base_url,
+                "candidates": candidates,
+                "max_targets": max_targets,
+                "min_speedup": min_speedup,
+                "branch": branch,
+                "json_path": json_path,
+                "jobs": jobs,
+                "workload": workload,
+                "test_command": test_command,
+            },
+        )
     except ValueError as error:  # a malformed --target
         raise UsageError(str(error)) from None
     source = make_provider(config)
@@ -129,8 +155,9 @@ def profile(
     json_path: JsonOpt = None,
 ) -> None:
     """Show where REPO's workload spends its time, ranked as `run` would take it."""
-    config = _config(repo, {"workload": workload, "test_command": test_command,
-                            "max_targets": max_targets})
+    config = _config(
+        repo, {"workload": workload, "test_command": test_command, "max_targets": max_targets}
+    )
     git_repo = gitops.open_repo(config.repo)
     project = Project(test_command=config.test_command, workload=config.workload)
     with Workspace() as workspace, Console(stderr=True).status("profiling the workload"):
@@ -141,8 +168,13 @@ def profile(
     title = f"Hot functions ({measured.workload}, {measured.total_time:.2f}s profiled)"
     Console().print(profile_table(targets, title))
     if json_path:
-        data = {"version": 1, "repo": str(config.repo), "workload": measured.workload,
-                "total_time": measured.total_time, "targets": [target_json(t) for t in targets]}
+        data = {
+            "version": 1,
+            "repo": str(config.repo),
+            "workload": measured.workload,
+            "total_time": measured.total_time,
+            "targets": [target_json(t) for t in targets],
+        }
         json_path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
@@ -166,7 +198,7 @@ def main(argv: list[str] | None = None) -> None:
         _fail(2, f"error: {error.format_message()}")
     except (KeyboardInterrupt, typer.Abort):
         _fail(130, "interrupted; your repository is unchanged")
-    except Exception as error:  # noqa: BLE001 - the last line of defence prints one line
+    except Exception as error:
         if os.environ.get("EVOLVER_DEBUG"):
             traceback.print_exc()
         _fail(1, f"internal error: {type(error).__name__}: {error}")

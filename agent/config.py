@@ -54,8 +54,16 @@ class RunConfig(BaseModel):
 
 # Keys of [tool.evolver] that may set run options (flags win over them).
 FILE_KEYS = {
-    "provider", "model", "base_url", "candidates", "max_targets", "min_speedup", "jobs",
-    "workload", "test_command", "test_timeout",
+    "provider",
+    "model",
+    "base_url",
+    "candidates",
+    "max_targets",
+    "min_speedup",
+    "jobs",
+    "workload",
+    "test_command",
+    "test_timeout",
 }
 
 
@@ -80,8 +88,10 @@ def load_config(repo: Path, pyproject_text: str | None, flags: dict[str, Any]) -
     except ValidationError as error:
         first = error.errors()[0]
         key = str(first["loc"][0]) if first["loc"] else "config"
-        where = f"--{FLAG_NAMES.get(key, key).replace('_', '-')}" if key in flags else (
-            f"[tool.evolver] {key}"
+        where = (
+            f"--{FLAG_NAMES.get(key, key).replace('_', '-')}"
+            if key in flags
+            else (f"[tool.evolver] {key}")
         )
         message = first["msg"].removeprefix("Value error, ")
         raise UsageError(f"{where}: {message[:1].lower()}{message[1:]}") from None

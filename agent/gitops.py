@@ -37,7 +37,7 @@ def open_repo(path: Path) -> git.Repo:
     if repo.bare:
         raise UsageError(f"{path} is a bare repository; point evolver at a checkout")
     try:
-        repo.head.commit
+        _ = repo.head.commit
     except ValueError:
         raise UsageError(f"{path} has no commits yet") from None
     return repo

@@ -67,10 +67,17 @@ def run(config: RunConfig, provider: Provider, observer: Observer) -> RunReport:
                 report.notes.append(f"{target.ref}: {provider.name} proposed nothing")
                 continue
             with workspace.sandbox(f"original-{number}") as original:
-                bench = Bench(project, workspace, target, file_source, recordings[target.ref],
-                              original, config.min_speedup)
+                bench = Bench(
+                    project,
+                    workspace,
+                    target,
+                    file_source,
+                    recordings[target.ref],
+                    original,
+                    config.min_speedup,
+                )
                 verdicts = verify_all(candidates, bench, config.jobs)
-            outcomes = [Outcome(c, v) for c, v in zip(candidates, verdicts)]
+            outcomes = [Outcome(c, v) for c, v in zip(candidates, verdicts, strict=True)]
             for outcome in outcomes:
                 observer.outcome(outcome)
             winner = choose(outcomes)
@@ -95,8 +102,9 @@ def verify_all(candidates: list[Candidate], bench: Bench, jobs: int) -> list[Ver
 
 def baseline(config: RunConfig, workspace: Workspace, observer: Observer) -> Project:
     """Run the tests on HEAD: they must pass. Returns the project with timeouts fitted to them."""
-    project = Project(test_command=config.test_command, workload=config.workload,
-                      test_timeout=config.test_timeout)
+    project = Project(
+        test_command=config.test_command, workload=config.workload, test_timeout=config.test_timeout
+    )
     observer.step("running the baseline tests")
     started = time.monotonic()
     with workspace.sandbox("baseline") as sandbox:

@@ -93,7 +93,9 @@ class _Owners:
             return None, False
         span = max(inner, key=lambda f: f.first_line)
         is_itself = name == span.qualname.rsplit(".", 1)[-1] and line in (
-            span.first_line, span.def_line)
+            span.first_line,
+            span.def_line,
+        )
         return TargetRef(relative, span.qualname), is_itself
 
     def _spans(self, filename: str) -> tuple[str, list[FunctionSpan]] | None:

@@ -58,8 +58,15 @@ class Project:
     @property
     def tests_argv(self) -> list[str]:
         if self.test_command is None:
-            return [self.python, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                    "--benchmark-disable"]
+            return [
+                self.python,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "--benchmark-disable",
+            ]
         argv = list(self.test_command)
         if Path(argv[0]).name == "pytest":
             argv[:1] = [self.python, "-m", "pytest"]
@@ -105,8 +112,16 @@ class Project:
             return ["sh", "-c", self.workload], self.workload
         benchmarks = find_benchmarks(sandbox.work)
         if benchmarks:
-            argv = [self.python, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                    "--benchmark-disable", *benchmarks]
+            argv = [
+                self.python,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "--benchmark-disable",
+                *benchmarks,
+            ]
             return argv, f"benchmarks: {shlex.join(benchmarks)}"
         return self.tests_argv, "the test suite"
 

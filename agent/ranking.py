@@ -22,7 +22,9 @@ def make_target(root: Path, ref: TargetRef, profile: FunctionProfile | None) -> 
     try:
         functions = index_functions(path.read_text(encoding="utf-8"))
     except SyntaxError as error:
-        raise UsageError(f"target file {ref.path} has a syntax error at line {error.lineno}") from None
+        raise UsageError(
+            f"target file {ref.path} has a syntax error at line {error.lineno}"
+        ) from None
     except UnicodeDecodeError:
         raise UsageError(f"target file {ref.path} is not UTF-8 text") from None
     span = functions.get(ref.qualname)
@@ -41,6 +43,11 @@ def rank(root: Path, profiles: dict[TargetRef, FunctionProfile], limit: int) -> 
         for ref, profile in profiles.items()
         if profile.share >= MIN_SHARE and "<locals>" not in ref.qualname
     ]
-    targets.sort(key=lambda t: (-round(t.profile.share, 3) if t.profile else 0,
-                                -t.metrics.complexity, str(t.ref)))
+    targets.sort(
+        key=lambda t: (
+            -round(t.profile.share, 3) if t.profile else 0,
+            -t.metrics.complexity,
+            str(t.ref),
+        )
+    )
     return targets[:limit]

@@ -34,8 +34,9 @@ def record_calls(
     """Run the tests, and the workload when it is something else, recording calls to targets."""
     recordings = {ref: Recording() for ref in targets}
     separate_workload = project.workload_argv(sandbox)[0] != project.tests_argv
-    for ref, entry in _recorded(lambda env: project.run_tests(sandbox, extra_env=env),
-                                sandbox, targets, max_calls):
+    for ref, entry in _recorded(
+        lambda env: project.run_tests(sandbox, extra_env=env), sandbox, targets, max_calls
+    ):
         recording = recordings[ref]
         recording.test_calls = entry["calls"]
         recording.tests = entry["tests"]
@@ -43,8 +44,9 @@ def record_calls(
         if not separate_workload:
             recording.workload_calls = entry["calls"]
     if separate_workload:
-        for ref, entry in _recorded(lambda env: project.run_workload(sandbox, env),
-                                    sandbox, targets, max_calls):
+        for ref, entry in _recorded(
+            lambda env: project.run_workload(sandbox, env), sandbox, targets, max_calls
+        ):
             recordings[ref].workload_calls = entry["calls"]
             recordings[ref].skipped += entry["skipped"]
     return recordings

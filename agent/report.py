@@ -68,15 +68,19 @@ def write_json(report: RunReport, path: Path) -> None:
 def profile_table(targets: list[Target], title: str) -> Table:
     table = Table(title=title, title_justify="left")
     for column in ("#", "target", "share", "own s", "cum s", "calls", "CC", "effort", "MI"):
-        table.add_column(column, justify="left" if column == "target" else "right",
-                         overflow="fold")
+        table.add_column(column, justify="left" if column == "target" else "right", overflow="fold")
     for number, target in enumerate(targets, 1):
         p, m = target.profile, target.metrics
         table.add_row(
-            str(number), str(target.ref),
-            f"{p.share:.1%}" if p else "–", f"{p.own_time:.3f}" if p else "–",
-            f"{p.cum_time:.3f}" if p else "–", str(p.calls) if p else "–",
-            str(m.complexity), f"{m.halstead_effort:.0f}", f"{m.maintainability:.0f}",
+            str(number),
+            str(target.ref),
+            f"{p.share:.1%}" if p else "–",
+            f"{p.own_time:.3f}" if p else "–",
+            f"{p.cum_time:.3f}" if p else "–",
+            str(p.calls) if p else "–",
+            str(m.complexity),
+            f"{m.halstead_effort:.0f}",
+            f"{m.maintainability:.0f}",
         )
     return table
 
@@ -84,14 +88,22 @@ def profile_table(targets: list[Target], title: str) -> Table:
 def results_table(report: RunReport) -> Table:
     table = Table(title="Candidates", title_justify="left")
     for column in ("target", "candidate", "verdict", "stage", "speedup", "95% CI", "commit"):
-        table.add_column(column, justify="right" if column in ("speedup", "95% CI") else "left",
-                         overflow="fold")
+        table.add_column(
+            column, justify="right" if column in ("speedup", "95% CI") else "left", overflow="fold"
+        )
     for o in report.outcomes:
         timing = o.verdict.timing
-        verdict = ("[green]committed[/]" if o.committed else
-                   "[yellow]accepted[/]" if o.verdict.accepted else "[red]rejected[/]")
+        verdict = (
+            "[green]committed[/]"
+            if o.committed
+            else "[yellow]accepted[/]"
+            if o.verdict.accepted
+            else "[red]rejected[/]"
+        )
         table.add_row(
-            str(o.candidate.target), o.candidate.summary, verdict,
+            str(o.candidate.target),
+            o.candidate.summary,
+            verdict,
             o.verdict.stage if o.verdict.accepted else f"{o.verdict.stage}: {o.verdict.reason}",
             f"{timing.speedup:.2f}×" if timing else "–",
             f"{timing.ci[0]:.2f}–{timing.ci[1]:.2f}" if timing else "–",
@@ -108,7 +120,8 @@ def print_summary(console: Console, report: RunReport) -> None:
     if report.branch:
         console.print(
             f"[bold green]{report.committed} change(s) committed[/] on branch "
-            f"[bold]{report.branch}[/] (from {report.base_commit[:10]}); your checkout is unchanged."
+            f"[bold]{report.branch}[/] (from {report.base_commit[:10]}); "
+            "your checkout is unchanged."
         )
     else:
         console.print("[bold]No change was committed[/]: nothing was proven faster and correct.")

@@ -17,8 +17,9 @@ EVOLVER = [sys.executable, "-m", "agent"]
 
 
 def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", *GIT_ID, *args], cwd=repo, capture_output=True, text=True,
-                          check=True)
+    done = subprocess.run(
+        ["git", *GIT_ID, *args], cwd=repo, capture_output=True, text=True, check=True
+    )
     return done.stdout.strip()
 
 
@@ -68,11 +69,18 @@ def repo_state(repo: Path) -> dict[str, object]:
     }
 
 
-def evolver(*args: str, env: dict[str, str] | None = None, timeout: float = 600
-            ) -> subprocess.CompletedProcess[str]:
+def evolver(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
     """Run the real command line in a subprocess."""
-    return subprocess.run([*EVOLVER, *args], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})}, check=False)
+    return subprocess.run(
+        [*EVOLVER, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
 
 
 # A small project where one rule applies: `k in d.keys()` in a hot loop.

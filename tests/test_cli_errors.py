@@ -51,10 +51,13 @@ def test_target_file_with_syntax_error(make_repo: MakeRepo) -> None:
 
 
 def test_failing_baseline_names_the_tests(make_repo: MakeRepo) -> None:
-    repo = make_repo({**KEYS_PROJECT, "tests/test_bad.py": "def test_broken():\n    assert 1 == 2\n"})
+    repo = make_repo(
+        {**KEYS_PROJECT, "tests/test_bad.py": "def test_broken():\n    assert 1 == 2\n"}
+    )
     before = repo_state(repo)
-    assert_usage_error(evolver("run", str(repo)), "baseline tests fail",
-                       "tests/test_bad.py::test_broken")
+    assert_usage_error(
+        evolver("run", str(repo)), "baseline tests fail", "tests/test_bad.py::test_broken"
+    )
     assert repo_state(repo) == before
 
 

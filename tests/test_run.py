@@ -42,8 +42,13 @@ def test_commits_a_verified_speedup_and_reports_it(make_repo: MakeRepo, tmp_path
 
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "--quiet", "--branch", "evolver/test", str(repo), str(clone))
-    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-                           cwd=clone, capture_output=True, text=True, check=False)
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=clone,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert tests.returncode == 0, tests.stdout
 
 
@@ -69,16 +74,17 @@ def test_dirty_working_tree_survives_untouched(make_repo: MakeRepo) -> None:
 
 
 def test_no_rule_applies_completes_and_says_so(make_repo: MakeRepo, tmp_path: Path) -> None:
-    repo = make_repo({
-        "pkg/__init__.py": "",
-        "pkg/plain.py": """
+    repo = make_repo(
+        {
+            "pkg/__init__.py": "",
+            "pkg/plain.py": """
             def checksum(data):
                 total = 0
                 for i, b in enumerate(data):
                     total = (total * 31 + b * i) % 1000003
                 return total
         """,
-        "tests/test_plain.py": """
+            "tests/test_plain.py": """
             from pkg.plain import checksum
 
 
@@ -86,7 +92,8 @@ def test_no_rule_applies_completes_and_says_so(make_repo: MakeRepo, tmp_path: Pa
                 assert checksum([]) == 0
                 assert checksum(range(300000)) == checksum(list(range(300000)))
         """,
-    })
+        }
+    )
     before = repo_state(repo)
     report_path = tmp_path / "r.json"
     done = evolver("run", str(repo), "--json", str(report_path))
@@ -98,8 +105,9 @@ def test_no_rule_applies_completes_and_says_so(make_repo: MakeRepo, tmp_path: Pa
     assert report["branch"] is None and report["candidates"] == [] and report["committed"] == 0
 
 
-def test_interrupted_run_leaves_nothing_behind_and_reruns(make_repo: MakeRepo,
-                                                          tmp_path: Path) -> None:
+def test_interrupted_run_leaves_nothing_behind_and_reruns(
+    make_repo: MakeRepo, tmp_path: Path
+) -> None:
     repo = make_repo(KEYS_PROJECT)
     before = repo_state(repo)
     scratch = tmp_path / "scratch"
@@ -107,8 +115,9 @@ def test_interrupted_run_leaves_nothing_behind_and_reruns(make_repo: MakeRepo,
     env = {**os.environ, "TMPDIR": str(scratch)}
     args = [*EVOLVER, "run", str(repo), "--branch", "evolver/int", "--progress"]
     for phase in ("profiling", "[1/1]"):  # interrupt early, and in the middle of verifying
-        process = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                   text=True, env=env)
+        process = subprocess.Popen(
+            args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env
+        )
         assert process.stderr is not None
         seen = ""
         while phase not in seen:

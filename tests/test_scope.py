@@ -7,7 +7,7 @@ import pytest
 from agent.domain import Candidate, Metrics, Target, TargetRef
 from agent.verify.scope import check_static
 
-ORIGINAL = '''import re
+ORIGINAL = """import re
 
 LIMIT = 10
 
@@ -28,7 +28,7 @@ class Box:
 
 def helper():
     return LIMIT
-'''
+"""
 
 
 def verdict(new: str, qualname: str = "target", path: str = "m.py") -> tuple[str, str] | None:
@@ -78,5 +78,7 @@ def test_a_method_target_may_change_only_itself() -> None:
     assert verdict(shrunk, "Box.grow") == ("scope", "changes 'shrink', which is not the target")
     resized = ORIGINAL.replace("size = 3", "size = 4").replace("self.size + n", "n + self.size")
     assert verdict(resized, "Box.grow") == ("scope", "removes or changes the statement 'size = 3'")
-    based = ORIGINAL.replace("class Box:", "class Box(dict):").replace("self.size + n", "n+self.size")
+    based = ORIGINAL.replace("class Box:", "class Box(dict):").replace(
+        "self.size + n", "n+self.size"
+    )
     assert verdict(based, "Box.grow") == ("scope", "changes the class statement of 'Box'")

@@ -10,9 +10,9 @@ from agent import loop
 from agent.config import RunConfig
 from agent.domain import Candidate, Outcome, Target
 from agent.providers.base import candidate_id
-from tests.conftest import MakeRepo, git
+from tests.conftest import git
 
-SLOW = '''
+SLOW = """
 def dedupe(items):
     out = []
     for item in items:
@@ -23,7 +23,7 @@ def dedupe(items):
 
 def helper():
     return 1
-'''
+"""
 
 PROJECT = {
     "pkg/__init__.py": "",
@@ -53,21 +53,28 @@ FAST_BODY = "    return list(dict.fromkeys(items))\n"
 def edit(body: str) -> str:
     """SLOW with dedupe's body replaced."""
     head, _, rest = SLOW.partition("    out = []")
-    tail = rest[rest.index("\n\ndef helper"):]
+    tail = rest[rest.index("\n\ndef helper") :]
     return head + body + tail
 
 
 CANDIDATES = {
     "syntax": ({"pkg/slow.py": edit("    return list(dict.fromkeys(items)\n")}, "parse"),
-    "tamper": ({"pkg/slow.py": edit(FAST_BODY),
-                "tests/test_slow.py": "def test_nothing():\n    pass\n"}, "scope"),
-    "other-function": ({"pkg/slow.py": edit(FAST_BODY).replace("return 1", "return 2")},
-                       "scope"),
+    "tamper": (
+        {"pkg/slow.py": edit(FAST_BODY), "tests/test_slow.py": "def test_nothing():\n    pass\n"},
+        "scope",
+    ),
+    "other-function": ({"pkg/slow.py": edit(FAST_BODY).replace("return 1", "return 2")}, "scope"),
     "import-error": ({"pkg/slow.py": "import no_such_module\n" + edit(FAST_BODY)}, "import"),
     "wrong": ({"pkg/slow.py": edit("    return sorted(set(items))\n")}, "tests"),
-    "slower": ({"pkg/slow.py": edit(
-        "    out = []\n    for item in items:\n        if item not in out[:]:\n"
-        "            out.append(item)\n    return out\n")}, "speed"),
+    "slower": (
+        {
+            "pkg/slow.py": edit(
+                "    out = []\n    for item in items:\n        if item not in out[:]:\n"
+                "            out.append(item)\n    return out\n"
+            )
+        },
+        "speed",
+    ),
     "fast": ({"pkg/slow.py": edit(FAST_BODY)}, "speed"),
 }
 
@@ -78,8 +85,13 @@ class HandMadeProvider:
     def propose(self, target: Target, file_source: str, limit: int) -> list[Candidate]:
         assert file_source == SLOW.lstrip()
         return [
-            Candidate(candidate_id(target, files["pkg/slow.py"]), target.ref, self.name,
-                      {k: v.lstrip() for k, v in files.items()}, summary)
+            Candidate(
+                candidate_id(target, files["pkg/slow.py"]),
+                target.ref,
+                self.name,
+                {k: v.lstrip() for k, v in files.items()},
+                summary,
+            )
             for summary, (files, _) in CANDIDATES.items()
         ]
 
@@ -102,8 +114,9 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> loop.RunReport:
     write_files(repo, PROJECT)
     git(repo, "add", "-A")
     git(repo, "commit", "--quiet", "-m", "initial")
-    config = RunConfig(repo=repo, targets=("pkg/slow.py::dedupe",), candidates=10,
-                       branch="evolver/verify")
+    config = RunConfig(
+        repo=repo, targets=("pkg/slow.py::dedupe",), candidates=10, branch="evolver/verify"
+    )
     return loop.run(config, HandMadeProvider(), Quiet())
 
 

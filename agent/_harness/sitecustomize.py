@@ -77,7 +77,7 @@ class _Recorder:
                 if len(entry["calls"]) < self.max_calls:
                     try:
                         blob = pickle.dumps((args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
-                    except Exception:  # noqa: BLE001 - unpicklable arguments are skipped
+                    except Exception:
                         entry["skipped"] += 1
                     else:
                         digest = hash(blob)
@@ -140,5 +140,5 @@ def _install() -> None:
 
 try:
     _install()
-except Exception as error:  # noqa: BLE001 - never break the host program
+except Exception as error:
     print(f"evolver harness: {error}", file=sys.stderr)

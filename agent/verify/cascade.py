@@ -54,8 +54,11 @@ def _run_checks(candidate: Candidate, bench: Bench, sandbox: Sandbox) -> Verdict
             return Verdict(False, "tests", f"{scope}: {tests.describe_failure()}")
     calls = bench.recording.timing_calls
     if not calls:
-        why = (f"{bench.recording.skipped} calls had arguments that could not be pickled"
-               if bench.recording.skipped else "the workload and tests never called it")
+        why = (
+            f"{bench.recording.skipped} calls had arguments that could not be pickled"
+            if bench.recording.skipped
+            else "the workload and tests never called it"
+        )
         return Verdict(False, "speed", f"no recorded calls to time it on: {why}")
     try:
         with bench.timing_lock:  # never time two things at once
@@ -65,6 +68,7 @@ def _run_checks(candidate: Candidate, bench: Bench, sandbox: Sandbox) -> Verdict
     low, high = timing.ci
     figure = f"{timing.speedup:.2f}× [{low:.2f}, {high:.2f}] on {len(calls)} recorded calls"
     if low < bench.min_speedup:
-        return Verdict(False, "speed", f"{figure}: lower bound below {bench.min_speedup:.2f}×",
-                       timing)
+        return Verdict(
+            False, "speed", f"{figure}: lower bound below {bench.min_speedup:.2f}×", timing
+        )
     return Verdict(True, "speed", figure, timing)

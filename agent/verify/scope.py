@@ -8,6 +8,8 @@ candidate, so a candidate may never touch them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import libcst as cst
 
 from agent.domain import Candidate, Target
@@ -35,9 +37,9 @@ def check_static(candidate: Candidate, target: Target, original: str) -> tuple[s
 
 def _compare(
     old_module: cst.Module,
-    old_body: tuple[cst.BaseStatement, ...] | list[cst.BaseStatement],
+    old_body: Sequence[cst.BaseStatement],
     new_module: cst.Module,
-    new_body: tuple[cst.BaseStatement, ...] | list[cst.BaseStatement],
+    new_body: Sequence[cst.BaseStatement],
     path: list[str],
 ) -> str | None:
     """Compare one block: only ``path[0]`` may change; additions must be of allowed kinds."""
@@ -58,7 +60,9 @@ def _compare(
         if code not in new_other:
             return f"removes or changes the statement {code.splitlines()[0]!r}"
         new_other.remove(code)
-    added = [s for s in new_body if not _name(s) and new_module.code_for_node(s).strip() in new_other]
+    added = [
+        s for s in new_body if not _name(s) and new_module.code_for_node(s).strip() in new_other
+    ]
     for statement in added:
         if not _is_small_addition(statement):
             first = new_module.code_for_node(statement).strip().splitlines()[0]

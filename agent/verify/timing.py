@@ -43,8 +43,14 @@ def compare(
     Stops early when, after two rounds, the candidate is clearly slower: no interval will
     make it a winner and the time is better spent elsewhere.
     """
-    spec = {"module": target.module, "qualname": target.qualname, "values": plan.values,
-            "min_time": plan.min_time, "loops": None, "warmups": 1}
+    spec = {
+        "module": target.module,
+        "qualname": target.qualname,
+        "values": plan.values,
+        "min_time": plan.min_time,
+        "loops": None,
+        "warmups": 1,
+    }
     for sandbox in (original, candidate):  # each side reads its own copy of the inputs
         (sandbox.tmp / _CALLS).write_bytes(pickle.dumps(calls))
     spec["loops"] = _run(project, original, spec, plan)["loops"]

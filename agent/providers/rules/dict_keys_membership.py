@@ -14,7 +14,8 @@ class _DropKeys(cst.CSTTransformer):
     def leave_ComparisonTarget(
         self, original: cst.ComparisonTarget, updated: cst.ComparisonTarget
     ) -> cst.ComparisonTarget:
-        if m.matches(updated, m.ComparisonTarget(operator=m.In() | m.NotIn(), comparator=_KEYS_CALL)):
+        pattern = m.ComparisonTarget(operator=m.In() | m.NotIn(), comparator=_KEYS_CALL)
+        if m.matches(updated, pattern):
             call = updated.comparator
             assert isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
             return updated.with_changes(comparator=call.func.value)

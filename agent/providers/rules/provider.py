@@ -27,7 +27,7 @@ class RulesProvider:
                 fired.append((rule, rewritten))
         proposals = [(rule.name, new.code) for rule, new in fired]
         if len(fired) > 1:
-            combined, names = module, []
+            combined, names = module, list[str]()
             for rule, _ in fired:  # each rule again, on the previous one's output
                 rewritten = rule.apply(combined, qualname)
                 if rewritten is not None:
@@ -37,8 +37,14 @@ class RulesProvider:
         candidates: dict[str, Candidate] = {}
         for summary, code in proposals:
             ident = candidate_id(target, code)
-            candidates.setdefault(ident, Candidate(
-                id=ident, target=target.ref, provider=self.name,
-                files={target.ref.path: code}, summary=summary,
-            ))
+            candidates.setdefault(
+                ident,
+                Candidate(
+                    id=ident,
+                    target=target.ref,
+                    provider=self.name,
+                    files={target.ref.path: code},
+                    summary=summary,
+                ),
+            )
         return list(candidates.values())[:limit]
