@@ -1,0 +1,193 @@
+"""A private copy of a directory tree, and a way to run commands in it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path, PurePosixPath
+from types import TracebackType
+
+from sandbox._environment import clean_environment
+from sandbox._process import Limits, Result, run_process
+
+
+class Sandbox:
+    """A private directory tree with its own ``work/`` (the copy), ``home/`` and ``tmp/``.
+
+    Commands run with ``work/`` as their directory, ``HOME`` and ``TMPDIR`` pointing at the other
+    two, the sandbox's limits, and no network unless ``network=True``. The tree is ours to
+    delete: :meth:`remove`, or leave a ``with`` block.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        limits: Limits = Limits(),  # noqa: B008 - frozen, so one shared default is safe
+        network: bool = False,
+    ) -> None:
+        """Wrap an existing sandbox directory; :meth:`create` makes a new one."""
+        self.root = root
+        self.work = root / "work"
+        self.home = root / "home"
+        self.tmp = root / "tmp"
+        self.limits = limits
+        self.network = network
+
+    @classmethod
+    def create(
+        cls,
+        parent: Path,
+        source: Path,
+        *,
+        name: str | None = None,
+        limits: Limits = Limits(),  # noqa: B008 - frozen, so one shared default is safe
+        network: bool = False,
+    ) -> Sandbox:
+        """Make ``parent/<name or a unique name>/`` and copy the directory ``source`` into it."""
+        # Resolve first: ``cp -a`` copies a symlink given as the source as the link itself.
+        source = source.resolve(strict=True)
+        if not source.is_dir():
+            raise NotADirectoryError(f"{source} is not a directory")
+        parent.mkdir(parents=True, exist_ok=True)
+        parent = parent.resolve()
+        if parent.is_relative_to(source):
+            raise ValueError(
+                f"sandbox parent {parent} is inside {source}: the copy would contain itself"
+            )
+        if name is None:
+            root = Path(tempfile.mkdtemp(prefix="sandbox-", dir=parent))
+        else:
+            if name in ("", ".", "..") or "/" in name:
+                raise ValueError(f"sandbox name {name!r} must be a single path component")
+            root = parent / name
+            root.mkdir(mode=0o700)  # an existing directory is someone else's: never reuse it
+        sandbox = cls(root, limits=limits, network=network)
+        try:
+            _copy_tree(source, sandbox.work)
+            sandbox.home.mkdir()
+            sandbox.tmp.mkdir()
+        except BaseException:
+            sandbox.remove()
+            raise
+        return sandbox
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: float,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        stdin: str | None = None,
+    ) -> Result:
+        """Run ``argv`` in ``work/`` and wait at most ``timeout`` seconds for it.
+
+        ``cwd`` is relative to ``work/``; the environment is :func:`clean_environment` with
+        ``env`` on top.
+        """
+        return run_process(
+            argv,
+            timeout=timeout,
+            env=clean_environment(env, home=self.home, tmp=self.tmp),
+            cwd=self.work if cwd is None else self.work / cwd,
+            stdin=stdin,
+            limits=self.limits,
+            network=self.network,
+        )
+
+    def write_file(self, relative: str, text: str) -> None:
+        """Replace (or create) the file ``work/relative`` with ``text``, in UTF-8.
+
+        Refuses paths that leave ``work/``, including through a symlinked directory. The old
+        file is unlinked first, so a hard link or a symlink at that name is replaced rather than
+        written through, and only our copy changes. Its permission bits are kept.
+        """
+        parts = PurePosixPath(relative).parts
+        if not parts or PurePosixPath(relative).is_absolute() or ".." in parts:
+            raise ValueError(f"{relative!r} is not a path inside the sandbox")
+        work = self.work.resolve()
+        directory = (work / PurePosixPath(*parts[:-1])).resolve()
+        if not directory.is_relative_to(work):
+            raise ValueError(f"{relative!r} leads outside the sandbox (through a symlink)")
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / parts[-1]
+        mode = 0o644
+        try:
+            old = path.lstat()
+        except FileNotFoundError:
+            pass
+        else:
+            if stat.S_ISREG(old.st_mode):
+                mode = stat.S_IMODE(old.st_mode)
+            path.unlink()
+        # O_EXCL: if anything reappeared at this name since the unlink, fail rather than follow it.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            os.fchmod(fd, mode)  # the umask may have cleared bits the old file had
+            file.write(text)
+
+    def remove(self) -> None:
+        """Delete the whole tree, even parts a command made read-only. Safe to call twice."""
+        if not os.path.lexists(self.root):
+            return
+        try:
+            shutil.rmtree(self.root)
+        except OSError:
+            # A command may leave directories read-only or unreadable (chmod 000), which stops
+            # even their owner from deleting their entries; open them up and try once more.
+            _make_directories_ours(self.root)
+            shutil.rmtree(self.root)
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.remove()
+
+    def __repr__(self) -> str:
+        return f"Sandbox({str(self.root)!r}, network={self.network})"
+
+
+def _make_directories_ours(root: Path) -> None:
+    """Give the owner full access to every directory under ``root``; symlinks are not followed."""
+    os.chmod(root, stat.S_IRWXU)
+    for directory, subdirectories, _ in os.walk(root):
+        for name in subdirectories:  # top-down: each is opened up before walk lists it
+            path = os.path.join(directory, name)
+            if not os.path.islink(path):
+                os.chmod(path, stat.S_IRWXU)
+
+
+def _copy_tree(source: Path, destination: Path, *, use_cp: bool = True) -> None:
+    """Copy ``source`` to the new directory ``destination``: symlinks as symlinks, no hard links
+    to the source (a command writing through one would change the original).
+
+    GNU ``cp -a --reflink=auto`` is the fast path: copy-on-write clones on btrfs/XFS, in-kernel
+    ``copy_file_range`` elsewhere. ``shutil.copytree`` is the portable fallback.
+    """
+    cp = shutil.which("cp") if use_cp else None
+    if cp is not None:
+        done = subprocess.run(
+            # --no-preserve=ownership: the copy belongs to us. Inside ``unshare -r`` only our own
+            # uid is mapped, and files kept under another owner would be read-only there.
+            [cp, "-a", "--reflink=auto", "--no-preserve=ownership", "--", source, destination],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
+        if done.returncode == 0:
+            return
+        # Not GNU cp, or a failure the fallback will report properly; never keep a partial copy.
+        shutil.rmtree(destination, ignore_errors=True)
+    shutil.copytree(source, destination, symlinks=True)
