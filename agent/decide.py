@@ -19,7 +19,7 @@ def commit_message(outcome: Outcome) -> str:
         f"evolver: {candidate.target} {timing.speedup:.2f}× faster\n\n"
         f"Target: {candidate.target}\n"
         f"Speedup: {timing.speedup:.2f}× (95% CI {low:.2f}–{high:.2f}, "
-        f"{timing.samples} samples per side)\n"
+        f"{timing.samples} samples per side; {timing.first_call:.2f}× on first calls)\n"
         f"Provider: {candidate.provider} ({candidate.summary})\n"
         f"Candidate: {candidate.id}\n"
         f"Verified: import, targeted tests, full test suite, timing on recorded calls\n"

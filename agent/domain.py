@@ -88,9 +88,16 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Timing:
+    """A measured speedup (original time / candidate time) and its confidence interval.
+
+    ``first_call`` is the speedup of the first pass in each fresh process alone: a candidate
+    that caches results across calls shines on repeated calls, never on the first.
+    """
+
     speedup: float
     ci: tuple[float, float]
     samples: int
+    first_call: float
 
 
 @dataclass(frozen=True)

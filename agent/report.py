@@ -41,6 +41,7 @@ def outcome_json(outcome: Outcome) -> dict[str, Any]:
         "reason": verdict.reason,
         "speedup": round(timing.speedup, 4) if timing else None,
         "ci": [round(timing.ci[0], 4), round(timing.ci[1], 4)] if timing else None,
+        "first_call_speedup": round(timing.first_call, 4) if timing else None,
         "committed": outcome.committed,
         "commit": outcome.commit,
     }

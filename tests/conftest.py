@@ -78,7 +78,7 @@ def evolver(
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
         check=False,
     )
 

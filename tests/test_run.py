@@ -62,7 +62,7 @@ def test_dirty_working_tree_survives_untouched(make_repo: MakeRepo) -> None:
     git(repo, "stash", "push", "--include-untracked", "--", "stash_me.txt")
     before = repo_state(repo)
 
-    done = evolver("run", str(repo), "--branch", "evolver/dirty")
+    done = evolver("run", str(repo), "--branch", "evolver/dirty", "--progress")
 
     assert done.returncode == 0, done.stderr
     after = repo_state(repo)

@@ -17,7 +17,7 @@ from sandbox import Sandbox
 class TimingPlan:
     """How much to measure: ``processes`` per side, each giving ``values`` samples."""
 
-    processes: int = 5
+    processes: int = 6
     values: int = 4
     min_time: float = 0.02  # seconds per sample; the loop count is calibrated to reach it
     timeout: float = 300.0
@@ -54,16 +54,17 @@ def compare(
     for sandbox in (original, candidate):  # each side reads its own copy of the inputs
         (sandbox.tmp / _CALLS).write_bytes(pickle.dumps(calls))
     spec["loops"] = _run(project, original, spec, plan)["loops"]
-    a: list[float] = []
-    b: list[float] = []
+    warm: tuple[list[float], list[float]] = ([], [])
+    first: tuple[list[float], list[float]] = ([], [])
     for round_ in range(plan.processes):
-        order = [(original, a), (candidate, b)]
-        for sandbox, samples in order if round_ % 2 == 0 else reversed(order):
-            samples.extend(_run(project, sandbox, spec, plan)["values"])  # type: ignore[arg-type]
-        if round_ == 1 and median(a) / median(b) < 0.9:
+        for side in (0, 1) if round_ % 2 == 0 else (1, 0):
+            output = _run(project, (original, candidate)[side], spec, plan)
+            warm[side].extend(output["values"])  # type: ignore[arg-type]
+            first[side].append(output["first"])  # type: ignore[arg-type]
+        if round_ == 1 and median(warm[0]) / median(warm[1]) < 0.9:
             break
-    speedup, interval = speedup_interval(a, b)
-    return Timing(speedup=speedup, ci=interval, samples=len(a))
+    speedup, interval = speedup_interval(*warm)
+    return Timing(speedup, interval, len(warm[0]), median(first[0]) / median(first[1]))
 
 
 def _run(
