@@ -88,27 +88,25 @@ def profile_table(targets: list[Target], title: str) -> Table:
 
 def results_table(report: RunReport) -> Table:
     table = Table(title="Candidates", title_justify="left")
-    for column in ("target", "candidate", "verdict", "stage", "speedup", "95% CI", "commit"):
-        table.add_column(
-            column, justify="right" if column in ("speedup", "95% CI") else "left", overflow="fold"
-        )
+    for column in ("target", "candidate", "verdict", "speedup", "95% CI", "1st call", "detail"):
+        numeric = column in ("speedup", "95% CI", "1st call")
+        table.add_column(column, justify="right" if numeric else "left", overflow="fold")
     for o in report.outcomes:
         timing = o.verdict.timing
-        verdict = (
-            "[green]committed[/]"
-            if o.committed
-            else "[yellow]accepted[/]"
-            if o.verdict.accepted
-            else "[red]rejected[/]"
-        )
+        if o.committed:
+            verdict, detail = "[green]committed[/]", f"commit {(o.commit or '')[:10]}"
+        elif o.verdict.accepted:
+            verdict, detail = "[yellow]accepted[/]", "a better candidate won"
+        else:
+            verdict, detail = "[red]rejected[/]", f"{o.verdict.stage}: {o.verdict.reason}"
         table.add_row(
             str(o.candidate.target),
             o.candidate.summary,
             verdict,
-            o.verdict.stage if o.verdict.accepted else f"{o.verdict.stage}: {o.verdict.reason}",
             f"{timing.speedup:.2f}×" if timing else "–",
             f"{timing.ci[0]:.2f}–{timing.ci[1]:.2f}" if timing else "–",
-            (o.commit or "")[:10],
+            f"{timing.first_call:.2f}×" if timing else "–",
+            detail,
         )
     return table
 

@@ -2,7 +2,8 @@
 
 The clock is bound before the code under test is imported, so a candidate that patches
 ``time`` cannot change what is measured. Each loop calls the function on freshly unpickled
-arguments (calls may mutate them); unpickling happens outside the timed region.
+arguments (calls may mutate them); unpickling happens outside the timed region. The module
+is reloaded before each sample, so results a candidate caches between calls do not carry over.
 Prints ``{"loops": n, "first": seconds, "values": [seconds per loop, ...]}`` as JSON.
 """
 
@@ -16,8 +17,10 @@ from time import perf_counter_ns as _clock  # bound before any candidate code ru
 from typing import Any
 
 
-def _resolve(module_name: str, qualname: str) -> Any:
+def _resolve(module_name: str, qualname: str, reload: bool = False) -> Any:
     owner: Any = importlib.import_module(module_name)
+    if reload:
+        owner = importlib.reload(owner)
     for part in qualname.split("."):
         owner = getattr(owner, part)
     return owner
@@ -52,6 +55,8 @@ def main(spec_path: str) -> None:
         _one_pass(function, fresh())
     values = []
     for _ in range(spec["values"]):
+        # A fresh module for every sample: caches a candidate keeps between calls start empty.
+        function = _resolve(spec["module"], spec["qualname"], reload=True)
         batches = [fresh() for _ in range(loops)]
         start = _clock()
         for batch in batches:

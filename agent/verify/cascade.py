@@ -66,12 +66,15 @@ def _run_checks(candidate: Candidate, bench: Bench, sandbox: Sandbox) -> Verdict
     except TimingError as error:
         return Verdict(False, "speed", str(error))
     low, high = timing.ci
-    figure = (f"{timing.speedup:.2f}× [{low:.2f}, {high:.2f}] on {len(calls)} recorded calls, "
-              f"{timing.first_call:.2f}× on first calls")
     if low < bench.min_speedup:
-        return Verdict(
-            False, "speed", f"{figure}: lower bound below {bench.min_speedup:.2f}×", timing
+        why = (
+            f"not proven faster: interval {low:.2f}–{high:.2f}× reaches below {bench.min_speedup}×"
         )
+        return Verdict(False, "speed", why, timing)
     if timing.first_call < bench.min_speedup:
-        return Verdict(False, "speed", f"{figure}: no faster on first calls (caching?)", timing)
-    return Verdict(True, "speed", figure, timing)
+        why = f"only faster on repeated calls ({timing.first_call:.2f}× on first calls): caching?"
+        return Verdict(False, "speed", why, timing)
+    tested = f"{len(targeted)} targeted tests, " if targeted else ""
+    return Verdict(
+        True, "speed", f"{tested}full suite, timed on {len(calls)} recorded calls", timing
+    )

@@ -33,7 +33,7 @@ CALLS_PER_SERVICE = 3
 N_LATENCIES = 200_000
 RETRY_ATTEMPTS, RETRY_BUDGET = 7, 24
 N_SCANNED_LINES = 400_000
-N_TABLE_ROWS = 100_000
+N_TABLE_ROWS = 20_000
 
 _VOCABULARY = (
     "request timeout upstream cache miss user login failed payment gateway retry "
