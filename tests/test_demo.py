@@ -1,0 +1,55 @@
+"""The bundled demo keeps its promise: the rules really speed it up, and its tests still pass."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import evolver, git, repo_state
+
+DEMO = Path(__file__).parents[1] / "examples" / "demo"
+TARGETS = ["logkit/ips.py::unique_in_order", "logkit/stats.py::fastest", "logkit/graph.py::hops"]
+
+
+def test_demo_targets_get_verified_speedups(tmp_path: Path) -> None:
+    repo = tmp_path / "demo"
+    shutil.copytree(DEMO, repo)
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "--quiet", "-m", "demo")
+    before = repo_state(repo)
+    report_path = tmp_path / "report.json"
+    args = [arg for target in TARGETS for arg in ("--target", target)]
+
+    done = evolver(
+        "run",
+        str(repo),
+        *args,
+        "--candidates",
+        "1",
+        "--branch",
+        "evolver/demo",
+        "--json",
+        str(report_path),
+    )
+
+    assert done.returncode == 0, done.stderr
+    report = json.loads(report_path.read_text())
+    committed = {c["target"]: c for c in report["candidates"] if c["committed"]}
+    assert set(committed) == set(TARGETS)
+    assert all(c["ci"][0] >= 1.3 for c in committed.values()), committed
+    assert repo_state(repo) | {"refs": None} == before | {"refs": None}
+    clone = tmp_path / "result"
+    git(tmp_path, "clone", "--quiet", "--branch", "evolver/demo", str(repo), str(clone))
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=clone,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert tests.returncode == 0, tests.stdout[-2000:]
+    assert "deque" in (clone / "logkit" / "graph.py").read_text()
