@@ -38,6 +38,10 @@ _STR_METHODS = frozenset(
 )
 # What a local may be bound to and still be safe to iterate partly: fresh collections.
 _COLLECTION_CALLS = frozenset({"list", "tuple", "set", "frozenset", "dict", "sorted", "range"})
+_FRESH_COLLECTIONS = (
+    cst.List, cst.Tuple, cst.Set, cst.Dict, cst.ListComp, cst.SetComp, cst.DictComp,
+    cst.SimpleString,
+)  # fmt: skip
 _LEAVES = (cst.Name, cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString)
 
 
@@ -47,6 +51,9 @@ class AnyAllGenerator(ScopedRule):
         "`any([... for ...])` / `all([...])` → `any(... for ...)`, short-circuiting; only when "
         "the skipped elements are side-effect free"
     )
+
+    def candidate(self, function: cst.FunctionDef) -> bool:
+        return bool(m.findall(function, _ANY_ALL_OF_LIST))
 
     def rewrite(self, target: Target) -> cst.FunctionDef | None:
         calls = {
@@ -160,9 +167,7 @@ def _not_a_local_iterator(target: Target, name: cst.Name) -> bool:
 
 
 def _fresh_collection(target: Target, value: cst.BaseExpression | None) -> bool:
-    if isinstance(value, (cst.List, cst.Tuple, cst.Set, cst.Dict, cst.ListComp, cst.SetComp)):
-        return True
-    if isinstance(value, (cst.DictComp, cst.SimpleString)):
+    if isinstance(value, _FRESH_COLLECTIONS):
         return True
     return isinstance(value, cst.Call) and (
         _builtin_call(target, value, _COLLECTION_CALLS)

@@ -48,6 +48,9 @@ class DedupeWithDict(ScopedRule):
         "elements (safe for `list[str]`-like annotations, otherwise the verifier's tests decide)"
     )
 
+    def candidate(self, function: cst.FunctionDef) -> bool:
+        return bool(m.findall(function, m.For(body=m.IndentedBlock(body=[m.If()]))))
+
     def rewrite(self, target: Target) -> cst.FunctionDef | None:
         if uses_dynamic_scope(target.function):
             return None

@@ -16,11 +16,22 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import GlobalScope, ImportAssignment
 
-from agent.providers.rules.scoped import ScopedRule, Target, is_zero, occurrences
+from agent.providers.rules.scoped import (
+    ScopedRule,
+    Target,
+    is_zero,
+    occurrences,
+    uses_dynamic_scope,
+)
 
 _MUTATORS = frozenset({"append", "extend", "insert", "pop"})
 
 Binding = cst.Assign | cst.AnnAssign
+
+_FRONT_CALL = m.Call(
+    func=m.Attribute(attr=m.Name("pop") | m.Name("insert")),
+    args=[m.Arg(m.Integer("0")), m.ZeroOrMore()],
+)
 
 
 class DequeForQueue(ScopedRule):
@@ -31,8 +42,11 @@ class DequeForQueue(ScopedRule):
     )
     imports = (("collections", "deque"),)
 
+    def candidate(self, function: cst.FunctionDef) -> bool:
+        return bool(m.findall(function, _FRONT_CALL))
+
     def rewrite(self, target: Target) -> cst.FunctionDef | None:
-        if not _deque_is_free(target):
+        if not _deque_is_free(target) or uses_dynamic_scope(target.function):
             return None
         bindings: set[cst.CSTNode] = set()
         fronts: dict[cst.CSTNode, str] = {}

@@ -69,6 +69,9 @@ class MemoizeRecursive(ScopedRule):
     )
     imports = (("functools", None),)
 
+    def candidate(self, function: cst.FunctionDef) -> bool:
+        return _calls_itself(function)
+
     def rewrite(self, target: Target) -> cst.FunctionDef | None:
         function = target.function
         if not (
@@ -78,7 +81,6 @@ class MemoizeRecursive(ScopedRule):
             and _immutable_signature(function)
             and _functools_is_free(target)
             and _is_pure(target)
-            and _calls_itself(target)
         ):
             return None
         return function.with_changes(decorators=[_DECORATOR])
@@ -184,10 +186,10 @@ def _is_str(target: Target, node: cst.BaseExpression) -> bool:
     if not isinstance(node, cst.Name):
         return False
     bindings = _bindings(target, node)
-    if len(bindings) != 1 or not isinstance(getattr(bindings[0], "node", None), cst.Param):
-        return False
-    param = bindings[0].node  # type: ignore[attr-defined]
-    return m.matches(param, m.Param(annotation=m.Annotation(m.Name("str"))))
+    param = getattr(bindings[0], "node", None) if len(bindings) == 1 else None
+    return isinstance(param, cst.Param) and m.matches(
+        param, m.Param(annotation=m.Annotation(m.Name("str")))
+    )
 
 
 def _allowed_read(target: Target, name: cst.Name) -> bool:
@@ -232,6 +234,7 @@ def _literal(node: cst.BaseExpression) -> bool:
     return False
 
 
-def _calls_itself(target: Target) -> bool:
-    own = target.function.name.value
-    return bool(m.findall(target.function.body, m.Call(func=m.Name(own))))
+def _calls_itself(function: cst.FunctionDef) -> bool:
+    # Which ``own`` the call refers to is checked with the other calls, in ``_allowed_call``.
+    own = function.name.value
+    return bool(m.findall(function.body, m.Call(func=m.Name(own))))
