@@ -32,6 +32,20 @@ def _apply(name: str, soft: int, hard: int) -> None:
     resource.setrlimit(which, (soft, hard))
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL the command when the process that started it dies, even by
+    SIGKILL, so that no sandboxed command outlives its caller. Best effort elsewhere."""
+    try:
+        import ctypes
+
+        parent = os.getppid()
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before the request took effect
+            os.kill(os.getpid(), signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
 def main(args: list[str]) -> int:
     if len(args) < 3 or args[1] != "--":
         print("usage: _launch.py LIMITS_JSON -- COMMAND [ARG...]", file=sys.stderr)
@@ -46,6 +60,7 @@ def main(args: list[str]) -> int:
     # this, ``yes | head`` would print "Broken pipe" errors instead of ending quietly.
     for number in (signal.SIGPIPE, signal.SIGXFSZ):
         signal.signal(number, signal.SIG_DFL)
+    _die_with_parent()
     command = args[2:]
     try:
         os.execvp(command[0], command)

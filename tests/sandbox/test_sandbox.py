@@ -7,6 +7,7 @@ import os
 import resource
 import signal
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -355,3 +356,34 @@ def test_network_is_blocked(tmp_path: Path, source: Path) -> None:
             allowed = box.run([PYTHON, "-c", CONNECT, port], timeout=10)
     assert blocked.returncode == 1 and blocked.stdout.startswith("blocked"), blocked
     assert allowed.ok and allowed.stdout == "connected\n", allowed  # the check itself works
+
+
+def test_command_dies_with_its_caller(tmp_path: Path) -> None:
+    """A sandboxed command does not outlive the process that ran it, even a SIGKILLed one."""
+    source = tmp_path / "src"
+    source.mkdir()
+    pid_file = tmp_path / "pid"
+    script = (
+        "import sys; from pathlib import Path; from sandbox import Sandbox; "
+        f"box = Sandbox.create(Path({str(tmp_path)!r}) / 'boxes', Path({str(source)!r})); "
+        f"box.run(['sh', '-c', 'echo $$ > {pid_file}; sleep 60'], timeout=120)"
+    )
+    caller = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 20
+    while not (pid_file.exists() and pid_file.read_text().strip()):
+        assert time.monotonic() < deadline, "the command never started"
+        time.sleep(0.05)
+    pid = int(pid_file.read_text())
+    caller.send_signal(signal.SIGKILL)
+    caller.wait()
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}").exists() and "Z" not in _state(pid):
+        assert time.monotonic() < deadline, "the sandboxed command outlived its caller"
+        time.sleep(0.05)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return "Z"
