@@ -115,7 +115,11 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> loop.RunReport:
     git(repo, "add", "-A")
     git(repo, "commit", "--quiet", "-m", "initial")
     config = RunConfig(
-        repo=repo, targets=("pkg/slow.py::dedupe",), candidates=10, branch="evolver/verify"
+        repo=repo,
+        targets=("pkg/slow.py::dedupe",),
+        candidates=10,
+        branch="evolver/verify",
+        jobs=2,  # the parallel path; the command-line tests take the sequential one
     )
     return loop.run(config, HandMadeProvider(), Quiet())
 
