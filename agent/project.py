@@ -56,17 +56,14 @@ class Project:
     test_timeout: float = 900.0
 
     @property
+    def pytest_argv(self) -> list[str]:
+        """pytest, quiet, writing no cache into the copy, running benchmarks once, untimed."""
+        return [self.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--benchmark-disable"]
+
+    @property
     def tests_argv(self) -> list[str]:
         if self.test_command is None:
-            return [
-                self.python,
-                "-m",
-                "pytest",
-                "-q",
-                "-p",
-                "no:cacheprovider",
-                "--benchmark-disable",
-            ]
+            return self.pytest_argv
         argv = list(self.test_command)
         if Path(argv[0]).name == "pytest":
             argv[:1] = [self.python, "-m", "pytest"]
@@ -112,17 +109,7 @@ class Project:
             return ["sh", "-c", self.workload], self.workload
         benchmarks = find_benchmarks(sandbox.work)
         if benchmarks:
-            argv = [
-                self.python,
-                "-m",
-                "pytest",
-                "-q",
-                "-p",
-                "no:cacheprovider",
-                "--benchmark-disable",
-                *benchmarks,
-            ]
-            return argv, f"benchmarks: {shlex.join(benchmarks)}"
+            return [*self.pytest_argv, *benchmarks], f"benchmarks: {shlex.join(benchmarks)}"
         return self.tests_argv, "the test suite"
 
     def run_workload(

@@ -83,6 +83,18 @@ def evolver(
     )
 
 
+def run_tests_on_branch(repo: Path, branch: str, into: Path) -> subprocess.CompletedProcess[str]:
+    """Clone ``branch`` of ``repo`` into ``into`` and run its tests there with pytest."""
+    git(into.parent, "clone", "--quiet", "--branch", branch, str(repo), str(into))
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=into,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 # A small project where one rule applies: `k in d.keys()` in a hot loop.
 KEYS_PROJECT = {
     "pkg/__init__.py": "",

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import evolver, git, repo_state
+from tests.conftest import evolver, git, repo_state, run_tests_on_branch
 
 DEMO = Path(__file__).parents[1] / "examples" / "demo"
 TARGETS = ["logkit/ips.py::unique_in_order", "logkit/stats.py::fastest", "logkit/graph.py::hops"]
@@ -43,13 +41,6 @@ def test_demo_targets_get_verified_speedups(tmp_path: Path) -> None:
     assert all(c["ci"][0] >= 1.3 for c in committed.values()), committed
     assert repo_state(repo) | {"refs": None} == before | {"refs": None}
     clone = tmp_path / "result"
-    git(tmp_path, "clone", "--quiet", "--branch", "evolver/demo", str(repo), str(clone))
-    tests = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=clone,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    tests = run_tests_on_branch(repo, "evolver/demo", clone)
     assert tests.returncode == 0, tests.stdout[-2000:]
     assert "deque" in (clone / "logkit" / "graph.py").read_text()

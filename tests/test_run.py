@@ -6,11 +6,19 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-from tests.conftest import EVOLVER, KEYS_PROJECT, MakeRepo, evolver, git, repo_state, write_files
+from tests.conftest import (
+    EVOLVER,
+    KEYS_PROJECT,
+    MakeRepo,
+    evolver,
+    git,
+    repo_state,
+    run_tests_on_branch,
+    write_files,
+)
 
 
 def test_commits_a_verified_speedup_and_reports_it(make_repo: MakeRepo, tmp_path: Path) -> None:
@@ -40,15 +48,7 @@ def test_commits_a_verified_speedup_and_reports_it(make_repo: MakeRepo, tmp_path
     assert "if k in d:" in git(repo, "show", "evolver/test:pkg/core.py")
     assert "evolver/test" in done.stdout and "1 change(s) committed" in done.stdout
 
-    clone = tmp_path / "clone"
-    git(tmp_path, "clone", "--quiet", "--branch", "evolver/test", str(repo), str(clone))
-    tests = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=clone,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    tests = run_tests_on_branch(repo, "evolver/test", tmp_path / "clone")
     assert tests.returncode == 0, tests.stdout
 
 
