@@ -306,3 +306,20 @@ def variable_uses(node: cst.CSTNode, name: str) -> list[cst.Name]:
 
     node.visit(Collector())
     return found
+
+
+def visible_bindings(module: cst.Module, function: cst.FunctionDef) -> set[str]:
+    """Names that may be bound where ``function`` looks them up: at the module's top level
+    (directly, or through ``global`` anywhere) or in ``function`` itself. A name read in
+    ``function`` and not in this set is a builtin. Over-approximates; ``"*"`` for a star import.
+    """
+    names: set[str] = set()
+    for node in m.findall(module, m.Global()):
+        assert isinstance(node, cst.Global)
+        names.update(item.name.value for item in node.names)
+    for statement in module.body:
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            names.add(statement.name.value)  # what is bound inside has its own scope
+        else:
+            names |= bound_names(statement)
+    return names | bound_names(function)

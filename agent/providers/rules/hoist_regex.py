@@ -7,8 +7,8 @@ Fires on calls ``re.<fn>(<str or bytes literal>, ...)`` for ``fn`` in compile, m
 fullmatch, findall, finditer, sub, subn and split that run in a ``for``/``while`` loop or a
 comprehension of the target function (not in a nested def, class or lambda), when:
 
-* the module has a top-level ``import re``, before the spot where the constant goes, and
-  nothing else in the module binds ``re`` (so the name is that module everywhere);
+* the module has one top-level ``import re``, before the spot where the constants go, and
+  nothing else binds ``re`` at module level or in the function (so the name is that module);
 * every argument after the pattern maps onto the compiled pattern's method: positional ones
   up to the method's own parameters (so never a positional ``flags``), keywords among the
   method's parameters, and an optional ``flags=`` made of ``re.X`` names joined by ``|``;
@@ -31,7 +31,6 @@ import libcst.matchers as m
 from agent.providers.rules.base import (
     LOOPS,
     ancestors,
-    bound_names,
     find_function,
     fresh_name,
     in_nested_scope,
@@ -39,6 +38,7 @@ from agent.providers.rules.base import (
     module_names,
     parent_map,
     replace_function,
+    visible_bindings,
 )
 
 # re.<fn> → (positional arguments after the pattern that the Pattern method takes in the same
@@ -76,13 +76,17 @@ def _compiles(pattern: str | bytes, flags: int) -> bool:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             re.compile(pattern, flags)
-    except Exception:  # noqa: BLE001 - any failure means "leave it where it is"
+    except Exception:
         return False
     return True
 
 
-def _split(call: cst.Call) -> tuple[cst.BaseExpression, cst.Arg | None, list[cst.Arg]] | None:
-    """``(pattern, flags argument, other arguments)`` of a call the rule can hoist."""
+def _is_flags(arg: cst.Arg) -> bool:
+    return arg.keyword is not None and arg.keyword.value == "flags"
+
+
+def _compile_call(call: cst.Call) -> cst.Call | None:
+    """``re.compile(pattern[, flags])`` for a call the rule can hoist, else ``None``."""
     assert isinstance(call.func, cst.Attribute)
     method = _METHODS.get(call.func.attr.value)
     if method is None or not call.args:
@@ -90,42 +94,60 @@ def _split(call: cst.Call) -> tuple[cst.BaseExpression, cst.Arg | None, list[cst
     positional, keywords = method
     first, *rest = call.args
     pattern = first.value
-    if first.keyword or first.star or not isinstance(
-        pattern, (cst.SimpleString, cst.ConcatenatedString)
+    if (
+        first.keyword
+        or first.star
+        or not isinstance(pattern, (cst.SimpleString, cst.ConcatenatedString))
     ):
         return None
-    flags = next((a for a in rest if a.keyword and a.keyword.value == "flags"), None)
-    others = [a for a in rest if a is not flags]
+    flags = next((a.value for a in rest if _is_flags(a)), None)
+    others = [a for a in rest if not _is_flags(a)]
     if any(a.star for a in others) or sum(a.keyword is None for a in others) > positional:
         return None
     if any(a.keyword and a.keyword.value not in keywords for a in others):
         return None
     value = pattern.evaluated_value
-    flag_value = 0 if flags is None else _flag_value(flags.value)
+    flag_value = 0 if flags is None else _flag_value(flags)
     if value is None or flag_value is None or not _compiles(value, flag_value):
         return None
-    return pattern, flags, others
+    args = [cst.Arg(pattern)] + ([cst.Arg(flags)] if flags else [])
+    return cst.Call(cst.Attribute(cst.Name("re"), cst.Name("compile")), args)
 
 
-def _re_import(module: cst.Module) -> cst.BaseStatement | None:
-    """The top-level ``import re``, when it is the module's only binding of ``re``."""
-    binders = [s for s in module.body if {"re", "*"} & bound_names(s)]
-    if len(binders) == 1 and m.matches(
-        binders[0],
-        m.SimpleStatementLine(
-            [m.Import([m.ZeroOrMore(), m.ImportAlias(m.Name("re"), asname=None), m.ZeroOrMore()])]
-        ),
-    ):
-        return binders[0]
-    return None
+def _hoisted(call: cst.Call, constant: cst.Name) -> cst.BaseExpression:
+    """``call`` on the compiled ``constant`` instead of on the ``re`` module."""
+    assert isinstance(call.func, cst.Attribute)
+    if call.func.attr.value == "compile":
+        return constant.with_changes(lpar=call.lpar, rpar=call.rpar)
+    others = [a for a in call.args[1:] if not _is_flags(a)]
+    if others:  # the last argument keeps the original last comma (a trailing one, or none)
+        others[-1] = others[-1].with_changes(comma=call.args[-1].comma)
+    return call.with_changes(func=call.func.with_changes(value=constant), args=others)
+
+
+_IMPORT_RE = m.SimpleStatementLine(
+    [m.Import([m.ZeroOrMore(), m.ImportAlias(m.Name("re"), asname=None), m.ZeroOrMore()])]
+)
+
+
+def _re_import(module: cst.Module, function: cst.FunctionDef) -> cst.BaseStatement | None:
+    """The top-level ``import re``, when nothing else binds ``re`` where ``function`` looks."""
+    imports = [s for s in module.body if m.matches(s, _IMPORT_RE)]
+    if len(imports) != 1:
+        return None
+    others = module.with_changes(body=[s for s in module.body if s is not imports[0]])
+    if {"re", "*"} & visible_bindings(others, function):
+        return None
+    return imports[0]
 
 
 class _Edit(cst.CSTTransformer):
-    def __init__(self, calls: dict[cst.CSTNode, cst.BaseExpression]) -> None:
-        self.calls = calls
+    def __init__(self, constants: dict[cst.CSTNode, cst.Name]) -> None:
+        self.constants = constants  # original call → the constant it now uses
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
-        return self.calls.get(original, updated)
+        constant = self.constants.get(original)
+        return updated if constant is None else _hoisted(updated, constant)
 
 
 class HoistRegex:
@@ -134,50 +156,38 @@ class HoistRegex:
 
     def apply(self, module: cst.Module, qualname: str) -> cst.Module | None:
         function = find_function(module, qualname)
-        re_import = _re_import(module)
+        re_import = None if function is None else _re_import(module, function)
         if function is None or re_import is None:
             return None
         parents = parent_map(function)
         taken = module_names(module)
         stem = f"_{function.name.value.strip('_').upper()}_RE"
-        constants: dict[str, cst.SimpleStatementLine] = {}  # code of the compile call → line
-        calls: dict[cst.CSTNode, cst.BaseExpression] = {}
+        names: dict[str, cst.Name] = {}  # code of the ``re.compile`` call → its constant
+        lines: list[cst.SimpleStatementLine] = []
+        constants: dict[cst.CSTNode, cst.Name] = {}
         for call in m.findall(function, _RE_CALL):
-            assert isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+            assert isinstance(call, cst.Call)
             if in_nested_scope(call, parents) or not any(
                 isinstance(a, LOOPS) for a in ancestors(call, parents)
             ):
                 continue
-            parts = _split(call)
-            if parts is None:
+            compiled = _compile_call(call)
+            if compiled is None:
                 continue
-            pattern, flags, others = parts
-            compile_args = [cst.Arg(pattern)] + ([cst.Arg(flags.value)] if flags else [])
-            compiled = cst.Call(cst.Attribute(cst.Name("re"), cst.Name("compile")), compile_args)
             key = module.code_for_node(compiled)
-            if key not in constants:
-                target = cst.AssignTarget(cst.Name(fresh_name(taken, stem)))
-                constants[key] = cst.SimpleStatementLine([cst.Assign([target], compiled)])
-            constant = constants[key].body[0].targets[0].target  # type: ignore[attr-defined]
-            calls[call] = _hoisted(call, constant, others)
-        if not calls:
+            if key not in names:
+                names[key] = cst.Name(fresh_name(taken, stem))
+                lines.append(
+                    cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(names[key])], compiled)])
+                )
+            constants[call] = names[key]
+        if not constants:
             return None
-        new_function = function.visit(_Edit(calls))
+        new_function = function.visit(_Edit(constants))
         assert isinstance(new_function, cst.FunctionDef)
-        lines = list(constants.values())
         lines[0] = lines[0].with_changes(leading_lines=[cst.EmptyLine()])
         new_module = insert_after_imports(replace_function(module, qualname, new_function), lines)
         body = list(new_module.body)
         if not any(s is re_import for s in body[: body.index(lines[0])]):
             return None  # the constants would run before ``import re``
         return new_module
-
-
-def _hoisted(call: cst.Call, constant: cst.Name, others: list[cst.Arg]) -> cst.BaseExpression:
-    """``call`` on the compiled ``constant`` instead of on the ``re`` module."""
-    assert isinstance(call.func, cst.Attribute)
-    if call.func.attr.value == "compile":
-        return constant.with_changes(lpar=call.lpar, rpar=call.rpar)
-    if others:  # the last argument keeps the original last comma (a trailing one, or none)
-        others[-1] = others[-1].with_changes(comma=call.args[-1].comma)
-    return call.with_changes(func=call.func.with_changes(value=constant), args=others)

@@ -21,7 +21,7 @@ comprehension, of the target function, when the container is
 Assumptions left to the verifier: the value tested is hashable, with a hash that agrees with
 ``==`` (an unhashable one raises ``TypeError`` against a set where a list answers ``False``);
 for (b) the elements are hashable and nobody else mutates a list parameter while the function
-runs.
+runs; for (c) no other module mutates the list.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from agent.providers.rules.base import (
     parent_map,
     replace_function,
     variable_uses,
+    visible_bindings,
 )
 
 Parents = dict[cst.CSTNode, cst.CSTNode]
@@ -212,6 +213,26 @@ def _module_constant(
     return definition
 
 
+def _existing_frozenset(
+    module: cst.Module, definition: cst.SimpleStatementLine, name: str
+) -> str | None:
+    """The name of a ``_NAME_SET = frozenset(NAME)`` right after ``definition`` (added when the
+    rule rewrote another function), if nothing else in the module binds it."""
+    body = list(module.body)
+    index = body.index(definition)
+    following = body[index + 1 : index + 2]
+    if not following:
+        return None
+    target = m.AssignTarget(m.SaveMatchedNode(m.Name(), "set"))
+    frozen = m.Call(m.Name("frozenset"), [m.Arg(m.Name(name))])
+    found = m.extract(following[0], m.SimpleStatementLine([m.Assign([target], frozen)]))
+    if found and isinstance(found["set"], cst.Name):
+        set_name = found["set"].value
+        if [s for s in body if set_name in bound_names(s)] == following:
+            return set_name
+    return None
+
+
 def _assign_call(target: str, function: str, argument: str) -> cst.SimpleStatementLine:
     """``target = function(argument)``."""
     call = cst.Call(cst.Name(function), [cst.Arg(cst.Name(argument))])
@@ -298,8 +319,6 @@ class ListMembershipToSet:
         if function is None:
             return None
         parents = parent_map(function)
-        shadowed = bound_names(module)
-        taken = module_names(module)
         edit = _Edit()
         by_name: dict[str, list[tuple[cst.ComparisonTarget, cst.CSTNode]]] = {}
         for test, loop in _repeated_tests(function, parents):
@@ -312,6 +331,9 @@ class ListMembershipToSet:
                 by_name.setdefault(comparator.value, []).append((test, loop))
 
         new_constants: dict[cst.CSTNode, cst.SimpleStatementLine] = {}
+        # Only now look at the whole module: names that may not be the builtins, names taken.
+        shadowed = visible_bindings(module, function) if by_name else {"*"}
+        taken = module_names(module) if by_name else set()
         if "*" not in shadowed:  # a star import may rebind any builtin
             for name, tests in by_name.items():
                 if _plan_local(function, parents, name, tests, shadowed, taken, edit):
@@ -319,8 +341,10 @@ class ListMembershipToSet:
                 definition = _module_constant(module, name, shadowed)
                 if definition is None:
                     continue
-                set_name = fresh_name(taken, f"_{name}_SET")
-                new_constants[definition] = _assign_call(set_name, "frozenset", name)
+                set_name = _existing_frozenset(module, definition, name)
+                if set_name is None:
+                    set_name = fresh_name(taken, f"_{name}_SET")
+                    new_constants[definition] = _assign_call(set_name, "frozenset", name)
                 for test, _ in tests:
                     edit.comparators[test.comparator] = cst.Name(set_name)
 
