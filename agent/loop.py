@@ -15,7 +15,7 @@ from typing import Protocol
 from agent import gitops
 from agent.config import RunConfig
 from agent.decide import choose, commit_message
-from agent.domain import Candidate, Outcome, RunReport, Target, Verdict
+from agent.domain import Candidate, Outcome, RunReport, Target
 from agent.errors import UsageError
 from agent.profiling import Profile, profile_workload
 from agent.project import Project
@@ -59,25 +59,17 @@ def run(config: RunConfig, provider: Provider, observer: Observer) -> RunReport:
         with workspace.sandbox("record") as sandbox:
             recordings = record_calls(project, sandbox, [t.ref for t in report.targets])
         for number, ranked in enumerate(report.targets, 1):
+            observer.step(f"[{number}/{len(report.targets)}] {ranked.ref}")
             target = make_target(workspace.state, ranked.ref, ranked.profile)  # after winners
-            observer.step(f"[{number}/{len(report.targets)}] {target.ref}")
             file_source = (workspace.state / target.ref.path).read_text(encoding="utf-8")
             candidates = provider.propose(target, file_source, config.candidates)
             if not candidates:
                 report.notes.append(f"{target.ref}: {provider.name} proposed nothing")
                 continue
             with workspace.sandbox(f"original-{number}") as original:
-                bench = Bench(
-                    project,
-                    workspace,
-                    target,
-                    file_source,
-                    recordings[target.ref],
-                    original,
-                    config.min_speedup,
-                )
-                verdicts = verify_all(candidates, bench, config.jobs)
-            outcomes = [Outcome(c, v) for c, v in zip(candidates, verdicts, strict=True)]
+                bench = Bench(project, workspace, target, file_source, recordings[target.ref],
+                              original, config.min_speedup)  # fmt: skip
+                outcomes = verify_all(candidates, bench, config.jobs)
             for outcome in outcomes:
                 observer.outcome(outcome)
             winner = choose(outcomes)
@@ -92,12 +84,14 @@ def run(config: RunConfig, provider: Provider, observer: Observer) -> RunReport:
     return report
 
 
-def verify_all(candidates: list[Candidate], bench: Bench, jobs: int) -> list[Verdict]:
+def verify_all(candidates: list[Candidate], bench: Bench, jobs: int) -> list[Outcome]:
     """In the main thread when sequential, so that Ctrl-C stops a check at once."""
     if jobs == 1:
-        return [verify(c, bench) for c in candidates]
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(lambda c: verify(c, bench), candidates))
+        verdicts = [verify(c, bench) for c in candidates]
+    else:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            verdicts = list(pool.map(lambda c: verify(c, bench), candidates))
+    return [Outcome(c, v) for c, v in zip(candidates, verdicts, strict=True)]
 
 
 def baseline(config: RunConfig, workspace: Workspace, observer: Observer) -> Project:

@@ -30,28 +30,41 @@ class Bench:
 
 
 def verify(candidate: Candidate, bench: Bench) -> Verdict:
+    """Run the stages in order; the first that objects gives the verdict."""
     static = check_static(candidate, bench.target, bench.file_source)
     if static:
         return Verdict(False, *static)
     with bench.workspace.sandbox(f"candidate-{candidate.id}") as sandbox:
         for path, text in candidate.files.items():
             sandbox.write_file(path, text)
-        return _run_checks(candidate, bench, sandbox)
+        for stage in (imports, tests, speed):
+            verdict = stage(bench, sandbox)
+            if verdict is not None:
+                return verdict
+    raise AssertionError("the speed stage always decides")
 
 
-def _run_checks(candidate: Candidate, bench: Bench, sandbox: Sandbox) -> Verdict:
-    project, ref = bench.project, bench.target.ref
-    imported = project.import_module(sandbox, ref.module)
-    if not imported.ok:
-        tail = (imported.stderr.strip().splitlines() or ["timed out"])[-1]
-        return Verdict(False, "import", f"import {ref.module} fails: {tail[:200]}")
-    timeout = bench.project.test_timeout
+def imports(bench: Bench, sandbox: Sandbox) -> Verdict | None:
+    module = bench.target.ref.module
+    imported = bench.project.import_module(sandbox, module)
+    if imported.ok:
+        return None
+    tail = (imported.stderr.strip().splitlines() or ["timed out"])[-1]
+    return Verdict(False, "import", f"import {module} fails: {tail[:200]}")
+
+
+def tests(bench: Bench, sandbox: Sandbox) -> Verdict | None:
+    """The tests that reach the target first (they fail fastest), then the whole suite."""
     targeted = sorted(bench.recording.tests)
     for select in ([targeted] if targeted else []) + [None]:
-        tests = project.run_tests(sandbox, select=select, timeout=timeout)
-        if not tests.ok:
+        run = bench.project.run_tests(sandbox, select=select)
+        if not run.ok:
             scope = f"{len(targeted)} targeted tests" if select else "the test suite"
-            return Verdict(False, "tests", f"{scope}: {tests.describe_failure()}")
+            return Verdict(False, "tests", f"{scope}: {run.describe_failure()}")
+    return None
+
+
+def speed(bench: Bench, sandbox: Sandbox) -> Verdict:
     calls = bench.recording.timing_calls
     if not calls:
         why = (
@@ -62,7 +75,9 @@ def _run_checks(candidate: Candidate, bench: Bench, sandbox: Sandbox) -> Verdict
         return Verdict(False, "speed", f"no recorded calls to time it on: {why}")
     try:
         with bench.timing_lock:  # never time two things at once
-            timing = compare(project, bench.original, sandbox, ref, calls, bench.plan)
+            timing = compare(
+                bench.project, bench.original, sandbox, bench.target.ref, calls, bench.plan
+            )
     except TimingError as error:
         return Verdict(False, "speed", str(error))
     low, high = timing.ci
@@ -74,7 +89,7 @@ def _run_checks(candidate: Candidate, bench: Bench, sandbox: Sandbox) -> Verdict
     if timing.first_call < bench.min_speedup:
         why = f"only faster on repeated calls ({timing.first_call:.2f}× on first calls): caching?"
         return Verdict(False, "speed", why, timing)
-    tested = f"{len(targeted)} targeted tests, " if targeted else ""
+    tested = f"{len(bench.recording.tests)} targeted tests, " if bench.recording.tests else ""
     return Verdict(
         True, "speed", f"{tested}full suite, timed on {len(calls)} recorded calls", timing
     )
