@@ -113,27 +113,23 @@ def run(
 ) -> None:
     """Profile REPO, propose faster versions of its hottest functions, verify them, and
     commit the winners to a new branch."""
-    try:
-        targets = tuple(target or ())
-        config = _config(
-            repo,
-            {
-                "targets": targets,
-                "provider": provider,
-                "model": model,
-                "base_url": base_url,
-                "candidates": candidates,
-                "max_targets": max_targets,
-                "min_speedup": min_speedup,
-                "branch": branch,
-                "json_path": json_path,
-                "jobs": jobs,
-                "workload": workload,
-                "test_command": test_command,
-            },
-        )
-    except ValueError as error:  # a malformed --target
-        raise UsageError(str(error)) from None
+    config = _config(
+        repo,
+        {
+            "targets": tuple(target or ()),
+            "provider": provider,
+            "model": model,
+            "base_url": base_url,
+            "candidates": candidates,
+            "max_targets": max_targets,
+            "min_speedup": min_speedup,
+            "branch": branch,
+            "json_path": json_path,
+            "jobs": jobs,
+            "workload": workload,
+            "test_command": test_command,
+        },
+    )
     source = make_provider(config)
     console = Console(stderr=True)
     observer = ConsoleObserver(console, console.is_terminal if progress is None else progress)

@@ -41,6 +41,13 @@ class RunConfig(BaseModel):
     def _parse_targets(cls, value: Any) -> Any:
         return tuple(TargetRef.parse(v) if isinstance(v, str) else v for v in value or ())
 
+    @field_validator("json_path")
+    @classmethod
+    def _writable_place(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.parent.is_dir():
+            raise ValueError(f"no directory {value.parent} to write the report into")
+        return value
+
     @field_validator("test_command", mode="before")
     @classmethod
     def _split_command(cls, value: Any) -> Any:

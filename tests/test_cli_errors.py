@@ -76,6 +76,7 @@ def test_no_tests_found(make_repo: MakeRepo) -> None:
         (["--provider", "nonsense"], "unknown provider"),
         (["--branch", "bad..name"], "not a valid branch name"),
         (["--no-such-flag"], "no-such-flag"),
+        (["--json", "/nonexistent/dir/report.json"], "no directory /nonexistent/dir"),
     ],
 )
 def test_bad_flag_values(make_repo: MakeRepo, flags: list[str], message: str) -> None:
