@@ -145,3 +145,31 @@ def test_profile_command_prints_the_ranked_table(make_repo: MakeRepo, tmp_path: 
     rows = json.loads(out.read_text())["targets"]
     assert rows[0]["target"] == "pkg/core.py::count_known"
     assert rows[0]["calls"] == 2 and rows[0]["share"] > 0
+
+
+def test_a_workload_command_is_profiled_and_its_calls_timed(
+    make_repo: MakeRepo, tmp_path: Path
+) -> None:
+    repo = make_repo(
+        {
+            **KEYS_PROJECT,
+            "run_workload.py": """
+        from pkg.core import count_known, double
+
+        d = {i: i for i in range(500)}
+        for _ in range(20):
+            count_known(d, list(range(0, 90000, 3)))
+        double(3)
+    """,
+        }
+    )
+    out = tmp_path / "profile.json"
+    done = evolver("profile", str(repo), "--workload", "python run_workload.py", "--json", str(out))
+    assert done.returncode == 0, done.stderr
+    profile = json.loads(out.read_text())
+    assert profile["workload"] == "python run_workload.py"
+    assert profile["targets"][0]["target"] == "pkg/core.py::count_known"
+    assert profile["targets"][0]["calls"] == 20
+
+    done = evolver("profile", str(repo), "--workload", "true")
+    assert done.returncode == 2 and "ran no Python code" in done.stderr
