@@ -95,7 +95,10 @@ def run(
     base_url: Annotated[
         str | None, typer.Option("--base-url", help="OpenAI-compatible server URL.")
     ] = None,
-    candidates: Annotated[int | None, typer.Option(help="Candidates per target.")] = None,
+    candidates: Annotated[int | None, typer.Option(help="Candidates per target and round.")] = None,
+    rounds: Annotated[
+        int | None, typer.Option(help="Rounds per target, each learning from the last.")
+    ] = None,
     max_targets: Annotated[
         int | None, typer.Option("--max-targets", help="Targets to try.")
     ] = None,
@@ -121,6 +124,7 @@ def run(
             "model": model,
             "base_url": base_url,
             "candidates": candidates,
+            "rounds": rounds,
             "max_targets": max_targets,
             "min_speedup": min_speedup,
             "branch": branch,

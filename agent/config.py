@@ -27,6 +27,7 @@ class RunConfig(BaseModel):
     model: str | None = None
     base_url: str | None = None
     candidates: int = Field(4, ge=1, le=64)
+    rounds: int = Field(3, ge=1, le=20)
     max_targets: int = Field(5, ge=1, le=100)
     min_speedup: float = Field(1.05, ge=1.0, le=100.0)
     branch: str | None = None
@@ -65,6 +66,7 @@ FILE_KEYS = {
     "model",
     "base_url",
     "candidates",
+    "rounds",
     "max_targets",
     "min_speedup",
     "jobs",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import Any
 
 
 @dataclass(frozen=True, order=True)
@@ -77,13 +78,20 @@ class Target:
 
 @dataclass(frozen=True)
 class Candidate:
-    """A proposed edit: the new full text of each file it changes."""
+    """A proposed edit: the new full text of each file it changes.
+
+    ``problem`` is set instead of ``files`` when a provider's answer could not be turned into
+    an edit (a model reply with elided code, say): it is rejected with that reason, unrun.
+    ``provenance`` says where it came from (model, tokens, cost, prompt and reply digests).
+    """
 
     id: str
     target: TargetRef
     provider: str
     files: dict[str, str]
     summary: str
+    problem: str | None = None
+    provenance: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

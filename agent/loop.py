@@ -19,7 +19,7 @@ from agent.domain import Candidate, Outcome, RunReport, Target
 from agent.errors import UsageError
 from agent.profiling import Profile, profile_workload
 from agent.project import Project
-from agent.providers.base import Provider
+from agent.providers.base import ProposalRequest, Provider
 from agent.ranking import make_target, rank
 from agent.recording import record_calls
 from agent.verify.cascade import Bench, verify
@@ -61,17 +61,11 @@ def run(config: RunConfig, provider: Provider, observer: Observer) -> RunReport:
         for number, ranked in enumerate(report.targets, 1):
             observer.step(f"[{number}/{len(report.targets)}] {ranked.ref}")
             target = make_target(workspace.state, ranked.ref, ranked.profile)  # after winners
-            file_source = (workspace.state / target.ref.path).read_text(encoding="utf-8")
-            candidates = provider.propose(target, file_source, config.candidates)
-            if not candidates:
+            bench = Bench(project, workspace, target, recordings[target.ref], config.min_speedup)
+            outcomes = evolve(config, provider, bench, observer)
+            if not outcomes:
                 report.notes.append(f"{target.ref}: {provider.name} proposed nothing")
                 continue
-            with workspace.sandbox(f"original-{number}") as original:
-                bench = Bench(project, workspace, target, file_source, recordings[target.ref],
-                              original, config.min_speedup)  # fmt: skip
-                outcomes = verify_all(candidates, bench, config.jobs)
-            for outcome in outcomes:
-                observer.outcome(outcome)
             winner = choose(outcomes)
             if winner is not None:
                 winner.commit = branch.commit(winner.candidate.files, commit_message(winner))
@@ -82,6 +76,29 @@ def run(config: RunConfig, provider: Provider, observer: Observer) -> RunReport:
     if not report.outcomes:
         report.notes.append(f"no candidates: {provider.name} found nothing to change")
     return report
+
+
+def evolve(
+    config: RunConfig, provider: Provider, bench: Bench, observer: Observer
+) -> list[Outcome]:
+    """Rounds of propose → verify for one target, each told how the earlier ones fared;
+    stops early when a round brings nothing new."""
+    history: list[Outcome] = []
+    seen: set[str] = set()
+    tests = tuple(sorted(bench.recording.tests))
+    with bench.workspace.sandbox("original") as original:
+        bench.original = original
+        for _ in range(config.rounds):
+            request = ProposalRequest(bench.target, bench.file_source, config.candidates,
+                                      tuple(history), tests, bench.workspace.state)  # fmt: skip
+            fresh = [c for c in provider.propose(request) if c.id not in seen]
+            if not fresh:
+                break
+            seen.update(c.id for c in fresh)
+            for outcome in verify_all(fresh, bench, config.jobs):
+                observer.outcome(outcome)
+                history.append(outcome)
+    return history
 
 
 def verify_all(candidates: list[Candidate], bench: Bench, jobs: int) -> list[Outcome]:

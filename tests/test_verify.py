@@ -8,8 +8,8 @@ import pytest
 
 from agent import loop
 from agent.config import RunConfig
-from agent.domain import Candidate, Outcome, Target
-from agent.providers.base import candidate_id
+from agent.domain import Candidate, Outcome
+from agent.providers.base import ProposalRequest, candidate_id
 from tests.conftest import git
 
 SLOW = """
@@ -82,8 +82,11 @@ CANDIDATES = {
 class HandMadeProvider:
     name = "hand"
 
-    def propose(self, target: Target, file_source: str, limit: int) -> list[Candidate]:
-        assert file_source == SLOW.lstrip()
+    def propose(self, request: ProposalRequest) -> list[Candidate]:
+        target = request.target
+        assert request.file_source == SLOW.lstrip()
+        if request.history:  # one round: the same candidates again bring nothing new
+            return self.propose(ProposalRequest(target, request.file_source, request.limit))
         return [
             Candidate(
                 candidate_id(target, files["pkg/slow.py"]),

@@ -21,16 +21,22 @@ class Bench:
     project: Project
     workspace: Workspace
     target: Target
-    file_source: str  # the target's file as it stands
     recording: Recording
-    original: Sandbox  # a copy of the current state: the side to beat
     min_speedup: float
+    original: Sandbox | None = None  # a copy of the current state: the side to beat
     plan: TimingPlan = field(default_factory=TimingPlan)
     timing_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def file_source(self) -> str:
+        """The target's file as it stands (earlier winners applied)."""
+        return (self.workspace.state / self.target.ref.path).read_text(encoding="utf-8")
 
 
 def verify(candidate: Candidate, bench: Bench) -> Verdict:
     """Run the stages in order; the first that objects gives the verdict."""
+    if candidate.problem is not None:
+        return Verdict(False, "reply", candidate.problem)
     static = check_static(candidate, bench.target, bench.file_source)
     if static:
         return Verdict(False, *static)
@@ -73,6 +79,7 @@ def speed(bench: Bench, sandbox: Sandbox) -> Verdict:
             else "the workload and tests never called it"
         )
         return Verdict(False, "speed", f"no recorded calls to time it on: {why}")
+    assert bench.original is not None, "the loop provides the original's sandbox"
     try:
         with bench.timing_lock:  # never time two things at once
             timing = compare(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from agent.domain import Candidate, Target
-from agent.providers.base import candidate_id
+from agent.domain import Candidate
+from agent.providers.base import ProposalRequest, candidate_id
 from agent.providers.rules.base import Rule
 
 
@@ -17,8 +17,9 @@ class RulesProvider:
     def __init__(self, rules: tuple[Rule, ...]) -> None:
         self.rules = rules
 
-    def propose(self, target: Target, file_source: str, limit: int) -> list[Candidate]:
-        module = cst.parse_module(file_source)
+    def propose(self, request: ProposalRequest) -> list[Candidate]:
+        target, limit = request.target, request.limit
+        module = cst.parse_module(request.file_source)
         qualname = target.ref.qualname
         fired: list[tuple[Rule, cst.Module]] = []
         for rule in self.rules:
