@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import textwrap
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -27,18 +28,31 @@ def load(source: str, name: str) -> Callable[..., Any]:
     return function  # type: ignore[return-value]
 
 
+def _outcome(function: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, tuple[Any, ...]]:
+    """What ``function`` returns (or the type of what it raises) on a fresh copy of ``args``,
+    and that copy afterwards: a change to an argument is part of the behaviour."""
+    args = copy.deepcopy(args)
+    try:
+        result: Any = function(*args)
+    except Exception as error:  # the type is what we compare
+        result = type(error)
+    return result, args
+
+
 def assert_same_behaviour(
     before: str, after: str, name: str, inputs: Iterable[tuple[Any, ...]]
 ) -> None:
-    """Original and rewrite return the same values, or raise the same exception type."""
+    """Original and rewrite return the same values (or raise the same exception type), and
+    leave their arguments in the same state."""
     original, rewritten = load(textwrap.dedent(before), name), load(after, name)
     for args in inputs:
-        try:
-            expected: Any = original(*args)
-        except Exception as error:  # noqa: BLE001 - the type is what we compare
-            expected = type(error)
-        try:
-            got: Any = rewritten(*args)
-        except Exception as error:  # noqa: BLE001
-            got = type(error)
+        expected, expected_args = _outcome(original, args)
+        got, got_args = _outcome(rewritten, args)
         assert got == expected, f"{name}{args!r}: {got!r} != {expected!r}"
+        for arg, expected_arg, got_arg in zip(args, expected_args, got_args, strict=True):
+            # An argument whose copy does not compare equal to it (``itemgetter(0)``) compares
+            # by identity, so its state cannot be compared.
+            if copy.deepcopy(arg) == arg:
+                assert got_arg == expected_arg, (
+                    f"{name}{args!r} leaves {got_arg!r}, not {expected_arg!r}"
+                )

@@ -124,6 +124,9 @@ def f(xs):
         "def f(xs):\n    r = []\n    for x in xs:\n        r.append((yield x))\n",
         "def f(self, xs):\n    r = []\n    for x in xs:\n        r.append(super().g(x))\n",
         "def f(xs):\n    r = []\n    for x in xs:\n        r.append(locals())\n",
+        # The loop variable would be missing from what these see after the loop.
+        "def f(xs):\n    r = []\n    for x in xs:\n        r.append(x)\n    return locals()\n",
+        "def f(xs):\n    r = []\n    for x in xs:\n        r.append(x)\n    return eval('x')\n",
         # A comment in the loop would be lost.
         "def f(xs):\n    r = []\n    for x in xs:\n        # note\n        r.append(x)\n",
     ],

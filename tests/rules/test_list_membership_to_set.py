@@ -148,6 +148,8 @@ def strip(words):
         "            return x\n",
         "def f(xs, g):\n    a = g()\n    return [x for x in xs if x in a]\n",
         "def f(xs):\n    a = [[1], [2]]\n    return [x for x in xs if x in a]\n",
+        # The new local would show in locals().
+        "def f(xs):\n    a = [1]\n    return [x for x in xs if x in a], sorted(locals())\n",
         # `set` is not the builtin.
         "from x import set\ndef f(xs):\n    a = [1]\n    return [x for x in xs if x in a]\n",
         # A module list that is changed elsewhere, or a module name rebound.

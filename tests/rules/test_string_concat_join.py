@@ -99,6 +99,9 @@ def f(xs):
         'def f(xs):\n    global s\n    s = ""\n    for x in xs:\n        s += x\n',
         'def f(xs):\n    get = lambda: s\n    s = ""\n    for x in xs:\n        s += x + get()\n',
         'def f(xs):\n    s = ""\n    for x in xs:\n        s += x\n        print(locals())\n',
+        # The new list would show after the loop too.
+        'def f(xs):\n    s = ""\n    for x in xs:\n        s += x\n    return locals()\n',
+        'def f(xs):\n    s = ""\n    for x in xs:\n        s += x\n    return s, dir()\n',
     ],
 )
 def test_does_not_fire(source: str) -> None:

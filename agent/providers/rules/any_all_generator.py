@@ -28,7 +28,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import Assignment
 
-from agent.providers.rules.scoped import ScopedRule, Target
+from agent.providers.rules.base import FunctionRule, RuleContext
 
 _PURE_CALLS = frozenset({"len", "isinstance", "abs"})
 _ITERATOR_CALLS = frozenset({"range", "zip", "enumerate", "reversed"})
@@ -45,7 +45,7 @@ _FRESH_COLLECTIONS = (
 _LEAVES = (cst.Name, cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString)
 
 
-class AnyAllGenerator(ScopedRule):
+class AnyAllGenerator(FunctionRule):
     name = "any_all_generator"
     summary = (
         "`any([... for ...])` / `all([...])` → `any(... for ...)`, short-circuiting; only when "
@@ -55,15 +55,15 @@ class AnyAllGenerator(ScopedRule):
     def candidate(self, function: cst.FunctionDef) -> bool:
         return bool(m.findall(function, _ANY_ALL_OF_LIST))
 
-    def rewrite(self, target: Target) -> cst.FunctionDef | None:
+    def rewrite(self, ctx: RuleContext) -> cst.FunctionDef | None:
         calls = {
             call
-            for call in m.findall(target.function, _ANY_ALL_OF_LIST)
-            if isinstance(call, cst.Call) and _is_safe(target, call)
+            for call in m.findall(ctx.function, _ANY_ALL_OF_LIST)
+            if isinstance(call, cst.Call) and _is_safe(ctx, call)
         }
         if not calls:
             return None
-        return target.function.visit(_ToGenerator(calls))  # type: ignore[return-value]
+        return ctx.function.visit(_ToGenerator(calls))  # type: ignore[return-value]
 
 
 _ANY_ALL_OF_LIST = m.Call(
@@ -71,58 +71,56 @@ _ANY_ALL_OF_LIST = m.Call(
 )
 
 
-def _is_safe(target: Target, call: cst.Call) -> bool:
+def _is_safe(ctx: RuleContext, call: cst.Call) -> bool:
     assert isinstance(call.func, cst.Name)
     comp = call.args[0].value
     assert isinstance(comp, cst.ListComp)
-    if not target.is_builtin(call.func.value, call):
+    if not ctx.is_builtin(call.func.value, call):
         return False
-    checks: list[bool] = [_pure(target, comp.elt)]
+    checks: list[bool] = [_pure(ctx, comp.elt)]
     clause: cst.CompFor | None = comp.for_in
     while clause is not None:
-        checks.append(clause.asynchronous is None and _iterable(target, clause.iter))
-        checks.extend(_pure(target, cond.test) for cond in clause.ifs)
+        checks.append(clause.asynchronous is None and _iterable(ctx, clause.iter))
+        checks.extend(_pure(ctx, cond.test) for cond in clause.ifs)
         clause = clause.inner_for_in
     return all(checks)
 
 
-def _pure(target: Target, node: cst.BaseExpression) -> bool:
+def _pure(ctx: RuleContext, node: cst.BaseExpression) -> bool:
     """Whether evaluating ``node`` can have no effect beyond raising."""
     if isinstance(node, _LEAVES):
         return True
     if isinstance(node, cst.ConcatenatedString):
-        return _pure(target, node.left) and _pure(target, node.right)
+        return _pure(ctx, node.left) and _pure(ctx, node.right)
     if isinstance(node, cst.Attribute):
-        return _pure(target, node.value) and isinstance(node.value, (cst.Name, cst.Attribute))
+        return _pure(ctx, node.value) and isinstance(node.value, (cst.Name, cst.Attribute))
     if isinstance(node, cst.Comparison):
         comparators = [c.comparator for c in node.comparisons]
-        return all(_pure(target, e) for e in [node.left, *comparators])
+        return all(_pure(ctx, e) for e in [node.left, *comparators])
     if isinstance(node, (cst.BooleanOperation, cst.BinaryOperation)):
-        return _pure(target, node.left) and _pure(target, node.right)
+        return _pure(ctx, node.left) and _pure(ctx, node.right)
     if isinstance(node, cst.UnaryOperation):
-        return _pure(target, node.expression)
+        return _pure(ctx, node.expression)
     if isinstance(node, cst.Tuple):
-        return all(isinstance(e, cst.Element) and _pure(target, e.value) for e in node.elements)
+        return all(isinstance(e, cst.Element) and _pure(ctx, e.value) for e in node.elements)
     if isinstance(node, cst.Call):
-        return _builtin_call(target, node, _PURE_CALLS) and _pure_args(target, node)
+        return _builtin_call(ctx, node, _PURE_CALLS) and _pure_args(ctx, node)
     return False
 
 
-def _iterable(target: Target, node: cst.BaseExpression) -> bool:
+def _iterable(ctx: RuleContext, node: cst.BaseExpression) -> bool:
     """Whether creating and partly iterating ``node`` can have no effect beyond raising."""
     if isinstance(node, cst.Name):
-        return _not_a_local_iterator(target, node)
+        return _not_a_local_iterator(ctx, node)
     if isinstance(node, (cst.Attribute, cst.SimpleString, cst.ConcatenatedString)):
-        return _pure(target, node)
+        return _pure(ctx, node)
     if isinstance(node, (cst.Tuple, cst.List, cst.Set)):
-        return all(isinstance(e, cst.Element) and _pure(target, e.value) for e in node.elements)
+        return all(isinstance(e, cst.Element) and _pure(ctx, e.value) for e in node.elements)
     if not isinstance(node, cst.Call):
         return False
-    if _builtin_call(target, node, _ITERATOR_CALLS):
+    if _builtin_call(ctx, node, _ITERATOR_CALLS):
         return all(
-            not a.star
-            and a.keyword is None
-            and (_iterable(target, a.value) or _pure(target, a.value))
+            not a.star and a.keyword is None and (_iterable(ctx, a.value) or _pure(ctx, a.value))
             for a in node.args
         )
     method = node.func
@@ -131,46 +129,46 @@ def _iterable(target: Target, node: cst.BaseExpression) -> bool:
     if method.attr.value in _DICT_VIEWS:
         return isinstance(method.value, cst.Name) and not node.args
     if method.attr.value in _STR_METHODS:
-        return _pure(target, method.value) and _pure_args(target, node)
+        return _pure(ctx, method.value) and _pure_args(ctx, node)
     return False
 
 
-def _builtin_call(target: Target, call: cst.Call, allowed: frozenset[str]) -> bool:
+def _builtin_call(ctx: RuleContext, call: cst.Call, allowed: frozenset[str]) -> bool:
     return (
         isinstance(call.func, cst.Name)
         and call.func.value in allowed
-        and target.is_builtin(call.func.value, call)
+        and ctx.is_builtin(call.func.value, call)
     )
 
 
-def _pure_args(target: Target, call: cst.Call) -> bool:
-    return all(not a.star and a.keyword is None and _pure(target, a.value) for a in call.args)
+def _pure_args(ctx: RuleContext, call: cst.Call) -> bool:
+    return all(not a.star and a.keyword is None and _pure(ctx, a.value) for a in call.args)
 
 
-def _not_a_local_iterator(target: Target, name: cst.Name) -> bool:
+def _not_a_local_iterator(ctx: RuleContext, name: cst.Name) -> bool:
     """A name is fine to iterate partly unless the function binds it to a possible iterator."""
-    scope = target.scopes.get(name)
+    scope = ctx.scopes.get(name)
     for assignment in scope[name.value] if scope is not None else ():
-        if not isinstance(assignment, Assignment) or assignment.scope is not target.scope:
+        if not isinstance(assignment, Assignment) or assignment.scope is not ctx.scope:
             continue  # a parameter's or global's value comes from outside: see the docstring
         if isinstance(assignment.node, cst.Param):
             continue
-        binder = target.parents.get(assignment.node)
+        binder = ctx.parents.get(assignment.node)
         while isinstance(binder, (cst.AssignTarget, cst.Element, cst.Tuple, cst.List)):
-            binder = target.parents.get(binder)
+            binder = ctx.parents.get(binder)
         if isinstance(binder, cst.For):
             continue  # an element of something else, not an iterator made here
         value = binder.value if isinstance(binder, (cst.Assign, cst.AnnAssign)) else None
-        if not _fresh_collection(target, value):
+        if not _fresh_collection(ctx, value):
             return False
     return True
 
 
-def _fresh_collection(target: Target, value: cst.BaseExpression | None) -> bool:
+def _fresh_collection(ctx: RuleContext, value: cst.BaseExpression | None) -> bool:
     if isinstance(value, _FRESH_COLLECTIONS):
         return True
     return isinstance(value, cst.Call) and (
-        _builtin_call(target, value, _COLLECTION_CALLS)
+        _builtin_call(ctx, value, _COLLECTION_CALLS)
         or m.matches(value.func, m.Attribute(attr=m.Name(m.MatchIfTrue(_STR_METHODS.__contains__))))
     )
 

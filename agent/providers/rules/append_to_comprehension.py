@@ -10,10 +10,11 @@ a ``for x in it:`` (not ``async``, no ``else``) whose body is exactly ``result.a
 * its variables do not leak, so the loop's target names (plain names only) are not used after
   the loop: not later in the function, not anywhere in an enclosing loop, not by a nested def,
   lambda or class, not declared ``global``/``nonlocal`` (a use that a later comprehension binds
-  for itself does not count);
+  for itself does not count), and the function does not call ``locals``, ``vars``, ``dir``,
+  ``eval`` or ``exec``, which would miss them;
 * ``expr``, ``cond`` and ``it`` do not mention ``result``, nor contain a lambda, ``:=``,
   ``yield`` or ``await``; ``expr`` and ``cond``, which move into the comprehension's own scope,
-  do not call ``super``, ``locals``, ``vars``, ``dir``, ``eval`` or ``exec``;
+  do not call ``super``;
 * nothing can watch ``result`` fill up: no nested def, lambda, class or generator expression
   mentions it, and when the statement sits in a ``try`` or ``with`` (which may catch an error
   half-way and go on), ``result`` is used nowhere else but later in the same block;
@@ -32,43 +33,18 @@ import libcst.matchers as m
 
 from agent.providers.rules.base import (
     FunctionRule,
-    ancestors,
-    in_nested_scope,
+    RuleContext,
+    empty_list_binding,
     names_in,
-    parent_map,
     target_names,
+    uses_dynamic_scope,
     variable_uses,
 )
 
-Parents = dict[cst.CSTNode, cst.CSTNode]
-
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
-# Builtins that behave differently inside a comprehension's scope.
-_SCOPE_SENSITIVE = frozenset({"super", "locals", "vars", "dir", "eval", "exec"})
 _FORBIDDEN = m.Lambda() | m.NamedExpr() | m.Yield() | m.Await()
 # Longer comprehensions get one part per line (black's default limit; a method adds 4 more).
 _LINE_LENGTH = 88
-
-
-def _empty_list_binding(statement: cst.BaseStatement) -> str | None:
-    """``result`` when ``statement`` is exactly ``result = []`` or ``result: T = []``."""
-    empty = m.List(elements=[])
-    if m.matches(
-        statement,
-        m.SimpleStatementLine(
-            [m.Assign([m.AssignTarget(m.Name())], empty) | m.AnnAssign(m.Name(), value=empty)]
-        ),
-    ):
-        assert isinstance(statement, cst.SimpleStatementLine)
-        small = statement.body[0]
-        if isinstance(small, cst.Assign):
-            target = small.targets[0].target
-        else:
-            assert isinstance(small, cst.AnnAssign)
-            target = small.target
-        assert isinstance(target, cst.Name)
-        return target.value
-    return None
 
 
 def _only_small_statement(suite: cst.BaseSuite) -> cst.BaseSmallStatement | None:
@@ -109,9 +85,9 @@ def _plain_target(target: cst.BaseExpression) -> bool:
     return isinstance(target, cst.StarredElement) and _plain_target(target.value)
 
 
-def _local_to_a_comprehension(use: cst.Name, parents: Parents) -> bool:
+def _local_to_a_comprehension(ctx: RuleContext, use: cst.Name) -> bool:
     """Whether ``use`` is a variable that an enclosing comprehension binds for itself."""
-    path = [use, *ancestors(use, parents)]
+    path = [use, *ctx.ancestors(use)]
     for node in path:
         if isinstance(node, _COMPREHENSIONS):
             # Only the first ``in`` part is evaluated outside the comprehension's scope.
@@ -135,15 +111,14 @@ def _parenthesized(node: cst.BaseExpression, in_clause: bool) -> cst.BaseExpress
 
 
 def _comprehension(
-    function: cst.FunctionDef,
-    parents: Parents,
+    ctx: RuleContext,
     block: cst.IndentedBlock,
     statement: cst.SimpleStatementLine,
     loop: cst.For,
 ) -> cst.SimpleStatementLine | None:
     """The statement replacing ``statement`` and ``loop``, or ``None`` when the rule must not
     fire."""
-    result = _empty_list_binding(statement)
+    result = empty_list_binding(statement)
     if result is None or loop.asynchronous or loop.orelse or not _plain_target(loop.target):
         return None
     found = _append_loop(loop, result)
@@ -154,22 +129,22 @@ def _comprehension(
     for part in [*moved, loop.iter]:
         if m.findall(part, _FORBIDDEN) or variable_uses(part, result):
             return None
-    if any(_SCOPE_SENSITIVE & names_in(part) for part in moved):
-        return None
+    if any("super" in names_in(part) for part in moved):
+        return None  # its zero-argument form fails in a comprehension's scope
     loop_variables = target_names(loop.target)
-    if result in loop_variables or not _result_unobserved(function, parents, block, loop, result):
+    if result in loop_variables or not _result_unobserved(ctx, block, loop, result):
         return None
     # Code that runs after the loop: what follows it, and all of any loop around it.
-    in_a_loop = any(isinstance(a, (cst.For, cst.While)) for a in ancestors(block, parents))
-    order = {name: i for i, name in enumerate(m.findall(function, m.Name()))}
+    in_a_loop = any(isinstance(a, (cst.For, cst.While)) for a in ctx.ancestors(block))
+    order = {name: i for i, name in enumerate(m.findall(ctx.function, m.Name()))}
     start = order[m.findall(statement, m.Name())[0]]
     for name in loop_variables:
-        for use in variable_uses(function, name):
-            if loop in ancestors(use, parents) or _local_to_a_comprehension(use, parents):
+        for use in variable_uses(ctx.function, name):
+            if loop in ctx.ancestors(use) or _local_to_a_comprehension(ctx, use):
                 continue
-            if in_a_loop or order[use] > start or in_nested_scope(use, parents):
+            if in_a_loop or order[use] > start or ctx.in_nested_scope(use):
                 return None
-            if isinstance(parents[use], cst.NameItem):
+            if isinstance(ctx.parents[use], cst.NameItem):
                 return None  # global / nonlocal
     comprehension = cst.ListComp(
         elt=_parenthesized(expr, in_clause=False),
@@ -183,7 +158,7 @@ def _comprehension(
         body=[statement.body[0].with_changes(value=comprehension)],
         leading_lines=[*statement.leading_lines, *loop.leading_lines],
     )
-    depth = sum(isinstance(a, cst.IndentedBlock) for a in ancestors(block, parents)) + 1
+    depth = sum(isinstance(a, cst.IndentedBlock) for a in ctx.ancestors(block)) + 1
     line = cst.Module([]).code_for_node(new.with_changes(leading_lines=()))
     if "\n" not in line.rstrip("\n") and 4 * depth + len(line) > _LINE_LENGTH:
         new = new.with_changes(
@@ -211,22 +186,18 @@ def _one_part_a_line(comprehension: cst.ListComp) -> cst.ListComp:
 
 
 def _result_unobserved(
-    function: cst.FunctionDef,
-    parents: Parents,
-    block: cst.IndentedBlock,
-    loop: cst.For,
-    result: str,
+    ctx: RuleContext, block: cst.IndentedBlock, loop: cst.For, result: str
 ) -> bool:
     """Whether no code can see ``result`` half-filled (or, after the rewrite, not yet bound)."""
     catching = (cst.Try, cst.TryStar, cst.With)
-    guarded = any(isinstance(a, catching) for a in ancestors(block, parents))
+    guarded = any(isinstance(a, catching) for a in ctx.ancestors(block))
     # The binding, the loop, and what follows them in the block.
     rest = block.body[list(block.body).index(loop) - 1 :]
-    for use in variable_uses(function, result):
-        path = list(ancestors(use, parents))
-        if in_nested_scope(use, parents) or any(isinstance(a, cst.GeneratorExp) for a in path):
+    for use in variable_uses(ctx.function, result):
+        path = list(ctx.ancestors(use))
+        if ctx.in_nested_scope(use) or any(isinstance(a, cst.GeneratorExp) for a in path):
             return False
-        if isinstance(path[0], cst.NameItem):
+        if isinstance(ctx.parents[use], cst.NameItem):
             return False  # global / nonlocal
         if guarded and not any(a is s for a in path for s in rest):
             return False  # an error caught half-way could expose ``result`` here
@@ -237,27 +208,31 @@ class AppendToComprehension(FunctionRule):
     name = "append_to_comprehension"
     summary = "`r = []` + `for x in it: r.append(e)` → `r = [e for x in it]` (also with one `if`)"
 
-    def rewrite(self, function: cst.FunctionDef) -> cst.FunctionDef | None:
+    def candidate(self, function: cst.FunctionDef) -> bool:
+        return bool(m.findall(function, m.Call(func=m.Attribute(attr=m.Name("append")))))
+
+    def rewrite(self, ctx: RuleContext) -> cst.FunctionDef | None:
+        if uses_dynamic_scope(ctx.function):
+            return None
         changed = False
-        while (edit := _next_edit(function)) is not None:
+        while (edit := _next_edit(ctx)) is not None:
             block, new_block = edit
-            replaced = function.deep_replace(block, new_block)
+            replaced = ctx.function.deep_replace(block, new_block)
             assert isinstance(replaced, cst.FunctionDef)
-            function, changed = replaced, True
-        return function if changed else None
+            ctx, changed = ctx.with_function(replaced), True
+        return ctx.function if changed else None
 
 
-def _next_edit(function: cst.FunctionDef) -> tuple[cst.IndentedBlock, cst.IndentedBlock] | None:
+def _next_edit(ctx: RuleContext) -> tuple[cst.IndentedBlock, cst.IndentedBlock] | None:
     """One block of the function's own body with one loop rewritten, before and after."""
-    parents = parent_map(function)
-    for block in m.findall(function, m.IndentedBlock()):
+    for block in m.findall(ctx.function, m.IndentedBlock()):
         assert isinstance(block, cst.IndentedBlock)
-        if in_nested_scope(block, parents):
+        if ctx.in_nested_scope(block):
             continue
         for index, (statement, loop) in enumerate(pairwise(block.body)):
             if not (isinstance(statement, cst.SimpleStatementLine) and isinstance(loop, cst.For)):
                 continue
-            new = _comprehension(function, parents, block, statement, loop)
+            new = _comprehension(ctx, block, statement, loop)
             if new is not None:
                 body = [*block.body[:index], new, *block.body[index + 2 :]]
                 return block, block.with_changes(body=body)

@@ -30,17 +30,19 @@ from collections.abc import Sequence
 import libcst as cst
 import libcst.matchers as m
 
-from agent.providers.rules.base import fresh_name, module_names
-from agent.providers.rules.scoped import (
+from agent.providers.rules.base import (
     NESTED_SCOPES,
-    ScopedRule,
-    Target,
-    occurrences,
+    FunctionRule,
+    RuleContext,
+    empty_list_binding,
+    fresh_name,
+    names_in,
     uses_dynamic_scope,
+    variable_uses,
 )
 
 
-class DedupeWithDict(ScopedRule):
+class DedupeWithDict(FunctionRule):
     name = "dedupe_with_dict"
     summary = (
         "order-preserving dedupe `for x in it: if x not in out: out.append(x)` → "
@@ -51,32 +53,13 @@ class DedupeWithDict(ScopedRule):
     def candidate(self, function: cst.FunctionDef) -> bool:
         return bool(m.findall(function, m.For(body=m.IndentedBlock(body=[m.If()]))))
 
-    def rewrite(self, target: Target) -> cst.FunctionDef | None:
-        if uses_dynamic_scope(target.function):
+    def rewrite(self, ctx: RuleContext) -> cst.FunctionDef | None:
+        if uses_dynamic_scope(ctx.function):
             return None
-        if not all(target.is_builtin(name) for name in ("list", "dict", "set")):
+        if not all(ctx.is_builtin(name) for name in ("list", "dict", "set")):
             return None
-        dedupe = _Dedupe(target, module_names(target.module))
-        return target.function.visit(dedupe)  # type: ignore[return-value]
-
-
-def _empty_list_binding(statement: cst.BaseStatement) -> str | None:
-    """The name in ``name = []`` / ``name: T = []``."""
-    empty = m.List(elements=[])
-    matcher = m.SimpleStatementLine(
-        body=[
-            m.Assign(targets=[m.AssignTarget(m.Name())], value=empty)
-            | m.AnnAssign(m.Name(), value=empty)
-        ]
-    )
-    if not m.matches(statement, matcher):
-        return None
-    assert isinstance(statement, cst.SimpleStatementLine)
-    small = statement.body[0]
-    assert isinstance(small, (cst.Assign, cst.AnnAssign))
-    name = small.targets[0].target if isinstance(small, cst.Assign) else small.target
-    assert isinstance(name, cst.Name)
-    return name.value
+        dedupe = _Dedupe(ctx, names_in(ctx.module))
+        return ctx.function.visit(dedupe)  # type: ignore[return-value]
 
 
 def _dedupe_loop(statement: cst.BaseStatement, out: str) -> cst.For | None:
@@ -101,19 +84,19 @@ def _dedupe_loop(statement: cst.BaseStatement, out: str) -> cst.For | None:
         orelse=None,
         asynchronous=None,
     )
-    if x == out or occurrences(statement.iter, out):
+    if x == out or variable_uses(statement.iter, out):
         return None
     return statement if m.matches(statement, loop) else None
 
 
 class _Dedupe(cst.CSTTransformer):
-    def __init__(self, target: Target, taken: set[str]) -> None:
+    def __init__(self, ctx: RuleContext, taken: set[str]) -> None:
         super().__init__()
-        self.target = target
+        self.ctx = ctx
         self.taken = taken
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return node is self.target.function
+        return node is self.ctx.function
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         return False
@@ -127,7 +110,7 @@ class _Dedupe(cst.CSTTransformer):
         new_body: list[cst.BaseStatement] = []
         i = 0
         while i < len(old):
-            out = _empty_list_binding(old[i])
+            out = empty_list_binding(old[i])
             loop = _dedupe_loop(old[i + 1], out) if out and i + 1 < len(old) else None
             if out and loop:
                 new_body.extend(self._replace(old[i], loop, out))
@@ -177,15 +160,15 @@ class _Dedupe(cst.CSTTransformer):
     def _loop_variable_is_private(self, loop: cst.For) -> bool:
         """The loop variable appears only in the loop (3 times), so dropping it is invisible."""
         assert isinstance(loop.target, cst.Name)
-        return len(occurrences(self.target.function, loop.target.value)) == 3
+        return len(variable_uses(self.ctx.function, loop.target.value)) == 3
 
     def _list_is_private(self, loop: cst.For, out: str) -> bool:
         """Nothing can observe ``out`` while it fills: a closure, a ``global``, an ``except``."""
-        for use in occurrences(self.target.function, out):
-            ancestors = list(self.target.ancestors(use))
+        for use in variable_uses(self.ctx.function, out):
+            ancestors = list(self.ctx.ancestors(use))
             if any(isinstance(a, (*NESTED_SCOPES, cst.GeneratorExp)) for a in ancestors):
                 return False
             if ancestors and isinstance(ancestors[0], cst.NameItem):
                 return False  # ``global out`` / ``nonlocal out``
         # A loop that raises half way through leaves ``out`` partly filled for a handler.
-        return not any(isinstance(a, (cst.Try, cst.TryStar)) for a in self.target.ancestors(loop))
+        return not any(isinstance(a, (cst.Try, cst.TryStar)) for a in self.ctx.ancestors(loop))

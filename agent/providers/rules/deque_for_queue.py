@@ -16,12 +16,11 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import GlobalScope, ImportAssignment
 
-from agent.providers.rules.scoped import (
-    ScopedRule,
-    Target,
-    is_zero,
-    occurrences,
+from agent.providers.rules.base import (
+    FunctionRule,
+    RuleContext,
     uses_dynamic_scope,
+    variable_uses,
 )
 
 _MUTATORS = frozenset({"append", "extend", "insert", "pop"})
@@ -34,7 +33,7 @@ _FRONT_CALL = m.Call(
 )
 
 
-class DequeForQueue(ScopedRule):
+class DequeForQueue(FunctionRule):
     name = "deque_for_queue"
     summary = (
         "local list used as a queue (`q.pop(0)` / `q.insert(0, v)` in a loop) → "
@@ -45,24 +44,24 @@ class DequeForQueue(ScopedRule):
     def candidate(self, function: cst.FunctionDef) -> bool:
         return bool(m.findall(function, _FRONT_CALL))
 
-    def rewrite(self, target: Target) -> cst.FunctionDef | None:
-        if not _deque_is_free(target) or uses_dynamic_scope(target.function):
+    def rewrite(self, ctx: RuleContext) -> cst.FunctionDef | None:
+        if not _deque_is_free(ctx) or uses_dynamic_scope(ctx.function):
             return None
         bindings: set[cst.CSTNode] = set()
         fronts: dict[cst.CSTNode, str] = {}
-        for binding in _list_bindings(target):
-            edits = _front_edits(target, binding)
+        for binding in _list_bindings(ctx):
+            edits = _front_edits(ctx, binding)
             if edits:
                 bindings.add(binding)
                 fronts.update(edits)
         if not bindings:
             return None
-        return target.function.visit(_ToDeque(bindings, fronts))  # type: ignore[return-value]
+        return ctx.function.visit(_ToDeque(bindings, fronts))  # type: ignore[return-value]
 
 
-def _deque_is_free(target: Target) -> bool:
+def _deque_is_free(ctx: RuleContext) -> bool:
     """``deque`` in the function means ``collections.deque`` once the import is added."""
-    for assignment in target.scope["deque"]:
+    for assignment in ctx.scope["deque"]:
         node = assignment.node if isinstance(assignment, ImportAssignment) else None
         if not (
             isinstance(node, cst.ImportFrom)
@@ -75,11 +74,11 @@ def _deque_is_free(target: Target) -> bool:
     return True
 
 
-def _list_bindings(target: Target) -> list[Binding]:
+def _list_bindings(ctx: RuleContext) -> list[Binding]:
     """``name = [...]`` / ``name: list[...] = list(x)`` statements that make a fresh list."""
     found: list[Binding] = []
     for node in m.findall(
-        target.function, m.Assign(targets=[m.AssignTarget(m.Name())]) | m.AnnAssign(target=m.Name())
+        ctx.function, m.Assign(targets=[m.AssignTarget(m.Name())]) | m.AnnAssign(target=m.Name())
     ):
         assert isinstance(node, (cst.Assign, cst.AnnAssign))
         value = node.value
@@ -88,9 +87,9 @@ def _list_bindings(target: Target) -> list[Binding]:
             and m.matches(value.func, m.Name("list"))
             and len(value.args) <= 1
             and all(not a.star and a.keyword is None for a in value.args)
-            and target.is_builtin("list")
+            and ctx.is_builtin("list")
         )
-        if fresh_list and not target.in_nested_scope(node):
+        if fresh_list and not ctx.in_nested_scope(node):
             if isinstance(node, cst.AnnAssign) and _deque_annotation(node.annotation) is None:
                 continue
             found.append(node)
@@ -103,18 +102,18 @@ def _bound_name(binding: Binding) -> cst.Name:
     return name
 
 
-def _front_edits(target: Target, binding: Binding) -> dict[cst.CSTNode, str] | None:
+def _front_edits(ctx: RuleContext, binding: Binding) -> dict[cst.CSTNode, str] | None:
     """The ``pop(0)``/``insert(0, v)`` calls to rename, or ``None`` if a use is not queue-safe."""
     bound = _bound_name(binding)
     edits: dict[cst.CSTNode, str] = {}
     front_in_loop = False
-    for use in occurrences(target.function, bound.value):
+    for use in variable_uses(ctx.function, bound.value):
         if use is bound:
             continue
-        if target.in_nested_scope(use):
+        if ctx.in_nested_scope(use):
             return None  # captured: the closure may run at any time
-        parent = target.parents[use]
-        call = target.parents.get(parent)
+        parent = ctx.parents[use]
+        call = ctx.parents.get(parent)
         if isinstance(parent, cst.Attribute) and isinstance(call, cst.Call) and call.func is parent:
             method = _method_edit(call, parent.attr.value)
             if method is None:
@@ -122,11 +121,11 @@ def _front_edits(target: Target, binding: Binding) -> dict[cst.CSTNode, str] | N
             if method != parent.attr.value:
                 edits[call] = method
                 front_in_loop |= any(
-                    isinstance(a, (cst.For, cst.While)) for a in target.ancestors(call)
+                    isinstance(a, (cst.For, cst.While)) for a in ctx.ancestors(call)
                 )
         elif not (
-            _is_len_argument(target, parent, call)
-            or _is_truth_test(target, use)
+            _is_len_argument(ctx, parent, call)
+            or _is_truth_test(ctx, use)
             or _is_membership_test(parent, use)
             or _is_unmutated_iteration(parent, use)
         ):
@@ -143,31 +142,31 @@ def _method_edit(call: cst.Call, method: str) -> str | None:
         return method
     if method == "pop" and not args:
         return method
-    if method == "pop" and len(args) == 1 and is_zero(args[0]):
+    if method == "pop" and len(args) == 1 and _is_zero(args[0]):
         return "popleft"
-    if method == "insert" and len(args) == 2 and is_zero(args[0]):
+    if method == "insert" and len(args) == 2 and _is_zero(args[0]):
         return "appendleft"
     return None
 
 
-def _is_len_argument(target: Target, parent: cst.CSTNode, call: cst.CSTNode | None) -> bool:
+def _is_len_argument(ctx: RuleContext, parent: cst.CSTNode, call: cst.CSTNode | None) -> bool:
     return (
         isinstance(call, cst.Call)
         and m.matches(call, m.Call(func=m.Name("len"), args=[m.Arg(keyword=None, star="")]))
         and call.args[0] is parent
-        and target.is_builtin("len")
+        and ctx.is_builtin("len")
     )
 
 
-def _is_truth_test(target: Target, node: cst.CSTNode) -> bool:
+def _is_truth_test(ctx: RuleContext, node: cst.CSTNode) -> bool:
     """Whether only the truth value of ``node`` is used (``q and x`` may evaluate to ``q``)."""
-    parent = target.parents[node]
+    parent = ctx.parents[node]
     if isinstance(parent, (cst.If, cst.While, cst.IfExp, cst.Assert, cst.CompIf)):
         return parent.test is node
     if isinstance(parent, cst.UnaryOperation):
         return isinstance(parent.operator, cst.Not)
     if isinstance(parent, cst.BooleanOperation):
-        return _is_truth_test(target, parent)
+        return _is_truth_test(ctx, parent)
     return False
 
 
@@ -189,6 +188,10 @@ def _is_unmutated_iteration(parent: cst.CSTNode, use: cst.Name) -> bool:
         )
     )
     return not m.findall(parent.body, mutation)
+
+
+def _is_zero(node: cst.BaseExpression) -> bool:
+    return m.matches(node, m.Integer("0"))
 
 
 def _deque_annotation(annotation: cst.Annotation) -> cst.Annotation | None:

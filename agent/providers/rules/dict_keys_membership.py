@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 import libcst.matchers as m
 
-from agent.providers.rules.base import FunctionRule
+from agent.providers.rules.base import FunctionRule, RuleContext
 
 _KEYS_CALL = m.Call(func=m.Attribute(attr=m.Name("keys")), args=[])
 
@@ -26,5 +26,5 @@ class DictKeysMembership(FunctionRule):
     name = "dict_keys_membership"
     summary = "`k in d.keys()` → `k in d`"
 
-    def rewrite(self, function: cst.FunctionDef) -> cst.FunctionDef | None:
-        return function.visit(_DropKeys())  # type: ignore[return-value]
+    def rewrite(self, ctx: RuleContext) -> cst.FunctionDef | None:
+        return ctx.function.visit(_DropKeys())  # type: ignore[return-value]

@@ -29,12 +29,14 @@ import sys
 import libcst as cst
 from libcst.metadata import Assignment, ImportAssignment
 
-from agent.providers.rules.base import fresh_name, loops_in, module_names
-from agent.providers.rules.scoped import (
-    ScopedRule,
-    Target,
-    occurrences,
+from agent.providers.rules.base import (
+    FunctionRule,
+    RuleContext,
+    fresh_name,
+    loops_in,
+    names_in,
     uses_dynamic_scope,
+    variable_uses,
 )
 
 Loop = cst.For | cst.While
@@ -49,7 +51,7 @@ _DISPLAYS: dict[type[cst.CSTNode], type] = {
 }  # fmt: skip
 
 
-class HoistAttributeLookup(ScopedRule):
+class HoistAttributeLookup(FunctionRule):
     name = "hoist_attribute_lookup"
     summary = (
         "in loops, `math.sqrt(x)` / `out.append(x)` → `_sqrt(x)` / `out_append(x)` with the "
@@ -59,19 +61,19 @@ class HoistAttributeLookup(ScopedRule):
     def candidate(self, function: cst.FunctionDef) -> bool:
         return bool(loops_in(function))
 
-    def rewrite(self, target: Target) -> cst.FunctionDef | None:
-        if uses_dynamic_scope(target.function):
+    def rewrite(self, ctx: RuleContext) -> cst.FunctionDef | None:
+        if uses_dynamic_scope(ctx.function):
             return None
-        collector = _RepeatedCalls(target.function)
-        target.function.visit(collector)
+        collector = _RepeatedCalls(ctx.function)
+        ctx.function.visit(collector)
         calls: dict[cst.CSTNode, Chain] = {}
         loops: dict[cst.CSTNode, list[Chain]] = {}
         stems: dict[Chain, str] = {}
         for call, chain, base, loop in collector.found:
-            if _module_callable(target, chain, base):
+            if _module_callable(ctx, chain, base):
                 # ``_sqrt = math.sqrt``; one underscore only, as ``__x`` is mangled in classes.
                 stems[chain] = "_" + chain[-1].lstrip("_")
-            elif _local_method(target, chain, base, loop):
+            elif _local_method(ctx, chain, base, loop):
                 stems[chain] = "_".join(chain)  # ``out_append = out.append``
             else:
                 continue
@@ -81,9 +83,9 @@ class HoistAttributeLookup(ScopedRule):
                 chains.append(chain)
         if not calls:
             return None
-        taken = module_names(target.module)
+        taken = names_in(ctx.module)
         aliases = {chain: fresh_name(taken, stem) for chain, stem in stems.items()}
-        return target.function.visit(_Hoist(target.function, calls, loops, aliases))  # type: ignore[return-value]
+        return ctx.function.visit(_Hoist(ctx.function, calls, loops, aliases))  # type: ignore[return-value]
 
 
 def _chain(func: cst.BaseExpression) -> tuple[Chain, cst.Name] | None:
@@ -146,17 +148,17 @@ class _RepeatedCalls(cst.CSTVisitor):
             self.found.append((node, *found, self.loop))
 
 
-def _module_callable(target: Target, chain: Chain, base: cst.Name) -> bool:
+def _module_callable(ctx: RuleContext, chain: Chain, base: cst.Name) -> bool:
     """``base`` is a stdlib module imported once at module level; ``chain`` a callable in it."""
-    scope = target.scopes.get(base)
+    scope = ctx.scopes.get(base)
     bindings = list(scope[base.value]) if scope is not None else []
     if len(bindings) != 1 or not isinstance(bindings[0], ImportAssignment):
         return False
     statement = bindings[0].node
-    line = target.parents.get(statement)
+    line = ctx.parents.get(statement)
     if not isinstance(statement, cst.Import) or line is None:
         return False
-    if target.parents.get(line) is not target.module:
+    if ctx.parents.get(line) is not ctx.module:
         return False  # under ``if``/``try``: maybe not imported, or another module
     for alias in statement.names:
         if alias.evaluated_alias == base.value:  # ``import os.path as p``: ``p`` is os.path
@@ -184,54 +186,54 @@ def _stdlib_callable(module: str, attributes: Chain) -> bool:
     return inspect.isroutine(value) or inspect.isclass(value)
 
 
-def _local_binding(target: Target, base: cst.Name) -> cst.Assign | None:
+def _local_binding(ctx: RuleContext, base: cst.Name) -> cst.Assign | None:
     """The one ``base = ...`` statement of a local bound exactly once."""
-    scope = target.scopes.get(base)
+    scope = ctx.scopes.get(base)
     bindings = list(scope[base.value]) if scope is not None else []
     if len(bindings) != 1 or not isinstance(bindings[0], Assignment):
         return None
-    if bindings[0].scope is not target.scope or not isinstance(bindings[0].node, cst.Name):
+    if bindings[0].scope is not ctx.scope or not isinstance(bindings[0].node, cst.Name):
         return None
-    assign_target = target.parents.get(bindings[0].node)
-    assign = target.parents.get(assign_target) if assign_target is not None else None
+    assign_target = ctx.parents.get(bindings[0].node)
+    assign = ctx.parents.get(assign_target) if assign_target is not None else None
     if not isinstance(assign, cst.Assign) or len(assign.targets) != 1:
         return None
     return assign
 
 
-def _local_type(target: Target, assign: cst.Assign) -> type | None:
+def _local_type(ctx: RuleContext, assign: cst.Assign) -> type | None:
     value = assign.value
     if isinstance(value, cst.Call) and isinstance(value.func, cst.Name):
         name = value.func.value
-        if name in _BUILTIN_TYPES and target.is_builtin(name, value):
+        if name in _BUILTIN_TYPES and ctx.is_builtin(name, value):
             return _BUILTIN_TYPES[name]
         return None
     return _DISPLAYS.get(type(value))
 
 
-def _local_method(target: Target, chain: Chain, base: cst.Name, loop: Loop) -> bool:
+def _local_method(ctx: RuleContext, chain: Chain, base: cst.Name, loop: Loop) -> bool:
     """``base`` is a list/dict/set bound once before ``loop``; ``chain[1]`` one of its methods."""
-    assign = _local_binding(target, base) if len(chain) == 2 else None
-    kind = _local_type(target, assign) if assign is not None else None
+    assign = _local_binding(ctx, base) if len(chain) == 2 else None
+    kind = _local_type(ctx, assign) if assign is not None else None
     if assign is None or kind is None:
         return False
     if chain[1].startswith("_") or not callable(getattr(kind, chain[1], None)):
         return False
-    for use in occurrences(target.function, base.value):
-        ancestors = list(target.ancestors(use))
+    for use in variable_uses(ctx.function, base.value):
+        ancestors = list(ctx.ancestors(use))
         if any(isinstance(a, (cst.Del, cst.Global, cst.Nonlocal)) for a in ancestors):
             return False
-    return _bound_before(target, assign, loop)
+    return _bound_before(ctx, assign, loop)
 
 
-def _bound_before(target: Target, assign: cst.Assign, loop: Loop) -> bool:
+def _bound_before(ctx: RuleContext, assign: cst.Assign, loop: Loop) -> bool:
     """``assign`` runs before ``loop`` on every path: an earlier statement of an enclosing block."""
-    line = target.parents.get(assign)
-    block = target.parents.get(line) if line is not None else None
+    line = ctx.parents.get(assign)
+    block = ctx.parents.get(line) if line is not None else None
     if line is None or not isinstance(block, cst.IndentedBlock):
         return False  # a one-line suite (``if c: out = []``) is never an enclosing block
     statement: cst.CSTNode = loop
-    for ancestor in target.ancestors(loop):
+    for ancestor in ctx.ancestors(loop):
         if ancestor is block:
             body: list[cst.CSTNode] = list(block.body)
             return body.index(line) < body.index(statement)

@@ -7,8 +7,9 @@ Fires on calls ``re.<fn>(<str or bytes literal>, ...)`` for ``fn`` in compile, m
 fullmatch, findall, finditer, sub, subn and split that run in a ``for``/``while`` loop or a
 comprehension of the target function (not in a nested def, class or lambda), when:
 
-* the module has one top-level ``import re``, before the spot where the constants go, and
-  nothing else binds ``re`` at module level or in the function (so the name is that module);
+* the module has one top-level ``import re``, among the imports that open the file (the
+  constants go right after those), and nothing else binds ``re`` at module level or in the
+  function (so the name is that module);
 * every argument after the pattern maps onto the compiled pattern's method: positional ones
   up to the method's own parameters (so never a positional ``flags``), keywords among the
   method's parameters, and an optional ``flags=`` made of ``re.X`` names joined by ``|``;
@@ -30,14 +31,11 @@ import libcst.matchers as m
 
 from agent.providers.rules.base import (
     LOOPS,
-    ancestors,
-    find_function,
+    FunctionRule,
+    RuleContext,
+    file_header,
     fresh_name,
-    in_nested_scope,
-    insert_after_imports,
-    module_names,
-    parent_map,
-    replace_function,
+    names_in,
     visible_bindings,
 )
 
@@ -130,15 +128,15 @@ _IMPORT_RE = m.SimpleStatementLine(
 )
 
 
-def _re_import(module: cst.Module, function: cst.FunctionDef) -> cst.BaseStatement | None:
-    """The top-level ``import re``, when nothing else binds ``re`` where ``function`` looks."""
+def _re_imported(ctx: RuleContext) -> bool:
+    """Whether the module has one top-level ``import re``, among the imports that open the file
+    (so before the constants), and nothing else binds ``re`` where the function looks."""
+    module = ctx.module
     imports = [s for s in module.body if m.matches(s, _IMPORT_RE)]
-    if len(imports) != 1:
-        return None
+    if len(imports) != 1 or imports[0] not in file_header(module):
+        return False
     others = module.with_changes(body=[s for s in module.body if s is not imports[0]])
-    if {"re", "*"} & visible_bindings(others, function):
-        return None
-    return imports[0]
+    return not {"re", "*"} & visible_bindings(others, ctx.function)
 
 
 class _Edit(cst.CSTTransformer):
@@ -150,31 +148,31 @@ class _Edit(cst.CSTTransformer):
         return updated if constant is None else _hoisted(updated, constant)
 
 
-class HoistRegex:
+class HoistRegex(FunctionRule):
     name = "hoist_regex"
     summary = '`re.match(r"…", s)` in a loop → `_F_RE.match(s)`, with `_F_RE = re.compile(r"…")`'
 
-    def apply(self, module: cst.Module, qualname: str) -> cst.Module | None:
-        function = find_function(module, qualname)
-        re_import = None if function is None else _re_import(module, function)
-        if function is None or re_import is None:
+    def candidate(self, function: cst.FunctionDef) -> bool:
+        return bool(m.findall(function, _RE_CALL))
+
+    def rewrite(self, ctx: RuleContext) -> cst.FunctionDef | None:
+        if not _re_imported(ctx):
             return None
-        parents = parent_map(function)
-        taken = module_names(module)
-        stem = f"_{function.name.value.strip('_').upper()}_RE"
+        taken = names_in(ctx.module)
+        stem = f"_{ctx.function.name.value.strip('_').upper()}_RE"
         names: dict[str, cst.Name] = {}  # code of the ``re.compile`` call → its constant
         lines: list[cst.SimpleStatementLine] = []
         constants: dict[cst.CSTNode, cst.Name] = {}
-        for call in m.findall(function, _RE_CALL):
+        for call in m.findall(ctx.function, _RE_CALL):
             assert isinstance(call, cst.Call)
-            if in_nested_scope(call, parents) or not any(
-                isinstance(a, LOOPS) for a in ancestors(call, parents)
+            if ctx.in_nested_scope(call) or not any(
+                isinstance(a, LOOPS) for a in ctx.ancestors(call)
             ):
                 continue
             compiled = _compile_call(call)
             if compiled is None:
                 continue
-            key = module.code_for_node(compiled)
+            key = ctx.module.code_for_node(compiled)
             if key not in names:
                 names[key] = cst.Name(fresh_name(taken, stem))
                 lines.append(
@@ -183,11 +181,6 @@ class HoistRegex:
             constants[call] = names[key]
         if not constants:
             return None
-        new_function = function.visit(_Edit(constants))
-        assert isinstance(new_function, cst.FunctionDef)
         lines[0] = lines[0].with_changes(leading_lines=[cst.EmptyLine()])
-        new_module = insert_after_imports(replace_function(module, qualname, new_function), lines)
-        body = list(new_module.body)
-        if not any(s is re_import for s in body[: body.index(lines[0])]):
-            return None  # the constants would run before ``import re``
-        return new_module
+        ctx.add_statements(lines)
+        return ctx.function.visit(_Edit(constants))  # type: ignore[return-value]

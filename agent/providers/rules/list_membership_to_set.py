@@ -33,23 +33,20 @@ import libcst.matchers as m
 
 from agent.providers.rules.base import (
     LOOPS,
-    ancestors,
+    FunctionRule,
+    RuleContext,
     bound_names,
-    find_function,
     fresh_name,
-    in_nested_scope,
-    module_names,
-    parent_map,
-    replace_function,
+    names_in,
+    uses_dynamic_scope,
     variable_uses,
     visible_bindings,
 )
 
-Parents = dict[cst.CSTNode, cst.CSTNode]
-
 _SEQUENCE_ANNOTATIONS = frozenset({"list", "tuple", "List", "Tuple"})
 _SEQUENCE_BUILDERS = frozenset({"list", "tuple", "sorted"})
 _UNHASHABLE = (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
+_MEMBERSHIP_TEST = m.ComparisonTarget(operator=m.In() | m.NotIn())
 
 
 def _hashable_literal(node: cst.BaseExpression) -> bool:
@@ -95,29 +92,27 @@ def _as_set(display: cst.List | cst.Tuple) -> cst.Set | None:
     )
 
 
-def _read_only_use(name: cst.Name, parents: Parents) -> bool:
+def _read_only_use(ctx: RuleContext, name: cst.Name) -> bool:
     """``x in L``, ``x not in L``, ``len(L)``, ``for x in L``: uses that neither change ``L`` nor
     let it escape."""
-    parent = parents.get(name)
+    parent = ctx.parents.get(name)
     if isinstance(parent, cst.ComparisonTarget):
         return parent.comparator is name and isinstance(parent.operator, (cst.In, cst.NotIn))
     if isinstance(parent, (cst.For, cst.CompFor)):
         return parent.iter is name
     if isinstance(parent, cst.Arg) and parent.value is name and not parent.star:
-        call = parents[parent]
+        call = ctx.parents[parent]
         return m.matches(call, m.Call(func=m.Name("len"), args=[m.Arg()]))
     return False
 
 
-def _repeated_tests(
-    function: cst.FunctionDef, parents: Parents
-) -> Iterator[tuple[cst.ComparisonTarget, cst.CSTNode]]:
+def _repeated_tests(ctx: RuleContext) -> Iterator[tuple[cst.ComparisonTarget, cst.CSTNode]]:
     """Membership tests in a loop of the function's own body, each with its outermost loop."""
-    for test in m.findall(function, m.ComparisonTarget(operator=m.In() | m.NotIn())):
+    for test in m.findall(ctx.function, _MEMBERSHIP_TEST):
         assert isinstance(test, cst.ComparisonTarget)
-        if in_nested_scope(test, parents):
+        if ctx.in_nested_scope(test):
             continue
-        loops = [a for a in ancestors(test, parents) if isinstance(a, LOOPS)]
+        loops = [a for a in ctx.ancestors(test) if isinstance(a, LOOPS)]
         if loops:
             yield test, loops[-1]
 
@@ -169,30 +164,32 @@ def _local_binding(
     return None
 
 
-def _top_level_index(node: cst.CSTNode, function: cst.FunctionDef, parents: Parents) -> int:
+def _top_level_index(ctx: RuleContext, node: cst.CSTNode) -> int:
     """The index, in the function body, of the top-level statement holding ``node``."""
-    while parents[node] is not function.body:
-        node = parents[node]
-    assert isinstance(function.body, cst.IndentedBlock)
-    return next(i for i, statement in enumerate(function.body.body) if statement is node)
+    body = ctx.function.body
+    while ctx.parents[node] is not body:
+        node = ctx.parents[node]
+    assert isinstance(body, cst.IndentedBlock)
+    return next(i for i, statement in enumerate(body.body) if statement is node)
 
 
-def _block_statement(node: cst.CSTNode, parents: Parents) -> cst.CSTNode | None:
-    """The statement holding ``node`` that sits directly in an indented block (``node`` itself
-    when it is one): a statement can go right before it."""
-    while not isinstance(parents.get(node), cst.IndentedBlock):
-        if node not in parents:
-            return None
-        node = parents[node]
-    return node
+def _block_statement(ctx: RuleContext, node: cst.CSTNode) -> cst.CSTNode | None:
+    """The statement of the function holding ``node`` that sits directly in an indented block
+    (``node`` itself when it is one): a statement can go right before it."""
+    for parent in ctx.ancestors(node):
+        if isinstance(parent, cst.IndentedBlock):
+            return node
+        node = parent
+    return None
 
 
 def _module_constant(
-    module: cst.Module, name: str, shadowed: set[str]
+    ctx: RuleContext, name: str, shadowed: set[str]
 ) -> cst.SimpleStatementLine | None:
     """The module-level ``NAME = [...]`` that (c) can pair with a frozenset, if any."""
     if not name.isupper() or {"frozenset", "len"} & shadowed:
         return None
+    module = ctx.module
     definitions = [s for s in module.body if {name, "*"} & bound_names(s)]
     if len(definitions) != 1 or not m.matches(
         definitions[0], m.SimpleStatementLine([m.Assign([m.AssignTarget(m.Name(name))])])
@@ -205,10 +202,9 @@ def _module_constant(
     if not _literal_display(assign.value):
         return None
     if isinstance(assign.value, cst.List):  # mutable: every use in the module must only read
-        parents = parent_map(module)
         target = assign.targets[0].target
         for use in variable_uses(module, name):
-            if use is not target and not _read_only_use(use, parents):
+            if use is not target and not _read_only_use(ctx, use):
                 return None
     return definition
 
@@ -240,8 +236,7 @@ def _assign_call(target: str, function: str, argument: str) -> cst.SimpleStateme
 
 
 def _plan_local(
-    function: cst.FunctionDef,
-    parents: Parents,
+    ctx: RuleContext,
     name: str,
     tests: list[tuple[cst.ComparisonTarget, cst.CSTNode]],
     shadowed: set[str],
@@ -249,25 +244,27 @@ def _plan_local(
     edit: _Edit,
 ) -> bool:
     """Case (b): record the edits for local ``name``; ``False`` when it does not apply."""
-    if {"set", "len"} & shadowed:
+    # The new local would show in ``locals()`` and the like.
+    if {"set", "len"} & shadowed or uses_dynamic_scope(ctx.function):
         return False
-    binding = _local_binding(function, name, shadowed)
+    binding = _local_binding(ctx.function, name, shadowed)
     if binding is None:
         return False
     bound_by, first_index = binding
-    for use in variable_uses(function, name):
-        if use is not bound_by and not _read_only_use(use, parents):
+    for use in variable_uses(ctx.function, name):
+        if use is not bound_by and not _read_only_use(ctx, use):
             return False
     anchors: dict[cst.CSTNode, int] = {}  # statement to put the set before → top-level index
     for _, loop in tests:
-        anchor = _block_statement(loop, parents)
+        anchor = _block_statement(ctx, loop)
         if anchor is None:
             return False
-        anchors[anchor] = _top_level_index(anchor, function, parents)
+        anchors[anchor] = _top_level_index(ctx, anchor)
         if anchors[anchor] < first_index:
             return False  # the loop may run before ``name`` is bound
     # A set built before a top-level statement serves every later top-level statement too.
-    covered = min((i for a, i in anchors.items() if parents[a] is function.body), default=None)
+    body = ctx.function.body
+    covered = min((i for a, i in anchors.items() if ctx.parents[a] is body), default=None)
     set_name = fresh_name(taken, f"{name}_set")
     statement = _assign_call(set_name, "set", name)
     for anchor, index in anchors.items():
@@ -307,21 +304,20 @@ class _Edit(cst.CSTTransformer):
         return updated.with_changes(body=body)
 
 
-class ListMembershipToSet:
+class ListMembershipToSet(FunctionRule):
     name = "list_membership_to_set"
     summary = (
         "`x in [a, b]` / `x in L` inside a loop → `x in {a, b}` / `x in L_set`, "
         "the set built once before the loop"
     )
 
-    def apply(self, module: cst.Module, qualname: str) -> cst.Module | None:
-        function = find_function(module, qualname)
-        if function is None:
-            return None
-        parents = parent_map(function)
+    def candidate(self, function: cst.FunctionDef) -> bool:
+        return bool(m.findall(function, _MEMBERSHIP_TEST))
+
+    def rewrite(self, ctx: RuleContext) -> cst.FunctionDef | None:
         edit = _Edit()
         by_name: dict[str, list[tuple[cst.ComparisonTarget, cst.CSTNode]]] = {}
-        for test, loop in _repeated_tests(function, parents):
+        for test, loop in _repeated_tests(ctx):
             comparator = test.comparator
             if isinstance(comparator, (cst.List, cst.Tuple)) and _literal_display(comparator):
                 as_set = _as_set(comparator)
@@ -330,32 +326,24 @@ class ListMembershipToSet:
             elif isinstance(comparator, cst.Name):
                 by_name.setdefault(comparator.value, []).append((test, loop))
 
-        new_constants: dict[cst.CSTNode, cst.SimpleStatementLine] = {}
         # Only now look at the whole module: names that may not be the builtins, names taken.
-        shadowed = visible_bindings(module, function) if by_name else {"*"}
-        taken = module_names(module) if by_name else set()
+        shadowed = visible_bindings(ctx.module, ctx.function) if by_name else {"*"}
+        taken = names_in(ctx.module) if by_name else set()
         if "*" not in shadowed:  # a star import may rebind any builtin
             for name, tests in by_name.items():
-                if _plan_local(function, parents, name, tests, shadowed, taken, edit):
+                if _plan_local(ctx, name, tests, shadowed, taken, edit):
                     continue
-                definition = _module_constant(module, name, shadowed)
+                definition = _module_constant(ctx, name, shadowed)
                 if definition is None:
                     continue
-                set_name = _existing_frozenset(module, definition, name)
+                set_name = _existing_frozenset(ctx.module, definition, name)
                 if set_name is None:
                     set_name = fresh_name(taken, f"_{name}_SET")
-                    new_constants[definition] = _assign_call(set_name, "frozenset", name)
+                    frozen = _assign_call(set_name, "frozenset", name)
+                    ctx.add_statements([frozen], after=definition)
                 for test, _ in tests:
                     edit.comparators[test.comparator] = cst.Name(set_name)
 
         if not edit.comparators:
             return None
-        new_function = function.visit(edit)
-        assert isinstance(new_function, cst.FunctionDef)
-        new_module = replace_function(module, qualname, new_function)
-        body: list[cst.BaseStatement] = []
-        for statement in new_module.body:
-            body.append(statement)
-            if statement in new_constants:
-                body.append(new_constants[statement])
-        return new_module.with_changes(body=body)
+        return ctx.function.visit(edit)  # type: ignore[return-value]

@@ -34,7 +34,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import BaseAssignment, BuiltinAssignment, GlobalScope, ImportAssignment
 
-from agent.providers.rules.scoped import NESTED_SCOPES, ScopedRule, Target
+from agent.providers.rules.base import NESTED_SCOPES, FunctionRule, RuleContext, variable_uses
 
 _PURE_BUILTINS = frozenset(
     {
@@ -61,7 +61,7 @@ _STATEFUL = (
 _DECORATOR = cst.Decorator(cst.parse_expression("functools.lru_cache(maxsize=None, typed=True)"))
 
 
-class MemoizeRecursive(ScopedRule):
+class MemoizeRecursive(FunctionRule):
     name = "memoize_recursive"
     summary = (
         "pure self-recursive function with immutable annotated parameters → "
@@ -72,15 +72,15 @@ class MemoizeRecursive(ScopedRule):
     def candidate(self, function: cst.FunctionDef) -> bool:
         return _calls_itself(function)
 
-    def rewrite(self, target: Target) -> cst.FunctionDef | None:
-        function = target.function
+    def rewrite(self, ctx: RuleContext) -> cst.FunctionDef | None:
+        function = ctx.function
         if not (
-            target.parents.get(function) is target.module
+            ctx.parents.get(function) is ctx.module
             and not function.decorators
             and function.asynchronous is None
             and _immutable_signature(function)
-            and _functools_is_free(target)
-            and _is_pure(target)
+            and _functools_is_free(ctx)
+            and _is_pure(ctx)
         ):
             return None
         return function.with_changes(decorators=[_DECORATOR])
@@ -118,9 +118,9 @@ def _immutable_signature(function: cst.FunctionDef) -> bool:
     )
 
 
-def _functools_is_free(target: Target) -> bool:
+def _functools_is_free(ctx: RuleContext) -> bool:
     """``functools`` at module level is unbound or the module itself."""
-    module_scope = target.scopes[target.function]
+    module_scope = ctx.scopes[ctx.function]
     assert module_scope is not None
     return all(
         isinstance(a, ImportAssignment)
@@ -129,16 +129,15 @@ def _functools_is_free(target: Target) -> bool:
     )
 
 
-def _is_pure(target: Target) -> bool:
-    body = target.function.body
+def _is_pure(ctx: RuleContext) -> bool:
+    body = ctx.function.body
     if m.findall(body, m.MatchIfTrue(lambda node: isinstance(node, _STATEFUL))):
         return False
     if any(m.findall(t, m.Attribute() | m.Subscript()) for t in _assignment_targets(body)):
         return False
     calls = m.findall(body, m.Call())
-    names = [n for n in m.findall(body, m.Name()) if isinstance(n, cst.Name)]
-    return all(_allowed_call(target, c) for c in calls if isinstance(c, cst.Call)) and all(
-        _allowed_read(target, n) for n in names if _is_variable(target, n)
+    return all(_allowed_call(ctx, c) for c in calls if isinstance(c, cst.Call)) and all(
+        _allowed_read(ctx, n) for n in variable_uses(body)
     )
 
 
@@ -153,48 +152,40 @@ def _assignment_targets(body: cst.CSTNode) -> list[cst.CSTNode]:
     return targets
 
 
-def _is_variable(target: Target, name: cst.Name) -> bool:
-    """Not the ``attr`` of ``x.attr`` nor the ``key`` of ``f(key=v)``."""
-    parent = target.parents.get(name)
-    if isinstance(parent, cst.Attribute):
-        return parent.value is name
-    return not (isinstance(parent, cst.Arg) and parent.keyword is name)
-
-
-def _bindings(target: Target, name: cst.Name) -> list[BaseAssignment]:
+def _bindings(ctx: RuleContext, name: cst.Name) -> list[BaseAssignment]:
     """What ``name`` may refer to where it is read."""
-    scope = target.scopes.get(name)
+    scope = ctx.scopes.get(name)
     return list(scope[name.value]) if scope is not None else []
 
 
-def _allowed_call(target: Target, call: cst.Call) -> bool:
+def _allowed_call(ctx: RuleContext, call: cst.Call) -> bool:
     func = call.func
     if isinstance(func, cst.Name):
-        bindings = _bindings(target, func)
-        if func.value == target.function.name.value:
-            return [getattr(b, "node", None) for b in bindings] == [target.function]
-        return func.value in _PURE_BUILTINS | _EXCEPTIONS and target.is_builtin(func.value, func)
+        bindings = _bindings(ctx, func)
+        if func.value == ctx.function.name.value:
+            return [getattr(b, "node", None) for b in bindings] == [ctx.function]
+        return func.value in _PURE_BUILTINS | _EXCEPTIONS and ctx.is_builtin(func.value, func)
     if isinstance(func, cst.Attribute) and func.attr.value in _STR_METHODS:
-        return _is_str(target, func.value)
+        return _is_str(ctx, func.value)
     return False
 
 
-def _is_str(target: Target, node: cst.BaseExpression) -> bool:
+def _is_str(ctx: RuleContext, node: cst.BaseExpression) -> bool:
     """A string literal, or a ``str`` parameter never rebound."""
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
         return True
     if not isinstance(node, cst.Name):
         return False
-    bindings = _bindings(target, node)
+    bindings = _bindings(ctx, node)
     param = getattr(bindings[0], "node", None) if len(bindings) == 1 else None
     return isinstance(param, cst.Param) and m.matches(
         param, m.Param(annotation=m.Annotation(m.Name("str")))
     )
 
 
-def _allowed_read(target: Target, name: cst.Name) -> bool:
+def _allowed_read(ctx: RuleContext, name: cst.Name) -> bool:
     """Locals, its own name, ALL_CAPS constants, and the allowed builtins."""
-    bindings = _bindings(target, name)
+    bindings = _bindings(ctx, name)
     if not bindings:
         return False  # unknown: maybe set later with ``globals()`` or ``setattr``
     if all(isinstance(b, BuiltinAssignment) for b in bindings):
@@ -204,20 +195,20 @@ def _allowed_read(target: Target, name: cst.Name) -> bool:
     if len(bindings) != 1:
         return False
     node = getattr(bindings[0], "node", None)
-    if name.value == target.function.name.value:
-        return node is target.function
-    return name.value.isupper() and _literal_constant(target, node)
+    if name.value == ctx.function.name.value:
+        return node is ctx.function
+    return name.value.isupper() and _literal_constant(ctx, node)
 
 
-def _literal_constant(target: Target, node: cst.CSTNode | None) -> bool:
+def _literal_constant(ctx: RuleContext, node: cst.CSTNode | None) -> bool:
     """``NAME = <literal>`` as a module-level statement (bound nowhere else, checked by caller)."""
-    binder = target.parents.get(node) if node is not None else None
+    binder = ctx.parents.get(node) if node is not None else None
     if isinstance(binder, cst.AssignTarget):
-        binder = target.parents.get(binder)
+        binder = ctx.parents.get(binder)
     if not isinstance(binder, (cst.Assign, cst.AnnAssign)) or binder.value is None:
         return False
-    line = target.parents.get(binder)
-    return line is not None and target.parents.get(line) is target.module and _literal(binder.value)
+    line = ctx.parents.get(binder)
+    return line is not None and ctx.parents.get(line) is ctx.module and _literal(binder.value)
 
 
 def _literal(node: cst.BaseExpression) -> bool:

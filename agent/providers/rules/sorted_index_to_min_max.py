@@ -28,21 +28,19 @@ import libcst as cst
 import libcst.matchers as m
 
 from agent.providers.rules.base import (
-    ancestors,
+    FunctionRule,
+    RuleContext,
     bound_names,
-    find_function,
-    in_nested_scope,
-    parent_map,
-    replace_function,
     variable_uses,
     visible_bindings,
 )
 
-Parents = dict[cst.CSTNode, cst.CSTNode]
-
 # The builtins the rewrite relies on; also the calls that only read their argument.
 _BUILTINS = frozenset({"sorted", "min", "max", "len"})
 _BUILTIN_CALL = m.Call(func=m.OneOf(*(m.Name(n) for n in _BUILTINS)))
+_SORTED_INDEX = m.Subscript(
+    value=m.Call(func=m.Name("sorted"), args=[m.Arg(m.Name()), m.ZeroOrMore()])
+)
 
 
 def _len_of(node: cst.BaseExpression, name: str) -> bool:
@@ -99,23 +97,23 @@ def _guarded_branch(parent: cst.CSTNode, child: cst.CSTNode, name: str) -> bool:
     return False
 
 
-def _reads(use: cst.Name, parents: Parents) -> bool:
+def _reads(ctx: RuleContext, use: cst.Name) -> bool:
     """Whether ``use`` only reads the variable: compared, iterated, indexed (not stored into)
     or passed to a builtin."""
-    parent = parents[use]
+    parent = ctx.parents[use]
     if isinstance(parent, (cst.Comparison, cst.ComparisonTarget)):
         return True
     if isinstance(parent, cst.Subscript):
-        return parent.value is use and not _assigned_to(parent, parents)
+        return parent.value is use and not _assigned_to(ctx, parent)
     if isinstance(parent, (cst.For, cst.CompFor)):
         return parent.iter is use
     if isinstance(parent, cst.Arg) and not parent.keyword and not parent.star:
-        return m.matches(parents[parent], _BUILTIN_CALL)
+        return m.matches(ctx.parents[parent], _BUILTIN_CALL)
     return False
 
 
-def _only_read(region: cst.CSTNode, name: str, parents: Parents) -> bool:
-    return all(_reads(use, parents) for use in variable_uses(region, name))
+def _only_read(ctx: RuleContext, region: cst.CSTNode, name: str) -> bool:
+    return all(_reads(ctx, use) for use in variable_uses(region, name))
 
 
 def _exits(suite: cst.BaseSuite) -> bool:
@@ -126,22 +124,20 @@ def _exits(suite: cst.BaseSuite) -> bool:
     return isinstance(last, (cst.Return, cst.Raise))
 
 
-def _known_nonempty(
-    function: cst.FunctionDef, subscript: cst.Subscript, name: str, parents: Parents
-) -> bool:
+def _known_nonempty(ctx: RuleContext, subscript: cst.Subscript, name: str) -> bool:
     """Whether ``name`` is non-empty, and unchanged since that was tested, at ``subscript``."""
     child: cst.CSTNode = subscript
-    for parent in ancestors(subscript, parents):
+    for parent in ctx.ancestors(subscript):
         if _guarded_branch(parent, child, name):
-            return _only_read(child, name, parents)
+            return _only_read(ctx, child, name)
         child = parent
     # No branch guards it: look for an early exit among the top-level statements before it.
-    body = function.body
+    body = ctx.function.body
     if not isinstance(body, cst.IndentedBlock):
         return False
     top: cst.CSTNode = subscript
-    while parents[top] is not body:
-        top = parents[top]
+    while ctx.parents[top] is not body:
+        top = ctx.parents[top]
     index = list(body.body).index(top)  # type: ignore[arg-type]
     for guard_index in reversed(range(index)):
         guard = body.body[guard_index]
@@ -152,7 +148,7 @@ def _known_nonempty(
             and _exits(guard.body)
         ):
             region = body.body[guard_index + 1 : index + 1]
-            return all(_only_read(s, name, parents) for s in region)
+            return all(_only_read(ctx, s, name) for s in region)
     return False
 
 
@@ -164,10 +160,10 @@ def _declared_global(function: cst.FunctionDef) -> set[str]:
     return names
 
 
-def _assigned_to(node: cst.CSTNode, parents: Parents) -> bool:
+def _assigned_to(ctx: RuleContext, node: cst.CSTNode) -> bool:
     """Whether ``node`` is (part of) an assignment or ``del`` target (``sorted(x)[0] = v``)."""
     child = node
-    for parent in ancestors(node, parents):
+    for parent in ctx.ancestors(node):
         if isinstance(parent, (cst.AssignTarget, cst.Del)):
             return True
         targeted = (cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor)
@@ -224,38 +220,31 @@ class _Edit(cst.CSTTransformer):
         return new.with_changes(lpar=updated.lpar, rpar=updated.rpar)
 
 
-class SortedIndexToMinMax:
+class SortedIndexToMinMax(FunctionRule):
     name = "sorted_index_to_min_max"
     summary = "`sorted(xs)[0]` → `min(xs)`, `sorted(xs)[-1]` → `max(xs)` (where `xs` is non-empty)"
 
-    def apply(self, module: cst.Module, qualname: str) -> cst.Module | None:
-        function = find_function(module, qualname)
-        if function is None:
-            return None
-        pattern = m.Subscript(
-            value=m.Call(func=m.Name("sorted"), args=[m.Arg(m.Name()), m.ZeroOrMore()])
-        )
-        candidates = [s for s in m.findall(function, pattern) if isinstance(s, cst.Subscript)]
+    def candidate(self, function: cst.FunctionDef) -> bool:
+        return bool(m.findall(function, _SORTED_INDEX))
+
+    def rewrite(self, ctx: RuleContext) -> cst.FunctionDef | None:
         # Checked only now: it looks at the whole module.
-        if not candidates or (_BUILTINS | {"*"}) & visible_bindings(module, function):
+        if (_BUILTINS | {"*"}) & visible_bindings(ctx.module, ctx.function):
             return None
-        parents = parent_map(function)
-        local = bound_names(function) - _declared_global(function)
+        local = bound_names(ctx.function) - _declared_global(ctx.function)
         subscripts: set[cst.CSTNode] = set()
-        for subscript in candidates:
-            assert isinstance(subscript.value, cst.Call)
+        for subscript in m.findall(ctx.function, _SORTED_INDEX):
+            assert isinstance(subscript, cst.Subscript) and isinstance(subscript.value, cst.Call)
             name = subscript.value.args[0].value
             assert isinstance(name, cst.Name)
             if (
                 name.value in local  # a global could change in any call between test and use
                 and _replacement(subscript) is not None
-                and not in_nested_scope(subscript, parents)
-                and not _assigned_to(subscript, parents)
-                and _known_nonempty(function, subscript, name.value, parents)
+                and not ctx.in_nested_scope(subscript)
+                and not _assigned_to(ctx, subscript)
+                and _known_nonempty(ctx, subscript, name.value)
             ):
                 subscripts.add(subscript)
         if not subscripts:
             return None
-        new_function = function.visit(_Edit(subscripts))
-        assert isinstance(new_function, cst.FunctionDef)
-        return replace_function(module, qualname, new_function)
+        return ctx.function.visit(_Edit(subscripts))  # type: ignore[return-value]

@@ -9,8 +9,9 @@ Fires when ``s = ""`` (any empty str literal) is immediately followed, in the sa
 statement reached only through ``if``/``for``/``while`` (no ``try`` or ``with`` that could
 swallow an error half-way). ``s`` must be a plain local: not declared ``global``/``nonlocal``,
 not read by a nested def, lambda or generator expression (which could observe the partial
-string), and the loop must not call ``locals``/``vars``/``eval``/``exec``. The loop is not
-inside a ``try``/``with`` of the function, so when it stops with an error no code reads ``s``.
+string), and the function must not call ``locals``/``vars``/``dir``/``eval``/``exec`` (which
+would see the new list). The loop is not inside a ``try``/``with`` of the function, so when it
+stops with an error no code reads ``s``.
 
 Pieces that are not ``str`` still fail with ``TypeError`` (``+=`` in the loop, ``join`` after
 it); only how far the loop got before the error differs, and that is left to the verifier.
@@ -25,17 +26,13 @@ import libcst.matchers as m
 
 from agent.providers.rules.base import (
     FunctionRule,
-    ancestors,
+    RuleContext,
     fresh_name,
-    in_nested_scope,
     names_in,
-    parent_map,
+    uses_dynamic_scope,
     variable_uses,
 )
 
-Parents = dict[cst.CSTNode, cst.CSTNode]
-
-_DYNAMIC_SCOPE = frozenset({"locals", "vars", "eval", "exec"})
 # The statements an ``s += piece`` may sit in: each runs its body in the loop's own frame,
 # and none of them can catch an error.
 _PLAIN_FLOW = (
@@ -65,18 +62,14 @@ def _empty_str_assignment(statement: cst.BaseStatement) -> tuple[str, cst.Simple
     return assign.targets[0].target.value, literal
 
 
-def _appends(
-    function: cst.FunctionDef, loop: cst.For, name: str, parents: Parents
-) -> list[cst.AugAssign] | None:
+def _appends(ctx: RuleContext, loop: cst.For, name: str) -> list[cst.AugAssign] | None:
     """The ``name += piece`` statements of ``loop``, or ``None`` unless the rewrite is safe."""
-    if _DYNAMIC_SCOPE & names_in(loop):
-        return None
     found: list[cst.AugAssign] = []
-    for use in variable_uses(function, name):
-        path = list(ancestors(use, parents))
-        if in_nested_scope(use, parents) or any(isinstance(a, cst.GeneratorExp) for a in path):
+    for use in variable_uses(ctx.function, name):
+        path = list(ctx.ancestors(use))
+        if ctx.in_nested_scope(use) or any(isinstance(a, cst.GeneratorExp) for a in path):
             return None  # may read the string while the loop runs
-        if isinstance(path[0], cst.NameItem):
+        if isinstance(ctx.parents[use], cst.NameItem):
             return None  # global or nonlocal
         if loop not in path:
             continue
@@ -135,14 +128,18 @@ class StringConcatJoin(FunctionRule):
     name = "string_concat_join"
     summary = '`s = ""` + `s += x` in a loop → `parts.append(x)`, then `s = "".join(parts)`'
 
-    def rewrite(self, function: cst.FunctionDef) -> cst.FunctionDef | None:
-        parents = parent_map(function)
-        taken = names_in(function)
+    def candidate(self, function: cst.FunctionDef) -> bool:
+        return bool(m.findall(function, m.AugAssign(operator=m.AddAssign())))
+
+    def rewrite(self, ctx: RuleContext) -> cst.FunctionDef | None:
+        if uses_dynamic_scope(ctx.function):
+            return None
+        taken = names_in(ctx.function)
         edit = _Edit()
-        for block in m.findall(function, m.IndentedBlock()):
+        for block in m.findall(ctx.function, m.IndentedBlock()):
             assert isinstance(block, cst.IndentedBlock)
-            if in_nested_scope(block, parents) or any(
-                isinstance(a, (cst.Try, cst.TryStar, cst.With)) for a in ancestors(block, parents)
+            if ctx.in_nested_scope(block) or any(
+                isinstance(a, (cst.Try, cst.TryStar, cst.With)) for a in ctx.ancestors(block)
             ):
                 continue
             for statement, loop in pairwise(block.body):
@@ -150,7 +147,7 @@ class StringConcatJoin(FunctionRule):
                 if start is None or not isinstance(loop, cst.For) or loop.orelse:
                     continue
                 name, literal = start
-                appends = _appends(function, loop, name, parents)
+                appends = _appends(ctx, loop, name)
                 if appends is None:
                     continue
                 parts = fresh_name(taken, f"{name}_parts")
@@ -158,6 +155,6 @@ class StringConcatJoin(FunctionRule):
                 edit.appends.update((a, parts) for a in appends)
         if not edit.loops:
             return None
-        new_function = function.visit(edit)
+        new_function = ctx.function.visit(edit)
         assert isinstance(new_function, cst.FunctionDef)
         return new_function
