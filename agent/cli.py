@@ -25,6 +25,7 @@ from agent.errors import UsageError
 from agent.profiling import profile_workload
 from agent.project import Project
 from agent.providers import make_provider
+from agent.providers.usage import Ledger
 from agent.ranking import rank
 from agent.report import print_summary, profile_table, target_json, write_json
 from agent.workspace import Workspace
@@ -112,6 +113,26 @@ def run(
     jobs: Annotated[int | None, typer.Option(help="Candidates verified in parallel.")] = None,
     workload: WorkloadOpt = None,
     test_command: TestOpt = None,
+    temperature: Annotated[float | None, typer.Option(help="Model sampling temperature.")] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option("--max-tokens", help="Most tokens per model reply.")
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="Seconds per model request.")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Sampling seed, where the model takes one.")
+    ] = None,
+    budget_usd: Annotated[
+        float | None,
+        typer.Option("--budget-usd", help="Stop asking the model once this much is spent."),
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Ask the model again, ignoring cached replies.")
+    ] = False,
+    key_file: Annotated[
+        Path | None, typer.Option("--key-file", help="NAME=value lines with API keys.")
+    ] = None,
     progress: ProgressOpt = None,
 ) -> None:
     """Profile REPO, propose faster versions of its hottest functions, verify them, and
@@ -132,12 +153,21 @@ def run(
             "jobs": jobs,
             "workload": workload,
             "test_command": test_command,
+            "temperature": temperature,
+            "max_tokens": max_tokens,
+            "request_timeout": timeout,
+            "seed": seed,
+            "budget_usd": budget_usd,
+            "cache": False if no_cache else None,
+            "key_file": key_file,
         },
     )
-    source = make_provider(config)
+    ledger = Ledger(config.budget_usd, config.prices)
+    source = make_provider(config, ledger)
     console = Console(stderr=True)
     observer = ConsoleObserver(console, console.is_terminal if progress is None else progress)
     report = loop.run(config, source, observer)
+    report.usage = ledger.summary()
     out = Console()
     if report.targets:
         out.print(profile_table(report.targets, "Targets"))

@@ -36,6 +36,20 @@ class RunConfig(BaseModel):
     workload: str | None = None
     test_command: tuple[str, ...] | None = None
     test_timeout: float = Field(900.0, gt=0)
+    # Model providers
+    temperature: float = Field(0.2, ge=0.0, le=2.0)
+    max_tokens: int = Field(2048, ge=64, le=65536)
+    max_prompt_tokens: int = Field(6000, ge=500, le=1_000_000)
+    context_window: int | None = Field(None, ge=1000)
+    request_timeout: float = Field(120.0, gt=0)
+    seed: int | None = None
+    max_attempts: int = Field(6, ge=1, le=50)
+    max_retry_seconds: float = Field(300.0, gt=0)
+    budget_usd: float | None = Field(None, ge=0)
+    cache: bool = True
+    cache_dir: Path | None = None
+    key_file: Path | None = None
+    prices: dict[str, tuple[float, float, float]] = Field(default_factory=dict)
 
     @field_validator("targets", mode="before")
     @classmethod
@@ -60,23 +74,11 @@ class RunConfig(BaseModel):
         return value
 
 
-# Keys of [tool.evolver] that may set run options (flags win over them).
-FILE_KEYS = {
-    "provider",
-    "model",
-    "base_url",
-    "candidates",
-    "rounds",
-    "max_targets",
-    "min_speedup",
-    "jobs",
-    "workload",
-    "test_command",
-    "test_timeout",
-}
+# What [tool.evolver] may set: everything but what names this one run (flags win anyway).
+FILE_KEYS = set(RunConfig.model_fields) - {"repo", "targets", "branch", "json_path"}
 
 
-FLAG_NAMES = {"json_path": "json", "targets": "target"}
+FLAG_NAMES = {"json_path": "json", "targets": "target", "cache": "no-cache"}
 
 
 def load_config(repo: Path, pyproject_text: str | None, flags: dict[str, Any]) -> RunConfig:
@@ -87,10 +89,11 @@ def load_config(repo: Path, pyproject_text: str | None, flags: dict[str, Any]) -
             table = tomllib.loads(pyproject_text).get("tool", {}).get("evolver", {})
         except tomllib.TOMLDecodeError as error:
             raise UsageError(f"pyproject.toml: {error}") from None
+        table = {key.replace("-", "_"): value for key, value in table.items()}
         unknown = sorted(set(table) - FILE_KEYS)
         if unknown:
             raise UsageError(f"[tool.evolver]: unknown key {unknown[0]!r}")
-        settings.update({k.replace("-", "_"): v for k, v in table.items()})
+        settings.update(table)
     settings.update({k: v for k, v in flags.items() if v is not None and v != ()})
     try:
         return RunConfig(repo=repo, **settings)

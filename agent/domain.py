@@ -135,6 +135,7 @@ class RunReport:
     targets: list[Target] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    usage: dict[str, Any] = field(default_factory=dict)  # model tokens, cost, cache hits
 
     @property
     def accepted(self) -> int:

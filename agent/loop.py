@@ -20,6 +20,7 @@ from agent.errors import UsageError
 from agent.profiling import Profile, profile_workload
 from agent.project import Project
 from agent.providers.base import ProposalRequest, Provider
+from agent.providers.chat import ProviderFailed
 from agent.ranking import make_target, rank
 from agent.recording import record_calls
 from agent.verify.cascade import Bench, verify
@@ -62,7 +63,7 @@ def run(config: RunConfig, provider: Provider, observer: Observer) -> RunReport:
             observer.step(f"[{number}/{len(report.targets)}] {ranked.ref}")
             target = make_target(workspace.state, ranked.ref, ranked.profile)  # after winners
             bench = Bench(project, workspace, target, recordings[target.ref], config.min_speedup)
-            outcomes = evolve(config, provider, bench, observer)
+            outcomes = evolve(config, provider, bench, observer, report.notes)
             if not outcomes:
                 report.notes.append(f"{target.ref}: {provider.name} proposed nothing")
                 continue
@@ -79,7 +80,7 @@ def run(config: RunConfig, provider: Provider, observer: Observer) -> RunReport:
 
 
 def evolve(
-    config: RunConfig, provider: Provider, bench: Bench, observer: Observer
+    config: RunConfig, provider: Provider, bench: Bench, observer: Observer, notes: list[str]
 ) -> list[Outcome]:
     """Rounds of propose → verify for one target, each told how the earlier ones fared;
     stops early when a round brings nothing new."""
@@ -89,9 +90,19 @@ def evolve(
     with bench.workspace.sandbox("original") as original:
         bench.original = original
         for _ in range(config.rounds):
-            request = ProposalRequest(bench.target, bench.file_source, config.candidates,
-                                      tuple(history), tests, bench.workspace.state)  # fmt: skip
-            fresh = [c for c in provider.propose(request) if c.id not in seen]
+            request = ProposalRequest(
+                bench.target,
+                bench.file_source,
+                config.candidates,
+                tuple(history),
+                tests,
+                bench.workspace.state,
+            )
+            try:
+                fresh = [c for c in provider.propose(request) if c.id not in seen]
+            except ProviderFailed as error:
+                notes.append(f"{bench.target.ref}: {provider.name} failed: {error}")
+                break
             if not fresh:
                 break
             seen.update(c.id for c in fresh)

@@ -44,6 +44,7 @@ def outcome_json(outcome: Outcome) -> dict[str, Any]:
         "first_call_speedup": round(timing.first_call, 4) if timing else None,
         "committed": outcome.committed,
         "commit": outcome.commit,
+        "provenance": {k: v for k, v in outcome.candidate.provenance.items() if k != "reply"},
     }
 
 
@@ -59,6 +60,7 @@ def report_json(report: RunReport) -> dict[str, Any]:
         "accepted": report.accepted,
         "committed": report.committed,
         "notes": report.notes,
+        "usage": report.usage,
     }
 
 

@@ -2,37 +2,106 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 
 from agent.config import RunConfig
 from agent.errors import UsageError
 from agent.providers.base import Provider
+from agent.providers.chat import ChatClient
+from agent.providers.usage import Ledger
 
 
-def _rules(config: RunConfig) -> Provider:
+def _rules(config: RunConfig, ledger: Ledger) -> Provider:
     from agent.providers.rules import RULES
     from agent.providers.rules.provider import RulesProvider
 
     return RulesProvider(RULES)
 
 
-def _not_yet(name: str) -> Callable[[RunConfig], Provider]:
-    def factory(config: RunConfig) -> Provider:
-        raise UsageError(f"provider {name!r} is not available yet; use --provider rules")
+def _openai(config: RunConfig, ledger: Ledger) -> Provider:
+    from agent.providers.openai import OpenAIChat
 
-    return factory
+    base_url = config.base_url or os.environ.get("OPENAI_BASE_URL")
+    # A local OpenAI-compatible server (Ollama, vLLM, llama.cpp) usually wants no key.
+    key = api_key(config, "OPENAI_API_KEY", required=base_url is None) or "not-needed"
+    client = OpenAIChat(key, base_url, config.request_timeout)
+    return _model_provider("openai", client, client.endpoint, "gpt-4.1-mini", config, ledger)
 
 
-PROVIDERS: dict[str, Callable[[RunConfig], Provider]] = {
+def _anthropic(config: RunConfig, ledger: Ledger) -> Provider:
+    from agent.providers.anthropic import AnthropicChat
+
+    base_url = config.base_url or os.environ.get("ANTHROPIC_BASE_URL")
+    key = api_key(config, "ANTHROPIC_API_KEY", required=True)
+    assert key is not None
+    client = AnthropicChat(key, base_url, config.request_timeout)
+    return _model_provider(
+        "anthropic", client, client.endpoint, "claude-sonnet-4-5", config, ledger
+    )
+
+
+PROVIDERS: dict[str, Callable[[RunConfig, Ledger], Provider]] = {
     "rules": _rules,
-    "openai": _not_yet("openai"),
-    "anthropic": _not_yet("anthropic"),
+    "openai": _openai,
+    "anthropic": _anthropic,
 }
 
 
-def make_provider(config: RunConfig) -> Provider:
+def make_provider(config: RunConfig, ledger: Ledger) -> Provider:
     factory = PROVIDERS.get(config.provider)
     if factory is None:
         known = ", ".join(PROVIDERS)
         raise UsageError(f"unknown provider {config.provider!r} (known: {known})")
-    return factory(config)
+    return factory(config, ledger)
+
+
+def api_key(config: RunConfig, variable: str, *, required: bool) -> str | None:
+    """The key from the environment, else from ``--key-file`` (``NAME=value`` lines).
+
+    Keys are only ever handed to the SDK client: never printed, logged or reported, and the
+    sandbox's allow-listed environment keeps them from candidate code.
+    """
+    key = os.environ.get(variable)
+    if not key and config.key_file is not None:
+        key = _read_key_file(config.key_file).get(variable)
+    if not key and required:
+        raise UsageError(f"{variable} is not set (export it, or name a file with --key-file)")
+    return key or None
+
+
+def _read_key_file(path: Path) -> dict[str, str]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as error:
+        raise UsageError(f"--key-file {path}: {error.strerror}") from None
+    pairs = (line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+    return {
+        name.strip().removeprefix("export "): value.strip().strip("'\"") for name, value in pairs
+    }
+
+
+def _model_provider(
+    name: str,
+    client: ChatClient,
+    endpoint: str,
+    default_model: str,
+    config: RunConfig,
+    ledger: Ledger,
+) -> Provider:
+    from agent.providers.cache import ResponseCache, default_cache_dir
+    from agent.providers.model import ModelProvider, ModelSettings
+
+    settings = ModelSettings(
+        model=config.model or default_model,
+        temperature=config.temperature,
+        max_tokens=config.max_tokens,
+        max_prompt_tokens=config.max_prompt_tokens,
+        context_window=config.context_window,
+        seed=config.seed,
+        max_attempts=config.max_attempts,
+        max_retry_seconds=config.max_retry_seconds,
+    )
+    cache = ResponseCache(config.cache_dir or default_cache_dir()) if config.cache else None
+    return ModelProvider(name, client, settings, ledger, cache, endpoint)

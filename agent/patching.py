@@ -1,0 +1,522 @@
+"""From a model's reply to the new text of the target's file: all or nothing.
+
+Two shapes of reply are accepted: one fenced code block holding the target's full new
+definition (with the imports, helpers and constants it needs), or aider-style SEARCH/REPLACE
+blocks. Anything else (truncated code, code elided with a placeholder, an edit that could go
+in several places) is refused with a one-line reason, shown to the user and fed back to the
+model, rather than guessed at: a wrong guess costs a verification run at best, and at worst
+passes it with code silently dropped. Line numbers in reasons are lines of the reply.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor
+from libcst.helpers import get_full_name_for_node
+from libcst.metadata import MetadataWrapper, WhitespaceInclusivePositionProvider
+
+from agent.providers.rules.base import bound_names, find_function, replace_function
+
+
+class PatchError(Exception):
+    """The reply cannot be applied; ``str(error)`` is the one-line reason shown to users and
+    fed back to the model."""
+
+
+def apply_reply(reply: str, file_source: str, qualname: str) -> str:
+    """The new text of the target's file, as the reply asks; :class:`PatchError` otherwise.
+
+    A reply is either exactly one fenced python code block (```` ```python ````, ```` ```py ````
+    or bare ```` ``` ````) with the full new definition of the target, or one or more
+    SEARCH/REPLACE blocks applied to the file's text (chosen when the reply has a
+    ``<<<<<<< SEARCH`` line). Prose around the code is ignored.
+    """
+    text = reply.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise PatchError("the reply is empty")
+    module = _parse(file_source, "the target's file does not parse")
+    if _SEARCH.search(text):
+        new_source = _apply_search_replace(text, file_source)
+    else:
+        new_source = _apply_definition(text, module, qualname)
+    _parse(new_source, "the patched file does not parse")
+    # Formatting and comments change no timing: such a candidate is not worth verifying.
+    if normalized(new_source) == normalized(file_source):
+        raise PatchError("the reply changes nothing")
+    return new_source
+
+
+def normalized(source: str) -> str:
+    """A canonical form of ``source``, equal for code that differs only in formatting and
+    comments; the raw text when it does not parse."""
+    try:
+        return ast.unparse(ast.parse(source))
+    except (SyntaxError, ValueError, RecursionError):  # ValueError: a null byte
+        return source
+
+
+def _parse(code: str, what: str) -> cst.Module:
+    try:
+        return cst.parse_module(code)
+    except cst.ParserSyntaxError as error:
+        first = next(iter(error.message.splitlines()), "syntax error")
+        raise PatchError(f"{what}: {first}") from None
+    except RecursionError:
+        raise PatchError(f"{what}: it nests too deeply") from None
+
+
+# Lines that stand for code the model left out. A comment counts only when it is little more
+# than the placeholder phrase: "# keep the order unchanged" is a real comment.
+_CODE_WORDS = r"(?:code|methods?|functions?|implementation|logic|body|lines?|helpers?|class|file)"
+_PLACEHOLDER = re.compile(
+    rf"""^(?:
+        (?:\.\.\.|…)\s*(?:\#.*)?                                # `...` as a statement
+      | pass\s*\#\s*(?:todo|fixme|\.\.\.|…).*                   # pass  # TODO
+      | \#\s*(?:todo:?\s*)?(?:
+            (?:\.\.\.|…).*                                      # ... rest unchanged
+          | [(\[]?\s*(?:unchanged|no\ changes?|same\ as\ (?:before|above|original))\s*[)\]]?\.?
+          | (?:the\ )?(?:rest|remainder)\ of\ (?:the\ )?(?:{_CODE_WORDS}|module)\b.*
+          | (?:existing|remaining|other|original|previous|same)\ {_CODE_WORDS}\b
+            (?:\s+(?:here|goes\ here|unchanged|omitted|as\ before
+                |(?:remains?|stays?)\ (?:the\ same|unchanged)))?
+            [\s.…)\]]*
+          | (?:{_CODE_WORDS}|rest|everything\ else)\b.{{0,30}}?
+            \b(?:unchanged|omitted|elided|as\ before)(?:\ for\ brevity)?[\s.…)\]]*
+        )
+    )$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def _check_placeholders(lines: Sequence[tuple[int, str]], allowed: set[str]) -> None:
+    """Refuse a placeholder among ``lines`` (reply line number, text), unless its text is in
+    ``allowed``: a line kept from the code being replaced elides nothing."""
+    for number, line in lines:
+        stripped = line.strip()
+        if stripped not in allowed and _PLACEHOLDER.match(stripped):
+            raise PatchError(f"the reply elides code with a placeholder (line {number})")
+
+
+# --- (a) one code block with the whole new definition -------------------------------------
+
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*([^`\n]*)$")
+_PYTHON = {"", "python", "py", "python3", "py3"}
+
+
+@dataclass(frozen=True)
+class _Block:
+    code: str
+    line: int  # the reply line of its first line of code
+
+
+def _code_blocks(text: str) -> list[_Block]:
+    """The reply's fenced python (or bare) code blocks; blocks in other languages are prose."""
+    blocks: list[_Block] = []
+    lines = text.split("\n")
+    fence, info, start = "", "", 0
+    for number, line in enumerate(lines, 1):
+        match = _FENCE.match(line)
+        if not fence:
+            if match:
+                fence, info, start = match[1], match[2].strip(), number
+        elif match and match[1][0] == fence[0] and len(match[1]) >= len(fence) and not match[2]:
+            if re.split(r"[\s:{]", info, maxsplit=1)[0].lower() in _PYTHON:
+                blocks.append(_Block("\n".join(lines[start : number - 1]) + "\n", start + 1))
+            fence = ""
+    if fence:  # the reply was cut off (a token limit) mid-code: what parses is not all of it
+        raise PatchError("the reply is truncated: a code block is not closed")
+    return blocks
+
+
+def _apply_definition(text: str, module: cst.Module, qualname: str) -> str:
+    blocks = _code_blocks(text)
+    if not blocks:
+        raise PatchError("no python code block in the reply")
+    if len(blocks) > 1:
+        raise PatchError("several code blocks; expected one")
+    block = blocks[0]
+    # A method may come at its class's indentation, alone: dedent keeps the line numbers.
+    code = textwrap.dedent(block.code) if block.code.lstrip("\n")[:1].isspace() else block.code
+    reply = _parse(code, "the code does not parse")
+    old = find_function(module, qualname)
+    if old is None:
+        raise PatchError(f"{qualname} is not defined in the target's file")
+    parts = qualname.split(".")
+    if not _defined_once(module, parts):
+        # A property and its setter share a name; ``replace_function`` would swap both.
+        raise PatchError(f"{qualname} is defined more than once in the file; cannot tell which")
+    found = _find_target(reply, parts)
+    if found is None:
+        raise PatchError(f"no definition of {parts[-1]} in the reply")
+    new, classes = found
+    # Spans with the comments a definition owns: a trailing "# ... rest unchanged" is in its
+    # body's footer, and the comments above it, when it is a helper, go into the file too.
+    spans = MetadataWrapper(reply, unsafe_skip_copy=True).resolve(
+        WhitespaceInclusivePositionProvider
+    )
+    code_lines = code.split("\n")
+
+    def lines_of(node: _Helper, skip_leading: bool = False) -> list[tuple[int, str]]:
+        span = spans[node]
+        first = span.start.line + (len(node.leading_lines) if skip_leading else 0)
+        last = span.end.line - (span.end.column == 0)
+        return [(block.line + n - 1, code_lines[n - 1]) for n in range(first, last + 1)]
+
+    allowed = {line.strip() for line in module.code_for_node(old).split("\n")}
+    _check_placeholders(lines_of(new, skip_leading=True), allowed)
+    _check_classes(reply, classes, module, parts)
+    imports, helpers = _additions(reply, classes[0] if classes else new, module, len(parts) > 1)
+    for helper in helpers:
+        _check_placeholders(lines_of(helper), allowed)
+    # The file keeps what stood before the target (its blank lines and comments) byte for byte.
+    result = replace_function(module, qualname, new.with_changes(leading_lines=old.leading_lines))
+    return _add_imports(_insert_before(result, parts[0], helpers), imports).code
+
+
+def _find_target(
+    reply: cst.Module, parts: list[str]
+) -> tuple[cst.FunctionDef, list[cst.ClassDef]] | None:
+    """The target's definition in the reply, and the classes it is wrapped in there: a method
+    may come inside its class (or its outer classes), or alone."""
+    for skip in range(len(parts)):
+        new = find_function(reply, ".".join(parts[skip:]))
+        if new is not None:
+            classes: list[cst.ClassDef] = []
+            body: Sequence[cst.BaseStatement] = reply.body
+            for part in parts[skip:-1]:
+                cls = _named(body)[part]
+                assert isinstance(cls, cst.ClassDef) and isinstance(cls.body, cst.IndentedBlock)
+                classes.append(cls)
+                body = cls.body.body
+            return new, classes
+    return None
+
+
+def _defined_once(module: cst.Module, parts: list[str]) -> bool:
+    body: Sequence[cst.BaseStatement] = module.body
+    for part in parts:
+        if sum(_name(s) == part for s in body) != 1:
+            return False
+        node = _named(body)[part]
+        body = _class_body(node) if isinstance(node, cst.ClassDef) else ()
+    return True
+
+
+def _named(body: Sequence[cst.BaseStatement]) -> dict[str, cst.BaseStatement]:
+    """The definitions in ``body`` by name, the last one winning (as in ``find_function``)."""
+    return {s.name.value: s for s in body if isinstance(s, (cst.FunctionDef, cst.ClassDef))}
+
+
+def _is_filler(statement: cst.BaseStatement) -> bool:
+    """``pass``, ``...`` or a docstring: a statement that defines nothing."""
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(s, cst.Pass)
+        or (isinstance(s, cst.Expr) and isinstance(s.value, (cst.Ellipsis, cst.SimpleString)))
+        for s in statement.body
+    )
+
+
+def _check_classes(
+    reply: cst.Module, classes: list[cst.ClassDef], module: cst.Module, parts: list[str]
+) -> None:
+    """Only the target is taken from the classes wrapped around it: their other members must
+    be the file's as they are, since a new or changed method would be silently dropped."""
+    body: Sequence[cst.BaseStatement] = module.body
+    for part in parts[: len(parts) - len(classes) - 1]:  # the classes the reply leaves out
+        body = _class_body(_named(body)[part])
+    for depth, cls in enumerate(classes, len(parts) - len(classes)):
+        body = _class_body(_named(body)[cls.name.value])
+        old_codes = {normalized(module.code_for_node(s)) for s in body}
+        for statement in _class_body(cls):
+            name = _name(statement)
+            if name == parts[depth] or _is_filler(statement):
+                continue
+            if normalized(reply.code_for_node(statement)) in old_codes:
+                continue
+            if name in _named(body):
+                raise PatchError(f"redefines existing name {cls.name.value}.{name}")
+            kind = "method" if isinstance(statement, cst.FunctionDef) else "class"
+            what = f"{kind} {name}" if name else reply.code_for_node(statement).strip()
+            raise PatchError(
+                f"adds {what.splitlines()[0]} to class {cls.name.value}: new class members are"
+                " not supported, only module-level helpers"
+            )
+
+
+def _class_body(node: cst.BaseStatement) -> Sequence[cst.BaseStatement]:
+    assert isinstance(node, cst.ClassDef)  # found by the path that ``find_function`` followed
+    return node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+
+
+def _name(statement: cst.BaseStatement) -> str | None:
+    return statement.name.value if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) else None
+
+
+# What a reply may add at module level besides imports: a function, a class, a constant.
+_Helper = cst.FunctionDef | cst.ClassDef | cst.SimpleStatementLine
+
+
+@dataclass(frozen=True)
+class _Import:
+    module: str
+    obj: str | None
+    asname: str | None
+    relative: int
+
+    @property
+    def binding(self) -> tuple[str, str]:
+        """The name it binds and to what: two imports with one binding are the same import."""
+        if self.obj is not None:
+            return self.asname or self.obj, f"{'.' * self.relative}{self.module}:{self.obj}"
+        if self.asname:
+            return self.asname, self.module
+        head = self.module.split(".")[0]  # ``import os.path`` binds ``os``, as ``import os`` does
+        return head, head
+
+
+def _imports(statement: cst.BaseStatement) -> list[_Import] | None:
+    """The imports of an import line (``__future__`` ones left out: they would change how the
+    whole file compiles); ``None`` for another statement."""
+    if not isinstance(statement, cst.SimpleStatementLine) or not all(
+        isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body
+    ):
+        return None
+    found: list[_Import] = []
+    for small in statement.body:
+        if isinstance(small, cst.Import):
+            found += [_Import(a.evaluated_name, None, a.evaluated_alias, 0) for a in small.names]
+        elif isinstance(small, cst.ImportFrom):
+            name = (get_full_name_for_node(small.module) if small.module else None) or ""
+            relative = len(small.relative)
+            if isinstance(small.names, cst.ImportStar):
+                found.append(_Import(name, "*", None, relative))
+            elif name != "__future__":
+                found += [
+                    _Import(name, a.evaluated_name, a.evaluated_alias, relative)
+                    for a in small.names
+                ]
+    return found
+
+
+def _is_constant(statement: cst.BaseStatement) -> bool:
+    """``NAME = value`` (or ``A, B = ...``, ``NAME: T = value``) lines."""
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        (
+            isinstance(s, cst.Assign)
+            and all(isinstance(t.target, (cst.Name, cst.Tuple, cst.List)) for t in s.targets)
+        )
+        or (isinstance(s, cst.AnnAssign) and isinstance(s.target, cst.Name) and s.value is not None)
+        for s in statement.body
+    )
+
+
+def _is_main_guard(statement: cst.BaseStatement) -> bool:
+    """``if __name__ == "__main__":``, where models put a usage example."""
+    return isinstance(statement, cst.If) and "__main__" in cst.Module([]).code_for_node(
+        statement.test
+    )
+
+
+def _additions(
+    reply: cst.Module, top: cst.BaseStatement, module: cst.Module, is_method: bool
+) -> tuple[list[_Import], list[_Helper]]:
+    """The imports and the new module-level helpers and constants among the reply's top-level
+    statements other than ``top`` (the one holding the target)."""
+    names: set[str] = set()
+    file_imports: set[tuple[str, str]] = set()
+    for statement in module.body:
+        name = _name(statement)
+        names |= {name} if name else bound_names(statement)
+        file_imports |= {i.binding for i in _imports(statement) or ()}
+    old_codes = {normalized(module.code_for_node(s)) for s in module.body}
+    imports: list[_Import] = []
+    helpers: list[_Helper] = []
+    for statement in reply.body:
+        if statement is top or _is_filler(statement) or _is_main_guard(statement):
+            continue
+        if normalized(reply.code_for_node(statement)) in old_codes:
+            continue  # the file has it already, as it is (a reply that repeats the whole file)
+        found = _imports(statement)
+        if found is not None:
+            for new in found:
+                if new.obj == "*":  # it may bind any name: no telling what it shadows
+                    raise PatchError(f"the reply adds a star import from {new.module}")
+                if new.binding not in file_imports and new.binding[0] in names:
+                    raise PatchError(f"redefines existing name {new.binding[0]}")
+            imports += found
+            continue
+        name = _name(statement)
+        if name is None and not _is_constant(statement):
+            first = reply.code_for_node(statement).strip().split("\n")[0]
+            raise PatchError(
+                f"the reply adds a statement that is not an import, helper or constant: {first}"
+            )
+        taken = sorted(({name} if name else bound_names(statement)) & names)
+        if taken:
+            raise PatchError(f"redefines existing name {taken[0]}")
+        if is_method and isinstance(statement, cst.FunctionDef) and _takes_self(statement):
+            raise PatchError(
+                f"adds method {name}: new helper methods are not supported, only module-level"
+                " helpers"
+            )
+        assert isinstance(statement, (cst.SimpleStatementLine, cst.FunctionDef, cst.ClassDef))
+        helpers.append(statement)
+    return imports, helpers
+
+
+def _takes_self(function: cst.FunctionDef) -> bool:
+    params = function.params.params
+    return bool(params) and params[0].name.value in ("self", "cls")
+
+
+def _insert_before(module: cst.Module, name: str, statements: Sequence[_Helper]) -> cst.Module:
+    """``statements`` added right before the top-level definition ``name``, PEP 8 spaced."""
+    if not statements:
+        return module
+    index = max(i for i, s in enumerate(module.body) if _name(s) == name)
+    spaced: list[cst.BaseStatement] = []
+    for statement in statements:
+        comments = [line for line in statement.leading_lines if line.comment is not None]
+        # Two blank lines around definitions; consecutive constants stay together.
+        together = bool(spaced) and _is_constant(spaced[-1]) and _is_constant(statement)
+        blanks = [] if together else [cst.EmptyLine(), cst.EmptyLine()]
+        spaced.append(statement.with_changes(leading_lines=[*blanks, *comments]))
+    return module.with_changes(body=[*module.body[:index], *spaced, *module.body[index:]])
+
+
+def _add_imports(module: cst.Module, imports: Sequence[_Import]) -> cst.Module:
+    """``module`` with ``imports`` where missing (libcst skips those already there)."""
+    if not imports:
+        return module
+    context = CodemodContext()
+    for i in imports:
+        AddImportsVisitor.add_needed_import(context, i.module, i.obj, i.asname, i.relative)
+    return AddImportsVisitor(context).transform_module(module)
+
+
+# --- (b) SEARCH/REPLACE blocks -------------------------------------------------------------
+
+_SEARCH = re.compile(r"^[ \t]*<{5,9} ?SEARCH[ \t]*$", re.MULTILINE)
+_DIVIDER = re.compile(r"^[ \t]*={5,9}[ \t]*$")
+_REPLACE = re.compile(r"^[ \t]*>{5,9} ?REPLACE[ \t]*$")
+
+
+@dataclass(frozen=True)
+class _Edit:
+    search: list[str]
+    replace: list[str]
+    replace_line: int  # the reply line of the first line of ``replace``
+
+
+def _edits(text: str) -> list[_Edit]:
+    """The reply's SEARCH/REPLACE blocks, in or out of code fences (lines outside are prose)."""
+    edits: list[_Edit] = []
+    search: list[str] | None = None
+    replace: list[str] | None = None
+    replace_line = 0
+    for number, line in enumerate(text.split("\n"), 1):
+        if search is None:
+            search = [] if _SEARCH.match(line) else None
+        elif replace is None:
+            if _DIVIDER.match(line):
+                replace, replace_line = [], number + 1
+            elif _SEARCH.match(line) or _REPLACE.match(line):
+                raise PatchError(f"a SEARCH/REPLACE block has no ======= line (line {number})")
+            else:
+                search.append(line)
+        elif _REPLACE.match(line):
+            edits.append(_Edit(search, replace, replace_line))
+            search = replace = None
+        elif _SEARCH.match(line) or _DIVIDER.match(line):
+            raise PatchError(f"a SEARCH/REPLACE block has no >>>>>>> REPLACE line (line {number})")
+        else:
+            replace.append(line)
+    if search is not None:
+        raise PatchError("the reply is truncated: a SEARCH/REPLACE block is not closed")
+    return edits
+
+
+def _apply_search_replace(text: str, file_source: str) -> str:
+    # Match on lines without their CR, and put the CRs back, when the whole file is CRLF.
+    crlf = "\r\n" in file_source and "\n" not in file_source.replace("\r\n", "")
+    lines = (file_source.replace("\r\n", "\n") if crlf else file_source).split("\n")
+    for number, edit in enumerate(_edits(text), 1):
+        search, start = _trim(edit.search), 0
+        replace = _trim(edit.replace)
+        if replace:
+            start = next(i for i, line in enumerate(edit.replace) if line.strip())
+        if not search:
+            raise PatchError(f"SEARCH/REPLACE block {number} has an empty SEARCH part")
+        _check_placeholders(
+            [(edit.replace_line + start + i, line) for i, line in enumerate(replace)],
+            {line.strip() for line in search},
+        )
+        lines = _apply_edit(lines, search, replace, number)
+    result = "\n".join(lines)
+    return result.replace("\n", "\r\n") if crlf else result
+
+
+def _trim(lines: list[str]) -> list[str]:
+    """``lines`` without the blank lines around them, which models add or drop at will."""
+    kept = [i for i, line in enumerate(lines) if line.strip()]
+    return lines[kept[0] : kept[-1] + 1] if kept else []
+
+
+def _apply_edit(lines: list[str], search: list[str], replace: list[str], number: int) -> list[str]:
+    """``lines`` with the one place that matches ``search`` swapped for ``replace``: matched
+    exactly, or else with every line indented by the same amount more or less (the replacement
+    then shifted by that amount too)."""
+    n = len(search)
+    windows = range(len(lines) - n + 1)
+    hits: list[tuple[int, tuple[str, str]]] = [
+        (i, ("", "")) for i in windows if lines[i : i + n] == search
+    ]
+    if not hits:
+        hits = [(i, shift) for i in windows if (shift := _shift(lines[i : i + n], search))]
+    if not hits:
+        raise PatchError(f"SEARCH/REPLACE block {number} matches nowhere in the file")
+    if len(hits) > 1:
+        raise PatchError(
+            f"SEARCH/REPLACE block {number} matches {len(hits)} places in the file; expected one"
+        )
+    i, (drop, add) = hits[0]
+    shifted = [
+        ""
+        if not line.strip()
+        else add + (line[len(drop) :] if line.startswith(drop) else line.lstrip())
+        for line in replace
+    ]
+    return [*lines[:i], *shifted, *lines[i + n :]]
+
+
+def _shift(window: list[str], search: list[str]) -> tuple[str, str] | None:
+    """``(drop, add)`` such that each line of ``window`` is the line of ``search`` with the
+    indentation prefix ``drop`` removed and ``add`` put in front (one of them empty), trailing
+    whitespace aside; ``None`` when there is no such offset."""
+    shift: tuple[str, str] | None = None
+    for have, want in zip(window, search, strict=True):
+        if not have.strip() or not want.strip():
+            if have.strip() or want.strip():
+                return None
+            continue
+        have_indent = have[: len(have) - len(have.lstrip())]
+        want_indent = want[: len(want) - len(want.lstrip())]
+        if have.strip() != want.strip():
+            return None
+        if have_indent.startswith(want_indent):
+            this = ("", have_indent[len(want_indent) :])
+        elif want_indent.startswith(have_indent):
+            this = (want_indent[len(have_indent) :], "")
+        else:
+            return None
+        if shift is not None and this != shift:
+            return None
+        shift = this
+    return shift

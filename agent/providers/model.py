@@ -1,0 +1,198 @@
+"""A provider backed by a chat model: prompt → request (cached, retried, paid for) → edits."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import asdict, dataclass
+
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
+
+from agent.domain import Candidate
+from agent.errors import UsageError
+from agent.patching import PatchError, apply_reply, normalized
+from agent.prompting import PromptContext, build_prompt, template_digest
+from agent.providers.base import ProposalRequest, candidate_id
+from agent.providers.cache import ResponseCache
+from agent.providers.chat import (
+    ChatClient,
+    ChatRequest,
+    Completion,
+    ProviderFailed,
+    Retryable,
+    Unauthorized,
+)
+from agent.providers.usage import Ledger
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    model: str
+    temperature: float = 0.2
+    max_tokens: int = 2048
+    max_prompt_tokens: int = 6000
+    context_window: int | None = None
+    seed: int | None = None
+    max_attempts: int = 6
+    max_retry_seconds: float = 300.0
+
+
+class ModelProvider:
+    """Asks ``client`` for ``limit`` completions per round and turns each into a candidate.
+
+    A reply that cannot be applied still becomes a candidate, with its ``problem`` set, so
+    the report (and the next round's prompt) says why it was rejected.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        client: ChatClient,
+        settings: ModelSettings,
+        ledger: Ledger,
+        cache: ResponseCache | None = None,
+        endpoint: str | None = None,
+    ) -> None:
+        self.name = name
+        self.client = client
+        self.settings = settings
+        self.ledger = ledger
+        self.cache = cache
+        self.endpoint = endpoint
+
+    def propose(self, request: ProposalRequest) -> list[Candidate]:
+        if self.ledger.exhausted:
+            raise ProviderFailed(f"budget of ${self.ledger.budget_usd} spent")
+        target = request.target
+        assert request.repo_root is not None, "model prompts quote the tests from the repo"
+        prompt = build_prompt(
+            PromptContext(
+                target, request.file_source, request.repo_root, request.tests, request.history
+            ),
+            model=self.settings.model,
+            max_prompt_tokens=self.settings.max_prompt_tokens,
+            context_window=self.settings.context_window,
+            max_output_tokens=self.settings.max_tokens,
+        )
+        system, user = (m["content"] for m in prompt.messages)
+        chat = ChatRequest(
+            self.settings.model,
+            system,
+            user,
+            request.limit,
+            self.settings.temperature,
+            self.settings.max_tokens,
+            self.settings.seed,
+        )
+        completion, cached, cost = self._complete(chat, self._cache_key(request, chat))
+        provenance = {
+            "model": self.settings.model,
+            "prompt_tokens": prompt.tokens,
+            "prompt_tokens_estimated": prompt.estimated,
+            "prompt_sections": prompt.sections,
+            "prompt_sha256": _sha(system + "\0" + user),
+            # Of the whole request, which may have produced several candidates:
+            "request_input_tokens": completion.input_tokens,
+            "request_output_tokens": completion.output_tokens,
+            "request_cost_usd": round(cost, 6),
+            "cached": cached,
+        }
+        candidates: dict[str, Candidate] = {}
+        for number, reply in enumerate(completion.texts, 1):
+            summary = f"{self.settings.model} #{len(request.history) + number}"
+            details = {**provenance, "reply_sha256": _sha(reply), "reply": reply}
+            try:
+                new_source = apply_reply(reply, request.file_source, target.ref.qualname)
+            except PatchError as error:
+                key = "problem:" + _sha(reply)
+                candidates.setdefault(
+                    key,
+                    Candidate(key[8:18], target.ref, self.name, {}, summary, str(error), details),
+                )
+                continue
+            key = normalized(new_source)  # the same code, formatted differently, is judged once
+            candidates.setdefault(
+                key,
+                Candidate(
+                    candidate_id(target, new_source),
+                    target.ref,
+                    self.name,
+                    {target.ref.path: new_source},
+                    summary,
+                    None,
+                    details,
+                ),
+            )
+        return list(candidates.values())
+
+    def _cache_key(self, request: ProposalRequest, chat: ChatRequest) -> str:
+        """The same question about the same code gets the cached answer.
+
+        The key holds the endpoint, model, parameters, templates, the target's file, its
+        tests and the earlier candidates with their verdicts, but not the profile's timings
+        that the prompt also quotes: those differ on every run, and a rerun should be free.
+        """
+        return ResponseCache.key({
+            "provider": self.name, "endpoint": self.endpoint,
+            "parameters": {**asdict(chat), "system": None, "user": None},
+            "templates": template_digest(),
+            "target": str(request.target.ref), "file": request.file_source,
+            "tests": request.tests,
+            "history": [(o.candidate.id, o.verdict.stage, o.verdict.accepted)
+                        for o in request.history],
+        })  # fmt: skip
+
+    def _complete(self, chat: ChatRequest, key: str) -> tuple[Completion, bool, float]:
+        """The completion (from the cache when it has it), whether it was cached, its cost."""
+        if self.cache and (hit := self.cache.get(key)) is not None:
+            self.ledger.cache_hit()
+            return hit, True, 0.0
+        try:
+            completion = self._retrying()(self.client.complete, chat)
+        except Unauthorized as error:
+            raise UsageError(str(error)) from None
+        except Retryable as error:
+            raise ProviderFailed(f"gave up after retries: {error}") from None
+        cost = self.ledger.charge(
+            chat.model,
+            completion.input_tokens,
+            completion.output_tokens,
+            completion.cached_tokens,
+            completion.requests,
+        )
+        if self.cache:
+            self.cache.put(key, completion)
+        return completion, False, cost
+
+    def _retrying(self) -> Retrying:
+        backoff = wait_exponential_jitter(initial=1, max=30)
+
+        def wait(state: RetryCallState) -> float:
+            error = state.outcome.exception() if state.outcome else None
+            hinted = getattr(error, "retry_after", None)
+            # The server's Retry-After wins, with a little jitter so parallel runs spread out.
+            return hinted + random.uniform(0, 0.1) if hinted is not None else backoff(state)
+
+        def note(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            self.ledger.retried(f"attempt {state.attempt_number}: {error}")
+
+        return Retrying(
+            retry=retry_if_exception_type(Retryable),
+            wait=wait,
+            stop=stop_after_attempt(self.settings.max_attempts)
+            | stop_after_delay(self.settings.max_retry_seconds),
+            before_sleep=note,
+            reraise=True,
+        )
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
