@@ -117,11 +117,13 @@ class ModelProvider:
                     Candidate(key[8:18], target.ref, self.name, {}, summary, str(error), details),
                 )
                 continue
-            key = normalized(new_source)  # the same code, formatted differently, is judged once
+            # The id comes from the normalised code: the same code formatted differently is
+            # judged once, in this round and in later ones.
+            key = normalized(new_source)
             candidates.setdefault(
                 key,
                 Candidate(
-                    candidate_id(target, new_source),
+                    candidate_id(target, key),
                     target.ref,
                     self.name,
                     {target.ref.path: new_source},
