@@ -17,6 +17,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from agent import gitops, loop
 from agent.config import RunConfig, load_config
@@ -24,9 +25,11 @@ from agent.domain import Outcome
 from agent.errors import UsageError
 from agent.profiling import profile_workload
 from agent.project import Project
+from agent.prompting import PromptContext, build_prompt
 from agent.providers import make_provider
 from agent.providers.usage import Ledger
-from agent.ranking import rank
+from agent.ranking import make_target, rank
+from agent.recording import record_calls
 from agent.report import print_summary, profile_table, target_json, write_json
 from agent.workspace import Workspace
 
@@ -206,6 +209,53 @@ def profile(
             "targets": [target_json(t) for t in targets],
         }
         json_path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+@app.command()
+def prompt(
+    repo: RepoArg,
+    target: Annotated[
+        str | None, typer.Option("--target", help="FILE::QUALNAME (default: the hottest).")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Model whose tokenizer counts.")] = None,
+    workload: WorkloadOpt = None,
+    test_command: TestOpt = None,
+) -> None:
+    """Show the prompt a model would get for a target, with tokens per section."""
+    flags = {"workload": workload, "test_command": test_command, "model": model,
+             "targets": (target,) if target else ()}  # fmt: skip
+    config = _config(repo, flags)
+    git_repo = gitops.open_repo(config.repo)
+    project = Project(test_command=config.test_command, workload=config.workload)
+    with Workspace() as workspace, Console(stderr=True).status("profiling the workload"):
+        gitops.export_tree(git_repo, git_repo.head.commit.hexsha, workspace.state)
+        with workspace.sandbox("profile") as sandbox:
+            measured = profile_workload(project, sandbox)
+        chosen = [make_target(workspace.state, ref, None) for ref in config.targets]
+        ranked = loop.select_targets(config, workspace, measured, chosen)
+        if not ranked:
+            raise UsageError("the profile shows no function worth optimizing")
+        hot = ranked[0]
+        with workspace.sandbox("record") as sandbox:
+            tests = record_calls(project, sandbox, [hot.ref])[hot.ref].tests
+        source = (workspace.state / hot.ref.path).read_text(encoding="utf-8")
+        context = PromptContext(hot, source, workspace.state, tuple(sorted(tests)), ())
+        built = build_prompt(
+            context, model=config.model, max_prompt_tokens=config.max_prompt_tokens
+        )
+    out = Console()
+    for message in built.messages:
+        out.rule(message["role"])
+        out.print(message["content"], markup=False, highlight=False)
+    table = Table(title=f"Tokens per section{' (estimated)' if built.estimated else ''}")
+    table.add_column("section")
+    table.add_column("tokens", justify="right")
+    for section, tokens in built.sections.items():
+        table.add_row(section, str(tokens))
+    table.add_row("total (with message overhead)", str(built.tokens))
+    out.print(table)
+    if built.dropped:
+        out.print(f"dropped to fit {config.max_prompt_tokens} tokens: {', '.join(built.dropped)}")
 
 
 def _fail(code: int, message: str) -> NoReturn:

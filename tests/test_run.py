@@ -173,3 +173,12 @@ def test_a_workload_command_is_profiled_and_its_calls_timed(
 
     done = evolver("profile", str(repo), "--workload", "true")
     assert done.returncode == 2 and "ran no Python code" in done.stderr
+
+
+def test_prompt_command_shows_the_prompt_and_its_tokens(make_repo: MakeRepo) -> None:
+    repo = make_repo(KEYS_PROJECT)
+    done = evolver("prompt", str(repo), "--target", "pkg/core.py::count_known")
+    assert done.returncode == 0, done.stderr
+    assert "def count_known(d, keys):" in done.stdout
+    assert "tests/test_core.py::test_count_known" in done.stdout  # the test that reaches it
+    assert "Tokens per section" in done.stdout and "(estimated)" not in done.stdout
