@@ -10,10 +10,8 @@ import anthropic
 from agent.providers.chat import (
     ChatRequest,
     Completion,
-    ProviderFailed,
     Retryable,
-    Unauthorized,
-    retry_after_seconds,
+    http_fault,
 )
 
 
@@ -44,25 +42,11 @@ class AnthropicChat:
                 max_tokens=request.max_tokens,
                 # No temperature: the Messages API of SDK 2.x no longer takes one.
             )
-        except (anthropic.AuthenticationError, anthropic.PermissionDeniedError) as error:
-            raise Unauthorized(f"anthropic: {error.status_code} {_message(error)}") from None
         except anthropic.APIStatusError as error:
-            if error.status_code in (408, 409, 429) or error.status_code >= 500:
-                raise Retryable(
-                    f"{error.status_code} {_message(error)}",
-                    retry_after_seconds(error.response.headers),
-                ) from None
-            raise ProviderFailed(f"anthropic: {error.status_code} {_message(error)}") from None
+            raise http_fault(
+                "anthropic", error.status_code, error.body, error.message, error.response.headers
+            ) from None
         except (anthropic.APITimeoutError, anthropic.APIConnectionError) as error:
             raise Retryable(type(error).__name__) from None
         except (anthropic.AnthropicError, ValueError) as error:  # ValueError: a body not JSON
             raise Retryable(f"bad response: {type(error).__name__}") from None
-
-
-def _message(error: anthropic.APIStatusError) -> str:
-    body = error.body
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])[:200]
-    return error.message[:200]

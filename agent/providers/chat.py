@@ -48,6 +48,22 @@ class ProviderFailed(Exception):
     """The provider gave up on this request (retries exhausted, bad response)."""
 
 
+def http_fault(
+    provider: str, status: int, body: object, fallback: str, headers: object
+) -> Exception:
+    """The exception for an HTTP error status: retry it, stop the run, or give up on it."""
+    inner = body.get("error", body) if isinstance(body, dict) else None
+    message = (
+        str(inner["message"]) if isinstance(inner, dict) and inner.get("message") else fallback
+    )
+    described = f"{provider}: {status} {message[:200]}"
+    if status in (401, 403):
+        return Unauthorized(described)
+    if status in (408, 409, 429) or status >= 500:
+        return Retryable(described, retry_after_seconds(headers))
+    return ProviderFailed(described)
+
+
 def retry_after_seconds(headers: object) -> float | None:
     """The Retry-After header in seconds, if the server sent one as a number."""
     get = getattr(headers, "get", None)

@@ -8,10 +8,8 @@ import openai
 from agent.providers.chat import (
     ChatRequest,
     Completion,
-    ProviderFailed,
     Retryable,
-    Unauthorized,
-    retry_after_seconds,
+    http_fault,
 )
 
 
@@ -36,15 +34,10 @@ class OpenAIChat:
                 max_tokens=request.max_tokens,
                 seed=request.seed,
             )
-        except (openai.AuthenticationError, openai.PermissionDeniedError) as error:
-            raise Unauthorized(f"openai: {error.status_code} {_message(error)}") from None
         except openai.APIStatusError as error:
-            if error.status_code in (408, 409, 429) or error.status_code >= 500:
-                raise Retryable(
-                    f"{error.status_code} {_message(error)}",
-                    retry_after_seconds(error.response.headers),
-                ) from None
-            raise ProviderFailed(f"openai: {error.status_code} {_message(error)}") from None
+            raise http_fault(
+                "openai", error.status_code, error.body, error.message, error.response.headers
+            ) from None
         except (openai.APITimeoutError, openai.APIConnectionError) as error:
             raise Retryable(type(error).__name__) from None
         except openai.APIResponseValidationError as error:
@@ -59,12 +52,3 @@ class OpenAIChat:
             output_tokens=usage.completion_tokens if usage else 0,
             cached_tokens=(getattr(details, "cached_tokens", 0) or 0) if details else 0,
         )
-
-
-def _message(error: openai.APIStatusError) -> str:
-    body = error.body
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])[:200]
-    return error.message[:200]
