@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -81,6 +82,18 @@ def evolver(
         env={**os.environ, "COLUMNS": "200", **(env or {})},
         check=False,
     )
+
+
+DEMO = Path(__file__).parents[1] / "examples" / "demo"
+
+
+def demo_repo(path: Path) -> Path:
+    """A fresh git repository holding a copy of the bundled demo project."""
+    shutil.copytree(DEMO, path)
+    git(path, "init", "--quiet", "--initial-branch=main")
+    git(path, "add", "-A")
+    git(path, "commit", "--quiet", "-m", "demo")
+    return path
 
 
 def run_tests_on_branch(repo: Path, branch: str, into: Path) -> subprocess.CompletedProcess[str]:

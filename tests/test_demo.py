@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
-from tests.conftest import evolver, git, repo_state, run_tests_on_branch
+from tests.conftest import demo_repo, evolver, repo_state, run_tests_on_branch
 
-DEMO = Path(__file__).parents[1] / "examples" / "demo"
 TARGETS = ["logkit/ips.py::unique_in_order", "logkit/stats.py::fastest", "logkit/graph.py::hops"]
 
 
 def test_demo_targets_get_verified_speedups(tmp_path: Path) -> None:
-    repo = tmp_path / "demo"
-    shutil.copytree(DEMO, repo)
-    git(repo, "init", "--quiet", "--initial-branch=main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "--quiet", "-m", "demo")
+    repo = demo_repo(tmp_path / "demo")
     before = repo_state(repo)
     report_path = tmp_path / "report.json"
     args = [arg for target in TARGETS for arg in ("--target", target)]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import KEYS_PROJECT, MakeRepo, evolver, git
+from tests.conftest import KEYS_PROJECT, MakeRepo, demo_repo, evolver, git, run_tests_on_branch
 from tests.llm_server import LLMServer, Reply
 
 FASTER = """Here is a faster version: `dict` membership is already O(1), so skip `keys()`.
@@ -32,14 +32,25 @@ def count_known(d, keys):
 
 SECRET = "sk-test-do-not-leak-1234567890"
 
+DEMO_TARGET = "logkit/ips.py::unique_in_order"
+DEMO_FASTER = '''A dict keeps insertion order and tests membership in O(1):
+
+```python
+def unique_in_order(items: list[str]) -> list[str]:
+    """The distinct values of ``items``, each kept at the position of its first occurrence."""
+    return list(dict.fromkeys(items))
+```
+'''
+
 
 def run(repo: Path, tmp_path: Path, provider: str, server: LLMServer, *flags: str,
-        branch: str = "evolver/model") -> tuple[object, dict]:  # fmt: skip
+        branch: str = "evolver/model", target: str = "pkg/core.py::count_known",
+        ) -> tuple[object, dict]:  # fmt: skip
     base_url = server.openai_base_url if provider == "openai" else server.anthropic_base_url
     report_path = tmp_path / f"{branch.replace('/', '-')}.json"
     done = evolver(
         "run", str(repo), "--provider", provider, "--base-url", base_url, "--model", "gpt-4.1-mini",
-        "--target", "pkg/core.py::count_known", "--branch", branch, "--json", str(report_path),
+        "--target", target, "--branch", branch, "--json", str(report_path),
         *flags,
         env={"OPENAI_API_KEY": SECRET, "ANTHROPIC_API_KEY": SECRET,
              "XDG_CACHE_HOME": str(tmp_path / "cache")},
@@ -49,18 +60,20 @@ def run(repo: Path, tmp_path: Path, provider: str, server: LLMServer, *flags: st
 
 
 @pytest.mark.parametrize("provider", ["openai", "anthropic"])
-def test_a_correct_faster_reply_is_committed(
-    make_repo: MakeRepo, tmp_path: Path, provider: str
-) -> None:
-    repo = make_repo(KEYS_PROJECT)
-    with LLMServer([Reply(text=FASTER, input_tokens=1000, output_tokens=200)]) as server:
-        done, report = run(repo, tmp_path, provider, server, "--rounds", "1", "--candidates", "1")
+def test_a_correct_faster_reply_is_committed_on_the_demo(tmp_path: Path, provider: str) -> None:
+    repo = demo_repo(tmp_path / "demo")
+    with LLMServer([Reply(text=DEMO_FASTER, input_tokens=1000, output_tokens=200)]) as server:
+        done, report = run(repo, tmp_path, provider, server, "--rounds", "1", "--candidates", "1",
+                           target=DEMO_TARGET)  # fmt: skip
     assert done.returncode == 0, done.stderr  # type: ignore[attr-defined]
     [candidate] = report["candidates"]
-    assert candidate["committed"] and candidate["provider"] == provider
-    assert "if k in d:" in git(repo, "show", "evolver/model:pkg/core.py")
+    assert candidate["committed"] and candidate["provider"] == provider, candidate
+    assert candidate["ci"][0] > 1.3
+    assert "dict.fromkeys(items)" in git(repo, "show", "evolver/model:logkit/ips.py")
+    tests = run_tests_on_branch(repo, "evolver/model", tmp_path / "result")
+    assert tests.returncode == 0, tests.stdout[-2000:]
     body = server.requests[0]["body"]
-    assert "count_known" in json.dumps(body)
+    assert "unique_in_order" in json.dumps(body)
     usage = report["usage"]
     assert usage["requests"] == 1 and usage["input_tokens"] == 1000
     assert usage["output_tokens"] == 200
