@@ -94,7 +94,7 @@ def speed(bench: Bench, sandbox: Sandbox) -> Verdict:
         )
         return Verdict(False, "speed", why, timing)
     if timing.first_call < bench.min_speedup:
-        why = f"only faster on repeated calls ({timing.first_call:.2f}× on first calls): caching?"
+        why = f"not faster on first calls ({timing.first_call:.2f}×), only on repeated ones"
         return Verdict(False, "speed", why, timing)
     tested = f"{len(bench.recording.tests)} targeted tests, " if bench.recording.tests else ""
     return Verdict(
