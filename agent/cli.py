@@ -93,7 +93,7 @@ def run(
         list[str] | None, typer.Option("--target", help="FILE::QUALNAME; repeatable.")
     ] = None,
     provider: Annotated[
-        str | None, typer.Option(help="rules (offline), openai or anthropic.")
+        str | None, typer.Option(help="rules (offline), openai, anthropic or local (a GGUF model).")
     ] = None,
     model: Annotated[str | None, typer.Option(help="Model name for an LLM provider.")] = None,
     base_url: Annotated[
@@ -133,6 +133,9 @@ def run(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Ask the model again, ignoring cached replies.")
     ] = False,
+    model_path: Annotated[
+        Path | None, typer.Option("--model-path", help="GGUF file for --provider local.")
+    ] = None,
     key_file: Annotated[
         Path | None, typer.Option("--key-file", help="NAME=value lines with API keys.")
     ] = None,
@@ -163,6 +166,7 @@ def run(
             "budget_usd": budget_usd,
             "cache": False if no_cache else None,
             "key_file": key_file,
+            "model_path": model_path,
         },
     )
     ledger = Ledger(config.budget_usd, config.prices)

@@ -49,6 +49,7 @@ class RunConfig(BaseModel):
     cache: bool = True
     cache_dir: Path | None = None
     key_file: Path | None = None
+    model_path: Path | None = None  # a GGUF file for the local provider
     prices: dict[str, tuple[float, float, float]] = Field(default_factory=dict)
 
     @field_validator("targets", mode="before")

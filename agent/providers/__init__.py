@@ -45,7 +45,7 @@ def _anthropic(config: RunConfig, ledger: Ledger) -> Provider:
 def _local(config: RunConfig, ledger: Ledger) -> Provider:
     from agent.providers.local import HINT, LocalChat, context_size, find_model
 
-    path = find_model(config.model)
+    path = find_model(str(config.model_path) if config.model_path else config.model)
     try:
         import llama_cpp  # noqa: F401
     except ImportError:
@@ -53,7 +53,6 @@ def _local(config: RunConfig, ledger: Ledger) -> Provider:
     n_ctx = context_size(config.context_window, config.max_prompt_tokens, config.max_tokens)
     client = LocalChat(path, n_ctx, config.seed)
     model = f"local:{path.name}"
-    ledger.prices.setdefault("local:", (0.0, 0.0, 0.0))  # free: never an unpriced model
     settings = config.model_copy(update={"model": None, "context_window": n_ctx})
     return _model_provider("local", client, client.endpoint, model, settings, ledger)
 

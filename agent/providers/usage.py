@@ -18,6 +18,7 @@ PRICES: dict[str, tuple[float, float, float]] = {
     "claude-haiku-4": (1.00, 5.00, 0.10),
     "claude-sonnet-4": (3.00, 15.00, 0.30),
     "claude-opus-4": (15.00, 75.00, 1.50),
+    "local:": (0.0, 0.0, 0.0),  # a model run in this process costs nothing
 }
 
 
