@@ -32,7 +32,7 @@ def test_commits_a_verified_speedup_and_reports_it(make_repo: MakeRepo, tmp_path
     assert repo_state(repo) | {"refs": None} == before | {"refs": None}
     report = json.loads(report_path.read_text())
     assert report["version"] == 1
-    assert report["branch"] == "evolver/test"
+    assert report["branch"] == "evolver/test", report["candidates"]
     assert report["base_commit"] == before["head"]
     assert report["targets"][0]["target"] == "pkg/core.py::count_known"
     assert report["targets"][0]["share"] > 0
