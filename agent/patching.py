@@ -145,13 +145,13 @@ def _apply_definition(text: str, module: cst.Module, qualname: str) -> str:
     # A method may come at its class's indentation, alone: dedent keeps the line numbers.
     code = textwrap.dedent(block.code) if block.code.lstrip("\n")[:1].isspace() else block.code
     reply = _parse(code, "the code does not parse")
+    parts = qualname.split(".")
     old = find_function(module, qualname)
+    if old is None and _ambiguous(module, parts):
+        # A property and its setter share a name: which one is meant cannot be told.
+        raise PatchError(f"{qualname} is defined more than once in the file; cannot tell which")
     if old is None:
         raise PatchError(f"{qualname} is not defined in the target's file")
-    parts = qualname.split(".")
-    if not _defined_once(module, parts):
-        # A property and its setter share a name; ``replace_function`` would swap both.
-        raise PatchError(f"{qualname} is defined more than once in the file; cannot tell which")
     found = _find_target(reply, parts)
     if found is None:
         raise PatchError(f"no definition of {parts[-1]} in the reply")
@@ -199,14 +199,15 @@ def _find_target(
     return None
 
 
-def _defined_once(module: cst.Module, parts: list[str]) -> bool:
+def _ambiguous(module: cst.Module, parts: list[str]) -> bool:
+    """Whether a name on the way to the target is defined more than once."""
     body: Sequence[cst.BaseStatement] = module.body
     for part in parts:
-        if sum(_name(s) == part for s in body) != 1:
-            return False
-        node = _named(body)[part]
-        body = _class_body(node) if isinstance(node, cst.ClassDef) else ()
-    return True
+        same = [s for s in body if _name(s) == part]
+        if len(same) != 1:
+            return len(same) > 1
+        body = _class_body(same[0]) if isinstance(same[0], cst.ClassDef) else ()
+    return False
 
 
 def _named(body: Sequence[cst.BaseStatement]) -> dict[str, cst.BaseStatement]:

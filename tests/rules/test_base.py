@@ -11,6 +11,7 @@ from agent.providers.rules.base import (
     uses_dynamic_scope,
     variable_uses,
 )
+from agent.providers.rules.list_membership_to_set import ListMembershipToSet
 
 NESTED = """
 def f():
@@ -169,3 +170,19 @@ def test_a_rule_that_asks_for_scopes_does_not_fire_with_a_star_import() -> None:
     source = "def f(xs):\n    return len(xs)\n"
     assert _NeedsScopes().apply(cst.parse_module(source), "f") is not None
     assert _NeedsScopes().apply(cst.parse_module("from m import *\n" + source), "f") is None
+
+
+def test_a_name_defined_twice_is_never_a_target() -> None:
+    source = """
+class A:
+    @property
+    def v(self):
+        return [x for x in self.items if x in [1, 2, 3]]
+
+    @v.setter
+    def v(self, value):
+        self.items = [x for x in value if x in [1, 2, 3]]
+"""
+    module = cst.parse_module(source)
+    assert find_function(module, "A.v") is None
+    assert ListMembershipToSet().apply(module, "A.v") is None

@@ -182,13 +182,18 @@ def _scopes(
 
 
 def find_function(module: cst.Module, qualname: str) -> cst.FunctionDef | None:
-    """The definition of ``qualname`` (``func``, ``Class.method``, ``Outer.Inner.method``)."""
+    """The definition of ``qualname`` (``func``, ``Class.method``, ``Outer.Inner.method``).
+
+    ``None`` also when a name on the way is defined more than once (a property's getter and
+    setter, say): which one is meant cannot be told, and replacing one must not touch both.
+    """
     body: Sequence[cst.CSTNode] = module.body
     node: cst.CSTNode | None = None
     for part in qualname.split("."):
-        node = dict(_scopes(body)).get(part)
-        if node is None:
+        same = [n for name, n in _scopes(body) if name == part]
+        if len(same) != 1:
             return None
+        node = same[0]
         inner = node.body
         body = inner.body if isinstance(inner, cst.IndentedBlock) else []
     return node if isinstance(node, cst.FunctionDef) else None
