@@ -11,6 +11,8 @@ import os
 import signal
 import sys
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any, NoReturn
@@ -23,7 +25,7 @@ from agent import gitops, loop
 from agent.config import RunConfig, load_config
 from agent.domain import Outcome
 from agent.errors import UsageError
-from agent.profiling import profile_workload
+from agent.profiling import Profile, profile_workload
 from agent.project import Project
 from agent.prompting import PromptContext, build_prompt
 from agent.providers import make_provider
@@ -195,12 +197,8 @@ def profile(
     config = _config(
         repo, {"workload": workload, "test_command": test_command, "max_targets": max_targets}
     )
-    git_repo = gitops.open_repo(config.repo)
     project = Project(test_command=config.test_command, workload=config.workload)
-    with Workspace() as workspace, Console(stderr=True).status("profiling the workload"):
-        gitops.export_tree(git_repo, git_repo.head.commit.hexsha, workspace.state)
-        with workspace.sandbox("profile") as sandbox:
-            measured = profile_workload(project, sandbox)
+    with _profiled_head(config, project) as (workspace, measured):
         targets = rank(workspace.state, measured.functions, config.max_targets)
     title = f"Hot functions ({measured.workload}, {measured.total_time:.2f}s profiled)"
     Console().print(profile_table(targets, title))
@@ -213,6 +211,17 @@ def profile(
             "targets": [target_json(t) for t in targets],
         }
         json_path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+@contextmanager
+def _profiled_head(config: RunConfig, project: Project) -> Iterator[tuple[Workspace, Profile]]:
+    """A private export of HEAD and the profile of its workload (for commands that only look)."""
+    git_repo = gitops.open_repo(config.repo)
+    with Workspace() as workspace, Console(stderr=True).status("profiling the workload"):
+        gitops.export_tree(git_repo, git_repo.head.commit.hexsha, workspace.state)
+        with workspace.sandbox("profile") as sandbox:
+            measured = profile_workload(project, sandbox)
+        yield workspace, measured
 
 
 @app.command()
@@ -229,12 +238,8 @@ def prompt(
     flags = {"workload": workload, "test_command": test_command, "model": model,
              "targets": (target,) if target else ()}  # fmt: skip
     config = _config(repo, flags)
-    git_repo = gitops.open_repo(config.repo)
     project = Project(test_command=config.test_command, workload=config.workload)
-    with Workspace() as workspace, Console(stderr=True).status("profiling the workload"):
-        gitops.export_tree(git_repo, git_repo.head.commit.hexsha, workspace.state)
-        with workspace.sandbox("profile") as sandbox:
-            measured = profile_workload(project, sandbox)
+    with _profiled_head(config, project) as (workspace, measured):
         chosen = [make_target(workspace.state, ref, None) for ref in config.targets]
         ranked = loop.select_targets(config, workspace, measured, chosen)
         if not ranked:
