@@ -13,7 +13,7 @@ from agent.providers.base import ProposalRequest, candidate_id
 from tests.conftest import git
 
 SLOW = """
-def dedupe(items):
+def dedupe(items: list[int]) -> list[int]:
     out = []
     for item in items:
         if item not in out:
@@ -29,6 +29,8 @@ PROJECT = {
     "pkg/__init__.py": "",
     "pkg/slow.py": SLOW,
     "tests/test_slow.py": """
+        import inspect
+
         from pkg.slow import dedupe, helper
 
 
@@ -44,6 +46,10 @@ PROJECT = {
 
         def test_helper():
             assert helper() == 1
+
+
+        def test_dedupe_takes_one_argument():
+            assert list(inspect.signature(dedupe).parameters) == ["items"]
     """,
 }
 
@@ -65,7 +71,16 @@ CANDIDATES = {
     ),
     "other-function": ({"pkg/slow.py": edit(FAST_BODY).replace("return 1", "return 2")}, "scope"),
     "import-error": ({"pkg/slow.py": "import no_such_module\n" + edit(FAST_BODY)}, "import"),
-    "wrong": ({"pkg/slow.py": edit("    return sorted(set(items))\n")}, "tests"),
+    "wrong": ({"pkg/slow.py": edit("    return sorted(set(items))\n")}, "equivalence"),
+    # Behaves the same on every call, so only the repo's own tests can object.
+    "extra-parameter": (
+        {
+            "pkg/slow.py": edit(FAST_BODY).replace(
+                "def dedupe(items: list[int])", "def dedupe(items: list[int], _unused=None)"
+            )
+        },
+        "tests",
+    ),
     "slower": (
         {
             "pkg/slow.py": edit(
@@ -142,7 +157,8 @@ def test_rejection_reasons_say_what_went_wrong(report: loop.RunReport) -> None:
     assert "tests/test_slow.py" in reasons["tamper"]
     assert "'helper'" in reasons["other-function"]
     assert "no_such_module" in reasons["import-error"]
-    assert "test_dedupe_keeps_first_occurrences_in_order" in reasons["wrong"]
+    assert reasons["wrong"].startswith("on a recorded call ([3, 1, 3, 2, 1]): ")
+    assert "test_dedupe_takes_one_argument" in reasons["extra-parameter"]
     assert "not proven faster" in reasons["slower"]
 
 

@@ -1,20 +1,34 @@
-"""Times one function on recorded calls, in a fresh process: ``python evolver_timer.py SPEC``.
+"""Runs one function on recorded calls in a fresh process: ``python evolver_timer.py SPEC``.
 
-The clock is bound before the code under test is imported, so a candidate that patches
-``time`` cannot change what is measured. Each loop calls the function on freshly unpickled
-arguments (calls may mutate them); unpickling happens outside the timed region. The module
-is reloaded before each sample, so results a candidate caches between calls do not carry over.
-Prints ``{"loops": n, "first": seconds, "values": [seconds per loop, ...]}`` as JSON.
+``SPEC`` is a JSON file: ``module``, ``qualname``, ``calls`` (a pickled list of pickled
+``(args, kwargs)``), ``out`` (where to write the JSON answer) and ``mode``:
+
+- ``observe``: call once per recorded call, each under a time limit (``limits``, seconds per
+  call), and describe what it did (see ``evolver_observe``).
+- ``time``: time passes over all the calls. The clock is taken before the code under test is
+  imported and kept in a local variable, so a candidate that patches ``time`` cannot change
+  what is measured (the answer also says whether it tried). Each loop calls the function on
+  freshly unpickled arguments (calls may mutate them); unpickling happens outside the timed
+  region. The module is reloaded before each sample, so results a candidate caches between
+  calls do not carry over. The first pass and one loop of every sample, picked at random after
+  it ran, are described too: a candidate that behaves one way when checked and another when
+  timed is caught by comparing those with what ``observe`` saw.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import os
 import pickle
 import sys
-from time import perf_counter_ns as _clock  # bound before any candidate code runs
+import time
 from typing import Any
+
+from evolver_observe import CallTimeout, call, call_with_limit, describe, digest, outcome
+
+Calls = list[tuple[tuple[Any, ...], dict[str, Any]]]
+_CLOCKS = ("perf_counter", "perf_counter_ns", "time", "time_ns", "monotonic", "monotonic_ns")
 
 
 def _resolve(module_name: str, qualname: str, reload: bool = False) -> Any:
@@ -26,30 +40,54 @@ def _resolve(module_name: str, qualname: str, reload: bool = False) -> Any:
     return owner
 
 
-def _one_pass(function: Any, calls: list[tuple[tuple[Any, ...], dict[str, Any]]]) -> None:
-    for args, kwargs in calls:
-        try:  # noqa: SIM105 - recorded calls may raise; suppress() would cost more here
-            function(*args, **kwargs)
-        except Exception:
-            pass
-
-
-def main(spec_path: str) -> None:
-    with open(spec_path) as text:
-        spec = json.load(text)
-    with open(spec["calls"], "rb") as binary:
-        blobs: list[bytes] = pickle.load(binary)
+def observe(spec: dict[str, Any], blobs: list[bytes]) -> dict[str, Any]:
     function = _resolve(spec["module"], spec["qualname"])
+    limits: list[float] = spec["limits"]
+    observations: list[dict[str, Any] | None] = []
+    seconds: list[float | None] = []
+    inputs = []
+    for blob, limit in zip(blobs, limits, strict=True):
+        args, kwargs = pickle.loads(blob)
+        inputs.append(describe((args, kwargs)))
+        start = time.perf_counter()
+        try:
+            result = call_with_limit(limit, call, function, args, kwargs)
+        except CallTimeout:
+            observations.append(None)
+            seconds.append(None)
+            continue
+        seconds.append(time.perf_counter() - start)
+        observations.append(outcome(result, args, kwargs))
+    return {
+        "observations": observations,
+        "digests": [None if o is None else digest(o) for o in observations],
+        "seconds": seconds,
+        "inputs": inputs,
+    }
 
-    def fresh() -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+
+def _one_pass(function: Any, calls: Calls) -> list[Any]:
+    return [call(function, args, kwargs) for args, kwargs in calls]
+
+
+def measure(spec: dict[str, Any], blobs: list[bytes], clock: Any, pick: Any) -> dict[str, Any]:
+    function = _resolve(spec["module"], spec["qualname"])
+    checks: dict[int, set[str]] = {}
+
+    def fresh() -> Calls:
         return [pickle.loads(blob) for blob in blobs]
+
+    def check(results: list[Any], calls: Calls) -> None:
+        for index, (result, (args, kwargs)) in enumerate(zip(results, calls, strict=True)):
+            checks.setdefault(index, set()).add(digest(outcome(result, args, kwargs)))
 
     # The first pass is also reported on its own: a candidate that caches results across
     # calls looks fast on repeats, never on the first call in a fresh process.
-    args = fresh()
-    start = _clock()
-    _one_pass(function, args)
-    first = max(_clock() - start, 1)
+    calls = fresh()
+    start = clock()
+    results = _one_pass(function, calls)
+    first = max(clock() - start, 1)
+    check(results, calls)
     loops = spec.get("loops") or max(1, min(10_000, -(-int(spec["min_time"] * 1e9) // first)))
     for _ in range(spec.get("warmups", 1)):
         _one_pass(function, fresh())
@@ -58,11 +96,39 @@ def main(spec_path: str) -> None:
         # A fresh module for every sample: caches a candidate keeps between calls start empty.
         function = _resolve(spec["module"], spec["qualname"], reload=True)
         batches = [fresh() for _ in range(loops)]
-        start = _clock()
-        for batch in batches:
-            _one_pass(function, batch)
-        values.append((_clock() - start) / 1e9 / loops)
-    json.dump({"loops": loops, "first": first / 1e9, "values": values}, sys.stdout)
+        start = clock()
+        kept = [_one_pass(function, batch) for batch in batches]
+        values.append((clock() - start) / 1e9 / loops)
+        chosen = pick(loops)
+        check(kept[chosen], batches[chosen])
+    return {
+        "loops": loops,
+        "first": first / 1e9,
+        "values": values,
+        "checks": {str(index): sorted(seen) for index, seen in checks.items()},
+    }
+
+
+def main(spec_path: str) -> None:
+    # Bound before any code under test runs, and held in locals it cannot reach.
+    clock = time.perf_counter_ns
+    genuine = {name: getattr(time, name) for name in _CLOCKS}
+    urandom = os.urandom
+
+    def pick(count: int) -> int:
+        return int.from_bytes(urandom(8), "big") % count
+
+    with open(spec_path) as text:
+        spec = json.load(text)
+    with open(spec["calls"], "rb") as binary:
+        blobs: list[bytes] = pickle.load(binary)
+    if spec["mode"] == "observe":
+        answer = observe(spec, blobs)
+    else:
+        answer = measure(spec, blobs, clock, pick)
+        answer["clock_patched"] = [n for n in _CLOCKS if getattr(time, n) is not genuine[n]]
+    with open(spec["out"], "w") as out:
+        json.dump(answer, out, allow_nan=True)
 
 
 if __name__ == "__main__":

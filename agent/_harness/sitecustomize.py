@@ -3,8 +3,9 @@
 It does nothing unless asked through the environment:
 - ``EVOLVER_PROFILE_DIR``: profile the whole process with cProfile, dump to ``<dir>/<pid>.prof``.
 - ``EVOLVER_RECORD``: a JSON file naming target functions; record a sample of the arguments
-  of their outermost calls (pickled before the call, since calls may mutate them) and the
-  pytest tests that reached them, written to ``<out>/<pid>.pkl`` at exit.
+  of their outermost calls (distinct, spread over the whole run, pickled before the call since
+  calls may mutate them) and the pytest tests that reached them, written to
+  ``<out>/<pid>.pkl`` at exit.
 
 Stdlib only, and it must never break the program it rides in: every failure is swallowed.
 """
@@ -61,11 +62,37 @@ class _Recorder:
 
     def _wrapper(self, key: str, function: Any) -> Any:
         import functools
+        import random
 
         entry = self.data.setdefault(
-            key, {"calls": [], "digests": set(), "tests": set(), "seen": 0, "skipped": 0}
+            key, {"calls": [], "digests": [], "tests": set(), "seen": 0, "skipped": 0}
         )
+        # A reservoir sample of the calls: each outermost call is equally likely to be kept,
+        # so the sample spans the whole run rather than its first few calls. Seeded: the same
+        # run records the same calls.
+        chance = random.Random(key)
         depth = [0]
+
+        def keep(args: Any, kwargs: Any) -> None:
+            calls, digests = entry["calls"], entry["digests"]
+            slot = len(calls)
+            if slot >= self.max_calls:
+                slot = chance.randrange(entry["seen"])
+                if slot >= self.max_calls:
+                    return
+            try:
+                blob = pickle.dumps((args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:
+                entry["skipped"] += 1
+                return
+            digest = hash(blob)
+            if digest in digests or len(blob) > self.max_bytes:
+                return
+            if slot == len(calls):
+                calls.append(blob)
+                digests.append(digest)
+            else:
+                calls[slot], digests[slot] = blob, digest
 
         @functools.wraps(function)
         def recorded(*args: Any, **kwargs: Any) -> Any:
@@ -74,16 +101,7 @@ class _Recorder:
                 test = os.environ.get("PYTEST_CURRENT_TEST")
                 if test:
                     entry["tests"].add(test.rsplit(" (", 1)[0])
-                if len(entry["calls"]) < self.max_calls:
-                    try:
-                        blob = pickle.dumps((args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
-                    except Exception:
-                        entry["skipped"] += 1
-                    else:
-                        digest = hash(blob)
-                        if digest not in entry["digests"] and len(blob) <= self.max_bytes:
-                            entry["digests"].add(digest)
-                            entry["calls"].append(blob)
+                keep(args, kwargs)  # before the call: calls may mutate their arguments
             depth[0] += 1
             try:
                 return function(*args, **kwargs)

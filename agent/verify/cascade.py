@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass, field
 
 from agent.domain import Candidate, Target, Verdict
 from agent.project import Project
 from agent.recording import Recording
+from agent.verify import equivalence as same
+from agent.verify.harness import HarnessError
 from agent.verify.scope import check_static
-from agent.verify.timing import TimingError, TimingPlan, compare
+from agent.verify.tamper import Snapshot
+from agent.verify.timing import Comparison, TimingError, TimingPlan, compare
 from agent.workspace import Workspace
 from sandbox import Sandbox
 
@@ -26,11 +30,42 @@ class Bench:
     original: Sandbox | None = None  # a copy of the current state: the side to beat
     plan: TimingPlan = field(default_factory=TimingPlan)
     timing_lock: threading.Lock = field(default_factory=threading.Lock)
+    rel_tol: float = 1e-9  # floats this close count as equal in the differential check
+    property_examples: int = 50  # generated inputs per target for the property check
+    _behaviour: same.Behaviour | None = None
+    _behaviour_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def file_source(self) -> str:
         """The target's file as it stands (earlier winners applied)."""
         return (self.workspace.state / self.target.ref.path).read_text(encoding="utf-8")
+
+    def behaviour(self) -> same.Behaviour:
+        """What the original does on recorded and generated calls; observed once per target."""
+        with self._behaviour_lock:
+            if self._behaviour is None:
+                assert self.original is not None, "the loop provides the original's sandbox"
+                recorded = list(
+                    dict.fromkeys(self.recording.test_calls + self.recording.workload_calls)
+                )
+                ref = self.target.ref
+                generated, note = same.generate_inputs(
+                    self.project, self.original, ref, recorded, self.property_examples
+                )
+                behaviour = same.reference(self.project, self.original, ref, recorded, generated)
+                if note:
+                    behaviour = dataclasses.replace(behaviour, notes=(*behaviour.notes, note))
+                self._behaviour = behaviour
+            return self._behaviour
+
+
+@dataclass
+class Trial:
+    """One candidate under test: its sandbox, and what the stages learned about it."""
+
+    candidate: Candidate
+    sandbox: Sandbox
+    observed: same.Observed | None = None
 
 
 def verify(candidate: Candidate, bench: Bench) -> Verdict:
@@ -43,14 +78,22 @@ def verify(candidate: Candidate, bench: Bench) -> Verdict:
     with bench.workspace.sandbox(f"candidate-{candidate.id}") as sandbox:
         for path, text in candidate.files.items():
             sandbox.write_file(path, text)
-        for stage in (imports, tests, speed):
-            verdict = stage(bench, sandbox)
+        # The files that judge the candidate (tests, conftest, configuration, and the candidate
+        # itself) must be the same after each stage as before it: its code runs in every stage.
+        guard = Snapshot.take(sandbox.work)
+        trial = Trial(candidate, sandbox)
+        for stage in (imports, equivalent, tests, speed):
+            verdict = stage(bench, trial)
+            changed = guard.changes()
+            if changed:
+                return Verdict(False, "tamper", f"changes {', '.join(changed[:3])} while it runs")
             if verdict is not None:
                 return verdict
     raise AssertionError("the speed stage always decides")
 
 
-def imports(bench: Bench, sandbox: Sandbox) -> Verdict | None:
+def imports(bench: Bench, trial: Trial) -> Verdict | None:
+    sandbox = trial.sandbox
     module = bench.target.ref.module
     imported = bench.project.import_module(sandbox, module)
     if imported.ok:
@@ -59,18 +102,33 @@ def imports(bench: Bench, sandbox: Sandbox) -> Verdict | None:
     return Verdict(False, "import", f"import {module} fails: {tail[:200]}")
 
 
-def tests(bench: Bench, sandbox: Sandbox) -> Verdict | None:
-    """The tests that reach the target first (they fail fastest), then the whole suite."""
-    targeted = sorted(bench.recording.tests)
+def equivalent(bench: Bench, trial: Trial) -> Verdict | None:
+    """The differential and property check: the same outcomes as the original's."""
+    try:
+        behaviour = bench.behaviour()
+        why, trial.observed = same.check(
+            bench.project, trial.sandbox, bench.target.ref, behaviour, bench.rel_tol
+        )
+    except HarnessError as error:
+        return Verdict(False, "equivalence", f"the behaviour check {error}")
+    return None if why is None else Verdict(False, "equivalence", why)
+
+
+def tests(bench: Bench, trial: Trial) -> Verdict | None:
+    """The tests that reach the target first (they fail fastest), then the whole suite; tests
+    found flaky on HEAD judge nothing (the loop skips a target that flaky tests reach)."""
+    sandbox = trial.sandbox
+    flaky = bench.project.flaky_tests
+    targeted = sorted(bench.project.not_flaky(bench.recording.tests))
     for select in ([targeted] if targeted else []) + [None]:
-        run = bench.project.run_tests(sandbox, select=select)
+        run = bench.project.run_tests(sandbox, select=select, deselect=flaky)
         if not run.ok:
             scope = f"{len(targeted)} targeted tests" if select else "the test suite"
             return Verdict(False, "tests", f"{scope}: {run.describe_failure()}")
     return None
 
 
-def speed(bench: Bench, sandbox: Sandbox) -> Verdict:
+def speed(bench: Bench, trial: Trial) -> Verdict:
     calls = bench.recording.timing_calls
     if not calls:
         why = (
@@ -82,11 +140,18 @@ def speed(bench: Bench, sandbox: Sandbox) -> Verdict:
     assert bench.original is not None, "the loop provides the original's sandbox"
     try:
         with bench.timing_lock:  # never time two things at once
-            timing = compare(
-                bench.project, bench.original, sandbox, bench.target.ref, calls, bench.plan
+            comparison = compare(
+                bench.project, bench.original, trial.sandbox, bench.target.ref, calls, bench.plan
             )
     except TimingError as error:
         return Verdict(False, "speed", str(error))
+    timing = comparison.timing
+    if comparison.clock_patched:
+        names = ", ".join(f"time.{name}" for name in sorted(comparison.clock_patched))
+        return Verdict(False, "speed", f"replaces {names}: a clock is not its to change", timing)
+    changed = _changed_while_timed(bench.behaviour(), trial, comparison, calls)
+    if changed is not None:
+        return Verdict(False, "equivalence", changed, timing)
     low, high = timing.ci
     if low < bench.min_speedup:
         why = (
@@ -97,6 +162,31 @@ def speed(bench: Bench, sandbox: Sandbox) -> Verdict:
         why = f"not faster on first calls ({timing.first_call:.2f}×), only on repeated ones"
         return Verdict(False, "speed", why, timing)
     tested = f"{len(bench.recording.tests)} targeted tests, " if bench.recording.tests else ""
+    checked = bench.behaviour().describe()
     return Verdict(
-        True, "speed", f"{tested}full suite, timed on {len(calls)} recorded calls", timing
+        True,
+        "speed",
+        f"same outcomes on {checked}; {tested}full suite; timed on {len(calls)} recorded calls",
+        timing,
     )
+
+
+def _changed_while_timed(
+    behaviour: same.Behaviour, trial: Trial, comparison: Comparison, calls: list[bytes]
+) -> str | None:
+    """A candidate must do while it is timed exactly what it did while it was checked."""
+    assert trial.observed is not None, "the equivalence stage ran first"
+    index = behaviour.index()
+    original, candidate = comparison.seen
+    for number, call in enumerate(calls):
+        checked = index.get(call)
+        if checked is None or checked not in behaviour.checkable:
+            continue
+        if original.get(number, set()) != {behaviour.digests[checked]}:
+            continue  # the original itself varies from pass to pass here
+        if candidate.get(number, set()) != {trial.observed.digests.get(checked)}:
+            given = same.render_call(behaviour.inputs[checked])
+            return (
+                f"on the recorded call {given}: behaves differently while timed than when checked"
+            )
+    return None

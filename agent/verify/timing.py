@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import pickle
 from dataclasses import dataclass
 from statistics import median
+from typing import Any
 
 from agent.domain import TargetRef, Timing
-from agent.project import HARNESS_DIR, Project
+from agent.project import Project
+from agent.verify.harness import HarnessError, run_harness
 from agent.verify.stats import speedup_interval
 from sandbox import Sandbox
 
@@ -25,11 +25,22 @@ class TimingPlan:
     timeout: float = 300.0
 
 
-_CALLS = "evolver-calls.pkl"
-
-
 class TimingError(Exception):
     """A timing process failed; the message says how."""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A timing, and what each side's calls did while they were timed.
+
+    ``seen`` maps each call's index to the digests of its observed outcomes, for the original
+    and for the candidate, over all their processes; ``clock_patched`` names the ``time``
+    functions the candidate replaced.
+    """
+
+    timing: Timing
+    seen: tuple[dict[int, set[str]], dict[int, set[str]]]
+    clock_patched: frozenset[str]
 
 
 def compare(
@@ -39,13 +50,14 @@ def compare(
     target: TargetRef,
     calls: list[bytes],
     plan: TimingPlan,
-) -> Timing:
+) -> Comparison:
     """Alternate original and candidate processes (A B B A …), the same loop count for both.
 
     Stops early when, after two rounds, the candidate is clearly slower: no interval will
     make it a winner and the time is better spent elsewhere.
     """
-    spec = {
+    spec: dict[str, object] = {
+        "mode": "time",
         "module": target.module,
         "qualname": target.qualname,
         "values": plan.values,
@@ -53,33 +65,33 @@ def compare(
         "loops": None,
         "warmups": 1,
     }
-    for sandbox in (original, candidate):  # each side reads its own copy of the inputs
-        (sandbox.tmp / _CALLS).write_bytes(pickle.dumps(calls))
-    spec["loops"] = _run(project, original, spec, plan)["loops"]
+    sides = (original, candidate)
+    seen: tuple[dict[int, set[str]], dict[int, set[str]]] = ({}, {})
+    patched: set[str] = set()
+
+    def run(side: int) -> dict[str, Any]:
+        try:
+            output = run_harness(
+                project, sides[side], "evolver_timer.py", spec, calls, plan.timeout
+            )
+        except HarnessError as error:
+            raise TimingError(f"timing process {error}") from None
+        for index, digests in output["checks"].items():
+            seen[side].setdefault(int(index), set()).update(digests)
+        if side == 1:
+            patched.update(output["clock_patched"])
+        return output
+
+    spec["loops"] = run(0)["loops"]
     warm: tuple[list[float], list[float]] = ([], [])
     first: tuple[list[float], list[float]] = ([], [])
     for round_ in range(plan.processes):
         for side in (0, 1) if round_ % 2 == 0 else (1, 0):
-            output = _run(project, (original, candidate)[side], spec, plan)
-            warm[side].extend(output["values"])  # type: ignore[arg-type]
-            first[side].append(output["first"])  # type: ignore[arg-type]
+            output = run(side)
+            warm[side].extend(output["values"])
+            first[side].append(output["first"])
         if round_ == 1 and median(warm[0]) / median(warm[1]) < 0.9:
             break
     speedup, interval = speedup_interval(*warm)
-    return Timing(speedup, interval, len(warm[0]), median(first[0]) / median(first[1]))
-
-
-def _run(
-    project: Project, sandbox: Sandbox, spec: dict[str, object], plan: TimingPlan
-) -> dict[str, object]:
-    spec_file = sandbox.tmp / "evolver-timing.json"
-    spec_file.write_text(json.dumps({**spec, "calls": str(sandbox.tmp / _CALLS)}))
-    argv = [project.python, str(HARNESS_DIR / "evolver_timer.py"), str(spec_file)]
-    result = sandbox.run(argv, timeout=plan.timeout, env=project.env(sandbox))
-    if result.timed_out:
-        raise TimingError(f"timing timed out after {plan.timeout:.0f}s")
-    if not result.ok:
-        tail = result.stderr.strip().splitlines()[-1:] or [f"exit code {result.returncode}"]
-        raise TimingError(f"timing process failed: {tail[0][:200]}")
-    output: dict[str, object] = json.loads(result.stdout)
-    return output
+    timing = Timing(speedup, interval, len(warm[0]), median(first[0]) / median(first[1]))
+    return Comparison(timing, seen, frozenset(patched))

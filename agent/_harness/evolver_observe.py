@@ -1,0 +1,181 @@
+"""What a call did, in a form two processes can compare: ``describe`` and ``outcome``.
+
+A description is plain JSON: ``None``, booleans, strings, ints and floats stand for themselves;
+anything else is ``[kind, type name, payload]``: ``["seq", "list", [...]]``,
+``["map", "dict", [[key, value], ...]]``, ``["set", "frozenset", [...]]`` (sorted),
+``["obj", "pkg.Class", attributes]``, ``["iter", "generator", [items]]``... A mutable object
+met a second time becomes ``["ref", n]``, so a result that aliases an argument differs from one
+that copies it. Iterators are consumed, so a generator is judged by what it yields.
+
+Stdlib only: it runs inside the sandbox, next to candidate code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import signal
+from collections.abc import Iterator
+from typing import Any
+
+# Containers and objects whose identity matters: sharing one between the result and an
+# argument is behaviour (mutating one changes the other); sharing a string is not.
+_MUTABLE = (list, dict, set, bytearray)
+_MAX_DEPTH = 200
+
+
+class CallTimeout(BaseException):
+    """Raised inside a call that ran past its time limit (a BaseException: ``except
+    Exception`` in the code under test must not swallow it)."""
+
+
+def type_name(value: Any) -> str:
+    kind = type(value)
+    if kind.__module__ == "builtins":
+        return kind.__qualname__
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def describe(value: Any) -> Any:
+    return _Describer().describe(value, 0)
+
+
+class _Describer:
+    def __init__(self) -> None:
+        self.seen: dict[int, int] = {}
+        self.keep: list[Any] = []  # ids stay unique only while their objects live
+
+    def describe(self, value: Any, depth: int) -> Any:
+        kind = type(value)
+        if value is None or kind in (bool, int, float, str):
+            return value
+        if depth > _MAX_DEPTH:
+            return ["deep"]
+        if isinstance(value, _MUTABLE) or hasattr(value, "__dict__"):
+            ref = self.seen.get(id(value))
+            if ref is not None:
+                return ["ref", ref]
+            self.seen[id(value)] = len(self.seen)
+            self.keep.append(value)
+        name = type_name(value)
+        inner = depth + 1
+        if isinstance(value, (list, tuple)):
+            return ["seq", name, [self.describe(item, inner) for item in value]]
+        if isinstance(value, dict):
+            pairs = [[self.describe(k, inner), self.describe(v, inner)] for k, v in value.items()]
+            return ["map", name, pairs]
+        if isinstance(value, (set, frozenset)):
+            items = [self.describe(item, inner) for item in value]
+            return ["set", name, sorted(items, key=_sort_key)]
+        if isinstance(value, (bytes, bytearray)):
+            return ["bytes", name, value.hex()]
+        if isinstance(value, (int, float, str, complex)):  # subclasses: enums, numpy scalars
+            return ["scalar", name, repr(value)]
+        if isinstance(value, BaseException):
+            return ["exception", name, str(value)[:500]]
+        if isinstance(value, Iterator):
+            return ["iter", name, [self.describe(item, inner) for item in value]]
+        if isinstance(value, type) or callable(value):
+            return ["callable", name, getattr(value, "__qualname__", "")]
+        state = _state(value)
+        if state is not None:
+            return ["obj", name, self.describe(state, inner)]
+        text = repr(value)
+        return ["obj", name, None if " at 0x" in text else text]
+
+
+def _state(value: Any) -> dict[str, Any] | None:
+    """An object's attributes: ``__dict__`` and the ``__slots__`` that are set."""
+    state: dict[str, Any] = dict(getattr(value, "__dict__", {}) or {})
+    for klass in type(value).__mro__:
+        for slot in getattr(klass, "__slots__", ()):
+            if isinstance(slot, str) and slot not in ("__dict__", "__weakref__"):
+                with contextlib.suppress(AttributeError):
+                    state[slot] = getattr(value, slot)
+    return state or None
+
+
+def _sort_key(item: Any) -> str:
+    return json.dumps(item, sort_keys=True, allow_nan=True)
+
+
+class Raised:
+    """A call that raised: kept instead of a result."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+class Consumed:
+    """A returned iterator, drained: the items it gave and the exception that ended it."""
+
+    def __init__(self, iterator: Iterator[Any]) -> None:
+        self.kind = type_name(iterator)
+        self.items: list[Any] = []
+        self.error: Exception | None = None
+        try:
+            for item in iterator:
+                self.items.append(item)
+        except CallTimeout:
+            raise
+        except Exception as error:
+            self.error = error
+
+
+def call(function: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """``function(*args, **kwargs)``, returned iterators drained, exceptions kept (not raised).
+
+    Cheap enough to sit inside a timed loop; :func:`outcome` describes what it kept, later.
+    """
+    try:
+        result = function(*args, **kwargs)
+        if isinstance(result, Iterator):
+            return Consumed(result)
+        return result
+    except CallTimeout:
+        raise
+    except Exception as error:
+        return Raised(error)
+
+
+def outcome(result: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Describe what :func:`call` kept, and the arguments as they are after the call."""
+    if isinstance(result, Raised):
+        return {"raised": _exception(result.error), "args": describe((args, kwargs))}
+    # One describer for both, so that a result sharing an argument's object shows it.
+    describer = _Describer()
+    described: dict[str, Any]
+    if isinstance(result, Consumed):
+        items = [describer.describe(item, 1) for item in result.items]
+        described = {"returned": ["iter", result.kind, items]}
+        if result.error is not None:
+            described["raised"] = _exception(result.error)
+    else:
+        described = {"returned": describer.describe(result, 0)}
+    described["args"] = describer.describe((args, kwargs), 0)
+    return described
+
+
+def _exception(error: BaseException) -> list[str]:
+    return [type_name(error), str(error)[:500]]
+
+
+def digest(observation: dict[str, Any]) -> str:
+    text = json.dumps(observation, sort_keys=True, allow_nan=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def call_with_limit(seconds: float, function: Any, *args: Any) -> Any:
+    """Run ``function(*args)`` and raise :class:`CallTimeout` inside it after ``seconds``."""
+
+    def expire(signum: int, frame: Any) -> None:
+        raise CallTimeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return function(*args)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

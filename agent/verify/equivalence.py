@@ -1,0 +1,305 @@
+"""Same behaviour as the original: replay real and generated calls on both, and compare.
+
+The original is observed twice, in two processes: a call whose outcome differs between them
+(randomness, clocks, hidden state) cannot judge anything and is left out. A candidate must
+then match the original on every other call: the value returned (floats within a relative
+tolerance, NaN equal to NaN), or the exception raised (same type, and for recorded calls the
+same message), the arguments as the call leaves them (a mutated input, or an object's state
+after a method call), what a returned iterator yields. Every outcome is compared in Evolver's
+process as JSON; nothing the candidate produced is unpickled here.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from agent.domain import TargetRef
+from agent.project import Project
+from agent.verify.harness import HarnessError, run_harness
+from sandbox import Sandbox
+
+# How long one call may take when observed. Generated inputs the original cannot handle in
+# time (an exponential algorithm on a larger input) are dropped; a candidate gets a generous
+# multiple of the original's time before it is said to hang.
+RECORDED_CALL_LIMIT = 30.0
+GENERATED_CALL_LIMIT = 0.5
+HARNESS_TIMEOUT = 600.0
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """What the original does: the reference every candidate of a target must match.
+
+    ``calls`` are the recorded calls followed by the generated ones (from ``generated_from``
+    on); ``checkable`` are the indexes of calls whose outcome the original repeats.
+    """
+
+    calls: list[bytes]
+    generated_from: int
+    observations: list[dict[str, Any]]
+    digests: list[str]
+    inputs: list[Any]
+    seconds: list[float]
+    checkable: frozenset[int]
+    notes: tuple[str, ...] = ()
+
+    def index(self) -> dict[bytes, int]:
+        return {call: number for number, call in enumerate(self.calls)}
+
+    def describe(self) -> str:
+        generated = sum(1 for i in self.checkable if i >= self.generated_from)
+        return f"{len(self.checkable) - generated} recorded and {generated} generated calls"
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What a candidate did on the behaviour's calls: the digest of each outcome."""
+
+    digests: dict[int, str]
+
+
+def observe(
+    project: Project, sandbox: Sandbox, target: TargetRef, calls: list[bytes], limits: list[float]
+) -> dict[str, Any]:
+    spec = {"mode": "observe", "module": target.module, "qualname": target.qualname}
+    return run_harness(
+        project, sandbox, "evolver_timer.py", {**spec, "limits": limits}, calls, HARNESS_TIMEOUT
+    )
+
+
+def generate_inputs(
+    project: Project, sandbox: Sandbox, target: TargetRef, recorded: list[bytes], count: int
+) -> tuple[list[bytes], str | None]:
+    """Property inputs drawn by hypothesis, in the original's sandbox; a note when none."""
+    spec = {"module": target.module, "qualname": target.qualname, "count": count}
+    try:
+        answer = run_harness(project, sandbox, "evolver_inputs.py", spec, recorded, HARNESS_TIMEOUT)
+    except HarnessError as error:
+        return [], f"cannot generate inputs: {error}"
+    return [base64.b64decode(text) for text in answer["calls"]], answer["note"]
+
+
+def reference(
+    project: Project,
+    sandbox: Sandbox,
+    target: TargetRef,
+    recorded: list[bytes],
+    generated: list[bytes],
+) -> Behaviour:
+    """Observe the original twice; keep the generated calls it handles in time."""
+    limits = [RECORDED_CALL_LIMIT] * len(recorded) + [GENERATED_CALL_LIMIT] * len(generated)
+    first = observe(project, sandbox, target, recorded + generated, limits)
+    kept = [
+        number
+        for number, seconds in enumerate(first["seconds"])
+        if number < len(recorded) or seconds is not None
+    ]
+    calls = [(recorded + generated)[number] for number in kept]
+    second = observe(project, sandbox, target, calls, [limits[number] for number in kept])
+    first_digests = [first["digests"][number] for number in kept]
+    checkable = frozenset(
+        number
+        for number, (one, two) in enumerate(zip(first_digests, second["digests"], strict=True))
+        if one is not None and one == two
+    )
+    notes = []
+    unrepeatable = len(calls) - len(checkable)
+    if unrepeatable:
+        notes.append(
+            f"{unrepeatable} calls give a different outcome each time and are not compared"
+        )
+    return Behaviour(
+        calls=calls,
+        generated_from=len(recorded),
+        observations=[first["observations"][number] for number in kept],
+        digests=first_digests,
+        inputs=[first["inputs"][number] for number in kept],
+        seconds=[first["seconds"][number] or 0.0 for number in kept],
+        checkable=checkable,
+        notes=tuple(notes),
+    )
+
+
+def check(
+    project: Project,
+    sandbox: Sandbox,
+    target: TargetRef,
+    behaviour: Behaviour,
+    rel_tol: float,
+) -> tuple[str | None, Observed]:
+    """``(why the candidate differs, or None; what it did)``."""
+    limits = [max(2.0, 20 * seconds) for seconds in behaviour.seconds]
+    answer = observe(project, sandbox, target, behaviour.calls, limits)
+    digests = {n: d for n, d in enumerate(answer["digests"]) if d is not None}
+    for number in sorted(behaviour.checkable):
+        kind = "recorded" if number < behaviour.generated_from else "generated"
+        given = render_call(behaviour.inputs[number])
+        mine = answer["observations"][number]
+        why: str | None
+        if mine is None:
+            took = behaviour.seconds[number]
+            why = f"did not finish in {limits[number]:.1f}s (the original took {took:.3f}s)"
+        else:
+            why = difference(
+                behaviour.observations[number], mine, rel_tol, messages=kind == "recorded"
+            )
+        if why is not None:
+            return f"on a {kind} call {given}: {why}", Observed(digests)
+    return None, Observed(digests)
+
+
+def difference(
+    original: dict[str, Any], candidate: dict[str, Any], rel_tol: float, messages: bool
+) -> str | None:
+    """How the candidate's outcome differs from the original's, in words, or ``None``."""
+    was: list[str] | None = original.get("raised")
+    now: list[str] | None = candidate.get("raised")
+    if was is None and now is not None:
+        return f"raises {_exception(now)} where the original {_did(original)}"
+    if now is None and was is not None:
+        return f"{_did(candidate)} where the original raises {_exception(was)}"
+    if was is not None and now is not None and was != now and (was[0] != now[0] or messages):
+        return f"raises {_exception(now)} where the original raises {_exception(was)}"
+    if "returned" in original or "returned" in candidate:
+        place = _first_difference(original.get("returned"), candidate.get("returned"), rel_tol)
+        if place is not None:
+            where, old, new = place
+            if where:
+                return f"the result differs at {where}: {render(new)} instead of {render(old)}"
+            return f"returns {render(new)} where the original returns {render(old)}"
+    place = _first_difference(original["args"], candidate["args"], rel_tol)
+    if place is not None:
+        where, old, new = place
+        return (
+            f"leaves the arguments different: {_argument(where)} is {render(new)} "
+            f"where the original leaves {render(old)}"
+        )
+    return None
+
+
+def _did(outcome: dict[str, Any]) -> str:
+    return f"returns {render(outcome.get('returned'))}"
+
+
+def _exception(raised: list[str]) -> str:
+    name = raised[0]
+    return f"{name}({raised[1]!r})" if raised[1] else name
+
+
+def _argument(where: str) -> str:
+    """A path into the ``(args, kwargs)`` description, in words."""
+    if where.startswith("[0]["):
+        number, _, rest = where[4:].partition("]")
+        return f"argument {int(number) + 1}{rest}"
+    if where.startswith("[1]["):
+        return f"keyword argument {where[4:]}"
+    return f"the arguments{where}"
+
+
+Difference = tuple[str, Any, Any]  # where, the original's part, the candidate's part
+
+
+def _first_difference(old: Any, new: Any, rel_tol: float, where: str = "") -> Difference | None:
+    """Where two descriptions (see ``evolver_observe``) first differ, or ``None``."""
+    if type(old) is not type(new):
+        return where, old, new
+    if isinstance(old, float):
+        if old == new or (math.isnan(old) and math.isnan(new)):
+            return None
+        close = math.isclose(old, new, rel_tol=rel_tol, abs_tol=0.0)
+        return None if close else (where, old, new)
+    if not isinstance(old, list):
+        return None if old == new else (where, old, new)
+    if old[:2] != new[:2] or len(old) != len(new):  # another kind or type
+        return where, old, new
+    kind = old[0]
+    if kind in ("seq", "set", "iter"):
+        return _first_in_items(old[2], new[2], rel_tol, where)
+    if kind == "map":
+        return _first_in_pairs(old[2], new[2], rel_tol, where, "[{}]")
+    if kind == "obj" and isinstance(old[2], list) and old[2][:1] == ["map"] == new[2][:1]:
+        return _first_in_pairs(old[2][2], new[2][2], rel_tol, where, ".{}")
+    return None if old == new else (where, old, new)
+
+
+def _first_in_items(
+    old: list[Any], new: list[Any], rel_tol: float, where: str
+) -> Difference | None:
+    for number, (part_old, part_new) in enumerate(zip(old, new)):  # noqa: B905 - lengths below
+        found = _first_difference(part_old, part_new, rel_tol, f"{where}[{number}]")
+        if found is not None:
+            return found
+    if len(old) != len(new):
+        return f"{where} (length)", len(old), len(new)
+    return None
+
+
+def _first_in_pairs(
+    old: list[Any], new: list[Any], rel_tol: float, where: str, step: str
+) -> Difference | None:
+    keys = f"{where} (keys)", _keys(old), _keys(new)
+    for (key_old, value_old), (key_new, value_new) in zip(old, new):  # noqa: B905
+        if key_old != key_new:
+            return keys
+        name = key_old if isinstance(key_old, str) and step == ".{}" else render(key_old)
+        found = _first_difference(value_old, value_new, rel_tol, where + step.format(name))
+        if found is not None:
+            return found
+    return keys if len(old) != len(new) else None
+
+
+def _keys(pairs: list[Any]) -> list[Any]:
+    return ["seq", "list", [key for key, _ in pairs]]
+
+
+def render_call(arguments: Any, limit: int = 80) -> str:
+    """The ``(args, kwargs)`` description as a call's argument list."""
+    try:
+        args, kwargs = arguments[2][0][2], arguments[2][1][2]
+        parts = [_render(a) for a in args] + [f"{k}={_render(v)}" for k, v in kwargs]
+    except (IndexError, TypeError, ValueError):
+        return "(…)"
+    return _cut("(" + ", ".join(parts) + ")", limit)
+
+
+def render(tree: Any, limit: int = 80) -> str:
+    """A description as Python-like text, cut at ``limit`` characters."""
+    return _cut(_render(tree), limit)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _render(tree: Any) -> str:
+    if not isinstance(tree, list) or not tree:
+        return repr(tree)
+    kind = tree[0]
+    if kind == "ref":
+        return "<an object seen before>"
+    if kind == "deep" or len(tree) != 3:
+        return "…"
+    name, payload = tree[1], tree[2]
+    if kind == "seq":
+        inner = ", ".join(_render(item) for item in payload)
+        if name == "list":
+            return f"[{inner}]"
+        if name == "tuple":
+            return f"({inner}{',' if len(payload) == 1 else ''})"
+        return f"{name}([{inner}])"
+    if kind == "map":
+        inner = ", ".join(f"{_render(k)}: {_render(v)}" for k, v in payload)
+        return "{" + inner + "}" if name == "dict" else f"{name}({{{inner}}})"
+    if kind == "set":
+        inner = ", ".join(_render(item) for item in payload)
+        return "{" + inner + "}" if name == "set" and payload else f"{name}({{{inner}}})"
+    if kind == "iter":
+        return f"<{name} yielding {', '.join(_render(item) for item in payload)}>"
+    if kind == "exception":
+        return f"{name}({payload!r})"
+    if kind in ("scalar", "bytes"):
+        return f"{name}({payload})"
+    return f"<{name}>"

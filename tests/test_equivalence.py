@@ -1,0 +1,252 @@
+"""Rewrites that pass the repo's visible tests but are wrong, or cheat the timing, are rejected.
+
+One repository, one run of the loop over all its targets, hand-made candidates for each: the
+visible tests are weak on purpose, so only the differential check on recorded calls, the
+property check on generated inputs, the timing checks or the tamper guard can object.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from agent import loop
+from agent.config import RunConfig
+from agent.domain import Candidate, Outcome, RunReport
+from agent.providers.base import ProposalRequest, candidate_id
+from tests.conftest import git, write_files
+
+ORIGINAL = {
+    "unique": """
+        def unique(items):
+            out = []
+            for item in items:
+                if item not in out:
+                    out.append(item)
+            return out
+    """,
+    "by_score": """
+        def by_score(records: list[tuple[str, int]]) -> list[tuple[str, int]]:
+            out: list[tuple[str, int]] = []
+            for record in records:
+                place = len(out)
+                while place > 0 and out[place - 1][1] > record[1]:
+                    place -= 1
+                out.insert(place, record)
+            return out
+    """,
+    "smallest_three": """
+        def smallest_three(values: list[int]) -> list[int]:
+            ordered = sorted(values)
+            return ordered[:3]
+    """,
+    "first_word": """
+        def first_word(text: str) -> str:
+            words = text.split()
+            if not words:
+                raise ValueError("no words")
+            return words[0]
+    """,
+    "running_max": """
+        def running_max(values: list[int]) -> list[int]:
+            out = []
+            best = None
+            for value in values:
+                best = value if best is None or value > best else best
+                out.append(best)
+            return out
+    """,
+    "total": """
+        def total(values: list[int]) -> int:
+            result = 0
+            for value in values:
+                result = result + value
+            return result
+    """,
+}
+
+# name → (target, code of the rewritten target, the stage that must reject it, words in why)
+WRONG = {
+    "order lost": (
+        "unique",
+        "def unique(items):\n    return list(set(items))\n",
+        "equivalence",
+        "recorded call",
+    ),
+    "unhashable items": (
+        "unique",
+        "def unique(items):\n    return list(dict.fromkeys(items))\n",
+        "equivalence",
+        "TypeError",
+    ),
+    "tie order changed": (
+        "by_score",
+        "def by_score(records: list[tuple[str, int]]) -> list[tuple[str, int]]:\n"
+        "    return sorted(records, key=lambda r: r[1], reverse=True)[::-1]\n",
+        "equivalence",
+        "the result differs at [",
+    ),
+    "input mutated": (
+        "smallest_three",
+        "def smallest_three(values: list[int]) -> list[int]:\n"
+        "    values.sort()\n    return values[:3]\n",
+        "equivalence",
+        "leaves the arguments different: argument 1",
+    ),
+    "another exception": (
+        "first_word",
+        "def first_word(text: str) -> str:\n    return text.split(maxsplit=1)[0]\n",
+        "equivalence",
+        "raises IndexError('list index out of range') where the original raises ValueError",
+    ),
+    "off by one on empty input": (
+        "running_max",
+        "def running_max(values: list[int]) -> list[int]:\n"
+        "    out = [values[0]]\n    for value in values[1:]:\n"
+        "        out.append(max(out[-1], value))\n    return out\n",
+        "equivalence",
+        "where the original returns []",
+    ),
+    "patches the clock": (
+        "total",
+        "import time\n\n"
+        "_FROZEN = setattr(time, 'perf_counter_ns', lambda: 0)"
+        " or setattr(time, 'perf_counter', lambda: 0.0)\n\n\n"
+        "def total(values: list[int]) -> int:\n    result = 0\n    for value in values:\n"
+        "        result = result + value\n    return result\n",
+        "speed",
+        "replaces time.perf_counter, time.perf_counter_ns",
+    ),
+    "detects pytest": (
+        "total",
+        "import os\n\n\n"
+        "def total(values: list[int]) -> int:\n"
+        "    if 'PYTEST_CURRENT_TEST' not in os.environ:\n        return 0\n"
+        "    result = 0\n    for value in values:\n        result = result + value\n"
+        "    return result\n",
+        "equivalence",
+        "returns 0 where the original returns",
+    ),
+    "detects the timer": (
+        "total",
+        "import sys\n\n\n"
+        "def total(values: list[int]) -> int:\n"
+        "    frame = sys._getframe(1)\n    while frame is not None:\n"
+        "        if frame.f_code.co_name == 'measure':\n            return sum(values[1:])\n"
+        "        frame = frame.f_back\n"
+        "    result = 0\n    for value in values:\n        result = result + value\n"
+        "    return result\n",
+        "equivalence",
+        "behaves differently while timed than when checked",
+    ),
+    "edits a test": (
+        "total",
+        "_EDIT = open('tests/test_funcs.py', 'a').write('\\n')\n\n\n"
+        + textwrap.dedent(ORIGINAL["total"]),
+        "tamper",
+        "tests/test_funcs.py",
+    ),
+}
+
+TESTS = """
+    from pkg.funcs import by_score, first_word, running_max, smallest_three, total, unique
+
+
+    def test_unique():
+        assert sorted(unique([3, 1, 3, 2])) == [1, 2, 3]
+        assert sorted(unique(list(range(50)) * 2)) == list(range(50))
+
+
+    def test_by_score():
+        records = [("a", 3), ("b", 1), ("c", 2), ("d", 0)]
+        assert [s for _, s in by_score(records)] == [0, 1, 2, 3]
+        assert by_score([("x", 5), ("y", 4), ("z", 5)])[0] == ("y", 4)
+
+
+    def test_smallest_three():
+        assert smallest_three([5, 1, 4, 2, 3]) == [1, 2, 3]
+
+
+    def test_first_word():
+        assert first_word("hello big world") == "hello"
+
+
+    def test_running_max():
+        assert running_max([1, 3, 2, 5]) == [1, 3, 3, 5]
+
+
+    def test_total():
+        assert total(list(range(1000))) == 499500
+        assert total([5, -5, 7]) == 7
+"""
+
+
+def module_with(target: str | None = None, code: str = "") -> str:
+    """The module with ``target``'s definition replaced by ``code``, in place."""
+    parts = [
+        textwrap.dedent(code if name == target else src).strip() for name, src in ORIGINAL.items()
+    ]
+    return "\n\n\n".join(parts) + "\n"
+
+
+class HandMade:
+    name = "hand"
+
+    def propose(self, request: ProposalRequest) -> list[Candidate]:
+        target = request.target.ref.qualname
+        files = {
+            name: {"pkg/funcs.py": module_with(target, code)}
+            for name, (of, code, _, _) in WRONG.items()
+            if of == target
+        }
+        return [
+            Candidate(
+                candidate_id(request.target, f["pkg/funcs.py"]), request.target.ref, "hand", f, name
+            )
+            for name, f in files.items()
+        ]
+
+
+class Quiet:
+    def step(self, message: str) -> None:
+        pass
+
+    def outcome(self, outcome: Outcome) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> RunReport:
+    repo = tmp_path_factory.mktemp("trust") / "repo"
+    repo.mkdir()
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    write_files(
+        repo,
+        {"pkg/__init__.py": "", "pkg/funcs.py": module_with(), "tests/test_funcs.py": TESTS},
+    )
+    git(repo, "add", "-A")
+    git(repo, "commit", "--quiet", "-m", "initial")
+    config = RunConfig(
+        repo=repo,
+        targets=tuple(f"pkg/funcs.py::{name}" for name in ORIGINAL),
+        candidates=10,
+        rounds=1,
+        branch="evolver/trust",
+        jobs=2,
+    )
+    return loop.run(config, HandMade(), Quiet())
+
+
+@pytest.mark.parametrize("name", list(WRONG))
+def test_wrong_or_cheating_rewrites_are_rejected(report: RunReport, name: str) -> None:
+    [outcome] = [o for o in report.outcomes if o.candidate.summary == name]
+    _, _, stage, words = WRONG[name]
+    assert not outcome.verdict.accepted
+    assert outcome.verdict.stage == stage, outcome.verdict.reason
+    assert words in outcome.verdict.reason
+
+
+def test_every_candidate_was_judged(report: RunReport) -> None:
+    assert sorted(o.candidate.summary for o in report.outcomes) == sorted(WRONG)
+    assert report.committed == 0
