@@ -111,6 +111,14 @@ def run(
     min_speedup: Annotated[
         float | None, typer.Option("--min-speedup", help="Lower CI bound to accept.")
     ] = None,
+    float_tolerance: Annotated[
+        float | None,
+        typer.Option("--float-tolerance", help="Relative difference allowed in float results."),
+    ] = None,
+    check_timeout: Annotated[
+        float | None,
+        typer.Option("--check-timeout", help="Seconds per import, behaviour or timing check."),
+    ] = None,
     branch: Annotated[
         str | None, typer.Option(help="Result branch (default evolver/<UTC time>).")
     ] = None,
@@ -156,6 +164,8 @@ def run(
             "rounds": rounds,
             "max_targets": max_targets,
             "min_speedup": min_speedup,
+            "float_tolerance": float_tolerance,
+            "check_timeout": check_timeout,
             "branch": branch,
             "json_path": json_path,
             "jobs": jobs,

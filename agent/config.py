@@ -30,6 +30,10 @@ class RunConfig(BaseModel):
     rounds: int = Field(3, ge=1, le=20)
     max_targets: int = Field(5, ge=1, le=100)
     min_speedup: float = Field(1.05, ge=1.0, le=100.0)
+    # Floats a candidate returns may differ from the original's by this much, relatively.
+    float_tolerance: float = Field(1e-9, ge=0.0, le=1.0)
+    # Seconds for each import check, behaviour check and timing process of a candidate.
+    check_timeout: float = Field(300.0, gt=0)
     branch: str | None = None
     json_path: Path | None = None
     jobs: int = Field(1, ge=1, le=64)

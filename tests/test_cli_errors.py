@@ -73,6 +73,8 @@ def test_no_tests_found(make_repo: MakeRepo) -> None:
         (["--min-speedup", "0.5"], "--min-speedup"),
         (["--candidates", "0"], "--candidates"),
         (["--jobs", "-1"], "--jobs"),
+        (["--float-tolerance", "-1e-9"], "--float-tolerance"),
+        (["--check-timeout", "0"], "--check-timeout"),
         (["--provider", "nonsense"], "unknown provider"),
         (["--branch", "bad..name"], "not a valid branch name"),
         (["--no-such-flag"], "no-such-flag"),

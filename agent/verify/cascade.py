@@ -32,6 +32,7 @@ class Bench:
     timing_lock: threading.Lock = field(default_factory=threading.Lock)
     rel_tol: float = 1e-9  # floats this close count as equal in the differential check
     property_examples: int = 50  # generated inputs per target for the property check
+    check_timeout: float = 300.0  # seconds per import, behaviour or generation process
     _behaviour: same.Behaviour | None = None
     _behaviour_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -50,9 +51,16 @@ class Bench:
                 )
                 ref = self.target.ref
                 generated, note = same.generate_inputs(
-                    self.project, self.original, ref, recorded, self.property_examples
+                    self.project,
+                    self.original,
+                    ref,
+                    recorded,
+                    self.property_examples,
+                    self.check_timeout,
                 )
-                behaviour = same.reference(self.project, self.original, ref, recorded, generated)
+                behaviour = same.reference(
+                    self.project, self.original, ref, recorded, generated, self.check_timeout
+                )
                 if note:
                     behaviour = dataclasses.replace(behaviour, notes=(*behaviour.notes, note))
                 self._behaviour = behaviour
@@ -95,7 +103,7 @@ def verify(candidate: Candidate, bench: Bench) -> Verdict:
 def imports(bench: Bench, trial: Trial) -> Verdict | None:
     sandbox = trial.sandbox
     module = bench.target.ref.module
-    imported = bench.project.import_module(sandbox, module)
+    imported = bench.project.import_module(sandbox, module, timeout=bench.check_timeout)
     if imported.ok:
         return None
     tail = (imported.stderr.strip().splitlines() or ["timed out"])[-1]
@@ -107,7 +115,12 @@ def equivalent(bench: Bench, trial: Trial) -> Verdict | None:
     try:
         behaviour = bench.behaviour()
         why, trial.observed = same.check(
-            bench.project, trial.sandbox, bench.target.ref, behaviour, bench.rel_tol
+            bench.project,
+            trial.sandbox,
+            bench.target.ref,
+            behaviour,
+            bench.rel_tol,
+            bench.check_timeout,
         )
     except HarnessError as error:
         return Verdict(False, "equivalence", f"the behaviour check {error}")

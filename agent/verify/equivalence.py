@@ -26,7 +26,6 @@ from sandbox import Sandbox
 # multiple of the original's time before it is said to hang.
 RECORDED_CALL_LIMIT = 30.0
 GENERATED_CALL_LIMIT = 0.5
-HARNESS_TIMEOUT = 600.0
 
 
 @dataclass(frozen=True)
@@ -62,21 +61,31 @@ class Observed:
 
 
 def observe(
-    project: Project, sandbox: Sandbox, target: TargetRef, calls: list[bytes], limits: list[float]
+    project: Project,
+    sandbox: Sandbox,
+    target: TargetRef,
+    calls: list[bytes],
+    limits: list[float],
+    timeout: float,
 ) -> dict[str, Any]:
     spec = {"mode": "observe", "module": target.module, "qualname": target.qualname}
     return run_harness(
-        project, sandbox, "evolver_timer.py", {**spec, "limits": limits}, calls, HARNESS_TIMEOUT
+        project, sandbox, "evolver_timer.py", {**spec, "limits": limits}, calls, timeout
     )
 
 
 def generate_inputs(
-    project: Project, sandbox: Sandbox, target: TargetRef, recorded: list[bytes], count: int
+    project: Project,
+    sandbox: Sandbox,
+    target: TargetRef,
+    recorded: list[bytes],
+    count: int,
+    timeout: float,
 ) -> tuple[list[bytes], str | None]:
     """Property inputs drawn by hypothesis, in the original's sandbox; a note when none."""
     spec = {"module": target.module, "qualname": target.qualname, "count": count}
     try:
-        answer = run_harness(project, sandbox, "evolver_inputs.py", spec, recorded, HARNESS_TIMEOUT)
+        answer = run_harness(project, sandbox, "evolver_inputs.py", spec, recorded, timeout)
     except HarnessError as error:
         return [], f"cannot generate inputs: {error}"
     return [base64.b64decode(text) for text in answer["calls"]], answer["note"]
@@ -88,17 +97,18 @@ def reference(
     target: TargetRef,
     recorded: list[bytes],
     generated: list[bytes],
+    timeout: float,
 ) -> Behaviour:
     """Observe the original twice; keep the generated calls it handles in time."""
     limits = [RECORDED_CALL_LIMIT] * len(recorded) + [GENERATED_CALL_LIMIT] * len(generated)
-    first = observe(project, sandbox, target, recorded + generated, limits)
+    first = observe(project, sandbox, target, recorded + generated, limits, timeout)
     kept = [
         number
         for number, seconds in enumerate(first["seconds"])
         if number < len(recorded) or seconds is not None
     ]
     calls = [(recorded + generated)[number] for number in kept]
-    second = observe(project, sandbox, target, calls, [limits[number] for number in kept])
+    second = observe(project, sandbox, target, calls, [limits[number] for number in kept], timeout)
     first_digests = [first["digests"][number] for number in kept]
     checkable = frozenset(
         number
@@ -129,10 +139,11 @@ def check(
     target: TargetRef,
     behaviour: Behaviour,
     rel_tol: float,
+    timeout: float,
 ) -> tuple[str | None, Observed]:
     """``(why the candidate differs, or None; what it did)``."""
     limits = [max(2.0, 20 * seconds) for seconds in behaviour.seconds]
-    answer = observe(project, sandbox, target, behaviour.calls, limits)
+    answer = observe(project, sandbox, target, behaviour.calls, limits, timeout)
     digests = {n: d for n, d in enumerate(answer["digests"]) if d is not None}
     for number in sorted(behaviour.checkable):
         kind = "recorded" if number < behaviour.generated_from else "generated"
