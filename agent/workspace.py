@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from types import TracebackType
 
-from sandbox import Sandbox
+from sandbox import Sandbox, default_parent
 
 
 class Workspace:
@@ -17,8 +17,8 @@ class Workspace:
     def __init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="evolver-"))
         self.state = self.root / "state"
-        self.sandboxes = self.root / "sandboxes"
-        self.sandboxes.mkdir()
+        # Apart from the state: on /dev/shm when there is room, where a copy is ~10x faster.
+        self.sandboxes = Path(tempfile.mkdtemp(prefix="evolver-sandboxes-", dir=default_parent()))
 
     def sandbox(self, name: str) -> Sandbox:
         return Sandbox.create(self.sandboxes, self.state, name=name)
@@ -29,6 +29,7 @@ class Workspace:
             (self.state / path).write_text(text, encoding="utf-8")
 
     def close(self) -> None:
+        shutil.rmtree(self.sandboxes, ignore_errors=True)
         shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> Workspace:

@@ -1,16 +1,37 @@
 """Run untrusted commands on a private copy of a directory tree.
 
 Each :class:`Sandbox` is a directory with its own copy of the source tree, home and temp
-directory. Commands run there in their own process group (killed whole at the end), under
-``setrlimit`` limits, with an allow-listed environment and, where the kernel allows, no network.
+directory. Commands run there with an allow-listed environment, under the strongest
+confinement this machine offers, chosen once per process and reported by :func:`protection`:
 
-This is containment for honest mistakes and careless code (runaway loops, memory hogs, stray
-writes, accidental network calls, leaked secrets), not a security boundary against a determined
-attacker: commands still see the rest of the file system with our permissions.
+- bubblewrap when it works: the file system read-only outside the sandbox, ``/tmp`` and
+  ``/run`` hidden, no network, an own pid namespace, no capabilities;
+- else ``unshare``: no network and, where possible, an own pid namespace; writes outside the
+  sandbox are not blocked;
+- else nothing beyond the rest of this list.
+
+A cgroup per command (v2, or the v1 ``memory`` and ``pids`` hierarchies, where writable) limits
+the memory and the number of processes of the whole tree and lets every process be killed at
+the end, even one that left the session with ``setsid()``; without it, rlimits per process and
+the process group kill stand in. A deadline bounds every command.
+
+This is containment for honest mistakes and careless or overeager code (runaway loops, memory
+hogs, fork bombs, stray writes, network calls, leaked secrets). Commands can still read what we
+can read, so it is not a boundary against a determined attacker with a kernel exploit.
 """
 
 from sandbox._environment import clean_environment
 from sandbox._process import Limits, Result, network_isolation_available
-from sandbox._sandbox import Sandbox
+from sandbox._protection import Protection, protection
+from sandbox._sandbox import Sandbox, default_parent
 
-__all__ = ["Limits", "Result", "Sandbox", "clean_environment", "network_isolation_available"]
+__all__ = [
+    "Limits",
+    "Protection",
+    "Result",
+    "Sandbox",
+    "clean_environment",
+    "default_parent",
+    "network_isolation_available",
+    "protection",
+]

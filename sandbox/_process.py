@@ -1,20 +1,21 @@
-"""Run one command confined: resource limits, no network, its own process group, a deadline."""
+"""Run one command confined: a wrapper layer, a cgroup, rlimits, a deadline, and a kill of
+everything it started."""
 
 from __future__ import annotations
 
 import contextlib
-import functools
-import json
 import os
 import selectors
-import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from sandbox import _cgroup, _confine
 
 _LAUNCHER = Path(__file__).with_name("_launch.py")
 _MB = 1024 * 1024
@@ -23,8 +24,9 @@ _MB = 1024 * 1024
 # printing in a loop can neither exhaust our memory nor block on a full pipe.
 OUTPUT_LIMIT = 4 * _MB
 
-# After the process group is killed, how long to keep reading for output still buffered in the
-# pipes. Only a descendant that left the group (setsid) can hold them open longer than that.
+# After everything is killed, how long to keep reading for output still buffered in the pipes.
+# Only a descendant we could not reach (no cgroup, no pid namespace, and it called setsid) can
+# hold them open longer than that.
 _DRAIN_SECONDS = 1.0
 
 # Linux >= 5.3 can tell us when the command exits (pidfd); elsewhere we poll this often.
@@ -34,30 +36,43 @@ _POLL_SECONDS = 0.02
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-process resource limits (``setrlimit``); ``None`` leaves a limit as it is.
+    """Resource limits of a command; ``None`` leaves a limit as it is.
 
-    The default address-space limit is generous for tests and benchmarks but stops a runaway
-    allocation long before the machine swaps. Runtimes that reserve large virtual ranges up front
-    (the JVM, Go, some sanitizers) may need it raised or ``None``.
+    ``memory_mb`` and ``pids`` hold for the command's whole process tree, through a cgroup
+    where one can be made. Without cgroup memory control ``memory_mb`` falls back to an
+    address-space rlimit per process (virtual memory, so runtimes that reserve large ranges up
+    front, like the JVM or Go, may need it raised); without the pids controller there is no
+    process limit (``RLIMIT_NPROC`` counts every process of the user, and root is exempt), and
+    the timeout and the final kill bound a fork bomb instead. The defaults are generous for
+    tests and benchmarks but stop a runaway allocation long before the machine swaps.
     """
 
-    address_space_mb: int | None = 4096
+    # An address-space rlimit applied to every process whatever else is available.
+    address_space_mb: int | None = None
     cpu_seconds: int | None = None
     file_size_mb: int | None = 1024
-    # RLIMIT_NPROC counts every process of the real user, and the kernel does not enforce it
-    # for root at all (not even inside a user namespace whose root maps to the real root), so
-    # it is no fork-bomb guard when running as root; only the timeout and group kill bound one.
+    # RLIMIT_NPROC: see above; only for callers who know what the user runs besides.
     processes: int | None = None
     open_files: int | None = 1024
+    # Last, so that the fields above keep their positions.
+    memory_mb: int | None = 4096
+    pids: int | None = 1024  # processes and threads at once
 
-    def rlimits(self) -> dict[str, tuple[int, int]]:
-        """The ``[soft, hard]`` pairs for the launcher, by ``resource`` constant name."""
+    def rlimits(self, *, cgroup_memory: bool = False) -> dict[str, tuple[int, int]]:
+        """The ``(soft, hard)`` pairs for the launcher, by ``resource`` constant name.
+
+        ``cgroup_memory``: the memory limit is enforced by a cgroup, so no address-space
+        fallback is needed (it would break heavy imports long before memory runs out).
+        """
         wanted: dict[str, tuple[int, int]] = {
             # A crashing command should not leave core files in the tree being measured.
             "RLIMIT_CORE": (0, 0),
         }
-        if self.address_space_mb is not None:
-            wanted["RLIMIT_AS"] = _same(self.address_space_mb * _MB)
+        address_space = self.address_space_mb
+        if address_space is None and not cgroup_memory:
+            address_space = self.memory_mb
+        if address_space is not None:
+            wanted["RLIMIT_AS"] = _same(address_space * _MB)
         if self.cpu_seconds is not None:
             # The soft limit sends SIGXCPU, the hard one SIGKILL: the gap of one second lets a
             # command report the reason (returncode -SIGXCPU) before it is killed outright.
@@ -78,7 +93,11 @@ def _same(value: int) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class Result:
-    """What a command did. ``returncode`` is negative when a signal killed it, as in subprocess."""
+    """What a command did. ``returncode`` is negative when a signal killed it, as in subprocess.
+
+    ``limits_hit`` names the cgroup limits that stopped something: ``"memory"`` (the
+    out-of-memory killer ran) and ``"pids"`` (a fork failed).
+    """
 
     argv: tuple[str, ...]
     returncode: int
@@ -86,42 +105,16 @@ class Result:
     stderr: str
     duration: float
     timed_out: bool
+    limits_hit: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
         return self.returncode == 0 and not self.timed_out
 
 
-@functools.cache
-def _unshare_prefix() -> tuple[str, ...] | None:
-    """The command prefix that gives a process an empty network namespace, if any works here."""
-    unshare = shutil.which("unshare")
-    if unshare is None:
-        return None
-    # ``-rn`` first even as root: inside a new user namespace the command's capabilities apply
-    # only there, so it cannot join the host's network namespace again or raise its hard
-    # rlimits, which a real root under plain ``-n`` could. ``-n`` is the fallback where user
-    # namespaces are disabled but we are privileged.
-    for flags in ("-rn", "-n"):
-        try:
-            probe = subprocess.run(
-                [unshare, flags, "true"],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                timeout=10,
-                check=False,
-            )
-        except (OSError, subprocess.SubprocessError):
-            continue
-        if probe.returncode == 0:
-            return (unshare, flags)
-    return None
-
-
 def network_isolation_available() -> bool:
-    """Whether commands can be cut off from the network here (``unshare -rn`` or ``-n`` works)."""
-    return _unshare_prefix() is not None
+    """Whether commands can be cut off from the network here (a network namespace works)."""
+    return _confine.choose().isolates_network
 
 
 def run_process(
@@ -133,62 +126,152 @@ def run_process(
     stdin: str | None = None,
     limits: Limits = Limits(),
     network: bool = False,
+    writable: Sequence[Path] = (),
 ) -> Result:
-    """Run ``argv`` under ``limits`` with exactly ``env``, killing its whole group at the end.
+    """Run ``argv`` under ``limits`` with exactly ``env``; kill all it started at the end.
 
-    Without network isolation available the command runs anyway; callers that care check
-    :func:`network_isolation_available` and report it.
+    ``writable`` are the directories the command may write where the file system outside them
+    can be made read-only (bubblewrap); elsewhere nothing stops it writing where we can. Without
+    network isolation available the command runs anyway; callers that care check
+    :func:`network_isolation_available` (or :func:`sandbox.protection`) and report it.
     """
     if not argv:
         raise ValueError("argv must not be empty")
     if timeout <= 0:
         raise ValueError(f"timeout must be positive, not {timeout}")
-    command = [
+    # Absolute, so that bubblewrap binds and enters the same directories we mean.
+    cwd = Path(os.path.abspath(cwd))
+    writable = [Path(os.path.abspath(path)) for path in writable]
+    support = _cgroup.support()
+    cgroup = None
+    if support is not None and _wants_cgroup(limits, _confine.choose()):
+        # It worked in the probe; should it fail now, the rlimit fallbacks stand in.
+        with contextlib.suppress(OSError):
+            cgroup = _cgroup.create(support, memory_mb=limits.memory_mb, pids=limits.pids)
+    memory_in_cgroup = cgroup is not None and support is not None and support.has("memory")
+    rlimits = limits.rlimits(cgroup_memory=memory_in_cgroup)
+    try:
+        return _run(argv, timeout, env, cwd, stdin, rlimits, network, writable, cgroup)
+    finally:
+        if cgroup is not None:
+            cgroup.remove()
+
+
+def _wants_cgroup(limits: Limits, layer: _confine.Layer) -> bool:
+    """A cgroup for limits, or to reach descendants that left the process group (setsid)
+    where no pid namespace does. Moving a process into a cgroup v1 costs ~10 ms (the kernel
+    waits for an RCU grace period), so a caller that asks for no limits under a pid namespace
+    does not pay it."""
+    return limits.memory_mb is not None or limits.pids is not None or not layer.isolates_pids
+
+
+def _command(
+    argv: Sequence[str],
+    *,
+    channel: int,
+    cwd: Path,
+    rlimits: Mapping[str, tuple[int, int]],
+    network: bool,
+    writable: Sequence[Path],
+    env: Mapping[str, str],
+    cgroup: _cgroup.CommandCgroup | None,
+) -> list[str]:
+    """cgroup join, then the confinement layer, then the launcher (rlimits), then ``argv``."""
+    launcher = [
         sys.executable,
         "-I",  # isolated: ignore PYTHON* variables, the user site and the script's directory
         "-S",  # no site: .pth files in the environment cannot run code; also ~15 ms faster
         str(_LAUNCHER),
-        json.dumps(limits.rlimits()),
-        "--",
-        *argv,
     ]
-    if not network:
-        prefix = _unshare_prefix()
-        if prefix is not None:
-            # unshare execs (it does not fork), so the pid we get is the command's own pid.
-            command = [*prefix, *command]
+    for name, (soft, hard) in rlimits.items():
+        launcher += ["--rlimit", f"{name}={soft}:{hard}"]
+    launcher += ["--channel", str(channel), "--", *argv]
+    layer = _confine.choose()
+    command = layer.wrap(launcher, cwd=cwd, writable=writable, network=network, env=env)
+    if cgroup is not None:
+        command = [*_cgroup.join_prefix(cgroup), *command]
+    return command
 
-    started = time.monotonic()
-    process = subprocess.Popen(
-        command,
-        stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=dict(env),
-        cwd=cwd,
-        start_new_session=True,  # own session and process group, so the group kill is exact
-        close_fds=True,
-    )
-    try:
-        stdout, stderr, timed_out = _communicate(
-            process, b"" if stdin is None else stdin.encode(), started + timeout
-        )
-    finally:
-        # Kill before reaping: until the leader is reaped its pid cannot be reused, so the group
-        # id still names this command's group and nothing else.
-        _kill_group(process.pid)
-        for stream in (process.stdin, process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
-        process.wait()
+
+def _run(
+    argv: Sequence[str],
+    timeout: float,
+    env: Mapping[str, str],
+    cwd: Path,
+    stdin: str | None,
+    rlimits: Mapping[str, tuple[int, int]],
+    network: bool,
+    writable: Sequence[Path],
+    cgroup: _cgroup.CommandCgroup | None,
+) -> Result:
+    # The launcher reports the command's exact exit status on this socket pair; its end-of-file
+    # tells the launcher we died, so it takes the command with it.
+    ours, theirs = socket.socketpair()
+    with ours:
+        with theirs:
+            command = _command(
+                argv,
+                channel=theirs.fileno(),
+                cwd=cwd,
+                rlimits=rlimits,
+                network=network,
+                writable=writable,
+                env=env,
+                cgroup=cgroup,
+            )
+            started = time.monotonic()
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=dict(env),
+                cwd=cwd,
+                start_new_session=True,  # own session and process group, so the group kill is exact
+                close_fds=True,
+                pass_fds=(theirs.fileno(),),
+            )
+
+        def kill_all() -> None:
+            _kill_group(process.pid)
+            if cgroup is not None:
+                cgroup.kill()
+
+        try:
+            stdout, stderr, timed_out = _communicate(
+                process, b"" if stdin is None else stdin.encode(), started + timeout, kill_all
+            )
+        finally:
+            # Kill before reaping: until the leader is reaped its pid cannot be reused, so the
+            # group id still names this command's group and nothing else.
+            kill_all()
+            for stream in (process.stdin, process.stdout, process.stderr):
+                if stream is not None:
+                    stream.close()
+            process.wait()
+        status = _reported_status(ours)
     return Result(
         argv=tuple(argv),
-        returncode=process.returncode,
+        returncode=process.returncode if status is None else status,
         stdout=stdout,
         stderr=stderr,
         duration=time.monotonic() - started,
         timed_out=timed_out,
+        limits_hit=() if cgroup is None else cgroup.limits_hit(),
     )
+
+
+def _reported_status(channel: socket.socket) -> int | None:
+    """The exit code the launcher wrote, if it got that far (not when it was killed)."""
+    channel.setblocking(False)
+    try:
+        data = channel.recv(64)
+    except OSError:
+        return None
+    try:
+        return int(data)
+    except ValueError:
+        return None
 
 
 def _kill_group(pgid: int) -> None:
@@ -216,13 +299,13 @@ class _Capture:
 
 
 def _communicate(
-    process: subprocess.Popen[bytes], data: bytes, deadline: float
+    process: subprocess.Popen[bytes], data: bytes, deadline: float, kill_all: Callable[[], None]
 ) -> tuple[str, str, bool]:
     """Feed stdin and read both pipes until the command exits or the deadline passes.
 
     Unlike ``Popen.communicate`` this stops when the *command* exits, not when the pipes close:
     a background grandchild holding them open must not keep us waiting. It never reaps the
-    command (so :func:`_kill_group` stays safe) and kills the group before the final drain.
+    command (so :func:`_kill_group` stays safe) and kills everything before the final drain.
     """
     assert process.stdout is not None and process.stderr is not None
     captures = {process.stdout.fileno(): _Capture(), process.stderr.fileno(): _Capture()}
@@ -247,7 +330,7 @@ def _communicate(
                     break
                 wait = remaining if exited.fd is not None else min(remaining, _POLL_SECONDS)
                 pending = _step(selector, captures, process, pending, wait)
-            _kill_group(process.pid)
+            kill_all()
             # Whatever was not yet written to stdin no longer has a reader.
             for extra in (exited.fd, stdin_fd):
                 if extra is not None and extra in selector.get_map():
