@@ -119,6 +119,10 @@ def run(
         float | None,
         typer.Option("--check-timeout", help="Seconds per import, behaviour or timing check."),
     ] = None,
+    memory_mb: Annotated[
+        int | None,
+        typer.Option("--memory-mb", help="Memory for each sandboxed command, in MiB."),
+    ] = None,
     branch: Annotated[
         str | None, typer.Option(help="Result branch (default evolver/<UTC time>).")
     ] = None,
@@ -166,6 +170,7 @@ def run(
             "min_speedup": min_speedup,
             "float_tolerance": float_tolerance,
             "check_timeout": check_timeout,
+            "memory_mb": memory_mb,
             "branch": branch,
             "json_path": json_path,
             "jobs": jobs,

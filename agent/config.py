@@ -34,6 +34,8 @@ class RunConfig(BaseModel):
     float_tolerance: float = Field(1e-9, ge=0.0, le=1.0)
     # Seconds for each import check, behaviour check and timing process of a candidate.
     check_timeout: float = Field(300.0, gt=0)
+    # Memory for each sandboxed command and everything it starts, in MiB.
+    memory_mb: int = Field(4096, ge=128)
     branch: str | None = None
     json_path: Path | None = None
     jobs: int = Field(1, ge=1, le=64)

@@ -126,6 +126,29 @@ class Outcome:
     commit: str | None = None
 
 
+@dataclass(frozen=True)
+class Confirmation:
+    """The repository's own workload run on the base commit and on the result, alternately.
+
+    ``speedup`` is base over result: the geometric mean of the per-benchmark ratios of
+    pytest-benchmark's medians when the workload is the repo's benchmarks (``method``
+    "benchmarks", each ratio in ``benchmarks``), else the ratio of median wall times
+    (``method`` "wall time"). Wall times are kept either way: medians of ``runs`` runs a side.
+    """
+
+    what: str
+    method: str
+    runs: int
+    base_seconds: float
+    result_seconds: float
+    speedup: float
+    benchmarks: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def wall_speedup(self) -> float:
+        return self.base_seconds / self.result_seconds
+
+
 @dataclass
 class RunReport:
     repo: str
@@ -136,6 +159,9 @@ class RunReport:
     outcomes: list[Outcome] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     usage: dict[str, Any] = field(default_factory=dict)  # model tokens, cost, cache hits
+    flaky_tests: list[str] = field(default_factory=list)  # outcome differed on HEAD
+    confirmation: Confirmation | None = None  # the whole result, when something was committed
+    sandbox: list[str] = field(default_factory=list)  # the protection candidates ran under
 
     @property
     def accepted(self) -> int:

@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from agent.domain import Outcome, RunReport, Target
+from agent.domain import Confirmation, Outcome, RunReport, Target
 
 JSON_VERSION = 1
 
@@ -48,6 +48,21 @@ def outcome_json(outcome: Outcome) -> dict[str, Any]:
     }
 
 
+def confirmation_json(confirmation: Confirmation | None) -> dict[str, Any] | None:
+    if confirmation is None:
+        return None
+    return {
+        "what": confirmation.what,
+        "method": confirmation.method,
+        "runs": confirmation.runs,
+        "base_seconds": round(confirmation.base_seconds, 4),
+        "result_seconds": round(confirmation.result_seconds, 4),
+        "wall_speedup": round(confirmation.wall_speedup, 4),
+        "speedup": round(confirmation.speedup, 4),
+        "benchmarks": {name: round(r, 4) for name, r in confirmation.benchmarks.items()},
+    }
+
+
 def report_json(report: RunReport) -> dict[str, Any]:
     return {
         "version": JSON_VERSION,
@@ -61,6 +76,9 @@ def report_json(report: RunReport) -> dict[str, Any]:
         "committed": report.committed,
         "notes": report.notes,
         "usage": report.usage,
+        "flaky_tests": report.flaky_tests,
+        "confirmation": confirmation_json(report.confirmation),
+        "sandbox": report.sandbox,
     }
 
 
@@ -110,7 +128,32 @@ def results_table(report: RunReport) -> Table:
             f"{timing.first_call:.2f}×" if timing else "–",
             detail,
         )
+    confirmed = report.confirmation
+    if confirmed is not None:
+        table.add_section()
+        wall = f"{confirmed.base_seconds:.2f}s → {confirmed.result_seconds:.2f}s"
+        how = (
+            f"geometric mean of {len(confirmed.benchmarks)} benchmarks' medians; wall {wall}"
+            if confirmed.method == "benchmarks"
+            else f"median wall time {wall}"
+        )
+        table.add_row(
+            "[bold]whole result[/]",
+            confirmed.what,
+            _change(confirmed.speedup),
+            f"{confirmed.speedup:.2f}×",
+            "–",
+            "–",
+            f"base against result, {confirmed.runs} runs each alternating: {how}",
+        )
     return table
+
+
+def _change(speedup: float) -> str:
+    """A few runs a side are not a proof: within 2% is called no change."""
+    if speedup > 1.02:
+        return "[green]faster[/]"
+    return "[red]slower[/]" if speedup < 0.98 else "[yellow]about the same[/]"
 
 
 def print_summary(console: Console, report: RunReport) -> None:

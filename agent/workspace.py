@@ -7,21 +7,22 @@ import tempfile
 from pathlib import Path
 from types import TracebackType
 
-from sandbox import Sandbox, default_parent
+from sandbox import Limits, Sandbox, default_parent
 
 
 class Workspace:
     """``state/`` holds the code as it stands (HEAD plus this run's winners); every command
     runs in a fresh sandbox copy of it, so ``state/`` itself never runs anything."""
 
-    def __init__(self) -> None:
+    def __init__(self, limits: Limits = Limits()) -> None:  # noqa: B008 - frozen, shared safely
+        self.limits = limits
         self.root = Path(tempfile.mkdtemp(prefix="evolver-"))
         self.state = self.root / "state"
         # Apart from the state: on /dev/shm when there is room, where a copy is ~10x faster.
         self.sandboxes = Path(tempfile.mkdtemp(prefix="evolver-sandboxes-", dir=default_parent()))
 
     def sandbox(self, name: str) -> Sandbox:
-        return Sandbox.create(self.sandboxes, self.state, name=name)
+        return Sandbox.create(self.sandboxes, self.state, name=name, limits=self.limits)
 
     def update(self, files: dict[str, str]) -> None:
         """Apply a winner to the state."""

@@ -4,7 +4,8 @@
 ``(args, kwargs)``), ``out`` (where to write the JSON answer) and ``mode``:
 
 - ``observe``: call once per recorded call, each under a time limit (``limits``, seconds per
-  call), and describe what it did (see ``evolver_observe``).
+  call; with ``stop_on_timeout``, the first call past its limit ends the run), and describe
+  what it did (see ``evolver_observe``).
 - ``time``: time passes over all the calls. The clock is taken before the code under test is
   imported and kept in a local variable, so a candidate that patches ``time`` cannot change
   what is measured (the answer also says whether it tried). Each loop calls the function on
@@ -43,26 +44,29 @@ def _resolve(module_name: str, qualname: str, reload: bool = False) -> Any:
 def observe(spec: dict[str, Any], blobs: list[bytes]) -> dict[str, Any]:
     function = _resolve(spec["module"], spec["qualname"])
     limits: list[float] = spec["limits"]
-    observations: list[dict[str, Any] | None] = []
-    seconds: list[float | None] = []
-    inputs = []
-    for blob, limit in zip(blobs, limits, strict=True):
+    observations: list[dict[str, Any] | None] = [None] * len(blobs)
+    seconds: list[float | None] = [None] * len(blobs)
+    inputs: list[Any] = [None] * len(blobs)
+    timed_out_at = None
+    for number, (blob, limit) in enumerate(zip(blobs, limits, strict=True)):
         args, kwargs = pickle.loads(blob)
-        inputs.append(describe((args, kwargs)))
+        inputs[number] = describe((args, kwargs))
         start = time.perf_counter()
         try:
             result = call_with_limit(limit, call, function, args, kwargs)
         except CallTimeout:
-            observations.append(None)
-            seconds.append(None)
+            if spec.get("stop_on_timeout"):  # a candidate that hangs once has said enough
+                timed_out_at = number
+                break
             continue
-        seconds.append(time.perf_counter() - start)
-        observations.append(outcome(result, args, kwargs))
+        seconds[number] = time.perf_counter() - start
+        observations[number] = outcome(result, args, kwargs)
     return {
         "observations": observations,
         "digests": [None if o is None else digest(o) for o in observations],
         "seconds": seconds,
         "inputs": inputs,
+        "timed_out_at": timed_out_at,
     }
 
 

@@ -66,6 +66,10 @@ class Bench:
                 self._behaviour = behaviour
             return self._behaviour
 
+    def notes(self) -> tuple[str, ...]:
+        """What the behaviour check could not do, if it ran."""
+        return () if self._behaviour is None else self._behaviour.notes
+
 
 @dataclass
 class Trial:

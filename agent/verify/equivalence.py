@@ -67,11 +67,16 @@ def observe(
     calls: list[bytes],
     limits: list[float],
     timeout: float,
+    stop_on_timeout: bool = False,
 ) -> dict[str, Any]:
-    spec = {"mode": "observe", "module": target.module, "qualname": target.qualname}
-    return run_harness(
-        project, sandbox, "evolver_timer.py", {**spec, "limits": limits}, calls, timeout
-    )
+    spec = {
+        "mode": "observe",
+        "module": target.module,
+        "qualname": target.qualname,
+        "limits": limits,
+        "stop_on_timeout": stop_on_timeout,
+    }
+    return run_harness(project, sandbox, "evolver_timer.py", spec, calls, timeout)
 
 
 def generate_inputs(
@@ -143,21 +148,20 @@ def check(
 ) -> tuple[str | None, Observed]:
     """``(why the candidate differs, or None; what it did)``."""
     limits = [max(2.0, 20 * seconds) for seconds in behaviour.seconds]
-    answer = observe(project, sandbox, target, behaviour.calls, limits, timeout)
+    answer = observe(project, sandbox, target, behaviour.calls, limits, timeout, True)
     digests = {n: d for n, d in enumerate(answer["digests"]) if d is not None}
+    hung = answer["timed_out_at"]
+    if hung is not None:
+        took = behaviour.seconds[hung]
+        given = render_call(behaviour.inputs[hung])
+        hang = f"did not finish in {limits[hung]:.1f}s (the original took {took:.3f}s)"
+        return f"on a call {given}: {hang}", Observed(digests)
     for number in sorted(behaviour.checkable):
         kind = "recorded" if number < behaviour.generated_from else "generated"
-        given = render_call(behaviour.inputs[number])
         mine = answer["observations"][number]
-        why: str | None
-        if mine is None:
-            took = behaviour.seconds[number]
-            why = f"did not finish in {limits[number]:.1f}s (the original took {took:.3f}s)"
-        else:
-            why = difference(
-                behaviour.observations[number], mine, rel_tol, messages=kind == "recorded"
-            )
+        why = difference(behaviour.observations[number], mine, rel_tol, kind == "recorded")
         if why is not None:
+            given = render_call(behaviour.inputs[number])
             return f"on a {kind} call {given}: {why}", Observed(digests)
     return None, Observed(digests)
 

@@ -92,6 +92,6 @@ def compare(
             first[side].append(output["first"])
         if round_ == 1 and median(warm[0]) / median(warm[1]) < 0.9:
             break
-    speedup, interval = speedup_interval(*warm)
+    speedup, interval = speedup_interval(*warm, per_process=plan.values)
     timing = Timing(speedup, interval, len(warm[0]), median(first[0]) / median(first[1]))
     return Comparison(timing, seen, frozenset(patched))

@@ -1,0 +1,106 @@
+"""Confirm the whole result: the repo's own workload on the base commit and on the result.
+
+Per-target speedups are measured on recorded calls to one function; this asks the question a
+user asks: does the repository's own workload run faster on the result branch? The workload
+(the benchmarks, the ``--workload`` command, or the tests) runs unprofiled in two sandboxes,
+the base commit's tree and the result's, alternately (A B, B A, A B, ...), so that a machine
+getting busier or quieter touches both. With pytest-benchmark benchmarks, the benchmarks run
+enabled and their own per-benchmark medians are compared, which is far less noisy than the
+wall time of a pytest session; otherwise the wall time of each run is.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from statistics import median
+
+from agent.domain import Confirmation
+from agent.project import Project, deselect_args, find_benchmarks, is_pytest
+from sandbox import Result, Sandbox
+
+RUNS = 3  # per side
+BUDGET_SECONDS = 240.0  # no new round starts that would end later than this
+BENCHMARK_MAX_TIME = 0.25  # seconds per benchmark (pytest-benchmark's default is 1.0)
+
+
+class NotConfirmed(Exception):
+    """The workload could not be compared; the message says why."""
+
+
+def confirm(
+    project: Project,
+    base: Sandbox,
+    result: Sandbox,
+    step: Callable[[str], None],
+    runs: int = RUNS,
+    budget: float = BUDGET_SECONDS,
+) -> Confirmation:
+    """Run the workload ``runs`` times on each side, alternating, and compare the medians.
+
+    Stops after fewer rounds (at least one) when another would overrun ``budget`` seconds.
+    """
+    benchmarks = find_benchmarks(base.work) if project.workload is None else []
+    what = project.workload_argv(base)[1]
+    walls: tuple[list[float], list[float]] = ([], [])
+    medians: tuple[dict[str, list[float]], dict[str, list[float]]] = ({}, {})
+    started = time.monotonic()
+    done = 0
+    for round_ in range(runs):
+        if done and (time.monotonic() - started) * (done + 1) / done > budget:
+            break
+        for side in (0, 1) if round_ % 2 == 0 else (1, 0):
+            name = ("base", "result")[side]
+            step(f"confirming the result: {what}, {name} run {round_ + 1}/{runs}")
+            sandbox = (base, result)[side]
+            out = sandbox.tmp / f"evolver-confirm-{round_}.json"
+            ran = _run(project, sandbox, benchmarks, out)
+            if not ran.ok:
+                tail = (ran.stderr or ran.stdout).strip().splitlines()[-1:] or ["no output"]
+                failed = "timed out" if ran.timed_out else f"failed: {tail[0][:200]}"
+                raise NotConfirmed(f"the workload ({what}) {failed} on the {name}")
+            walls[side].append(ran.duration)
+            if benchmarks:
+                for key, value in _benchmark_medians(out).items():
+                    medians[side].setdefault(key, []).append(value)
+        done += 1
+    wall = (median(walls[0]), median(walls[1]))
+    ratios = {
+        key: median(medians[0][key]) / median(medians[1][key])
+        for key in sorted(medians[0].keys() & medians[1].keys())
+        if median(medians[1][key]) > 0
+    }
+    if ratios:
+        speedup = math.exp(sum(math.log(r) for r in ratios.values()) / len(ratios))
+        return Confirmation(what, "benchmarks", done, *wall, speedup, ratios)
+    return Confirmation(what, "wall time", done, *wall, wall[0] / wall[1])
+
+
+def _run(project: Project, sandbox: Sandbox, benchmarks: list[str], out: Path) -> Result:
+    if benchmarks:
+        argv = [
+            *(a for a in project.pytest_argv if a != "--benchmark-disable"),
+            "--benchmark-enable",  # over a --benchmark-disable in the project's own addopts
+            "--benchmark-only",
+            f"--benchmark-max-time={BENCHMARK_MAX_TIME}",
+            f"--benchmark-json={out}",
+            *benchmarks,
+        ]
+    else:
+        argv, _ = project.workload_argv(sandbox)
+        if project.workload is None and is_pytest(argv):  # the test suite: not the flaky ones
+            argv = [*argv, *deselect_args(project.flaky_tests)]
+    timeout = max(project.test_timeout, BUDGET_SECONDS / 2)
+    return sandbox.run(argv, timeout=timeout, env=project.env(sandbox))
+
+
+def _benchmark_medians(path: Path) -> dict[str, float]:
+    """pytest-benchmark's median seconds per benchmark, by its full name."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {b["fullname"]: float(b["stats"]["median"]) for b in data["benchmarks"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}

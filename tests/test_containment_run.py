@@ -1,0 +1,198 @@
+"""Candidates that misbehave are contained by the sandbox, rejected with a reason, and the run
+goes on: a hang, a huge allocation, a fork bomb, a network connection, reading an API key,
+deleting a file outside their copy."""
+
+from __future__ import annotations
+
+import os
+import socket
+import textwrap
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from agent import loop
+from agent.config import RunConfig
+from agent.domain import Candidate, Outcome, RunReport
+from agent.providers.base import ProposalRequest, candidate_id
+from sandbox import protection
+from tests.conftest import git, write_files
+
+SECRET = "sk-evolver-test-secret-0123456789"
+
+ORIGINAL = """
+def total(values: list[int]) -> int:
+    result = 0
+    for value in values:
+        result = result + value
+    return result
+"""
+
+
+def misbehaving(body: str, imports: str = "") -> str:
+    """``total`` that does something first, then the right thing quickly."""
+    head = f"{imports}\n\n\n" if imports else ""
+    return (
+        head
+        + "def total(values: list[int]) -> int:\n"
+        + textwrap.indent(textwrap.dedent(body).strip() + "\nreturn sum(values)\n", "    ")
+    )
+
+
+def candidates(port: int, outside: Path) -> dict[str, tuple[str, str]]:
+    """name → (code, words the rejection reason must contain)."""
+    return {
+        "hangs": (misbehaving("while True:\n    pass"), "did not finish in"),
+        "allocates 6 GB": (
+            misbehaving("hog = b'x' * (6 * 1024**3)\nassert hog"),
+            "hit the sandbox's memory limit",
+        ),
+        "fork bomb": (
+            misbehaving(
+                """
+                for _ in range(5000):
+                    if os.fork() == 0:
+                        time.sleep(60)
+                        os._exit(0)
+                """,
+                "import os\nimport time",
+            ),
+            "hit the sandbox's pids limit",
+        ),
+        "connects out": (
+            misbehaving(
+                f"socket.create_connection(('127.0.0.1', {port}), timeout=2)", "import socket"
+            ),
+            "raises",
+        ),
+        "reads an API key": (
+            misbehaving("values = values + [len(os.environ['OPENAI_API_KEY'])]", "import os"),
+            "raises KeyError",
+        ),
+        "deletes a file outside": (
+            misbehaving(f"os.remove({str(outside)!r})", "import os"),
+            "raises",
+        ),
+    }
+
+
+class HandMade:
+    name = "hand"
+
+    def __init__(self, codes: dict[str, tuple[str, str]]) -> None:
+        self.codes = codes
+
+    def propose(self, request: ProposalRequest) -> list[Candidate]:
+        return [
+            Candidate(
+                candidate_id(request.target, code),
+                request.target.ref,
+                self.name,
+                {"pkg/funcs.py": code},
+                name,
+            )
+            for name, (code, _) in self.codes.items()
+        ]
+
+
+class Quiet:
+    def step(self, message: str) -> None:
+        pass
+
+    def outcome(self, outcome: Outcome) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def listener() -> Iterator[tuple[int, list[object]]]:
+    """A loopback server on the host that notes every connection it gets."""
+    server = socket.create_server(("127.0.0.1", 0))
+    accepted: list[object] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            accepted.append(connection)
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield server.getsockname()[1], accepted
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def outside(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Under /var/tmp, not /tmp: the sandbox hides /tmp, and this must be a real, visible file.
+    place = Path(os.environ.get("EVOLVER_TEST_OUTSIDE", "/var/tmp")) / f"evolver-{os.getpid()}"
+    place.mkdir(exist_ok=True)
+    victim = place / "precious.txt"
+    victim.write_text("keep me")
+    return victim
+
+
+@pytest.fixture(scope="module")
+def report(
+    tmp_path_factory: pytest.TempPathFactory,
+    listener: tuple[int, list[object]],
+    outside: Path,
+) -> Iterator[RunReport]:
+    repo = tmp_path_factory.mktemp("contain") / "repo"
+    repo.mkdir()
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    write_files(
+        repo,
+        {
+            "pkg/__init__.py": "",
+            "pkg/funcs.py": ORIGINAL,
+            "tests/test_funcs.py": """
+                from pkg.funcs import total
+
+
+                def test_total():
+                    assert total(list(range(100))) == 4950
+                    assert total([]) == 0
+            """,
+        },
+    )
+    git(repo, "add", "-A")
+    git(repo, "commit", "--quiet", "-m", "initial")
+    os.environ["OPENAI_API_KEY"] = SECRET
+    try:
+        config = RunConfig(
+            repo=repo,
+            targets=("pkg/funcs.py::total",),
+            rounds=1,
+            candidates=10,
+            branch="evolver/contain",
+            memory_mb=1024,  # the same mechanism as the default 4 GB, sooner
+        )
+        yield loop.run(config, HandMade(candidates(listener[0], outside)), Quiet())
+    finally:
+        del os.environ["OPENAI_API_KEY"]
+
+
+NAMES = list(candidates(0, Path("/x")))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_is_rejected_with_its_reason(
+    report: RunReport, name: str, listener: tuple[int, list[object]], outside: Path
+) -> None:
+    [outcome] = [o for o in report.outcomes if o.candidate.summary == name]
+    words = candidates(listener[0], outside)[name][1]
+    assert not outcome.verdict.accepted
+    assert words in outcome.verdict.reason, outcome.verdict.reason
+
+
+def test_the_run_completes_and_nothing_escaped(
+    report: RunReport, listener: tuple[int, list[object]], outside: Path
+) -> None:
+    assert sorted(o.candidate.summary for o in report.outcomes) == sorted(NAMES)
+    assert listener[1] == [], "a candidate reached the host's network"
+    assert SECRET not in repr(report)
+    if protection().writes_outside_blocked:
+        assert outside.read_text() == "keep me"
