@@ -18,8 +18,12 @@ from collections.abc import Callable
 from pathlib import Path
 from statistics import median
 
-from agent.domain import Confirmation
+import git
+
+from agent import gitops
+from agent.domain import Confirmation, RunReport
 from agent.project import Project, deselect_args, find_benchmarks, is_pytest
+from agent.workspace import Workspace
 from sandbox import Result, Sandbox
 
 RUNS = 3  # per side
@@ -104,3 +108,31 @@ def _benchmark_medians(path: Path) -> dict[str, float]:
         return {b["fullname"]: float(b["stats"]["median"]) for b in data["benchmarks"]}
     except (OSError, ValueError, KeyError, TypeError):
         return {}
+
+
+def confirm_result(
+    repo: git.Repo,
+    base: str,
+    project: Project,
+    workspace: Workspace,
+    step: Callable[[str], None],
+    report: RunReport,
+) -> Confirmation | None:
+    """The repo's own workload on the base commit against the result (``Workspace.state``).
+
+    The base side is a copy of the state with the winners' files put back as they were at
+    the base commit: the state is the base commit plus those files, nothing else.
+    """
+    changed = sorted({path for o in report.outcomes if o.committed for path in o.candidate.files})
+    with workspace.sandbox("confirm-base") as before, workspace.sandbox("confirm-result") as after:
+        for path in changed:
+            text = gitops.read_file(repo, base, path)
+            if text is None:
+                (before.work / path).unlink(missing_ok=True)
+            else:
+                before.write_file(path, text)
+        try:
+            return confirm(project, before, after, step)
+        except NotConfirmed as error:
+            report.notes.append(f"the whole result was not confirmed: {error}")
+            return None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agent import loop
+from agent.baseline import baseline, flaky_tests
 from agent.config import RunConfig
 from agent.confirm import NotConfirmed, confirm
 from agent.errors import UsageError
@@ -136,7 +136,7 @@ def baseline_of(tree: Path, files: dict[str, str], **config: object) -> tuple[Pr
     with Workspace() as workspace:
         write_files(workspace.state, files)
         settings = RunConfig(repo=tree, **config)  # type: ignore[arg-type]
-        project = loop.baseline(settings, workspace, Quiet(), notes)
+        project = baseline(settings, workspace, Quiet().step, notes)
     return project, notes
 
 
@@ -221,13 +221,13 @@ def test_flaky_tests_from_two_runs() -> None:
     first = {"t.py::test_a": "passed", "t.py::test_ab": "passed", "t.py::test_c": "skipped"}
     second = {**first, "t.py::test_a": "failed", "t.py::test_c": "passed"}
     notes: list[str] = []
-    flaky = loop.flaky_tests(run_of(first), run_of(second, ok=False), notes)
+    flaky = flaky_tests(run_of(first), run_of(second, ok=False), notes)
     assert flaky == ("t.py::test_a", "t.py::test_c")
     assert "left out with them, as pytest deselects by prefix: t.py::test_ab" in notes[1]
     # A run that fails with no failing test to show for it (a crash, a plugin) stops the run.
     with pytest.raises(UsageError, match="baseline tests fail"):
-        loop.flaky_tests(run_of(first), run_of(first, ok=False), [])
+        flaky_tests(run_of(first), run_of(first, ok=False), [])
     # No junit report from pytest: the overall results are compared, and a flip is said.
     notes = []
-    assert loop.flaky_tests(run_of(None), run_of(None, ok=False), notes) == ()
+    assert flaky_tests(run_of(None), run_of(None, ok=False), notes) == ()
     assert "pytest wrote no junit report" in notes[0]

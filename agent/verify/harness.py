@@ -38,9 +38,7 @@ def run_harness(
         if result.timed_out:
             raise HarnessError(f"timed out after {timeout:.0f}s")
         if result.limits_hit:
-            raise HarnessError(
-                f"hit the sandbox's {' and '.join(result.limits_hit)} limit"
-            )
+            raise HarnessError(f"hit the sandbox's {' and '.join(result.limits_hit)} limit")
         if not result.ok:
             tail = result.stderr.strip().splitlines()[-1:] or [f"exit code {result.returncode}"]
             raise HarnessError(f"failed: {tail[0][:200]}")
