@@ -1,4 +1,4 @@
-"""The command line: ``evolver run`` and ``evolver profile``.
+"""The command line: ``evolver run``, ``profile``, ``prompt`` and ``eval``.
 
 Exit codes are a contract: 0 the run completed (improvement or not); 2 bad input or usage,
 one line on stderr, nothing changed; 1 internal failure, nothing lost; 130 interrupted.
@@ -34,6 +34,7 @@ from agent.ranking import make_target, rank
 from agent.recording import record_calls
 from agent.report import print_summary, profile_table, target_json, write_json
 from agent.workspace import Workspace
+from evals.cli import app as eval_app
 
 app = typer.Typer(
     name="evolver",
@@ -95,7 +96,10 @@ def run(
         list[str] | None, typer.Option("--target", help="FILE::QUALNAME; repeatable.")
     ] = None,
     provider: Annotated[
-        str | None, typer.Option(help="rules (offline), openai, anthropic or local (a GGUF model).")
+        str | None,
+        typer.Option(
+            help="rules (offline), openai, anthropic, local (a GGUF model) or replay (--replies)."
+        ),
     ] = None,
     model: Annotated[str | None, typer.Option(help="Model name for an LLM provider.")] = None,
     base_url: Annotated[
@@ -153,6 +157,14 @@ def run(
     key_file: Annotated[
         Path | None, typer.Option("--key-file", help="NAME=value lines with API keys.")
     ] = None,
+    record_replies: Annotated[
+        Path | None,
+        typer.Option("--record-replies", help="Append the model's replies to this JSONL file."),
+    ] = None,
+    replies: Annotated[
+        Path | None,
+        typer.Option("--replies", help="Replies recorded earlier, for --provider replay."),
+    ] = None,
     progress: ProgressOpt = None,
 ) -> None:
     """Profile REPO, propose faster versions of its hottest functions, verify them, and
@@ -184,6 +196,8 @@ def run(
             "cache": False if no_cache else None,
             "key_file": key_file,
             "model_path": model_path,
+            "record_replies": record_replies,
+            "replies": replies,
         },
     )
     ledger = Ledger(config.budget_usd, config.prices)
@@ -280,6 +294,9 @@ def prompt(
     out.print(table)
     if built.dropped:
         out.print(f"dropped to fit {config.max_prompt_tokens} tokens: {', '.join(built.dropped)}")
+
+
+app.add_typer(eval_app, name="eval")
 
 
 def _fail(code: int, message: str) -> NoReturn:

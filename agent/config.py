@@ -36,6 +36,8 @@ class RunConfig(BaseModel):
     check_timeout: float = Field(300.0, gt=0)
     # Memory for each sandboxed command and everything it starts, in MiB.
     memory_mb: int = Field(4096, ge=128)
+    # Time the repo's workload on the base and on the result at the end.
+    confirm: bool = True
     branch: str | None = None
     json_path: Path | None = None
     jobs: int = Field(1, ge=1, le=64)
@@ -56,6 +58,8 @@ class RunConfig(BaseModel):
     cache_dir: Path | None = None
     key_file: Path | None = None
     model_path: Path | None = None  # a GGUF file for the local provider
+    record_replies: Path | None = None  # a JSON Lines log of the model's replies, appended to
+    replies: Path | None = None  # such a log, for the replay provider
     prices: dict[str, tuple[float, float, float]] = Field(default_factory=dict)
 
     @field_validator("targets", mode="before")
@@ -82,7 +86,9 @@ class RunConfig(BaseModel):
 
 
 # What [tool.evolver] may set: everything but what names this one run (flags win anyway).
-FILE_KEYS = set(RunConfig.model_fields) - {"repo", "targets", "branch", "json_path"}
+FILE_KEYS = set(RunConfig.model_fields) - {
+    "repo", "targets", "branch", "json_path", "record_replies", "replies",
+}  # fmt: skip
 
 
 FLAG_NAMES = {"json_path": "json", "targets": "target", "cache": "no-cache"}

@@ -79,7 +79,7 @@ def run(config: RunConfig, provider: Provider, observer: Observer) -> RunReport:
                 observer,
                 report,
             )
-        if report.committed:
+        if report.committed and config.confirm:
             report.confirmation = confirm_result(
                 repo, base, project, workspace, observer.step, report
             )

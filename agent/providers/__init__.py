@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agent.config import RunConfig
 from agent.errors import UsageError
 from agent.providers.base import Provider
 from agent.providers.chat import ChatClient
 from agent.providers.usage import Ledger
+
+if TYPE_CHECKING:
+    from agent.providers.replies import ReplyLog
 
 
 def _rules(config: RunConfig, ledger: Ledger) -> Provider:
@@ -57,11 +61,20 @@ def _local(config: RunConfig, ledger: Ledger) -> Provider:
     return _model_provider("local", client, client.endpoint, model, settings, ledger)
 
 
+def _replay(config: RunConfig, ledger: Ledger) -> Provider:
+    from agent.providers.replies import replay_provider
+
+    if config.replies is None:
+        raise UsageError("--provider replay needs --replies FILE (written by --record-replies)")
+    return replay_provider(config.replies, ledger, _reply_log(config))
+
+
 PROVIDERS: dict[str, Callable[[RunConfig, Ledger], Provider]] = {
     "rules": _rules,
     "openai": _openai,
     "anthropic": _anthropic,
     "local": _local,
+    "replay": _replay,
 }
 
 
@@ -70,7 +83,12 @@ def make_provider(config: RunConfig, ledger: Ledger) -> Provider:
     if factory is None:
         known = ", ".join(PROVIDERS)
         raise UsageError(f"unknown provider {config.provider!r} (known: {known})")
-    return factory(config, ledger)
+    if config.replies is not None and config.provider != "replay":
+        raise UsageError("--replies is for --provider replay")
+    provider = factory(config, ledger)
+    if config.record_replies is not None and getattr(provider, "log", None) is None:
+        raise UsageError(f"--record-replies: the {config.provider} provider asks no model")
+    return provider
 
 
 def api_key(config: RunConfig, variable: str, *, required: bool) -> str | None:
@@ -120,4 +138,11 @@ def _model_provider(
         max_retry_seconds=config.max_retry_seconds,
     )
     cache = ResponseCache(config.cache_dir or default_cache_dir()) if config.cache else None
-    return ModelProvider(name, client, settings, ledger, cache, endpoint)
+    log = _reply_log(config)
+    return ModelProvider(name, client, settings, ledger, cache, endpoint, log=log)
+
+
+def _reply_log(config: RunConfig) -> ReplyLog | None:
+    from agent.providers.replies import ReplyLog
+
+    return ReplyLog(config.record_replies) if config.record_replies is not None else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import random
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Protocol
 
 from tenacity import (
     RetryCallState,
@@ -31,6 +32,9 @@ from agent.providers.chat import (
 )
 from agent.providers.usage import Ledger
 
+if TYPE_CHECKING:
+    from agent.providers.replies import ReplyLog
+
 
 @dataclass(frozen=True)
 class ModelSettings:
@@ -44,11 +48,24 @@ class ModelSettings:
     max_retry_seconds: float = 300.0
 
 
+class ReplyStore(Protocol):
+    """Where earlier replies are looked up by key: the response cache, or a replay's log."""
+
+    def get(self, key: str) -> Completion | None: ...
+
+    def put(self, key: str, completion: Completion) -> None: ...
+
+
 class ModelProvider:
     """Asks ``client`` for ``limit`` completions per round and turns each into a candidate.
 
     A reply that cannot be applied still becomes a candidate, with its ``problem`` set, so
     the report (and the next round's prompt) says why it was rejected.
+
+    ``log`` records every completion used, fresh or cached (``--record-replies``). A replay
+    (``replies.py``) is a ``ModelProvider`` named ``replay`` whose ``origin`` is the recorded
+    provider (which the cache keys and the log name), asking ``n`` replies per request as
+    recorded, whatever the loop's ``limit``.
     """
 
     def __init__(
@@ -57,8 +74,12 @@ class ModelProvider:
         client: ChatClient,
         settings: ModelSettings,
         ledger: Ledger,
-        cache: ResponseCache | None = None,
+        cache: ReplyStore | None = None,
         endpoint: str | None = None,
+        *,
+        log: ReplyLog | None = None,
+        origin: str | None = None,
+        n: int | None = None,
     ) -> None:
         self.name = name
         self.client = client
@@ -66,6 +87,9 @@ class ModelProvider:
         self.ledger = ledger
         self.cache = cache
         self.endpoint = endpoint
+        self.log = log
+        self.origin = origin or name
+        self.n = n
 
     def propose(self, request: ProposalRequest) -> list[Candidate]:
         if self.ledger.exhausted:
@@ -86,12 +110,15 @@ class ModelProvider:
             self.settings.model,
             system,
             user,
-            request.limit,
+            self.n or request.limit,
             self.settings.temperature,
             self.settings.max_tokens,
             self.settings.seed,
         )
-        completion, cached, cost = self._complete(chat, self._cache_key(request, chat))
+        key = self._cache_key(request, chat)
+        completion, cached, cost = self._complete(chat, key)
+        if self.log is not None:
+            self._record(key, str(target.ref), chat, completion, cached, cost)
         provenance = {
             "model": self.settings.model,
             "prompt_tokens": prompt.tokens,
@@ -142,7 +169,7 @@ class ModelProvider:
         that the prompt also quotes: those differ on every run, and a rerun should be free.
         """
         return ResponseCache.key({
-            "provider": self.name, "endpoint": self.endpoint,
+            "provider": self.origin, "endpoint": self.endpoint,
             "parameters": {**asdict(chat), "system": None, "user": None},
             "templates": template_digest(),
             "target": str(request.target.ref), "file": request.file_source,
@@ -172,6 +199,38 @@ class ModelProvider:
         if self.cache:
             self.cache.put(key, completion)
         return completion, False, cost
+
+    def _record(
+        self,
+        key: str,
+        target: str,
+        chat: ChatRequest,
+        completion: Completion,
+        cached: bool,
+        cost: float,
+    ) -> None:
+        """Append the completion to the reply log, with what the model charges for it (also
+        when this run took it from the cache, and so paid nothing)."""
+        assert self.log is not None
+        if cached:
+            priced = self.ledger.cost_of(
+                chat.model,
+                completion.input_tokens,
+                completion.output_tokens,
+                completion.cached_tokens,
+            )
+            cost = priced or 0.0
+        self.log.append(
+            provider=self.origin,
+            endpoint=self.endpoint,
+            settings=self.settings,
+            n=chat.n,
+            key=key,
+            target=target,
+            completion=completion,
+            cost_usd=cost,
+            cached=cached,
+        )
 
     def _retrying(self) -> Retrying:
         backoff = wait_exponential_jitter(initial=1, max=30)

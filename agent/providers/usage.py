@@ -39,6 +39,10 @@ class Usage:
     cost_usd: float = 0.0
     cache_hits: int = 0
     retries: int = 0
+    # Replies served by a replay, as they were when recorded: what the model run cost.
+    recorded_input_tokens: int = 0
+    recorded_output_tokens: int = 0
+    recorded_cost_usd: float = 0.0
     unpriced_models: list[str] = field(default_factory=list)
     retry_log: list[str] = field(default_factory=list)
 
@@ -60,11 +64,8 @@ class Ledger:
         self, model: str, input_tokens: int, output_tokens: int, cached: int, requests: int
     ) -> float:
         """Record a completed request; return its cost."""
-        price = price_of(model, self.prices)
-        cost = 0.0
-        if price is not None:
-            fresh = max(0, input_tokens - cached)
-            cost = (fresh * price[0] + output_tokens * price[1] + cached * price[2]) / 1e6
+        priced = self.cost_of(model, input_tokens, output_tokens, cached)
+        cost = priced or 0.0
         with self._lock:
             u = self.usage
             u.requests += requests
@@ -72,9 +73,27 @@ class Ledger:
             u.output_tokens += output_tokens
             u.cached_tokens += cached
             u.cost_usd += cost
-            if price is None and model not in u.unpriced_models:
+            if priced is None and model not in u.unpriced_models:
                 u.unpriced_models.append(model)
         return cost
+
+    def cost_of(
+        self, model: str, input_tokens: int, output_tokens: int, cached: int
+    ) -> float | None:
+        """What a request costs at our prices (``None`` when ``model`` has no price)."""
+        price = price_of(model, self.prices)
+        if price is None:
+            return None
+        fresh = max(0, input_tokens - cached)
+        return (fresh * price[0] + output_tokens * price[1] + cached * price[2]) / 1e6
+
+    def replayed(self, input_tokens: int, output_tokens: int, cost_usd: float) -> None:
+        """A recorded reply was served again (for nothing): note what it cost back then."""
+        with self._lock:
+            u = self.usage
+            u.recorded_input_tokens += input_tokens
+            u.recorded_output_tokens += output_tokens
+            u.recorded_cost_usd += cost_usd
 
     def cache_hit(self) -> None:
         with self._lock:
@@ -93,5 +112,6 @@ class Ledger:
         with self._lock:
             data = asdict(self.usage)
         data["cost_usd"] = round(data["cost_usd"], 6)
+        data["recorded_cost_usd"] = round(data["recorded_cost_usd"], 6)
         data["budget_usd"] = self.budget_usd
         return data

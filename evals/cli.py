@@ -1,0 +1,145 @@
+"""``evolver eval`` and ``evolver eval compare``: score a provider on the corpus."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from agent.errors import UsageError
+from evals import scoreboard
+from evals.corpus import TASKS_DIR, Task, load_tasks
+from evals.executors import make_executor
+from evals.harness import run_eval
+from evals.run_task import EvalSettings
+
+app = typer.Typer(
+    help="Score a provider on the corpus of optimization tasks.",
+    invoke_without_command=True,
+    rich_markup_mode=None,
+)
+
+
+@app.callback()
+def evaluate(
+    context: typer.Context,
+    provider: Annotated[
+        str, typer.Option(help="rules, openai, anthropic, local, oracle (the reference) or replay.")
+    ] = "rules",
+    model: Annotated[str | None, typer.Option(help="Model name for an LLM provider.")] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="OpenAI-compatible server URL.")
+    ] = None,
+    tasks: Annotated[str, typer.Option("--tasks", help="Glob over task names.")] = "*",
+    tasks_dir: Annotated[
+        Path, typer.Option("--tasks-dir", help="Where the tasks are.")
+    ] = TASKS_DIR,
+    jobs: Annotated[int, typer.Option(help="Tasks at once.", min=1, max=64)] = 1,
+    executor: Annotated[str, typer.Option(help="local (processes) or ray.")] = "local",
+    ray_address: Annotated[
+        str | None, typer.Option("--ray-address", help="A Ray cluster (default: a local one).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Results (rerun with the same to resume).")] = Path(
+        "eval-out"
+    ),
+    replies: Annotated[
+        Path | None,
+        typer.Option(help="With --provider replay: a directory of <task>.jsonl reply logs."),
+    ] = None,
+    rounds: Annotated[int | None, typer.Option(help="Rounds per task.")] = None,
+    candidates: Annotated[int | None, typer.Option(help="Candidates per round.")] = None,
+    temperature: Annotated[float | None, typer.Option(help="Model sampling temperature.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Sampling seed.")] = None,
+    budget_usd: Annotated[
+        float | None, typer.Option("--budget-usd", help="Most to spend per task.")
+    ] = None,
+    progress: Annotated[
+        bool | None, typer.Option("--progress/--no-progress", help="Show progress on stderr.")
+    ] = None,
+) -> None:
+    """Run the agent on every task, then score what it committed: hidden tests, the speedup
+    re-timed by the harness, tokens, cost and time. Writes results.json, results.md and
+    chart.svg to --out."""
+    if context.invoked_subcommand is not None:
+        return
+    if provider == "replay" and replies is None:
+        raise UsageError("--provider replay needs --replies DIR (the reply logs of a model run)")
+    if replies is not None and not replies.is_dir():
+        raise UsageError(f"--replies {replies}: not a directory")
+    options: dict[str, Any] = {
+        key: value
+        for key, value in {
+            "model": model,
+            "base_url": base_url,
+            "rounds": rounds,
+            "candidates": candidates,
+            "temperature": temperature,
+            "seed": seed,
+            "budget_usd": budget_usd,
+        }.items()
+        if value is not None
+    }
+    chosen = load_tasks(tasks, tasks_dir)
+    settings = EvalSettings(
+        provider,
+        options,
+        replies_dir=replies.resolve() if replies else None,
+        record_dir=(out / "replies").resolve(),
+    )
+    run_on = make_executor(executor, jobs, ray_address)
+    console = Console(stderr=True)
+    shown = console.is_terminal if progress is None else progress
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not shown,
+    ) as bar:
+        counter = bar.add_task(f"eval {provider}", total=len(chosen))
+
+        def done(task: Task, result: dict[str, Any]) -> None:
+            bar.advance(counter)
+            if shown:
+                bar.console.print(_line(result))
+
+        run = run_eval(chosen, settings, run_on, out, done)
+    Console().print(scoreboard.markdown(run), markup=False, highlight=False)
+    print(f"results: {out / 'results.json'}, {out / 'results.md'}, {out / 'chart.svg'}")
+
+
+@app.command()
+def compare(
+    first: Annotated[Path, typer.Argument(help="results.json of one eval.")],
+    second: Annotated[Path, typer.Argument(help="results.json of another.")],
+) -> None:
+    """Two evals side by side, task by task, with the differences."""
+    runs = [_read(path) for path in (first, second)]
+    table, _ = scoreboard.compare(*runs)
+    Console().print(table)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise UsageError(f"{path}: not a readable results.json ({error})") from None
+    if not isinstance(data, dict) or "tasks" not in data:
+        raise UsageError(f"{path}: not an eval's results.json (no tasks)")
+    return data
+
+
+def _line(result: dict[str, Any]) -> str:
+    if result["status"] != "ok":
+        return f"  {result['task']}: error: {result['error']}"
+    if not result["committed"]:
+        return f"  {result['task']}: nothing committed"
+    return (
+        f"  {result['task']}: {result['speedup']:.2f}× (claimed {result['claimed_speedup']}×), "
+        f"hidden tests {result['hidden_tests']}"
+    )

@@ -1,0 +1,190 @@
+"""`evolver eval` on a small corpus made here: the oracle, a wrong reference the hidden tests
+catch, resuming, the Ray executor against the local one, and `eval compare`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evals.corpus import load_tasks
+from evals.executors import LocalExecutor, RayExecutor
+from evals.harness import run_eval
+from evals.run_task import EvalSettings
+from tests.conftest import evolver, write_files
+
+SLOW_PAIRS = """
+def count_pairs(values: list[int], total: int) -> int:
+    count = 0
+    for i in range(len(values)):
+        for j in range(i + 1, len(values)):
+            if values[i] + values[j] == total:
+                count += 1
+    return count
+"""
+
+FAST_PAIRS = """
+def count_pairs(values: list[int], total: int) -> int:
+    seen: dict[int, int] = {}
+    count = 0
+    for value in values:
+        count += seen.get(total - value, 0)
+        seen[value] = seen.get(value, 0) + 1
+    return count
+"""
+
+SLOW_SQUARES = """
+def sum_squares(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+"""
+
+# Right for every n the agent's checks can reach (at most the largest recorded), wrong beyond.
+WRONG_SQUARES = """
+def sum_squares(n: int) -> int:
+    if n > 1_000_000:
+        return 0
+    return (n - 1) * n * (2 * n - 1) // 6 if n > 0 else 0
+"""
+
+
+HIDDEN_PAIRS = "assert count_pairs([], 3) == 0"
+HIDDEN_SQUARES = "assert sum_squares(2_000_000) == 2666664666667000000"
+
+
+def task_files(name: str, kind: str, module: str, slow: str, fast: str | None) -> dict[str, str]:
+    function = slow.split("(")[0].split()[-1]
+    bench_args = "([i % 97 for i in range(600)], 50)" if "pairs" in name else "(30_000,)"
+    files = {
+        "task.toml": f"""
+            name = "{name}"
+            description = "test task"
+            target = "pkg/{module}.py::{function}"
+            kind = "{kind}"
+            tags = ["test"]
+        """
+        + ("\n[reference]\nspeedup = 10.0\n" if fast else ""),
+        "repo/pkg/__init__.py": "",
+        f"repo/pkg/{module}.py": slow,
+        f"repo/tests/test_{module}.py": f"""
+            from pkg.{module} import {function}
+
+
+            def test_small():
+                assert {function}(*{bench_args}) == {function}(*{bench_args})
+                assert {function}(*{"([1, 2, 3, 4], 5)" if "pairs" in name else "(4,)"}) == {
+            2 if "pairs" in name else 14
+        }
+        """,
+        f"repo/benchmarks/test_bench_{module}.py": f"""
+            from pkg.{module} import {function}
+
+
+            def bench_case():
+                return {function}, {bench_args}
+
+
+            def test_bench(benchmark):
+                function, args = bench_case()
+                benchmark(function, *args)
+        """,
+        f"hidden/test_hidden_{module}.py": f"""
+            from pkg.{module} import {function}
+
+
+            def test_hidden():
+                {HIDDEN_PAIRS if "pairs" in name else HIDDEN_SQUARES}
+        """,
+    }
+    if fast:
+        files[f"reference/pkg/{module}.py"] = fast
+    return files
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("corpus")
+    write_files(root / "pairs", task_files("pairs", "model", "pairs", SLOW_PAIRS, FAST_PAIRS))
+    write_files(
+        root / "squares", task_files("squares", "model", "squares", SLOW_SQUARES, WRONG_SQUARES)
+    )
+    write_files(root / "nothing", task_files("nothing", "none", "noop", SLOW_SQUARES, None))
+    return root
+
+
+@pytest.fixture(scope="module")
+def oracle_run(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    out = tmp_path_factory.mktemp("oracle")
+    done = evolver("eval", "--provider", "oracle", "--tasks-dir", str(corpus), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    return out, done
+
+
+def by_task(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {task["task"]: task for task in run["tasks"]}
+
+
+def test_the_oracle_is_judged_by_hidden_tests_and_retimed(oracle_run: tuple[Path, Any]) -> None:
+    out, done = oracle_run
+    run = json.loads((out / "results.json").read_text())
+    tasks = by_task(run)
+    assert tasks["pairs"]["committed"] and tasks["pairs"]["hidden_tests"] == "passed"
+    assert tasks["pairs"]["speedup"] > 3  # re-timed by the harness, not the agent's claim
+    # A reference that is wrong beyond what the agent could check: committed, then caught.
+    assert tasks["squares"]["committed"] and tasks["squares"]["hidden_tests"] == "failed"
+    assert not tasks["nothing"]["committed"]
+    summary = run["summary"]
+    assert summary["wrong_commits"] == 1
+    assert summary["solved"]["count"] == 2  # pairs, and nothing for "nothing"
+    assert (out / "results.md").read_text().count("pairs") >= 1
+    assert (out / "chart.svg").read_text().startswith("<svg")
+    assert "pairs" in done.stdout
+
+
+def test_a_rerun_resumes(oracle_run: tuple[Path, Any], corpus: Path) -> None:
+    out, _ = oracle_run
+    again = evolver("eval", "--provider", "oracle", "--tasks-dir", str(corpus), "--out", str(out))
+    assert again.returncode == 0, again.stderr
+    assert json.loads((out / "results.json").read_text())["resumed"] == 3
+    other = evolver("eval", "--provider", "rules", "--tasks-dir", str(corpus), "--out", str(out))
+    assert other.returncode == 2 and "other settings" in other.stderr
+
+
+def test_ray_scores_as_the_local_executor_does(
+    oracle_run: tuple[Path, Any], corpus: Path, tmp_path: Path
+) -> None:
+    out, _ = oracle_run
+    local = by_task(json.loads((out / "results.json").read_text()))
+    tasks = [task for task in load_tasks("*", corpus) if task.name != "squares"]
+    run = run_eval(tasks, EvalSettings("oracle"), RayExecutor(jobs=2), tmp_path / "ray")
+    for name, result in by_task(run).items():
+        for key in ("status", "committed", "hidden_tests"):
+            assert result[key] == local[name][key], (name, key)
+        assert (result["speedup"] > 3) == (local[name]["speedup"] > 3), name
+    assert run["summary"]["solved"]["count"] == 2 and run["summary"]["wrong_commits"] == 0
+
+
+def test_compare_shows_two_runs_side_by_side(oracle_run: tuple[Path, Any], tmp_path: Path) -> None:
+    out, _ = oracle_run
+    first = json.loads((out / "results.json").read_text())
+    worse = dict(
+        first,
+        tasks=[dict(t, committed=False, hidden_tests=None, speedup=1.0) for t in first["tasks"]],
+    )
+    (tmp_path / "worse.json").write_text(json.dumps(worse))
+    done = evolver("eval", "compare", str(out / "results.json"), str(tmp_path / "worse.json"))
+    assert done.returncode == 0, done.stderr
+    assert "pairs" in done.stdout
+    broken = evolver(
+        "eval", "compare", str(tmp_path / "missing.json"), str(tmp_path / "worse.json")
+    )
+    assert broken.returncode == 2 and broken.stderr.count("\n") == 1
+
+
+def test_local_executor_with_one_job_runs_in_order() -> None:
+    executor = LocalExecutor(1)
+    assert list(executor.map(lambda n: {"n": n}, [3, 1])) == [(3, {"n": 3}), (1, {"n": 1})]
