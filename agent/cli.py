@@ -148,6 +148,10 @@ def run(
         float | None,
         typer.Option("--budget-usd", help="Stop asking the model once this much is spent."),
     ] = None,
+    no_confirm: Annotated[
+        bool,
+        typer.Option("--no-confirm", help="Skip timing the whole result against the base."),
+    ] = False,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Ask the model again, ignoring cached replies.")
     ] = False,
@@ -194,6 +198,7 @@ def run(
             "seed": seed,
             "budget_usd": budget_usd,
             "cache": False if no_cache else None,
+            "confirm": False if no_confirm else None,
             "key_file": key_file,
             "model_path": model_path,
             "record_replies": record_replies,

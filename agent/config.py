@@ -91,7 +91,12 @@ FILE_KEYS = set(RunConfig.model_fields) - {
 }  # fmt: skip
 
 
-FLAG_NAMES = {"json_path": "json", "targets": "target", "cache": "no-cache"}
+FLAG_NAMES = {
+    "json_path": "json",
+    "targets": "target",
+    "cache": "no-cache",
+    "confirm": "no-confirm",
+}
 
 
 def load_config(repo: Path, pyproject_text: str | None, flags: dict[str, Any]) -> RunConfig:
