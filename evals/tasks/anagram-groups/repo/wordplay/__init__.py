@@ -1,0 +1,5 @@
+"""Word games."""
+
+from wordplay.anagrams import group_anagrams
+
+__all__ = ["group_anagrams"]

@@ -1,0 +1,14 @@
+"""Filtering comment threads."""
+
+from __future__ import annotations
+
+
+def visible_comments(
+    comments: list[tuple[str, str]], blocked_authors: list[str]
+) -> list[tuple[str, str]]:
+    """The ``(author, text)`` comments not written by a blocked author, in thread order.
+
+    Author names are compared exactly (moderators block the canonical handle).
+    """
+    blocked = set(blocked_authors)  # one hash per comment instead of a scan of the list
+    return [(author, text) for author, text in comments if author not in blocked]

@@ -1,0 +1,5 @@
+"""Customer records."""
+
+from crm.book import CustomerBook
+
+__all__ = ["CustomerBook"]

@@ -1,0 +1,5 @@
+"""Lumber yard pricing."""
+
+from lumber.pricing import PriceList
+
+__all__ = ["PriceList"]

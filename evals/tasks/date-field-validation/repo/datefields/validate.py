@@ -1,0 +1,20 @@
+"""Validating the date columns of imported spreadsheets."""
+
+from __future__ import annotations
+
+import re
+
+
+def iso_dates(fields: list[str]) -> list[str]:
+    """The fields that look like ISO dates, ``YYYY-MM-DD`` with a month 01-12 and a day 01-31
+    (the calendar is not consulted: ``2023-02-31`` passes), in order."""
+    dates = []
+    for field in fields:
+        if re.fullmatch(r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])", field):
+            dates.append(field)
+    return dates
+
+
+def count_blank(fields: list[str]) -> int:
+    """How many fields are empty or all whitespace."""
+    return sum(1 for field in fields if not field.strip())

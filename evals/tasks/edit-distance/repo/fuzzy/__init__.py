@@ -1,0 +1,5 @@
+"""Fuzzy string matching."""
+
+from fuzzy.distance import levenshtein
+
+__all__ = ["levenshtein"]

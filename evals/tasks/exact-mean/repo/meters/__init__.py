@@ -1,0 +1,5 @@
+"""Meter readings aggregation."""
+
+from meters.average import mean
+
+__all__ = ["mean"]

@@ -1,0 +1,5 @@
+"""Histograms of measurements."""
+
+from histo.binning import histogram
+
+__all__ = ["histogram"]

@@ -1,0 +1,5 @@
+"""Game leaderboards."""
+
+from arena.board import leaderboard
+
+__all__ = ["leaderboard"]

@@ -1,0 +1,5 @@
+"""Latency statistics."""
+
+from latency.order_stats import median
+
+__all__ = ["median"]

@@ -1,0 +1,5 @@
+"""Statistics over streams of measurements."""
+
+from streamstats.median import running_medians
+
+__all__ = ["running_medians"]

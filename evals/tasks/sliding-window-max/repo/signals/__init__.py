@@ -1,0 +1,5 @@
+"""Signal processing on integer samples."""
+
+from signals.window import window_maxima
+
+__all__ = ["window_maxima"]

@@ -1,0 +1,5 @@
+"""Build-step dependency graphs."""
+
+from buildgraph.graph import TaskGraph
+
+__all__ = ["TaskGraph"]
