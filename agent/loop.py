@@ -37,6 +37,16 @@ class Observer(Protocol):
     def outcome(self, outcome: Outcome) -> None: ...
 
 
+class Silent:
+    """An observer that ignores everything: for callers with nobody watching."""
+
+    def step(self, message: str) -> None:
+        pass
+
+    def outcome(self, outcome: Outcome) -> None:
+        pass
+
+
 def default_branch() -> str:
     return "evolver/" + datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
 

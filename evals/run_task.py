@@ -18,7 +18,7 @@ from typing import Any
 
 from agent import loop
 from agent.config import RunConfig
-from agent.domain import Outcome, RunReport, TargetRef
+from agent.domain import RunReport, TargetRef
 from agent.errors import UsageError
 from agent.project import Project
 from agent.providers import make_provider
@@ -54,14 +54,6 @@ class EvalSettings:
         return {"provider": self.provider, "options": self.options, "replies": replies}
 
 
-class _Quiet:
-    def step(self, message: str) -> None:
-        pass
-
-    def outcome(self, outcome: Outcome) -> None:
-        pass
-
-
 def run_task(task: Task, settings: EvalSettings) -> dict[str, Any]:
     """The task's result (see ``evals/scoreboard.py``'s ``TaskResult``), as JSON-able data."""
     started = time.monotonic()
@@ -88,7 +80,7 @@ def run_task(task: Task, settings: EvalSettings) -> dict[str, Any]:
     try:
         repo = _fresh_repo(task, scratch / "repo")
         config, provider, ledger = _agent(task, settings, repo)
-        report = loop.run(config, provider, _Quiet())
+        report = loop.run(config, provider, loop.Silent())
         report.usage = ledger.summary()
         result.update(_what_it_did(report))
         if report.committed:

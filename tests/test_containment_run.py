@@ -15,7 +15,7 @@ import pytest
 
 from agent import loop
 from agent.config import RunConfig
-from agent.domain import Candidate, Outcome, RunReport
+from agent.domain import Candidate, RunReport
 from agent.providers.base import ProposalRequest, candidate_id
 from sandbox import protection
 from tests.conftest import git, write_files
@@ -97,14 +97,6 @@ class HandMade:
         ]
 
 
-class Quiet:
-    def step(self, message: str) -> None:
-        pass
-
-    def outcome(self, outcome: Outcome) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def listener() -> Iterator[tuple[int, list[object]]]:
     """A loopback server on the host that notes every connection it gets."""
@@ -170,7 +162,7 @@ def report(
             branch="evolver/contain",
             memory_mb=1024,  # the same mechanism as the default 4 GB, sooner
         )
-        yield loop.run(config, HandMade(candidates(listener[0], outside)), Quiet())
+        yield loop.run(config, HandMade(candidates(listener[0], outside)), loop.Silent())
     finally:
         del os.environ["OPENAI_API_KEY"]
 

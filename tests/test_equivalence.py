@@ -13,7 +13,7 @@ import pytest
 
 from agent import loop
 from agent.config import RunConfig
-from agent.domain import Candidate, Outcome, RunReport
+from agent.domain import Candidate, RunReport
 from agent.providers.base import ProposalRequest, candidate_id
 from tests.conftest import git, write_files
 
@@ -208,14 +208,6 @@ class HandMade:
         ]
 
 
-class Quiet:
-    def step(self, message: str) -> None:
-        pass
-
-    def outcome(self, outcome: Outcome) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> RunReport:
     repo = tmp_path_factory.mktemp("trust") / "repo"
@@ -235,7 +227,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> RunReport:
         branch="evolver/trust",
         jobs=2,
     )
-    return loop.run(config, HandMade(), Quiet())
+    return loop.run(config, HandMade(), loop.Silent())
 
 
 @pytest.mark.parametrize("name", list(WRONG))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from agent import loop
 from agent.baseline import baseline, flaky_tests
 from agent.config import RunConfig
 from agent.confirm import NotConfirmed, confirm
@@ -34,14 +35,6 @@ FLAKY_TEST = """
         COUNTER.write_text(str(runs + 1))
         assert double(runs) % 4 == 2
 """
-
-
-class Quiet:
-    def step(self, message: str) -> None:
-        pass
-
-    def outcome(self, outcome: object) -> None:
-        pass
 
 
 BENCHMARKS = {
@@ -136,7 +129,7 @@ def baseline_of(tree: Path, files: dict[str, str], **config: object) -> tuple[Pr
     with Workspace() as workspace:
         write_files(workspace.state, files)
         settings = RunConfig(repo=tree, **config)  # type: ignore[arg-type]
-        project = baseline(settings, workspace, Quiet().step, notes)
+        project = baseline(settings, workspace, loop.Silent().step, notes)
     return project, notes
 
 

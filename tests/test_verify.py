@@ -8,7 +8,7 @@ import pytest
 
 from agent import loop
 from agent.config import RunConfig
-from agent.domain import Candidate, Outcome
+from agent.domain import Candidate
 from agent.providers.base import ProposalRequest, candidate_id
 from tests.conftest import git
 
@@ -114,14 +114,6 @@ class HandMadeProvider:
         ]
 
 
-class Quiet:
-    def step(self, message: str) -> None:
-        pass
-
-    def outcome(self, outcome: Outcome) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> loop.RunReport:
     from tests.conftest import write_files
@@ -139,7 +131,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> loop.RunReport:
         branch="evolver/verify",
         jobs=2,  # the parallel path; the command-line tests take the sequential one
     )
-    return loop.run(config, HandMadeProvider(), Quiet())
+    return loop.run(config, HandMadeProvider(), loop.Silent())
 
 
 @pytest.mark.parametrize("summary", list(CANDIDATES))
