@@ -163,7 +163,8 @@ def _judge(task: Task, repo: Path, scratch: Path) -> dict[str, Any]:
         Sandbox.create(parent, task.repo) as original,
     ):
         tests = project.run_tests(judged, select=[f"tests/{p.name}" for p in hidden])
-        speedup, interval = retime(project, original, judged, task.benchmark)
+        module = TargetRef.parse(task.target).module
+        speedup, interval = retime(project, original, judged, task.benchmark, module)
     return {
         "hidden_tests": "passed" if tests.ok else "failed",
         "hidden_failures": list(tests.failed) or ([] if tests.ok else [tests.describe_failure()]),
