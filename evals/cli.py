@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,10 +10,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from agent.errors import UsageError
-from evals import scoreboard
+from evals import tables
+from evals.compare import compare as compare_runs
 from evals.corpus import TASKS_DIR, Task, load_tasks
 from evals.executors import make_executor
-from evals.harness import run_eval
+from evals.harness import load_run, run_eval
 from evals.run_task import EvalSettings
 
 app = typer.Typer(
@@ -109,7 +109,7 @@ def evaluate(
                 bar.console.print(_line(result))
 
         run = run_eval(chosen, settings, run_on, out, done)
-    Console().print(scoreboard.markdown(run), markup=False, highlight=False)
+    Console().print(tables.markdown(run), markup=False, highlight=False)
     print(f"results: {out / 'results.json'}, {out / 'results.md'}, {out / 'chart.svg'}")
 
 
@@ -120,18 +120,15 @@ def compare(
 ) -> None:
     """Two evals side by side, task by task, with the differences."""
     runs = [_read(path) for path in (first, second)]
-    table, _ = scoreboard.compare(*runs)
+    table, _ = compare_runs(*runs)
     Console().print(table)
 
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise UsageError(f"{path}: not a readable results.json ({error})") from None
-    if not isinstance(data, dict) or "tasks" not in data:
-        raise UsageError(f"{path}: not an eval's results.json (no tasks)")
-    return data
+        return load_run(path)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
 
 
 def _line(result: dict[str, Any]) -> str:

@@ -3,7 +3,7 @@
 Each finished task is written to ``OUT/tasks/<name>.json`` at once, so an interrupted eval
 resumes where it stopped: a rerun with the same settings and ``--out`` skips the tasks
 already there. The whole run is written as ``results.json``, ``results.md`` and
-``chart.svg`` (see ``evals/scoreboard.py``).
+``chart.svg`` (see ``evals/scores.py``).
 """
 
 from __future__ import annotations
@@ -11,16 +11,18 @@ from __future__ import annotations
 import functools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from agent.errors import UsageError
-from evals import scoreboard
+from evals import scores
+from evals.chart import chart_svg
 from evals.corpus import Task
 from evals.executors import Executor
 from evals.run_task import EvalSettings, run_task
+from evals.tables import markdown
 
 
 def run_eval(
@@ -38,10 +40,10 @@ def run_eval(
     todo = [task for task in tasks if done[task.name] is None]
     started = time.monotonic()
     for task, result in executor.map(functools.partial(run_task, settings=settings), todo):
-        _write(done_dir / f"{task.name}.json", result)
+        _write(done_dir / f"{task.name}.json", json.dumps(result, indent=2, default=str))
         done[task.name] = result
         on_done(task, result)
-    run = scoreboard.make_run(
+    run = scores.make_run(
         settings.provider,
         settings.options.get("model"),
         [result for result in done.values() if result is not None],
@@ -51,8 +53,51 @@ def run_eval(
         wall_seconds=round(time.monotonic() - started, 1),
         resumed=len(tasks) - len(todo),
     )
-    scoreboard.write_outputs(run, out)
+    write_outputs(run, out)
     return run
+
+
+def write_outputs(run: Mapping[str, Any], out_dir: Path | str) -> dict[str, Path]:
+    """Write ``results.json`` (the run, with its summary recomputed), ``results.md`` and
+    ``chart.svg`` into ``out_dir`` (made if missing); return their paths by name."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tasks = scores.as_results(run.get("tasks") or [])
+    given = run.get("tasks") or []
+    data = {
+        **run,
+        "tasks": [
+            task.to_json() if isinstance(task, scores.TaskResult) else task for task in given
+        ],
+        "summary": scores.summary(tasks),
+    }
+    title = f"Speedup per task against the reference: {scores.run_label(run)}"
+    paths = {
+        "json": out / "results.json",
+        "markdown": out / "results.md",
+        "chart": out / "chart.svg",
+    }
+    texts = {
+        "json": json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n",
+        "markdown": markdown(run),
+        "chart": chart_svg(tasks, title=title),
+    }
+    for name, path in paths.items():
+        _write(path, texts[name])
+    return paths
+
+
+def load_run(path: Path | str) -> dict[str, Any]:
+    """A run from a ``results.json``; raises ``ValueError`` if it is not one (unreadable, not
+    JSON, no tasks, or a malformed task)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{path}: not a readable results.json ({error})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("tasks"), list):
+        raise ValueError(f"{path}: not an eval's results.json (no tasks)")
+    scores.as_results(data["tasks"])
+    return data
 
 
 def _claim(out: Path, settings: EvalSettings) -> None:
@@ -63,7 +108,7 @@ def _claim(out: Path, settings: EvalSettings) -> None:
         if json.loads(marker.read_text()) != wanted:
             raise UsageError(f"--out {out} holds an eval with other settings; choose another")
     else:
-        _write(marker, wanted)
+        _write(marker, json.dumps(wanted, indent=2))
 
 
 def _load(path: Path) -> dict[str, Any] | None:
@@ -74,7 +119,7 @@ def _load(path: Path) -> dict[str, Any] | None:
     return result
 
 
-def _write(path: Path, data: Any) -> None:
-    partial = path.with_suffix(".part")
-    partial.write_text(json.dumps(data, indent=2, default=str))
-    partial.replace(path)  # never a half-written result to resume from
+def _write(path: Path, text: str) -> None:
+    partial = path.with_name(path.name + ".part")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)  # never a half-written file to resume from or to read

@@ -55,7 +55,7 @@ class EvalSettings:
 
 
 def run_task(task: Task, settings: EvalSettings) -> dict[str, Any]:
-    """The task's result (see ``evals/scoreboard.py``'s ``TaskResult``), as JSON-able data."""
+    """The task's result (see ``evals/scores.py``'s ``TaskResult``), as JSON-able data."""
     started = time.monotonic()
     result: dict[str, Any] = {
         "task": task.name,

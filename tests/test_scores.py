@@ -1,4 +1,4 @@
-"""The eval scoreboard: per-task flags, the overall scores, and the Markdown, SVG and comparison."""
+"""The eval's scores: per-task flags, the overall scores, and the Markdown, SVG and comparison."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from evals import scoreboard
-from evals.scoreboard import TaskResult
+from evals import chart, compare, harness, scores, tables
+from evals.scores import TaskResult
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -197,13 +197,13 @@ def test_reaching_the_reference_is_95_percent_of_it_and_correct() -> None:
 
 
 def test_averages_on_known_numbers() -> None:
-    averages = scoreboard.averages([1.0, 2.0, 4.0])
+    averages = scores.averages([1.0, 2.0, 4.0])
     assert averages["geomean"] == pytest.approx(2.0)
     assert averages["harmonic"] == pytest.approx(3 / (1 + 0.5 + 0.25))
     assert averages["median"] == 2.0
     assert averages["mean"] == pytest.approx(7 / 3)
-    assert scoreboard.averages([1.0, 3.0])["median"] == 2.0
-    assert scoreboard.averages([]) == {
+    assert scores.averages([1.0, 3.0])["median"] == 2.0
+    assert scores.averages([]) == {
         "geomean": None,
         "harmonic": None,
         "median": None,
@@ -223,34 +223,34 @@ def corpus() -> list[dict[str, Any]]:
 
 
 def test_summary_of_a_known_run() -> None:
-    scores = scoreboard.summary(corpus())
-    assert scores["tasks"] == 6 and scores["errors"] == 1 and scores["committed"] == 3
-    assert scores["solved"] == {"count": 3, "of": 6, "share": 0.5}  # a, b and e
-    assert scores["correct_speedup"] == {"count": 2, "of": 5, "share": 0.4}
-    assert scores["wrong_commits"] == 1
+    totals = scores.summary(corpus())
+    assert totals["tasks"] == 6 and totals["errors"] == 1 and totals["committed"] == 3
+    assert totals["solved"] == {"count": 3, "of": 6, "share": 0.5}  # a, b and e
+    assert totals["correct_speedup"] == {"count": 2, "of": 5, "share": 0.4}
+    assert totals["wrong_commits"] == 1
     # scored speedups: 2, 4, 1 (wrong), 1, 1, 1 (error)
-    assert scores["speedup"]["geomean"] == pytest.approx(8 ** (1 / 6), abs=1e-6)
-    assert scores["speedup"]["median"] == 1.0
-    assert scores["speedup"]["mean"] == pytest.approx(10 / 6, abs=1e-6)
-    assert scores["speedup"]["harmonic"] == pytest.approx(6 / (0.5 + 0.25 + 4), abs=1e-6)
-    assert scores["opt_at_1"] == {"count": 1, "of": 5, "share": 0.2}  # only a
+    assert totals["speedup"]["geomean"] == pytest.approx(8 ** (1 / 6), abs=1e-6)
+    assert totals["speedup"]["median"] == 1.0
+    assert totals["speedup"]["mean"] == pytest.approx(10 / 6, abs=1e-6)
+    assert totals["speedup"]["harmonic"] == pytest.approx(6 / (0.5 + 0.25 + 4), abs=1e-6)
+    assert totals["opt_at_1"] == {"count": 1, "of": 5, "share": 0.2}  # only a
     shares = [1.0, 0.5, 1 / 9, 0.25, 0.5]
     expected = math.exp(sum(map(math.log, shares)) / len(shares))
-    assert scores["reference_share_geomean"] == pytest.approx(expected, abs=1e-6)
-    assert scores["cost_usd"] == {"total": 0.75, "per_task": 0.125}
-    assert scores["tokens"] == {"input": 100, "output": 50, "total": 150}
-    assert scores["wall_seconds"] == {"total": 12.0, "mean": 2.0}
-    assert scores["by_kind"]["rules"] == {"tasks": 2, "solved": 1, "speedup_geomean": 1.414214}
-    assert scores["by_kind"]["model"]["tasks"] == 3 and scores["by_kind"]["model"]["solved"] == 1
-    assert scores["by_kind"]["none"] == {"tasks": 1, "solved": 1, "speedup_geomean": 1.0}
-    json.dumps(scores)  # JSON-able
+    assert totals["reference_share_geomean"] == pytest.approx(expected, abs=1e-6)
+    assert totals["cost_usd"] == {"total": 0.75, "per_task": 0.125}
+    assert totals["tokens"] == {"input": 100, "output": 50, "total": 150}
+    assert totals["wall_seconds"] == {"total": 12.0, "mean": 2.0}
+    assert totals["by_kind"]["rules"] == {"tasks": 2, "solved": 1, "speedup_geomean": 1.414214}
+    assert totals["by_kind"]["model"]["tasks"] == 3 and totals["by_kind"]["model"]["solved"] == 1
+    assert totals["by_kind"]["none"] == {"tasks": 1, "solved": 1, "speedup_geomean": 1.0}
+    json.dumps(totals)  # JSON-able
 
 
 def test_summary_of_nothing_has_no_shares() -> None:
-    scores = scoreboard.summary([])
-    assert scores["tasks"] == 0 and scores["solved"]["share"] is None
-    assert scores["speedup"]["geomean"] is None and scores["cost_usd"]["per_task"] is None
-    assert scoreboard.summary([TaskResult.from_json(result())]) == scoreboard.summary([result()])
+    totals = scores.summary([])
+    assert totals["tasks"] == 0 and totals["solved"]["share"] is None
+    assert totals["speedup"]["geomean"] is None and totals["cost_usd"]["per_task"] is None
+    assert scores.summary([TaskResult.from_json(result())]) == scores.summary([result()])
 
 
 # --- Markdown -----------------------------------------------------------------------------------
@@ -261,7 +261,7 @@ def run(provider: str, tasks: list[dict[str, Any]], **extra: Any) -> dict[str, A
 
 
 def test_markdown_has_a_row_per_task_and_the_overall_table() -> None:
-    text = scoreboard.markdown(run("rules", [*corpus(), result("pipe|<b>name")]))
+    text = tables.markdown(run("rules", [*corpus(), result("pipe|<b>name")]))
     rows = {line.split(" | ")[0][2:]: line for line in text.splitlines() if line.startswith("| ")}
     for name in "abcdef":
         assert name in rows
@@ -281,7 +281,7 @@ def test_markdown_has_a_row_per_task_and_the_overall_table() -> None:
 
 
 def test_markdown_names_the_model() -> None:
-    text = scoreboard.markdown(run("openai", [correct()], options={"model": "gpt-x"}))
+    text = tables.markdown(run("openai", [correct()], options={"model": "gpt-x"}))
     assert text.startswith("# Evolver eval: openai / gpt-x\n")
 
 
@@ -290,7 +290,7 @@ def test_markdown_names_the_model() -> None:
 
 def test_chart_is_xml_with_one_bar_per_task_and_escaped_names() -> None:
     tasks = [*corpus(), correct("<&> \"odd\" 'name'", speedup=0.5)]
-    svg = scoreboard.chart_svg(tasks, title="rules <vs> oracle & co")
+    svg = chart.chart_svg(tasks, title="rules <vs> oracle & co")
     root = ET.fromstring(svg)
     assert root.tag == f"{SVG}svg"
     rects = list(root.iter(f"{SVG}rect"))
@@ -310,13 +310,13 @@ def test_chart_is_xml_with_one_bar_per_task_and_escaped_names() -> None:
 
 
 def test_chart_of_nothing_still_parses() -> None:
-    root = ET.fromstring(scoreboard.chart_svg([]))
+    root = ET.fromstring(chart.chart_svg([]))
     assert "No tasks." in [t.text for t in root.iter(f"{SVG}text")]
 
 
 def test_chart_scales_to_a_corpus() -> None:
     tasks = [correct(f"task-{i}", speedup=1.2**i, reference_speedup=1.3**i) for i in range(35)]
-    root = ET.fromstring(scoreboard.chart_svg(tasks))
+    root = ET.fromstring(chart.chart_svg(tasks))
     bars = [r for r in root.iter(f"{SVG}rect") if (r.get("class") or "").startswith("bar ")]
     assert len(bars) == 35
     ys = [float(b.get("y") or 0) for b in bars]
@@ -352,7 +352,7 @@ def test_compare_flags_a_new_wrong_commit_and_improvements() -> None:
         ],
         options={"model": "gpt-x"},
     )
-    found = scoreboard.comparison(a, b)
+    found = compare.comparison(a, b)
     verdicts = {row["task"]: row["verdict"] for row in found.tasks}
     assert verdicts == {
         "steady": "same",
@@ -375,7 +375,7 @@ def test_compare_flags_a_new_wrong_commit_and_improvements() -> None:
     assert overall["tasks"]["improved"] is None
     json.dumps(found.to_json())
 
-    table, text = scoreboard.compare(a, b)
+    table, text = compare.compare(a, b)
     console = Console(record=True, width=200)
     console.print(table)
     shown = console.export_text()
@@ -390,7 +390,7 @@ def test_compare_flags_a_new_wrong_commit_and_improvements() -> None:
 def test_compare_of_a_wrong_commit_fixed_or_kept() -> None:
     a = run("x", [wrong("kept"), wrong("fixed"), wrong("solved")])
     b = run("y", [wrong("kept"), result("fixed"), correct("solved")])
-    verdicts = {row["task"]: row["verdict"] for row in scoreboard.comparison(a, b).tasks}
+    verdicts = {row["task"]: row["verdict"] for row in compare.comparison(a, b).tasks}
     assert verdicts == {
         "kept": "still wrong commit",
         "fixed": "wrong commit fixed",
@@ -400,7 +400,7 @@ def test_compare_of_a_wrong_commit_fixed_or_kept() -> None:
 
 def test_rich_tables_show_markup_literally() -> None:
     console = Console(record=True, width=250)
-    console.print(scoreboard.run_rich(run("rules", [correct("[bold]x[/bold]")])))
+    console.print(tables.run_rich(run("rules", [correct("[bold]x[/bold]")])))
     assert "[bold]x[/bold]" in console.export_text()
 
 
@@ -408,20 +408,20 @@ def test_rich_tables_show_markup_literally() -> None:
 
 
 def test_write_outputs_and_load_run(tmp_path: Path) -> None:
-    made = scoreboard.make_run("rules", None, corpus(), finished="2026-01-01T00:00:00+00:00")
-    paths = scoreboard.write_outputs(made, tmp_path / "out")
+    made = scores.make_run("rules", None, corpus(), finished="2026-01-01T00:00:00+00:00")
+    paths = harness.write_outputs(made, tmp_path / "out")
     names = sorted(path.name for path in paths.values())
     assert names == ["chart.svg", "results.json", "results.md"]
-    loaded = scoreboard.load_run(paths["json"])
+    loaded = harness.load_run(paths["json"])
     assert loaded["tasks"] == corpus()
-    assert loaded["summary"] == scoreboard.summary(corpus())
+    assert loaded["summary"] == scores.summary(corpus())
     assert loaded["finished"] == "2026-01-01T00:00:00+00:00"
     ET.parse(paths["chart"])
     assert "| a | rules |" in paths["markdown"].read_text(encoding="utf-8")
     assert not list((tmp_path / "out").glob("*.part"))
-    as_objects = {**made, "tasks": scoreboard.as_results(corpus())}
-    again = scoreboard.write_outputs(as_objects, tmp_path / "again")
-    assert scoreboard.load_run(again["json"])["tasks"] == corpus()
+    as_objects = {**made, "tasks": scores.as_results(corpus())}
+    again = harness.write_outputs(as_objects, tmp_path / "again")
+    assert harness.load_run(again["json"])["tasks"] == corpus()
     (tmp_path / "bad.json").write_text('{"provider": "x"}')
     with pytest.raises(ValueError):
-        scoreboard.load_run(tmp_path / "bad.json")
+        harness.load_run(tmp_path / "bad.json")

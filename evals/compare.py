@@ -1,0 +1,251 @@
+"""Two runs of ``evolver eval`` side by side: task by task and overall, as data, Markdown and
+rich tables.
+
+Everything here is pure (data in, text out). The scores are recomputed from the runs' tasks,
+which are the source of truth (see ``evals/scores.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from evals.scores import (
+    KINDS,
+    MIN_SPEEDUP,
+    OUTCOMES,
+    TaskResult,
+    _round,
+    _run_results,
+    run_label,
+    summary,
+)
+from evals.tables import _METRICS, _kind_metrics, _md, _md_table, _signed, _x
+
+VERDICTS = (
+    "new wrong commit",
+    "still wrong commit",
+    "newly solved",
+    "regressed",
+    "wrong commit fixed",
+    "new error",
+    "error fixed",
+    "faster",
+    "slower",
+    "same",
+    "only in A",
+    "only in B",
+)
+_VERDICT_STYLES = {
+    "new wrong commit": "bold red",
+    "still wrong commit": "red",
+    "regressed": "red",
+    "new error": "magenta",
+    "slower": "yellow",
+    "newly solved": "green",
+    "faster": "green",
+    "wrong commit fixed": "green",
+    "error fixed": "green",
+}
+_NOTABLE = {"new wrong commit", "still wrong commit", "regressed", "newly solved", "new error"}
+
+
+def _verdict(a: TaskResult, b: TaskResult) -> str:
+    if b.wrong_commit:
+        return "still wrong commit" if a.wrong_commit else "new wrong commit"
+    if b.solved and not a.solved:
+        return "newly solved"
+    if a.solved and not b.solved:
+        return "regressed"
+    if a.wrong_commit:
+        return "wrong commit fixed"
+    if b.status == "error" and a.status != "error":
+        return "new error"
+    if a.status == "error" and b.status != "error":
+        return "error fixed"
+    ratio = b.scored_speedup / a.scored_speedup
+    if ratio >= MIN_SPEEDUP:
+        return "faster"
+    if ratio <= 1 / MIN_SPEEDUP:
+        return "slower"
+    return "same"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two runs, task by task and overall, as data (see ``comparison``)."""
+
+    label_a: str
+    label_b: str
+    tasks: tuple[dict[str, Any], ...]
+    overall: tuple[dict[str, Any], ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "a": self.label_a,
+            "b": self.label_b,
+            "tasks": list(self.tasks),
+            "overall": list(self.overall),
+        }
+
+
+def comparison(a: Mapping[str, Any], b: Mapping[str, Any]) -> Comparison:
+    """Runs A and B side by side.
+
+    Per task (A's order, then the tasks only B has): the scored speedups, their ratio B/A
+    (``change``), the outcomes, and a ``verdict`` (one of ``VERDICTS``). Overall: each metric
+    of ``summary`` for A and B, B − A (for a fraction, the difference of the shares), which
+    way is better, and whether B improved on it; all also as text."""
+    tasks_a, tasks_b = _run_results(a), _run_results(b)
+    by_name_a = {task.task: task for task in tasks_a}
+    by_name_b = {task.task: task for task in tasks_b}
+    names = list(by_name_a) + [name for name in by_name_b if name not in by_name_a]
+    rows = []
+    for name in names:
+        task_a, task_b = by_name_a.get(name), by_name_b.get(name)
+        speedup_a = None if task_a is None else task_a.scored_speedup
+        speedup_b = None if task_b is None else task_b.scored_speedup
+        if task_a is None or task_b is None:
+            verdict = "only in B" if task_a is None else "only in A"
+        else:
+            verdict = _verdict(task_a, task_b)
+        either = task_a or task_b
+        assert either is not None
+        rows.append(
+            {
+                "task": name,
+                "kind": either.kind,
+                "speedup_a": speedup_a,
+                "speedup_b": speedup_b,
+                "change": (
+                    None
+                    if speedup_a is None or speedup_b is None
+                    else _round(speedup_b / speedup_a)
+                ),
+                "outcome_a": None if task_a is None else task_a.outcome,
+                "outcome_b": None if task_b is None else task_b.outcome,
+                "verdict": verdict,
+            }
+        )
+    scores_a, scores_b = summary(tasks_a), summary(tasks_b)
+    kinds = [
+        kind
+        for kind in KINDS
+        if scores_a["by_kind"][kind]["tasks"] or scores_b["by_kind"][kind]["tasks"]
+    ]
+    overall = []
+    for metric in (*_METRICS, *_kind_metrics(kinds)):
+        value_a, value_b = metric.value(scores_a), metric.value(scores_b)
+        diff, diff_text = metric.difference(value_a, value_b)
+        improved = None
+        if diff is not None and metric.better is not None and diff != 0:
+            improved = (diff > 0) == (metric.better == "higher")
+        overall.append(
+            {
+                "metric": metric.key,
+                "label": metric.label,
+                "a": value_a,
+                "b": value_b,
+                "difference": _round(diff),
+                "better": metric.better,
+                "improved": improved,
+                "a_text": metric.text(scores_a),
+                "b_text": metric.text(scores_b),
+                "difference_text": diff_text,
+            }
+        )
+    label_a, label_b = run_label(a), run_label(b)
+    return Comparison(label_a, label_b, tuple(rows), tuple(overall))
+
+
+def _change_text(change: float | None) -> str:
+    """B/A as a percentage, or as a factor beyond 2× either way."""
+    if change is None:
+        return "—"
+    if change >= 2:
+        return f"×{_x(change)[:-1]}"
+    if change <= 0.5:
+        return f"÷{_x(1 / change)[:-1]}"
+    percent = (change - 1) * 100
+    return _signed(round(percent), f"{abs(percent):.0f}%")
+
+
+def _outcome_text(outcome: str | None) -> str:
+    return "—" if outcome is None else OUTCOMES[outcome]
+
+
+def _task_cells(row: Mapping[str, Any]) -> list[str]:
+    return [
+        row["task"],
+        row["kind"],
+        _x(row["speedup_a"]),
+        _x(row["speedup_b"]),
+        _change_text(row["change"]),
+        _outcome_text(row["outcome_a"]),
+        _outcome_text(row["outcome_b"]),
+        row["verdict"],
+    ]
+
+
+_COMPARE_HEADER = ("Task", "Kind", "A", "B", "Change", "A outcome", "B outcome", "Verdict")
+
+
+def comparison_markdown(result: Comparison) -> str:
+    """A comparison as Markdown: the tasks, then the overall metrics with B − A."""
+    rows = []
+    for row in result.tasks:
+        cells = _task_cells(row)
+        cells[0] = _md(cells[0])
+        if row["verdict"] in _NOTABLE:
+            cells[-1] = f"**{cells[-1]}**"
+        rows.append(cells)
+    overall = [
+        (row["label"], row["a_text"], row["b_text"], row["difference_text"])
+        for row in result.overall
+    ]
+    return (
+        "\n\n".join(
+            [
+                "# Evolver eval: A against B",
+                f"A: {_md(result.label_a)}. B: {_md(result.label_b)}. Speedups are the scored "
+                "ones (1.0× for nothing usable committed); change is B against A.",
+                _md_table(_COMPARE_HEADER, rows, (2, 3, 4)),
+                "## Overall",
+                _md_table(("Metric", "A", "B", "B − A"), overall, (1, 2, 3)),
+            ]
+        )
+        + "\n"
+    )
+
+
+def comparison_rich(result: Comparison) -> RenderableType:
+    """A comparison as rich tables, for the terminal."""
+    per_task = Table(title=f"A: {result.label_a}   B: {result.label_b}", title_justify="left")
+    for i, name in enumerate(_COMPARE_HEADER):
+        per_task.add_column(name, justify="right" if i in (2, 3, 4) else "left")
+    for row in result.tasks:
+        cells = [Text(cell) for cell in _task_cells(row)]
+        cells[-1].stylize(_VERDICT_STYLES.get(row["verdict"], ""))
+        per_task.add_row(*cells)
+    overall = Table("Metric", "A", "B", "B − A", title="Overall", title_justify="left")
+    for row in result.overall:
+        style = "" if row["improved"] is None else "green" if row["improved"] else "red"
+        overall.add_row(
+            Text(row["label"]),
+            Text(row["a_text"]),
+            Text(row["b_text"]),
+            Text(row["difference_text"], style=style),
+        )
+    return Group(per_task, overall)
+
+
+def compare(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[RenderableType, str]:
+    """Runs A and B side by side: (rich tables for the terminal, the same as Markdown). For
+    the data, see ``comparison``."""
+    result = comparison(a, b)
+    return comparison_rich(result), comparison_markdown(result)

@@ -1,0 +1,385 @@
+"""The scores of ``evolver eval``: per-task results, what they mean, and the overall scores.
+
+A task's result is the JSON the harness writes for it (``TaskResult`` mirrors it). From it:
+
+* a **wrong commit**: something was committed and the hidden tests failed on it (the number
+  that must be 0);
+* a **correct speedup**: committed, hidden tests passed, and the harness's own timing gives
+  at least ``MIN_SPEEDUP`` (1.1×);
+* **solved**: a correct speedup, or, for a task of kind ``none`` (no safe speedup exists),
+  nothing committed;
+* the **scored speedup**: the measured speedup of a commit that passed the hidden tests, else
+  1.0 (nothing committed, a wrong commit, an error: nothing usable was gained); the averages
+  and the share of the reference use it;
+* the **share of the reference**: scored speedup / the reference solution's speedup;
+  **reaching the reference** (GSO's Opt@1): a correct speedup of at least ``OPT_SHARE`` (95%)
+  of the reference.
+
+A task whose status is ``error`` is never solved and scores 1.0; a wrong commit still counts
+as one even then.
+
+Everything here is pure (data in, data out); ``evals/harness.py`` writes and reads runs. A
+*run* is a dict: ``{"provider", "model" (or ``options.model``), "tasks": [task result dicts],
+"summary": {...}, ...}``; the tasks are the source of truth. Its renderings are in
+``evals/tables.py`` (Markdown, rich tables), ``evals/chart.py`` (SVG) and ``evals/compare.py``
+(two runs side by side).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+KINDS = ("rules", "model", "none")
+STATUSES = ("ok", "error")
+HIDDEN = ("passed", "failed", None)
+MIN_SPEEDUP = 1.1  # a correct speedup is at least this
+OPT_SHARE = 0.95  # reaching the reference: at least this share of its speedup
+_TOLERANCE = 1e-9  # so that 0.95 × 2.0 counts as 1.9 whatever the rounding
+
+# Outcomes, from the most to the least important; each task has exactly one.
+OUTCOMES = {
+    "wrong_commit": "wrong commit",
+    "error": "error",
+    "correct": "correct ≥ 1.1×",
+    "unchecked": "committed, not checked",
+    "too_small": "committed, < 1.1×",
+    "held_back": "rightly nothing",
+    "nothing": "nothing committed",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-task results
+
+
+def _float(value: Any, default: float) -> float:
+    return default if value is None else float(value)
+
+
+def _opt_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+@dataclass(frozen=True)
+class CandidateResult:
+    """One candidate the agent tried on a task, and the verdict on it."""
+
+    summary: str = ""
+    stage: str = ""
+    accepted: bool = False
+    reason: str = ""
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CandidateResult:
+        return cls(
+            summary=str(data.get("summary") or ""),
+            stage=str(data.get("stage") or ""),
+            accepted=bool(data.get("accepted", False)),
+            reason=str(data.get("reason") or ""),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "summary": self.summary,
+            "stage": self.stage,
+            "accepted": self.accepted,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """What the harness measured on one task (its JSON, see ``from_json``), and what it means."""
+
+    task: str
+    kind: str
+    tags: tuple[str, ...] = ()
+    target: str = ""
+    status: str = "ok"
+    error: str | None = None
+    committed: bool = False
+    hidden_tests: str | None = None  # "passed" | "failed" | None (nothing committed)
+    hidden_failures: tuple[str, ...] = ()
+    speedup: float = 1.0  # re-timed by the harness; 1.0 when nothing was committed
+    speedup_interval: tuple[float, float] | None = None
+    claimed_speedup: float | None = None  # what the agent reported
+    reference_speedup: float | None = None  # None for kind "none"
+    candidates: tuple[CandidateResult, ...] = ()
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    wall_seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"task {self.task!r}: kind {self.kind!r} is not one of {KINDS}")
+        if self.status not in STATUSES:
+            raise ValueError(f"task {self.task!r}: status {self.status!r} is not ok or error")
+        if self.hidden_tests not in HIDDEN:
+            raise ValueError(
+                f"task {self.task!r}: hidden_tests {self.hidden_tests!r} is not passed, "
+                "failed or null"
+            )
+        if not (math.isfinite(self.speedup) and self.speedup > 0):
+            raise ValueError(f"task {self.task!r}: speedup {self.speedup!r} is not positive")
+        reference = self.reference_speedup
+        if reference is not None and not (math.isfinite(reference) and reference > 0):
+            raise ValueError(f"task {self.task!r}: reference_speedup {reference!r} is not positive")
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TaskResult:
+        """Read a task's result; only ``task`` and ``kind`` are required, the rest defaults
+        (nothing committed, no tokens, no cost). Unknown keys are ignored. Raises
+        ``ValueError`` on a malformed result."""
+        if not isinstance(data, Mapping):
+            raise ValueError(f"a task result is an object, not {type(data).__name__}")
+        missing = [key for key in ("task", "kind") if key not in data]
+        if missing:
+            raise ValueError(f"task result {dict(data)!r} lacks {', '.join(missing)}")
+        error = data.get("error")
+        interval = data.get("speedup_interval")
+        if interval is not None and len(interval) != 2:
+            raise ValueError(f"task {data['task']!r}: speedup_interval is not [low, high]")
+        try:
+            return cls(
+                task=str(data["task"]),
+                kind=str(data["kind"]),
+                tags=tuple(str(tag) for tag in data.get("tags") or ()),
+                target=str(data.get("target") or ""),
+                status=str(data.get("status") or ("error" if error else "ok")),
+                error=None if error is None else str(error),
+                committed=bool(data.get("committed", False)),
+                hidden_tests=data.get("hidden_tests"),
+                hidden_failures=tuple(str(node) for node in data.get("hidden_failures") or ()),
+                speedup=_float(data.get("speedup"), 1.0),
+                speedup_interval=(
+                    None if interval is None else (float(interval[0]), float(interval[1]))
+                ),
+                claimed_speedup=_opt_float(data.get("claimed_speedup")),
+                reference_speedup=_opt_float(data.get("reference_speedup")),
+                candidates=tuple(
+                    CandidateResult.from_json(candidate)
+                    for candidate in data.get("candidates") or ()
+                ),
+                input_tokens=int(data.get("input_tokens") or 0),
+                output_tokens=int(data.get("output_tokens") or 0),
+                cost_usd=_float(data.get("cost_usd"), 0.0),
+                wall_seconds=_float(data.get("wall_seconds"), 0.0),
+            )
+        except (TypeError, AttributeError) as error:
+            raise ValueError(f"task {data['task']!r}: malformed result ({error})") from None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "kind": self.kind,
+            "tags": list(self.tags),
+            "target": self.target,
+            "status": self.status,
+            "error": self.error,
+            "committed": self.committed,
+            "hidden_tests": self.hidden_tests,
+            "hidden_failures": list(self.hidden_failures),
+            "speedup": self.speedup,
+            "speedup_interval": (
+                None if self.speedup_interval is None else list(self.speedup_interval)
+            ),
+            "claimed_speedup": self.claimed_speedup,
+            "reference_speedup": self.reference_speedup,
+            "candidates": [candidate.to_json() for candidate in self.candidates],
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cost_usd": self.cost_usd,
+            "wall_seconds": self.wall_seconds,
+        }
+
+    @property
+    def wrong_commit(self) -> bool:
+        """Committed code that fails the hidden tests."""
+        return self.committed and self.hidden_tests == "failed"
+
+    @property
+    def correct_speedup(self) -> bool:
+        """Committed, the hidden tests pass, and at least ``MIN_SPEEDUP`` faster."""
+        return (
+            self.status == "ok"
+            and self.committed
+            and self.hidden_tests == "passed"
+            and self.speedup >= MIN_SPEEDUP
+        )
+
+    @property
+    def solved(self) -> bool:
+        """A correct speedup, or nothing committed on a task with no safe speedup."""
+        if self.status != "ok":
+            return False
+        return self.correct_speedup or (self.kind == "none" and not self.committed)
+
+    @property
+    def scored_speedup(self) -> float:
+        """The speedup that counts: the measured one if the commit passed the hidden tests,
+        else 1.0 (a slowdown that passed counts as the slowdown it is)."""
+        if self.status == "ok" and self.committed and self.hidden_tests == "passed":
+            return self.speedup
+        return 1.0
+
+    @property
+    def reference_share(self) -> float | None:
+        """Scored speedup / the reference's (1/reference when nothing usable was committed)."""
+        if self.reference_speedup is None:
+            return None
+        return self.scored_speedup / self.reference_speedup
+
+    @property
+    def reaches_reference(self) -> bool:
+        """A correct speedup of at least ``OPT_SHARE`` of the reference's (Opt@1)."""
+        return (
+            self.reference_speedup is not None
+            and self.correct_speedup
+            and self.speedup >= OPT_SHARE * self.reference_speedup - _TOLERANCE
+        )
+
+    @property
+    def candidates_accepted(self) -> int:
+        return sum(candidate.accepted for candidate in self.candidates)
+
+    @property
+    def outcome(self) -> str:
+        """One key of ``OUTCOMES``."""
+        if self.wrong_commit:
+            return "wrong_commit"
+        if self.status != "ok":
+            return "error"
+        if self.correct_speedup:
+            return "correct"
+        if self.committed and self.hidden_tests is None:
+            return "unchecked"
+        if self.committed:
+            return "too_small"
+        return "held_back" if self.kind == "none" else "nothing"
+
+
+def as_results(items: Iterable[TaskResult | Mapping[str, Any]]) -> list[TaskResult]:
+    """Task results, from ``TaskResult``s or their JSON."""
+    return [item if isinstance(item, TaskResult) else TaskResult.from_json(item) for item in items]
+
+
+def _run_results(run: Mapping[str, Any]) -> list[TaskResult]:
+    return as_results(run.get("tasks") or ())
+
+
+# ---------------------------------------------------------------------------------------------
+# The overall scores
+
+
+def _round(value: float | None, digits: int = 6) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _geomean(values: Sequence[float]) -> float | None:
+    return statistics.geometric_mean(values) if values else None
+
+
+def averages(values: Sequence[float]) -> dict[str, float | None]:
+    """Geometric, harmonic and arithmetic means and the median of positive numbers (None
+    each when there are none): one average alone misleads."""
+    if not values:
+        return {"geomean": None, "harmonic": None, "median": None, "mean": None}
+    return {
+        "geomean": _round(statistics.geometric_mean(values)),
+        "harmonic": _round(statistics.harmonic_mean(values)),
+        "median": _round(statistics.median(values)),
+        "mean": _round(statistics.fmean(values)),
+    }
+
+
+def _fraction(count: int, of: int) -> dict[str, Any]:
+    return {"count": count, "of": of, "share": _round(count / of) if of else None}
+
+
+def summary(results: Iterable[TaskResult | Mapping[str, Any]]) -> dict[str, Any]:
+    """The overall scores of a run, as JSON-able data.
+
+    ``solved`` is over all tasks; ``correct_speedup`` and ``opt_at_1`` over the tasks that
+    have a reference (``{"count", "of", "share"}``, share None when ``of`` is 0). The
+    ``speedup`` averages are of the scored speedups of all tasks."""
+    tasks = as_results(results)
+    count = len(tasks)
+    referenced = [task for task in tasks if task.reference_speedup is not None]
+    shares = [task.reference_share for task in referenced]
+    input_tokens = sum(task.input_tokens for task in tasks)
+    output_tokens = sum(task.output_tokens for task in tasks)
+    cost = sum(task.cost_usd for task in tasks)
+    wall = sum(task.wall_seconds for task in tasks)
+    by_kind = {}
+    for kind in KINDS:
+        of_kind = [task for task in tasks if task.kind == kind]
+        by_kind[kind] = {
+            "tasks": len(of_kind),
+            "solved": sum(task.solved for task in of_kind),
+            "speedup_geomean": _round(_geomean([task.scored_speedup for task in of_kind])),
+        }
+    return {
+        "tasks": count,
+        "errors": sum(task.status == "error" for task in tasks),
+        "committed": sum(task.committed for task in tasks),
+        "solved": _fraction(sum(task.solved for task in tasks), count),
+        "correct_speedup": _fraction(
+            sum(task.correct_speedup for task in referenced), len(referenced)
+        ),
+        "wrong_commits": sum(task.wrong_commit for task in tasks),
+        "speedup": averages([task.scored_speedup for task in tasks]),
+        "opt_at_1": _fraction(sum(task.reaches_reference for task in referenced), len(referenced)),
+        "reference_share_geomean": _round(_geomean([s for s in shares if s is not None])),
+        "cost_usd": {"total": _round(cost), "per_task": _round(cost / count) if count else None},
+        "tokens": {
+            "input": input_tokens,
+            "output": output_tokens,
+            "total": input_tokens + output_tokens,
+        },
+        "wall_seconds": {
+            "total": _round(wall, 2),
+            "mean": _round(wall / count, 2) if count else None,
+        },
+        "by_kind": by_kind,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Runs and their files
+
+
+def _model(run: Mapping[str, Any]) -> str | None:
+    model = run.get("model")
+    options = run.get("options")
+    if model is None and isinstance(options, Mapping):
+        model = options.get("model")
+    return None if model is None else str(model)
+
+
+def run_label(run: Mapping[str, Any]) -> str:
+    """``provider`` or ``provider / model``."""
+    provider = str(run.get("provider") or "?")
+    model = _model(run)
+    return f"{provider} / {model}" if model else provider
+
+
+def make_run(
+    provider: str,
+    model: str | None,
+    results: Iterable[TaskResult | Mapping[str, Any]],
+    **extra: Any,
+) -> dict[str, Any]:
+    """A run as data: provider, model, the tasks' JSON, their summary, and ``extra``."""
+    tasks = as_results(results)
+    return {
+        "provider": provider,
+        "model": model,
+        **extra,
+        "tasks": [task.to_json() for task in tasks],
+        "summary": summary(tasks),
+    }

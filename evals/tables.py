@@ -1,0 +1,289 @@
+"""One run of ``evolver eval`` as Markdown and as rich tables, and the formatting they share
+with ``evals/chart.py`` and ``evals/compare.py`` (speedups, shares, money, Markdown cells,
+the overall metrics).
+
+Everything here is pure (data in, text out). The renderings recompute the summary from the
+run's tasks, which are the source of truth (see ``evals/scores.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from evals.scores import KINDS, OUTCOMES, TaskResult, _run_results, run_label, summary
+
+# ---------------------------------------------------------------------------------------------
+# Formatting
+
+
+def _x(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if value >= 100:
+        return f"{value:.0f}×"
+    if value >= 10:
+        return f"{value:.1f}×"
+    return f"{value:.2f}×"
+
+
+def _percent(share: float | None) -> str:
+    return "—" if share is None else f"{share * 100:.0f}%"
+
+
+def _usd(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"${value:.2f}" if abs(value) >= 1 else f"${value:.4f}"
+
+
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f} s"
+
+
+def _count(value: Any) -> str:
+    return "—" if value is None else f"{value:,}"
+
+
+def _fraction_text(value: Mapping[str, Any] | None) -> str:
+    if not value or not value.get("of"):
+        return "—"
+    return f"{value['count']}/{value['of']} ({_percent(value['share'])})"
+
+
+def _signed(value: float, text: str) -> str:
+    return ("+" if value > 0 else "−" if value < 0 else "±") + text
+
+
+# How each overall metric reads, compares, and which way is better.
+_FORMATS: dict[str, Callable[[Any], str]] = {
+    "count": _count,
+    "fraction": _fraction_text,
+    "speedup": _x,
+    "share": _percent,
+    "usd": _usd,
+    "seconds": _seconds,
+}
+
+
+@dataclass(frozen=True)
+class _Metric:
+    key: str  # a dotted path into the summary
+    label: str
+    form: str  # a key of _FORMATS
+    better: str | None  # "higher", "lower" or None
+
+    def value(self, summary: Mapping[str, Any]) -> Any:
+        value: Any = summary
+        for part in self.key.split("."):
+            value = value.get(part) if isinstance(value, Mapping) else None
+        return value
+
+    def text(self, summary: Mapping[str, Any]) -> str:
+        return _FORMATS[self.form](self.value(summary))
+
+    def difference(self, a: Any, b: Any) -> tuple[float | None, str]:
+        """B − A as a number (the share for a fraction) and as text."""
+        if self.form == "fraction":
+            if not a or not b or a.get("share") is None or b.get("share") is None:
+                return None, "—"
+            diff = b["share"] - a["share"]
+            counts = b["count"] - a["count"]
+            points = f"{abs(diff) * 100:.1f} pp"
+            return diff, f"{_signed(counts, str(abs(counts)))}, {_signed(diff, points)}"
+        if a is None or b is None:
+            return None, "—"
+        diff = b - a
+        magnitude = abs(diff)
+        text = {
+            "count": f"{magnitude:,}",
+            "speedup": f"{magnitude:.2f}×",
+            "share": f"{magnitude * 100:.1f} pp",
+            "usd": _usd(magnitude),
+            "seconds": f"{magnitude:.1f} s",
+        }[self.form]
+        return diff, _signed(diff, text)
+
+
+_METRICS = (
+    _Metric("tasks", "Tasks", "count", None),
+    _Metric("errors", "Errors", "count", "lower"),
+    _Metric("committed", "Committed", "count", None),
+    _Metric("solved", "Solved", "fraction", "higher"),
+    _Metric(
+        "correct_speedup",
+        "Correct speedup ≥ 1.1× (of tasks with a reference)",
+        "fraction",
+        "higher",
+    ),
+    _Metric("wrong_commits", "Wrong commits (must be 0)", "count", "lower"),
+    _Metric("speedup.geomean", "Speedup, geometric mean", "speedup", "higher"),
+    _Metric("speedup.harmonic", "Speedup, harmonic mean", "speedup", "higher"),
+    _Metric("speedup.median", "Speedup, median", "speedup", "higher"),
+    _Metric("speedup.mean", "Speedup, arithmetic mean", "speedup", "higher"),
+    _Metric("opt_at_1", "Opt@1: ≥ 95% of the reference's speedup", "fraction", "higher"),
+    _Metric("reference_share_geomean", "Share of the reference, geometric mean", "share", "higher"),
+    _Metric("cost_usd.per_task", "Cost per task", "usd", "lower"),
+    _Metric("cost_usd.total", "Cost, total", "usd", "lower"),
+    _Metric("tokens.input", "Input tokens", "count", "lower"),
+    _Metric("tokens.output", "Output tokens", "count", "lower"),
+    _Metric("tokens.total", "Tokens, total", "count", "lower"),
+    _Metric("wall_seconds.mean", "Wall time per task", "seconds", "lower"),
+    _Metric("wall_seconds.total", "Wall time, sum over tasks", "seconds", "lower"),
+)
+
+
+def _kind_metrics(kinds: Iterable[str]) -> list[_Metric]:
+    metrics = []
+    for kind in kinds:
+        metrics.append(_Metric(f"by_kind.{kind}.solved", f"{kind}: solved", "count", "higher"))
+        metrics.append(
+            _Metric(
+                f"by_kind.{kind}.speedup_geomean", f"{kind}: speedup, geomean", "speedup", "higher"
+            )
+        )
+    return metrics
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
+
+
+def _md(text: object) -> str:
+    """Text for a Markdown table cell: one line, the characters Markdown acts on escaped."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def _md_table(header: Sequence[str], rows: Iterable[Sequence[str]], right: Sequence[int]) -> str:
+    lines = ["| " + " | ".join(header) + " |"]
+    lines.append("|" + "|".join("---:" if i in right else "---" for i in range(len(header))) + "|")
+    lines.extend("| " + " | ".join(row) + " |" for row in rows)
+    return "\n".join(lines)
+
+
+def _hidden_text(task: TaskResult) -> str:
+    if task.hidden_tests == "failed" and task.hidden_failures:
+        return f"failed ({len(task.hidden_failures)})"
+    return task.hidden_tests or "—"
+
+
+def _task_row(task: TaskResult) -> list[str]:
+    speedup = _x(task.speedup)
+    return [
+        task.task,
+        task.kind,
+        OUTCOMES[task.outcome],
+        "yes" if task.committed else "no",
+        _hidden_text(task),
+        f"~~{speedup}~~" if task.wrong_commit else speedup,
+        _x(task.reference_speedup),
+        _percent(task.reference_share),
+        f"{task.candidates_accepted}/{len(task.candidates)}",
+        _usd(task.cost_usd),
+        f"{task.wall_seconds:.1f}",
+    ]
+
+
+_TASK_HEADER = (
+    "Task", "Kind", "Outcome", "Committed", "Hidden tests", "Speedup", "Reference", "Share",
+    "Accepted/candidates", "Cost", "Wall s",
+)  # fmt: skip
+_TASK_RIGHT = (5, 6, 7, 8, 9, 10)
+
+
+# ---------------------------------------------------------------------------------------------
+# Markdown
+
+
+def markdown(run: Mapping[str, Any]) -> str:
+    """A run as Markdown: the per-task table, the overall table, the scores per kind, and the
+    wrong commits and errors spelled out."""
+    tasks = _run_results(run)
+    scores = summary(tasks)
+    head = f"# Evolver eval: {_md(run_label(run))}"
+    facts = [f"{scores['tasks']} tasks"]
+    if run.get("finished"):
+        facts.append(f"finished {_md(run['finished'])}")
+    if isinstance(run.get("wall_seconds"), (int, float)):
+        facts.append(f"wall time {_seconds(run['wall_seconds'])}")
+    if run.get("resumed"):
+        facts.append(f"{run['resumed']} tasks from an earlier, interrupted run")
+    parts = [head, ", ".join(facts) + "."]
+    parts.append(
+        "A correct speedup: committed, the hidden tests pass, and ≥ 1.1× as timed by the "
+        "harness. Share: of the reference solution's speedup (a task with nothing usable "
+        "committed counts 1.0×). A struck-through speedup is a wrong commit's: it counts 1.0×."
+    )
+    rows = [
+        [_md(cell) if i == 0 else cell for i, cell in enumerate(_task_row(task))] for task in tasks
+    ]
+    parts.append(_md_table(_TASK_HEADER, rows, _TASK_RIGHT))
+    parts.append("## Overall")
+    parts.append(
+        _md_table(("Metric", "Value"), [(m.label, m.text(scores)) for m in _METRICS], (1,))
+    )
+    parts.append("## By kind")
+    kind_rows = [
+        (
+            kind,
+            str(scores["by_kind"][kind]["tasks"]),
+            str(scores["by_kind"][kind]["solved"]),
+            _x(scores["by_kind"][kind]["speedup_geomean"]),
+        )
+        for kind in KINDS
+        if scores["by_kind"][kind]["tasks"]
+    ]
+    parts.append(_md_table(("Kind", "Tasks", "Solved", "Speedup, geomean"), kind_rows, (1, 2, 3)))
+    wrong = [task for task in tasks if task.wrong_commit]
+    if wrong:
+        parts.append("## Wrong commits")
+        parts.append("\n".join(f"- {_md(task.task)}: {_failures(task)}" for task in wrong))
+    errors = [task for task in tasks if task.status == "error"]
+    if errors:
+        parts.append("## Errors")
+        parts.append(
+            "\n".join(f"- {_md(task.task)}: {_md(_shorten(task.error or '?'))}" for task in errors)
+        )
+    return "\n\n".join(parts) + "\n"
+
+
+def _shorten(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _failures(task: TaskResult, shown: int = 5) -> str:
+    if not task.hidden_failures:
+        return "the hidden tests failed"
+    names = ", ".join(_md(node) for node in task.hidden_failures[:shown])
+    more = len(task.hidden_failures) - shown
+    return f"failed {names}" + (f" and {more} more" if more > 0 else "")
+
+
+# ---------------------------------------------------------------------------------------------
+# The terminal
+
+
+def run_rich(run: Mapping[str, Any]) -> RenderableType:
+    """A run as rich tables (the per-task one and the overall one), for the terminal."""
+    tasks = _run_results(run)
+    scores = summary(tasks)
+    per_task = Table(title=f"Evolver eval: {run_label(run)}", title_justify="left")
+    for i, name in enumerate(_TASK_HEADER):
+        per_task.add_column(name, justify="right" if i in _TASK_RIGHT else "left")
+    for task in tasks:
+        row = _task_row(task)
+        row[5] = _x(task.speedup)
+        per_task.add_row(*map(Text, row), style=_OUTCOME_STYLES.get(task.outcome))
+    overall = Table("Metric", "Value", title="Overall", title_justify="left")
+    for metric in (*_METRICS, *_kind_metrics(k for k in KINDS if scores["by_kind"][k]["tasks"])):
+        overall.add_row(Text(metric.label), Text(metric.text(scores)))
+    return Group(per_task, overall)
+
+
+_OUTCOME_STYLES = {"wrong_commit": "bold red", "error": "magenta"}
