@@ -1,4 +1,6 @@
-"""The command line: ``evolver run``, ``profile``, ``prompt`` and ``eval``.
+"""The command line: ``evolver run``, ``profile``, ``prompt``; ``history``, ``show`` and
+``report`` (agent/cli_history.py); ``pr``, ``watch`` and ``rollback`` (agent/cli_ship.py);
+``eval`` (evals/cli.py).
 
 Exit codes are a contract: 0 the run completed (improvement or not); 2 bad input or usage,
 one line on stderr, nothing changed; 1 internal failure, nothing lost; 130 interrupted.
@@ -21,7 +23,18 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agent import gitops, loop
+from agent import cli_history, cli_ship, gitops, loop
+from agent.cli_history import open_store, resume_point
+from agent.cli_ship import (
+    DraftOpt,
+    GitHubRepoOpt,
+    GitHubUrlOpt,
+    PrBaseOpt,
+    PrBranchOpt,
+    RemoteOpt,
+    open_pull_request,
+    pr_settings_from,
+)
 from agent.config import RunConfig, load_config
 from agent.domain import Outcome
 from agent.errors import UsageError
@@ -32,7 +45,8 @@ from agent.providers import make_provider
 from agent.providers.usage import Ledger
 from agent.ranking import make_target, rank
 from agent.recording import record_calls
-from agent.report import print_summary, profile_table, target_json, write_json
+from agent.report import print_summary, profile_table, report_json, target_json, write_json
+from agent.store import RunJournal
 from agent.workspace import Workspace
 from evals.cli import app as eval_app
 
@@ -85,7 +99,8 @@ class ConsoleObserver:
 def _config(repo: Path, flags: dict[str, Any]) -> RunConfig:
     repo = repo.resolve()
     git_repo = gitops.open_repo(repo)
-    pyproject = gitops.read_file(git_repo, git_repo.head.commit.hexsha, "pyproject.toml")
+    base = gitops.resolve(git_repo, flags.get("base") or "HEAD")
+    pyproject = gitops.read_file(git_repo, base, "pyproject.toml")
     return load_config(repo, pyproject, flags)
 
 
@@ -169,54 +184,101 @@ def run(
         Path | None,
         typer.Option("--replies", help="Replies recorded earlier, for --provider replay."),
     ] = None,
+    base: Annotated[
+        str | None,
+        typer.Option("--base", help="Commit, branch or tag to evolve (default: HEAD)."),
+    ] = None,
+    resume: Annotated[
+        int | None,
+        typer.Option("--resume", help="Resume the interrupted run with this history ID."),
+    ] = None,
+    no_history: Annotated[
+        bool, typer.Option("--no-history", help="Keep no record in REPO/.evolver/.")
+    ] = False,
+    pr: Annotated[
+        bool, typer.Option("--pr", help="Push the result and open or update a pull request.")
+    ] = False,
+    remote: RemoteOpt = "origin",
+    github_url: GitHubUrlOpt = None,
+    github_repo: GitHubRepoOpt = None,
+    pr_branch: PrBranchOpt = None,
+    pr_base: PrBaseOpt = None,
+    draft: DraftOpt = False,
     progress: ProgressOpt = None,
 ) -> None:
     """Profile REPO, propose faster versions of its hottest functions, verify them, and
     commit the winners to a new branch."""
-    config = _config(
-        repo,
-        {
-            "targets": tuple(target or ()),
-            "provider": provider,
-            "model": model,
-            "base_url": base_url,
-            "candidates": candidates,
-            "rounds": rounds,
-            "max_targets": max_targets,
-            "min_speedup": min_speedup,
-            "float_tolerance": float_tolerance,
-            "check_timeout": check_timeout,
-            "memory_mb": memory_mb,
-            "branch": branch,
-            "json_path": json_path,
-            "jobs": jobs,
-            "workload": workload,
-            "test_command": test_command,
-            "temperature": temperature,
-            "max_tokens": max_tokens,
-            "request_timeout": timeout,
-            "seed": seed,
-            "budget_usd": budget_usd,
-            "cache": False if no_cache else None,
-            "confirm": False if no_confirm else None,
-            "key_file": key_file,
-            "model_path": model_path,
-            "record_replies": record_replies,
-            "replies": replies,
-        },
+    if resume is not None and no_history:
+        raise UsageError("--resume needs the history; drop --no-history")
+    if pr and no_history:
+        raise UsageError("--pr records the pull request in the history; drop --no-history")
+    pr_settings = (
+        pr_settings_from(remote, github_url, github_repo, pr_branch, pr_base, draft) if pr else None
     )
+    flags: dict[str, Any] = {
+        "base": base,
+        "targets": tuple(target or ()),
+        "provider": provider,
+        "model": model,
+        "base_url": base_url,
+        "candidates": candidates,
+        "rounds": rounds,
+        "max_targets": max_targets,
+        "min_speedup": min_speedup,
+        "float_tolerance": float_tolerance,
+        "check_timeout": check_timeout,
+        "memory_mb": memory_mb,
+        "branch": branch,
+        "json_path": json_path,
+        "jobs": jobs,
+        "workload": workload,
+        "test_command": test_command,
+        "temperature": temperature,
+        "max_tokens": max_tokens,
+        "request_timeout": timeout,
+        "seed": seed,
+        "budget_usd": budget_usd,
+        "cache": False if no_cache else None,
+        "confirm": False if no_confirm else None,
+        "key_file": key_file,
+        "model_path": model_path,
+        "record_replies": record_replies,
+        "replies": replies,
+    }
+    store = None if no_history else open_store(repo)
+    point = None
+    if resume is not None:
+        assert store is not None
+        point, flags = resume_point(store, resume, flags)
+    config = _config(repo, flags)
     ledger = Ledger(config.budget_usd, config.prices)
     source = make_provider(config, ledger)
     console = Console(stderr=True)
     observer = ConsoleObserver(console, console.is_terminal if progress is None else progress)
-    report = loop.run(config, source, observer)
+    journal = None
+    if store is not None:
+        settings = config.model_dump(mode="json", exclude={"repo", "json_path"})
+        journal = RunJournal(store, settings, point.run_id if point else None)
+    try:
+        report = loop.run(config, source, observer, journal, point)
+    except BaseException:
+        if journal is not None and journal.run_id is not None:
+            journal.store.interrupted(journal.run_id)
+        raise
     report.usage = ledger.summary()
     out = Console()
     if report.targets:
         out.print(profile_table(report.targets, "Targets"))
     print_summary(out, report)
+    if report.run_id is not None:
+        out.print(
+            f"[dim]history: run {report.run_id} (evolver history -C {repo}; "
+            f"evolver report {report.run_id} -C {repo})[/]"
+        )
     if config.json_path:
         write_json(report, config.json_path)
+    if pr_settings is not None and store is not None:
+        open_pull_request(out, store, config.repo, report_json(report), pr_settings)
 
 
 @app.command()
@@ -301,6 +363,12 @@ def prompt(
         out.print(f"dropped to fit {config.max_prompt_tokens} tokens: {', '.join(built.dropped)}")
 
 
+app.command()(cli_history.history)
+app.command()(cli_history.show)
+app.command()(cli_history.report)
+app.command()(cli_ship.pr)
+app.command()(cli_ship.watch)
+app.command()(cli_ship.rollback)
 app.add_typer(eval_app, name="eval")
 
 

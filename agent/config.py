@@ -22,6 +22,7 @@ class RunConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     repo: Path
+    base: str | None = None  # the commit to evolve (a branch, tag or sha); HEAD by default
     targets: tuple[TargetRef, ...] = ()
     provider: str = "rules"
     model: str | None = None
@@ -87,7 +88,7 @@ class RunConfig(BaseModel):
 
 # What [tool.evolver] may set: everything but what names this one run (flags win anyway).
 FILE_KEYS = set(RunConfig.model_fields) - {
-    "repo", "targets", "branch", "json_path", "record_replies", "replies",
+    "repo", "base", "targets", "branch", "json_path", "record_replies", "replies",
 }  # fmt: skip
 
 
@@ -108,6 +109,7 @@ def load_config(repo: Path, pyproject_text: str | None, flags: dict[str, Any]) -
         except tomllib.TOMLDecodeError as error:
             raise UsageError(f"pyproject.toml: {error}") from None
         table = {key.replace("-", "_"): value for key, value in table.items()}
+        table.pop("watch", None)  # [tool.evolver.watch]: see WatchConfig
         unknown = sorted(set(table) - FILE_KEYS)
         if unknown:
             raise UsageError(f"[tool.evolver]: unknown key {unknown[0]!r}")
@@ -116,12 +118,80 @@ def load_config(repo: Path, pyproject_text: str | None, flags: dict[str, Any]) -
     try:
         return RunConfig(repo=repo, **settings)
     except ValidationError as error:
-        first = error.errors()[0]
-        key = str(first["loc"][0]) if first["loc"] else "config"
-        where = (
-            f"--{FLAG_NAMES.get(key, key).replace('_', '-')}"
-            if key in flags
-            else (f"[tool.evolver] {key}")
-        )
-        message = first["msg"].removeprefix("Value error, ")
-        raise UsageError(f"{where}: {message[:1].lower()}{message[1:]}") from None
+        raise _usage_error(error, flags, "[tool.evolver]") from None
+
+
+def _usage_error(error: ValidationError, flags: dict[str, Any], table: str) -> UsageError:
+    """One line naming the bad key (dotted for nested ones) or flag, and what is wrong."""
+    first = error.errors()[0]
+    loc = [str(part) for part in first["loc"]]
+    key = loc[0] if loc else "config"
+    if key in flags and flags[key] is not None:
+        where = f"--{FLAG_NAMES.get(key, key).replace('_', '-')}"
+    else:
+        where = f"{table} {'.'.join(loc) or key}"
+    if first["type"] == "extra_forbidden":
+        return UsageError(f"{table}: unknown key {'.'.join(loc)!r}")
+    message = first["msg"].removeprefix("Value error, ")
+    return UsageError(f"{where}: {message[:1].lower()}{message[1:]}")
+
+
+class Threshold(BaseModel):
+    """A bound a metric must keep: at most ``max``, at least ``min``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max: float | None = None
+    min: float | None = None
+
+
+class WatchConfig(BaseModel):
+    """``[tool.evolver.watch]``: how ``evolver watch`` measures, evolves, lands and reverts."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    branch: str = "main"  # the watched branch; it must not be checked out anywhere
+    interval: float = Field(3600.0, gt=0)  # seconds between cycles
+    benchmarks: bool = True  # the repo's pytest-benchmark medians, as benchmark:<name>
+    metrics_command: str | None = None  # prints one JSON object of numbers
+    higher_is_better: tuple[str, ...] = ("throughput",)  # every other metric: lower is better
+    repeats: int = Field(3, ge=1, le=50)  # measurements per cycle; their median counts
+    thresholds: dict[str, Threshold] = Field(default_factory=dict)
+    regression: float = Field(0.10, gt=0, le=10)  # worse than the last cycle by this: a breach
+    auto_rollback: bool = True
+    rollback_threshold: float = Field(0.10, gt=0, le=10)  # vs the metrics before a landing
+    observe_cycles: int = Field(3, ge=1, le=1000)  # cycles a landed change stays on probation
+    min_improvement: float = Field(1.05, ge=1.0, le=100.0)  # an evolution's --min-speedup
+    max_concurrent: int = Field(2, ge=1, le=16)  # evolutions at once, one target each
+    max_targets: int = Field(2, ge=1, le=50)  # targets per evolution cycle
+    evolution_timeout: float = Field(1800.0, gt=0)  # seconds; a slower evolution is stopped
+    land: tuple[str, ...] = ("low",)  # risk levels that land without review
+    push: str | None = None  # a remote to push the branch to after landing or reverting
+    provider: str | None = None  # for evolutions; default: the run's provider
+
+    @field_validator("land")
+    @classmethod
+    def _known_levels(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [level for level in value if level not in ("low", "medium", "high")]
+        if unknown:
+            raise ValueError(f"unknown risk level {unknown[0]!r} (low, medium or high)")
+        return value
+
+
+def load_watch_config(pyproject_text: str | None, flags: dict[str, Any]) -> WatchConfig:
+    """``[tool.evolver.watch]`` of the committed pyproject.toml, then the given flags."""
+    settings: dict[str, Any] = {}
+    if pyproject_text:
+        try:
+            tool = tomllib.loads(pyproject_text).get("tool", {})
+        except tomllib.TOMLDecodeError as error:
+            raise UsageError(f"pyproject.toml: {error}") from None
+        table = tool.get("evolver", {}).get("watch", {})
+        if not isinstance(table, dict):
+            raise UsageError("[tool.evolver] watch: must be a table")
+        settings.update({key.replace("-", "_"): value for key, value in table.items()})
+    settings.update({k: v for k, v in flags.items() if v is not None})
+    try:
+        return WatchConfig(**settings)
+    except ValidationError as error:
+        raise _usage_error(error, flags, "[tool.evolver.watch]") from None

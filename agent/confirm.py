@@ -68,7 +68,7 @@ def confirm(
                 raise NotConfirmed(f"the workload ({what}) {failed} on the {name}")
             walls[side].append(ran.duration)
             if benchmarks:
-                for key, value in _benchmark_medians(out).items():
+                for key, value in benchmark_medians(out).items():
                     medians[side].setdefault(key, []).append(value)
         done += 1
     wall = (median(walls[0]), median(walls[1]))
@@ -85,23 +85,29 @@ def confirm(
 
 def _run(project: Project, sandbox: Sandbox, benchmarks: list[str], out: Path) -> Result:
     if benchmarks:
-        argv = [
-            *(a for a in project.pytest_argv if a != "--benchmark-disable"),
-            "--benchmark-enable",  # over a --benchmark-disable in the project's own addopts
-            "--benchmark-only",
-            f"--benchmark-max-time={BENCHMARK_MAX_TIME}",
-            f"--benchmark-json={out}",
-            *benchmarks,
-        ]
-    else:
-        argv, _ = project.workload_argv(sandbox)
-        if project.workload is None and is_pytest(argv):  # the test suite: not the flaky ones
-            argv = [*argv, *deselect_args(project.flaky_tests)]
+        return run_benchmarks(project, sandbox, benchmarks, out)
+    argv, _ = project.workload_argv(sandbox)
+    if project.workload is None and is_pytest(argv):  # the test suite: not the flaky ones
+        argv = [*argv, *deselect_args(project.flaky_tests)]
     timeout = max(project.test_timeout, BUDGET_SECONDS / 2)
     return sandbox.run(argv, timeout=timeout, env=project.env(sandbox))
 
 
-def _benchmark_medians(path: Path) -> dict[str, float]:
+def run_benchmarks(project: Project, sandbox: Sandbox, benchmarks: list[str], out: Path) -> Result:
+    """The benchmark files enabled (whatever the project's addopts say), their JSON in ``out``."""
+    argv = [
+        *(a for a in project.pytest_argv if a != "--benchmark-disable"),
+        "--benchmark-enable",  # over a --benchmark-disable in the project's own addopts
+        "--benchmark-only",
+        f"--benchmark-max-time={BENCHMARK_MAX_TIME}",
+        f"--benchmark-json={out}",
+        *benchmarks,
+    ]
+    timeout = max(project.test_timeout, BUDGET_SECONDS / 2)
+    return sandbox.run(argv, timeout=timeout, env=project.env(sandbox))
+
+
+def benchmark_medians(path: Path) -> dict[str, float]:
     """pytest-benchmark's median seconds per benchmark, by its full name."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -110,10 +110,21 @@ class Timing:
 
 @dataclass(frozen=True)
 class Verdict:
+    """``evidence`` says, for an accepted candidate, what each check showed (check → sentence)."""
+
     accepted: bool
     stage: str
     reason: str
     timing: Timing | None = None
+    evidence: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Risk:
+    """How closely a reviewer should look at a proven change (see ``agent.risk``)."""
+
+    level: str  # "low", "medium" or "high"
+    reasons: tuple[str, ...]
 
 
 @dataclass
@@ -124,6 +135,8 @@ class Outcome:
     verdict: Verdict
     committed: bool = False
     commit: str | None = None
+    patch: str | None = None  # the candidate as a unified diff against what it changed
+    risk: Risk | None = None  # for accepted candidates
 
 
 @dataclass(frozen=True)
@@ -162,6 +175,11 @@ class RunReport:
     flaky_tests: list[str] = field(default_factory=list)  # outcome differed on HEAD
     confirmation: Confirmation | None = None  # the whole result, when something was committed
     sandbox: list[str] = field(default_factory=list)  # the protection candidates ran under
+    hotspots: dict[TargetRef, FunctionProfile] = field(default_factory=dict)  # hottest first
+    model: str | None = None
+    run_id: int | None = None  # in the history, when recorded
+    started: str | None = None  # ISO 8601, UTC
+    finished: str | None = None
 
     @property
     def accepted(self) -> int:

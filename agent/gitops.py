@@ -43,6 +43,14 @@ def open_repo(path: Path) -> git.Repo:
     return repo
 
 
+def resolve(repo: git.Repo, rev: str) -> str:
+    """The commit ``rev`` names (a branch, tag or sha), or a UsageError."""
+    try:
+        return str(repo.commit(rev).hexsha)
+    except (git.BadName, ValueError, git.GitCommandError):
+        raise UsageError(f"{rev!r} names no commit in {repo.working_dir}") from None
+
+
 def read_file(repo: git.Repo, commit: str, path: str) -> str | None:
     """The text of ``path`` at ``commit``, or ``None`` if it does not exist there."""
     try:
@@ -113,3 +121,72 @@ class ResultBranch:
             return f"{(self.repo.commit(self.tip).tree / path).mode:o}"
         except KeyError:
             return "100644"
+
+
+def checked_out_at(repo: git.Repo, branch: str) -> str | None:
+    """The worktree where ``branch`` is checked out, if any (the main one included)."""
+    ref = f"refs/heads/{branch}"
+    worktree = None
+    for line in repo.git.worktree("list", "--porcelain").splitlines():
+        if line.startswith("worktree "):
+            worktree = line.removeprefix("worktree ")
+        elif line == f"branch {ref}":
+            return worktree
+    return None
+
+
+def branch_tip(repo: git.Repo, branch: str) -> str:
+    try:
+        return str(repo.git.rev_parse("--verify", "--quiet", f"refs/heads/{branch}^{{commit}}"))
+    except git.GitCommandError:
+        raise UsageError(f"no branch {branch!r} in {repo.working_dir}") from None
+
+
+def check_movable(repo: git.Repo, branch: str) -> None:
+    """Evolver may move ``branch`` only where no checkout would be left behind by it."""
+    branch_tip(repo, branch)
+    where = checked_out_at(repo, branch)
+    if where is not None:
+        raise UsageError(
+            f"branch {branch!r} is checked out in {where}; Evolver never moves a branch under "
+            "a checkout: use a clone with a detached HEAD (git switch --detach), or revert there"
+        )
+
+
+class BranchMoved(Exception):
+    """The branch moved while Evolver worked on it; nothing was changed."""
+
+
+def on_branch(repo: git.Repo, branch: str, *commands: tuple[str, ...]) -> str:
+    """Run git ``commands`` (each an argv after ``git``, e.g. ``("revert", "--no-edit", sha)``)
+    in a private worktree at ``branch``'s tip, then move the branch to the result in one
+    compare-and-swap ``update-ref``. Returns the new tip; raises ``BranchMoved`` when someone
+    moved the branch meanwhile, and ``git.GitCommandError`` when a command fails (a conflict):
+    either way the branch is left as it was."""
+    check_movable(repo, branch)
+    old = branch_tip(repo, branch)
+    with tempfile.TemporaryDirectory(prefix="evolver-worktree-") as tmp:
+        path = os.path.join(tmp, "tree")
+        repo.git.worktree("add", "--detach", "--quiet", path, old)
+        try:
+            work = git.Repo(path)
+            for argv in commands:
+                work.git.execute(["git", *argv], env={**os.environ, **_AUTHOR})
+            new = str(work.git.rev_parse("HEAD"))
+        finally:
+            repo.git.worktree("remove", "--force", path)
+            repo.git.worktree("prune")
+    try:
+        repo.git.update_ref(f"refs/heads/{branch}", new, old)
+    except git.GitCommandError:
+        raise BranchMoved(f"branch {branch!r} moved while Evolver worked on it") from None
+    return new
+
+
+def push(repo: git.Repo, remote: str, branch: str) -> None:
+    """Push ``branch`` to ``remote`` (no force: the remote must not have moved either)."""
+    try:
+        repo.git.push("--quiet", remote, f"refs/heads/{branch}:refs/heads/{branch}")
+    except git.GitCommandError as error:
+        lines = str(error.stderr).strip().splitlines() or ["push failed"]
+        raise UsageError(f"git push {remote} {branch}: {lines[-1].strip()}") from None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Protocol
 
@@ -16,17 +17,21 @@ from agent.baseline import baseline, some
 from agent.config import RunConfig
 from agent.confirm import confirm_result
 from agent.decide import choose, commit_message
-from agent.domain import Candidate, Outcome, RunReport, Target
+from agent.domain import Candidate, FunctionProfile, Outcome, RunReport, Target, TargetRef
+from agent.patching import as_diff
 from agent.profiling import Profile, profile_workload
 from agent.project import Project, deselected_by
 from agent.providers.base import ProposalRequest, Provider
 from agent.providers.chat import ProviderFailed
 from agent.ranking import make_target, rank
 from agent.recording import Recording, record_calls
+from agent.risk import assess
 from agent.verify.cascade import Bench, verify
 from agent.verify.timing import TimingPlan
 from agent.workspace import Workspace
 from sandbox import Limits, protection
+
+HOTSPOTS = 20  # functions of the profile kept in the report
 
 
 class Observer(Protocol):
@@ -47,38 +52,86 @@ class Silent:
         pass
 
 
+class Journal(Protocol):
+    """Keeps the run as it goes (the history), so that an interrupted run can be resumed."""
+
+    def begin(self, report: RunReport, branch: str) -> int: ...
+
+    def targets_chosen(self, targets: list[Target]) -> None: ...
+
+    def target_done(self, target: Target, outcomes: list[Outcome], tip: str) -> None: ...
+
+    def end(self, report: RunReport) -> None: ...
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Where an interrupted run stopped: its targets, those done, and the branch's tip."""
+
+    run_id: int
+    base: str
+    branch: str
+    tip: str
+    targets: tuple[tuple[TargetRef, FunctionProfile | None], ...]
+    done: frozenset[TargetRef]
+    outcomes: tuple[Outcome, ...]
+
+
 def default_branch() -> str:
     return "evolver/" + datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
 
 
-def run(config: RunConfig, provider: Provider, observer: Observer) -> RunReport:
+def run(
+    config: RunConfig,
+    provider: Provider,
+    observer: Observer,
+    journal: Journal | None = None,
+    resume: Resume | None = None,
+) -> RunReport:
     repo = gitops.open_repo(config.repo)
-    base = repo.head.commit.hexsha
-    branch = gitops.ResultBranch(repo, config.branch or default_branch(), base)
+    base = resume.base if resume else gitops.resolve(repo, config.base or "HEAD")
+    name = resume.branch if resume else config.branch or default_branch()
+    branch = gitops.ResultBranch(repo, name, base)
     gitops.check_new_branch(repo, branch.name)
-    report = RunReport(str(config.repo), base, None, provider.name)
+    report = RunReport(str(config.repo), base, None, provider.name, model=config.model)
+    report.started = _now()
     report.sandbox = list(protection().lines)
+    if journal is not None:
+        report.run_id = resume.run_id if resume else journal.begin(report, branch.name)
     for line in report.sandbox:
         observer.step(f"sandbox {line}")
     report.notes.extend(f"sandbox {line}" for line in report.sandbox if "NOT" in line)  # weak
     with Workspace(Limits(memory_mb=config.memory_mb)) as workspace:
-        gitops.export_tree(repo, base, workspace.state)
+        if resume:
+            branch.tip = resume.tip
+            report.outcomes.extend(resume.outcomes)
+        gitops.export_tree(repo, branch.tip, workspace.state)
         chosen = [make_target(workspace.state, ref, None) for ref in config.targets]
         project = baseline(config, workspace, observer.step, report.notes)
         report.flaky_tests = list(project.flaky_tests)
-        observer.step("profiling the workload")
-        with workspace.sandbox("profile") as sandbox:
-            profile = profile_workload(project, sandbox)
-        report.targets = select_targets(config, workspace, profile, chosen)
+        if resume:
+            report.targets = [make_target(workspace.state, r, p) for r, p in resume.targets]
+        else:
+            observer.step("profiling the workload")
+            with workspace.sandbox("profile") as sandbox:
+                profile = profile_workload(project, sandbox)
+            report.hotspots = dict(
+                sorted(profile.functions.items(), key=lambda kv: -kv[1].share)[:HOTSPOTS]
+            )
+            report.targets = select_targets(config, workspace, profile, chosen)
+            if journal is not None:
+                journal.targets_chosen(report.targets)
+        todo = [t for t in report.targets if not resume or t.ref not in resume.done]
+        recordings: dict[TargetRef, Recording] = {}
         if not report.targets:
             report.notes.append("the profile shows no function of the repository worth optimizing")
-            return report
-        observer.step(f"recording calls to {len(report.targets)} targets")
-        with workspace.sandbox("record") as sandbox:
-            recordings = record_calls(project, sandbox, [t.ref for t in report.targets])
-        for number, ranked in enumerate(report.targets, 1):
-            observer.step(f"[{number}/{len(report.targets)}] {ranked.ref}")
-            improve(
+        if todo:
+            observer.step(f"recording calls to {len(todo)} targets")
+            with workspace.sandbox("record") as sandbox:
+                recordings = record_calls(project, sandbox, [t.ref for t in todo])
+        for number, ranked in enumerate(todo, 1):
+            observer.step(f"[{number}/{len(todo)}] {ranked.ref}")
+            outcomes = improve(
                 config,
                 provider,
                 project,
@@ -89,14 +142,23 @@ def run(config: RunConfig, provider: Provider, observer: Observer) -> RunReport:
                 observer,
                 report,
             )
+            if journal is not None:
+                journal.target_done(ranked, outcomes, branch.tip)
         if report.committed and config.confirm:
             report.confirmation = confirm_result(
                 repo, base, project, workspace, observer.step, report
             )
         report.branch = branch.publish()
-    if not report.outcomes:
+    if report.targets and not report.outcomes:
         report.notes.append(f"no candidates: {provider.name} found nothing to change")
+    report.finished = _now()
+    if journal is not None:
+        journal.end(report)
     return report
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def improve(
@@ -109,7 +171,7 @@ def improve(
     branch: gitops.ResultBranch,
     observer: Observer,
     report: RunReport,
-) -> None:
+) -> list[Outcome]:
     """Evolve one target; commit the best proven candidate, if any, on the result branch."""
     flaky = sorted(t for t in recording.tests if deselected_by(t, project.flaky_tests))
     if flaky:
@@ -117,7 +179,7 @@ def improve(
             f"{ranked.ref}: skipped: tests that reach it are flaky on HEAD, so they "
             f"cannot judge a change to it: {some(flaky)}"
         )
-        return
+        return []
     target = make_target(workspace.state, ranked.ref, ranked.profile)  # after earlier winners
     bench = Bench(
         project,
@@ -133,13 +195,17 @@ def improve(
     report.notes.extend(f"{target.ref}: {note}" for note in bench.notes())
     if not outcomes:
         report.notes.append(f"{target.ref}: {provider.name} proposed nothing")
-        return
+        return []
+    for outcome in outcomes:
+        if outcome.verdict.accepted:  # so the behaviour was observed: counts() is free
+            outcome.risk = assess(outcome, target, bench.behaviour().counts()[0])
     winner = choose(outcomes)
     if winner is not None:
         winner.commit = branch.commit(winner.candidate.files, commit_message(winner))
         winner.committed = True
         workspace.update(winner.candidate.files)
     report.outcomes.extend(outcomes)
+    return outcomes
 
 
 def evolve(
@@ -182,7 +248,11 @@ def verify_all(candidates: list[Candidate], bench: Bench, jobs: int) -> list[Out
     else:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             verdicts = list(pool.map(lambda c: verify(c, bench), candidates))
-    return [Outcome(c, v) for c, v in zip(candidates, verdicts, strict=True)]
+    state = bench.workspace.state
+    return [
+        Outcome(c, v, patch=as_diff(state, c.files) if c.files else None)
+        for c, v in zip(candidates, verdicts, strict=True)
+    ]
 
 
 def select_targets(

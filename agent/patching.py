@@ -11,10 +11,12 @@ passes it with code silently dropped. Line numbers in reasons are lines of the r
 from __future__ import annotations
 
 import ast
+import difflib
 import re
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import libcst as cst
 from libcst.codemod import CodemodContext
@@ -521,3 +523,20 @@ def _shift(window: list[str], search: list[str]) -> tuple[str, str] | None:
             return None
         shift = this
     return shift
+
+
+def as_diff(root: Path, files: dict[str, str]) -> str:
+    """``files`` (path → new text) as a git-style unified diff against the files in ``root``."""
+    chunks: list[str] = []
+    for path, text in sorted(files.items()):
+        before = root / path
+        old = before.read_text(encoding="utf-8") if before.is_file() else ""
+        chunks.extend(
+            difflib.unified_diff(
+                old.splitlines(keepends=True),
+                text.splitlines(keepends=True),
+                f"a/{path}" if old else "/dev/null",
+                f"b/{path}",
+            )
+        )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in chunks)

@@ -9,7 +9,15 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from agent.domain import Confirmation, Outcome, RunReport, Target
+from agent.domain import (
+    Confirmation,
+    FunctionProfile,
+    Outcome,
+    Risk,
+    RunReport,
+    Target,
+    TargetRef,
+)
 
 JSON_VERSION = 1
 
@@ -45,6 +53,23 @@ def outcome_json(outcome: Outcome) -> dict[str, Any]:
         "committed": outcome.committed,
         "commit": outcome.commit,
         "provenance": {k: v for k, v in outcome.candidate.provenance.items() if k != "reply"},
+        "evidence": dict(verdict.evidence) or None,
+        "risk": risk_json(outcome.risk),
+        "patch": outcome.patch,
+    }
+
+
+def risk_json(risk: Risk | None) -> dict[str, Any] | None:
+    return None if risk is None else {"level": risk.level, "reasons": list(risk.reasons)}
+
+
+def hotspot_json(ref: TargetRef, profile: FunctionProfile) -> dict[str, Any]:
+    return {
+        "target": str(ref),
+        "share": round(profile.share, 6),
+        "own_time": round(profile.own_time, 6),
+        "cum_time": round(profile.cum_time, 6),
+        "calls": profile.calls,
     }
 
 
@@ -66,10 +91,15 @@ def confirmation_json(confirmation: Confirmation | None) -> dict[str, Any] | Non
 def report_json(report: RunReport) -> dict[str, Any]:
     return {
         "version": JSON_VERSION,
+        "run_id": report.run_id,
         "repo": report.repo,
         "base_commit": report.base_commit,
         "branch": report.branch,
         "provider": report.provider,
+        "model": report.model,
+        "started": report.started,
+        "finished": report.finished,
+        "hotspots": [hotspot_json(ref, p) for ref, p in report.hotspots.items()],
         "targets": [target_json(t) for t in report.targets],
         "candidates": [outcome_json(o) for o in report.outcomes],
         "accepted": report.accepted,

@@ -55,7 +55,8 @@ def repo_state(repo: Path) -> dict[str, object]:
     """Everything evolver must leave alone: files (tracked or not), index, refs, stash."""
     files = {}
     for path in sorted(repo.rglob("*")):
-        if ".git" in path.relative_to(repo).parts or not path.is_file():
+        parts = path.relative_to(repo).parts
+        if ".git" in parts or parts[0] == ".evolver" or not path.is_file():  # its history
             continue
         files[str(path.relative_to(repo))] = hashlib.sha256(path.read_bytes()).hexdigest()
     return {

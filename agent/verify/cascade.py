@@ -6,7 +6,7 @@ import dataclasses
 import threading
 from dataclasses import dataclass, field
 
-from agent.domain import Candidate, Target, Verdict
+from agent.domain import Candidate, Target, Timing, Verdict
 from agent.project import Project
 from agent.recording import Recording
 from agent.verify import equivalence as same
@@ -185,7 +185,31 @@ def speed(bench: Bench, trial: Trial) -> Verdict:
         "speed",
         f"same outcomes on {checked}; {tested}full suite; timed on {len(calls)} recorded calls",
         timing,
+        evidence=_evidence(bench, timing, len(calls)),
     )
+
+
+def _evidence(bench: Bench, timing: Timing, calls: int) -> dict[str, str]:
+    """What each check showed, one sentence each, for reports and pull requests."""
+    recorded, generated = bench.behaviour().counts()
+    targeted = len(bench.recording.tests)
+    low, high = timing.ci
+    return {
+        "tests": (
+            f"the {targeted} tests that reach it, then the whole test suite, pass"
+            if targeted != 1
+            else "the test that reaches it, then the whole test suite, pass"
+        )
+        if targeted
+        else "the whole test suite passes",
+        "differential": f"same results, exceptions and argument states as the original "
+        f"on {recorded} calls recorded from the real workload",
+        "property": f"same outcomes as the original on {generated} inputs generated "
+        "from the recorded ones (hypothesis)",
+        "timing": f"{timing.speedup:.2f}× faster (95% interval {low:.2f}–{high:.2f}×, "
+        f"first calls {timing.first_call:.2f}×), alternating fresh processes on "
+        f"{calls} recorded calls",
+    }
 
 
 def _changed_while_timed(

@@ -48,9 +48,14 @@ class Behaviour:
     def index(self) -> dict[bytes, int]:
         return {call: number for number, call in enumerate(self.calls)}
 
-    def describe(self) -> str:
+    def counts(self) -> tuple[int, int]:
+        """How many recorded and how many generated calls a candidate is held to."""
         generated = sum(1 for i in self.checkable if i >= self.generated_from)
-        return f"{len(self.checkable) - generated} recorded and {generated} generated calls"
+        return len(self.checkable) - generated, generated
+
+    def describe(self) -> str:
+        recorded, generated = self.counts()
+        return f"{recorded} recorded and {generated} generated calls"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,258 @@
+"""``evolver history``, ``show`` and ``report``: what Evolver did, and why.
+
+Registered on the app by ``agent.cli``; the history itself is ``agent.store``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.syntax import Syntax
+from rich.table import Table
+
+from agent import gitops
+from agent.domain import FunctionProfile, TargetRef
+from agent.errors import UsageError
+from agent.html_report import write_html
+from agent.loop import Resume
+from agent.store import Store
+
+RepoOpt = Annotated[
+    Path,
+    typer.Option("--repo", "-C", help="The repository (default: the current directory)."),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+
+
+def open_store(repo: Path) -> Store:
+    """The history of the repository at ``repo`` (which must be a git checkout)."""
+    root = Path(gitops.open_repo(repo.resolve()).working_dir)
+    try:
+        return Store(root)
+    except OSError as error:
+        raise UsageError(f"cannot keep the history in {root}/.evolver: {error.strerror}") from None
+
+
+def resume_point(store: Store, run_id: int, flags: dict[str, Any]) -> tuple[Resume, dict[str, Any]]:
+    """Where run ``run_id`` stopped, and the flags to go on with: its own settings, except
+    those that only say where to report (``--json``) and how to show progress."""
+    stored = store.run(run_id)
+    if stored.status == "finished":
+        raise UsageError(f"run {run_id} finished; there is nothing to resume")
+    settings = {k: v for k, v in stored.config.items() if v is not None}
+    settings.update(base=stored.base_commit, branch=stored.branch, json_path=flags["json_path"])
+    targets = tuple(
+        (
+            TargetRef.parse(t["target"]),
+            FunctionProfile(t["own_time"], t["cum_time"], t["calls"], t["share"])
+            if t.get("own_time") is not None
+            else None,
+        )
+        for t in stored.targets
+    )
+    if not targets:
+        raise UsageError(f"run {run_id} stopped before it chose its targets; start a new one")
+    point = Resume(
+        run_id=run_id,
+        base=stored.base_commit,
+        branch=stored.branch,
+        tip=_last_tip(stored.base_commit, [ref for ref, _ in targets], stored.done),
+        targets=targets,
+        done=frozenset(TargetRef.parse(t) for t in stored.done),
+        outcomes=tuple(store.outcomes(run_id)),
+    )
+    return point, settings
+
+
+def _last_tip(base: str, order: list[TargetRef], done: dict[str, str]) -> str:
+    """Targets are done in order; the tip after the last one done is where to go on from."""
+    tip = base
+    for ref in order:
+        tip = done.get(str(ref), tip)
+    return tip
+
+
+def history(
+    run: Annotated[int | None, typer.Argument(help="A run: list its candidates.")] = None,
+    repo: RepoOpt = Path("."),
+    as_json: JsonFlag = False,
+) -> None:
+    """List Evolver's runs in this repository, or one run's candidates."""
+    with open_store(repo) as store:
+        if run is None:
+            rows = store.runs()
+            events = store.events()
+        else:
+            store.run(run)  # a clear error for an unknown run
+            rows = store.candidates(run)
+            events = [e for e in store.events() if e["run_id"] == run]
+    if as_json:
+        key = "runs" if run is None else "candidates"
+        print(json.dumps({key: rows, "events": events}, indent=2))
+        return
+    out = Console()
+    if run is None:
+        out.print(_runs_table(rows))
+    else:
+        out.print(_candidates_table(run, rows))
+    if events:
+        out.print(_events_table(events))
+
+
+def show(
+    candidate: Annotated[int, typer.Argument(help="A candidate's ID (see `evolver history RUN`).")],
+    repo: RepoOpt = Path("."),
+    as_json: JsonFlag = False,
+) -> None:
+    """One candidate: its diff, the evidence for or against it, and its measurements."""
+    with open_store(repo) as store:
+        found = store.candidate(candidate)
+    if as_json:
+        print(json.dumps(found, indent=2))
+        return
+    out = Console()
+    verdict = found["decision"]
+    colour = {"committed": "green", "accepted": "yellow"}.get(verdict, "red")
+    out.print(
+        f"[bold]candidate {found['id']}[/] (run {found['run_id']}) · {found['target']} · "
+        f"{found['summary']} · {found['provider']} · [{colour}]{verdict}[/]"
+    )
+    if found["commit"]:
+        out.print(f"commit {found['commit']}")
+    stages = " → ".join(found["stages_passed"]) or "none"
+    out.print(f"stages passed: {stages}")
+    if not found["accepted"]:
+        out.print(f"rejected at [bold]{found['stage']}[/]: {found['reason']}")
+    for check, sentence in found["evidence"].items():
+        out.print(f"  [green]✓[/] {check}: {sentence}")
+    if found["speedup"] is not None:
+        low, high = found["ci"]
+        out.print(
+            f"speedup {found['speedup']:.2f}× (95% interval {low:.2f}–{high:.2f}×, "
+            f"first calls {found['first_call_speedup']:.2f}×, {found['samples']} samples)"
+        )
+    if found["risk"]:
+        out.print(f"risk {found['risk']['level']}: {'; '.join(found['risk']['reasons'])}")
+    for event in found["events"]:
+        out.print(f"{event['at']} {event['kind']} {event['commit'] or ''} {event['detail']}")
+    if found["patch"]:
+        out.print(Syntax(found["patch"], "diff", theme="ansi_dark", background_color="default"))
+
+
+def report(
+    run: Annotated[int | None, typer.Argument(help="A run (default: the latest).")] = None,
+    repo: RepoOpt = Path("."),
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="The HTML file (default: evolver-RUN.html).")
+    ] = None,
+) -> None:
+    """Write a self-contained HTML page of a run: profile, candidates, chart, diffs."""
+    with open_store(repo) as store:
+        run_id = store.latest_run() if run is None else run
+        data = stored_report(store, run_id)
+    path = out or Path(f"evolver-{run_id}.html")
+    if not path.parent.is_dir():
+        raise UsageError(f"--out: no directory {path.parent}")
+    write_html(data, path)
+    Console().print(f"wrote {path}")
+
+
+def stored_report(store: Store, run_id: int) -> dict[str, Any]:
+    """The run's JSON report; for a run that never finished, what the history holds of it."""
+    stored = store.run(run_id)
+    if stored.report is not None:
+        return stored.report
+    return {
+        "version": 1,
+        "run_id": stored.id,
+        "repo": str(store.path.parent.parent),
+        "base_commit": stored.base_commit,
+        "branch": None,
+        "provider": stored.provider,
+        "model": stored.model,
+        "started": stored.started,
+        "finished": stored.finished,
+        "targets": stored.targets,
+        "candidates": [_as_report_candidate(c) for c in store.candidates(run_id)],
+        "notes": [f"run {run_id} is {stored.status}: this is what it recorded"],
+    }
+
+
+def _as_report_candidate(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **row,
+        "id": row["candidate"],
+        "verdict": "rejected" if not row["accepted"] else "accepted",
+        "committed": row["decision"] == "committed",
+    }
+
+
+def _runs_table(rows: list[dict[str, Any]]) -> Table:
+    table = Table(title="Runs", title_justify="left")
+    for column in (
+        "run",
+        "started",
+        "status",
+        "base",
+        "provider",
+        "targets",
+        "candidates",
+        "committed",
+        "branch",
+    ):
+        table.add_column(column, justify="right" if column in ("run", "targets") else "left")
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            row["started"],
+            row["status"],
+            row["base_commit"][:10],
+            row["provider"] + (f" ({row['model']})" if row["model"] else ""),
+            str(row["targets"]),
+            str(row["candidates"]),
+            str(row["committed"]),
+            row["branch"] or "–",
+        )
+    return table
+
+
+def _candidates_table(run: int, rows: list[dict[str, Any]]) -> Table:
+    table = Table(title=f"Run {run}: candidates", title_justify="left")
+    for column in ("id", "target", "candidate", "decision", "stage", "speedup", "risk", "detail"):
+        table.add_column(
+            column, justify="right" if column in ("id", "speedup") else "left", overflow="fold"
+        )
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            row["target"],
+            row["summary"],
+            row["decision"],
+            row["stage"],
+            f"{row['speedup']:.2f}×" if row["speedup"] is not None else "–",
+            row["risk"]["level"] if row["risk"] else "–",
+            (row["commit"] or "")[:10] if row["decision"] == "committed" else row["reason"],
+        )
+    return table
+
+
+def _events_table(events: list[dict[str, Any]]) -> Table:
+    table = Table(title="Events", title_justify="left")
+    for column in ("at", "kind", "run", "candidate", "branch", "commit", "detail"):
+        table.add_column(column, overflow="fold")
+    for event in events:
+        detail = event["detail"]
+        table.add_row(
+            event["at"],
+            event["kind"],
+            str(event["run_id"] or "–"),
+            str(event["candidate_id"] or "–"),
+            event["branch"] or "–",
+            (event["commit"] or "")[:10] or "–",
+            detail.get("summary") or json.dumps(detail)[:120],
+        )
+    return table

@@ -1,0 +1,236 @@
+"""``evolver pr``, ``watch`` and ``rollback``: getting proven changes to where they count.
+
+Registered on the app by ``agent.cli``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from agent import gitops
+from agent.cli_history import RepoOpt, open_store, stored_report
+from agent.config import load_config, load_watch_config
+from agent.errors import UsageError
+from agent.project import Project
+from agent.pullrequest import PullRequestSettings, publish
+from agent.store import Store
+from agent.watch import Cycle, Watcher, revert
+
+RemoteOpt = Annotated[str, typer.Option("--remote", help="The git remote to push to.")]
+GitHubUrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--github-url",
+        help="GitHub's API (default: $GITHUB_API_URL or api.github.com; Enterprise: "
+        "https://HOST/api/v3).",
+    ),
+]
+GitHubRepoOpt = Annotated[
+    str | None,
+    typer.Option("--github-repo", help="OWNER/NAME (default: from the remote's URL)."),
+]
+PrBranchOpt = Annotated[
+    str | None,
+    typer.Option("--pr-branch", help="The remote branch to push (default: evolver/<base>)."),
+]
+PrBaseOpt = Annotated[
+    str | None,
+    typer.Option("--pr-base", help="The branch to merge into (default: the repo's default)."),
+]
+DraftOpt = Annotated[bool, typer.Option("--draft", help="Open the pull request as a draft.")]
+
+
+def pr_settings_from(
+    remote: str,
+    github_url: str | None,
+    github_repo: str | None,
+    pr_branch: str | None,
+    pr_base: str | None,
+    draft: bool,
+) -> PullRequestSettings:
+    """Checked before a run starts, so that a missing token fails at once, not after it."""
+    return PullRequestSettings.from_env(
+        remote=remote,
+        api_url=github_url,
+        slug=github_repo,
+        head_branch=pr_branch,
+        base_branch=pr_base,
+        draft=draft,
+    )
+
+
+def open_pull_request(
+    out: Console, store: Store, repo: Path, report: dict[str, Any], settings: PullRequestSettings
+) -> None:
+    if not report.get("branch"):
+        out.print("No pull request: nothing was committed.")
+        return
+    result = publish(repo, report, settings)
+    store.event(
+        "pr",
+        {
+            "number": result.number,
+            "url": result.url,
+            "created": result.created,
+            "summary": result.describe(),
+        },
+        run_id=report.get("run_id"),
+        branch=result.head_branch,
+        commit=result.pushed_commit,
+    )
+    out.print(result.describe())
+
+
+def pr(
+    run: Annotated[int | None, typer.Argument(help="A run (default: the latest).")] = None,
+    repo: RepoOpt = Path("."),
+    remote: RemoteOpt = "origin",
+    github_url: GitHubUrlOpt = None,
+    github_repo: GitHubRepoOpt = None,
+    pr_branch: PrBranchOpt = None,
+    pr_base: PrBaseOpt = None,
+    draft: DraftOpt = False,
+) -> None:
+    """Push a run's result branch and open a pull request, or update Evolver's open one."""
+    settings = pr_settings_from(remote, github_url, github_repo, pr_branch, pr_base, draft)
+    with open_store(repo) as store:
+        run_id = store.latest_run() if run is None else run
+        report = stored_report(store, run_id)
+        if not report.get("branch"):
+            raise UsageError(f"run {run_id} committed nothing; there is nothing to propose")
+        open_pull_request(Console(), store, repo, report, settings)
+
+
+def rollback(
+    candidate: Annotated[int, typer.Argument(help="A committed candidate's ID (see history).")],
+    repo: RepoOpt = Path("."),
+    branch: Annotated[
+        str | None,
+        typer.Option("--branch", help="Revert it on this branch (default: where it landed)."),
+    ] = None,
+) -> None:
+    """Revert a change Evolver made (`git revert` on the branch it is on), and record it."""
+    with open_store(repo) as store:
+        found = store.candidate(candidate)
+        if found["decision"] != "committed":
+            raise UsageError(f"candidate {candidate} was {found['decision']}, never committed")
+        git_repo = gitops.open_repo(repo.resolve())
+        landing = _landing_of(store, candidate, branch)
+        if landing is None:
+            where = branch or store.run(found["run_id"]).branch
+            landing = {
+                "id": None,
+                "commit": found["commit"],
+                "run_id": found["run_id"],
+                "candidate_id": candidate,
+                "branch": where,
+                "detail": {"target": found["target"], "summary": found["summary"]},
+            }
+        on = branch or landing["branch"]
+        tip = gitops.branch_tip(git_repo, on)
+        try:
+            git_repo.git.merge_base("--is-ancestor", landing["commit"], tip)
+        except Exception:
+            raise UsageError(f"commit {landing['commit'][:10]} is not on branch {on!r}") from None
+        try:
+            done = revert(git_repo, store, landing, on, "by hand")
+        except gitops.BranchMoved as error:
+            raise UsageError(str(error)) from None
+        except Exception as error:  # a conflict: the branch is as it was
+            raise UsageError(f"git revert {landing['commit'][:10]} failed on {on!r}") from error
+    Console().print(f"reverted {landing['commit'][:10]} on {on}: {done['commit'][:10]}")
+
+
+def _landing_of(store: Store, candidate: int, branch: str | None) -> dict[str, Any] | None:
+    reverted = {e["detail"].get("land_event") for e in store.events(kind="revert")}
+    for event in reversed(store.events(kind="land")):
+        if event["candidate_id"] != candidate or event["id"] in reverted:
+            continue
+        if branch is None or event["branch"] == branch:
+            return event
+    return None
+
+
+def watch(
+    repo: Annotated[Path, typer.Argument(help="A git repository.")] = Path("."),
+    branch: Annotated[
+        str | None, typer.Option("--branch", help="The branch to keep fast (not checked out).")
+    ] = None,
+    interval: Annotated[
+        float | None, typer.Option("--interval", help="Seconds between cycles.")
+    ] = None,
+    cycles: Annotated[
+        int | None, typer.Option("--cycles", help="Stop after this many cycles.")
+    ] = None,
+    once: Annotated[bool, typer.Option("--once", help="One cycle (for cron or CI).")] = False,
+    provider: Annotated[str | None, typer.Option(help="The evolutions' provider.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON line per cycle.")] = False,
+) -> None:
+    """Measure a branch at an interval; evolve when its metrics slip or commits land; land
+    what the risk policy allows; revert a landed change that made things worse."""
+    git_repo = gitops.open_repo(repo.resolve())
+    flags = {"branch": branch, "interval": interval, "provider": provider}
+    head = gitops.read_file(git_repo, git_repo.head.commit.hexsha, "pyproject.toml")
+    chosen = load_watch_config(head, flags).branch
+    pyproject = gitops.read_file(git_repo, gitops.branch_tip(git_repo, chosen), "pyproject.toml")
+    settings = load_watch_config(pyproject, flags)
+    run = load_config(repo.resolve(), pyproject, {})
+    project = Project(test_command=run.test_command, workload=run.workload)
+    total = 1 if once else cycles
+    err = Console(stderr=True)
+    out = Console()
+    with open_store(repo) as store:
+        watcher = Watcher(repo, settings, store, project, step=lambda m: err.log(m))
+        number = 0
+        while total is None or number < total:
+            if number:
+                time.sleep(settings.interval)
+            number += 1
+            cycle = watcher.cycle()
+            if as_json:
+                print(json.dumps(_cycle_json(number, cycle)), flush=True)
+            else:
+                out.print(_cycle_table(number, cycle))
+
+
+def _cycle_json(number: int, cycle: Cycle) -> dict[str, Any]:
+    return {
+        "cycle": number,
+        "commit": cycle.commit,
+        "after": cycle.after,
+        "health": round(cycle.health.score, 2),
+        "breaches": list(cycle.health.breaches),
+        "regressions": cycle.regressions,
+        "metrics": cycle.metrics,
+        "trigger": cycle.trigger,
+        "landed": cycle.landed,
+        "held": cycle.held,
+        "reverted": cycle.reverted,
+        "notes": cycle.notes,
+    }
+
+
+def _cycle_table(number: int, cycle: Cycle) -> Table:
+    table = Table(
+        title=f"Cycle {number} · {cycle.commit[:10]} · {cycle.summary()}", title_justify="left"
+    )
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name, value in sorted(cycle.metrics.items()):
+        table.add_row(name, f"{value:.4g}")
+    for item in cycle.landed:
+        table.add_row(f"[green]landed[/] {item['target']}", item["commit"][:10])
+    for item in cycle.held:
+        table.add_row(f"[yellow]held[/] {item['target']}", f"risk {item['risk']}")
+    for item in cycle.reverted:
+        table.add_row(f"[red]reverted[/] {item['reverted_commit'][:10]}", item["why"])
+    for note in cycle.notes:
+        table.add_row(f"[dim]note: {note}[/]", "")
+    return table

@@ -1,0 +1,137 @@
+"""The metrics `evolver watch` keeps an eye on, and how healthy they are.
+
+A measurement runs on an export of one commit, in sandboxes: the repo's pytest-benchmark
+benchmarks (each benchmark's median, ``benchmark:<name>``, in seconds) and/or a command that
+prints one JSON object of numbers (latency, throughput, memory, error rate…). Each is run
+``repeats`` times and the median of each metric counts, so one slow run is not a regression.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from statistics import median
+
+import git
+
+from agent import gitops
+from agent.config import Threshold, WatchConfig
+from agent.confirm import benchmark_medians, run_benchmarks
+from agent.project import Project, find_benchmarks
+from agent.workspace import Workspace
+from sandbox import Result
+
+
+class MeasureFailed(Exception):
+    """The metrics could not be taken; the message says why."""
+
+
+@dataclass(frozen=True)
+class Health:
+    """``score`` is 100 when every threshold is kept, less the further metrics are off."""
+
+    score: float
+    breaches: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Measurement:
+    commit: str
+    metrics: dict[str, float]
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def measure(repo: git.Repo, commit: str, settings: WatchConfig, project: Project) -> Measurement:
+    metrics: dict[str, list[float]] = {}
+    notes: list[str] = []
+    with Workspace() as workspace:
+        gitops.export_tree(repo, commit, workspace.state)
+        benchmarks = find_benchmarks(workspace.state) if settings.benchmarks else []
+        if settings.benchmarks and not benchmarks:
+            notes.append("no pytest-benchmark benchmarks to measure")
+        for number in range(settings.repeats):
+            with workspace.sandbox(f"measure-{number}") as sandbox:
+                if benchmarks:
+                    out = sandbox.tmp / "benchmarks.json"
+                    ran = run_benchmarks(project, sandbox, benchmarks, out)
+                    if not ran.ok:
+                        raise MeasureFailed(f"the benchmarks failed: {_last_line(ran)}")
+                    for name, seconds in benchmark_medians(out).items():
+                        metrics.setdefault(f"benchmark:{name}", []).append(seconds)
+                if settings.metrics_command:
+                    ran = sandbox.run(
+                        ["sh", "-c", settings.metrics_command],
+                        timeout=project.test_timeout,
+                        env=project.env(sandbox),
+                    )
+                    if not ran.ok:
+                        raise MeasureFailed(f"the metrics command failed: {_last_line(ran)}")
+                    for name, value in parse_metrics(ran.stdout).items():
+                        metrics.setdefault(name, []).append(value)
+    medians = {name: median(values) for name, values in metrics.items()}
+    return Measurement(commit, medians, tuple(notes))
+
+
+def parse_metrics(stdout: str) -> dict[str, float]:
+    """The last line of ``stdout`` that is a JSON object; its numeric values."""
+    for line in reversed(stdout.strip().splitlines()):
+        try:
+            data = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(data, dict):
+            return {
+                str(k): float(v)
+                for k, v in data.items()
+                if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            }
+    raise MeasureFailed("the metrics command printed no JSON object of numbers")
+
+
+def health(metrics: dict[str, float], thresholds: dict[str, Threshold]) -> Health:
+    """Each thresholded metric scores min(1, bound/value) (or value/bound for a minimum);
+    the health is their mean, in percent. A metric that is missing is a breach."""
+    scores, breaches = [], []
+    for name, bound in sorted(thresholds.items()):
+        value = metrics.get(name)
+        if value is None:
+            scores.append(0.0)
+            breaches.append(f"{name}: not measured")
+            continue
+        score = 1.0
+        if bound.max is not None and value > bound.max:
+            score = min(score, bound.max / value if value else 0.0)
+            breaches.append(f"{name} {value:.4g} > {bound.max:.4g}")
+        if bound.min is not None and value < bound.min:
+            score = min(score, value / bound.min if bound.min else 0.0)
+            breaches.append(f"{name} {value:.4g} < {bound.min:.4g}")
+        scores.append(max(score, 0.0))
+    return Health(100.0 * sum(scores) / len(scores) if scores else 100.0, tuple(breaches))
+
+
+def worse(
+    now: dict[str, float],
+    before: dict[str, float],
+    tolerance: float,
+    higher_is_better: tuple[str, ...],
+) -> list[str]:
+    """The metrics worse now than ``before`` by more than ``tolerance`` (a fraction)."""
+    found = []
+    for name in sorted(now.keys() & before.keys()):
+        old, new = before[name], now[name]
+        if name in higher_is_better:
+            bad = new < old * (1 - tolerance)
+        else:
+            bad = new > old * (1 + tolerance)
+        if bad:
+            change = (new - old) / old if old else math.inf
+            found.append(f"{name} {old:.4g} → {new:.4g} ({change:+.0%})")
+    return found
+
+
+def _last_line(ran: Result) -> str:
+    if ran.timed_out:
+        return "timed out"
+    lines = (ran.stderr or ran.stdout).strip().splitlines()
+    return lines[-1][:200] if lines else "no output"

@@ -1,0 +1,391 @@
+"""`evolver watch`: keep a branch fast. Each cycle:
+
+1. measure the branch's tip (``agent.health``) and score it against the thresholds;
+2. judge the changes Evolver landed that are still on probation: one whose metrics are worse
+   than they were just before it landed, by more than ``rollback_threshold``, is reverted
+   (``git revert``) when ``auto_rollback`` is on;
+3. when the metrics slipped (a threshold breached, or worse than the last cycle by more than
+   ``regression``) or new commits landed, evolve: profile the tip, and run one ``evolver run``
+   per hot target (at most ``max_concurrent`` at once, each stopped after
+   ``evolution_timeout``), in its own process, recorded in the history like any run;
+4. land each proven change whose risk level the policy (``land``) lets through without
+   review, by cherry-picking it onto the branch; hold the others on their own branches.
+
+Everything is recorded as events in the history (``watch``, ``land``, ``hold``, ``revert``),
+which is also the watcher's memory: a cycle can run as a one-off (``--once`` from cron or CI)
+as well as in a long-lived process. The branch moves only by compare-and-swap, never under a
+checkout (``gitops.on_branch``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import git
+
+from agent import gitops
+from agent.config import WatchConfig
+from agent.domain import TargetRef
+from agent.health import Health, MeasureFailed, health, measure, worse
+from agent.profiling import profile_workload
+from agent.project import Project
+from agent.ranking import rank
+from agent.store import Store
+from agent.workspace import Workspace
+
+
+@dataclass
+class Cycle:
+    """What one watch cycle saw and did."""
+
+    commit: str  # the tip it measured
+    metrics: dict[str, float]
+    health: Health
+    regressions: list[str] = field(default_factory=list)  # against the last cycle
+    trigger: str | None = None  # why it evolved, if it did
+    landed: list[dict[str, Any]] = field(default_factory=list)
+    held: list[dict[str, Any]] = field(default_factory=list)
+    reverted: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    after: str = ""  # the tip after this cycle's own landings and reverts
+
+    def summary(self) -> str:
+        done = [f"landed {len(self.landed)}"] if self.landed else []
+        done += [f"reverted {len(self.reverted)}"] if self.reverted else []
+        done += [f"held {len(self.held)} for review"] if self.held else []
+        evolved = f"evolved ({self.trigger})" if self.trigger else "no evolution"
+        return f"health {self.health.score:.0f}; {evolved}" + (
+            "; " + ", ".join(done) if done else ""
+        )
+
+
+class Watcher:
+    def __init__(
+        self,
+        repo_path: Path,
+        settings: WatchConfig,
+        store: Store,
+        project: Project,
+        run_args: tuple[str, ...] = (),
+        step: Callable[[str], None] = lambda message: None,
+    ) -> None:
+        self.repo = gitops.open_repo(repo_path)
+        self.path = Path(self.repo.working_dir)
+        self.settings = settings
+        self.store = store
+        self.project = project
+        self.run_args = run_args  # extra flags for each evolution's `evolver run`
+        self.step = step
+        gitops.check_movable(self.repo, settings.branch)
+
+    def cycle(self) -> Cycle:
+        branch = self.settings.branch
+        tip = gitops.branch_tip(self.repo, branch)
+        last = self._last_cycle()
+        self.step(f"measuring {branch} at {tip[:10]}")
+        try:
+            measured = measure(self.repo, tip, self.settings, self.project)
+        except MeasureFailed as error:
+            self.store.event(
+                "watch", {"commit": tip, "error": str(error)}, branch=branch, commit=tip
+            )
+            raise
+        now = Cycle(tip, measured.metrics, health(measured.metrics, self.settings.thresholds))
+        now.notes.extend(measured.notes)
+        if last is not None:
+            now.regressions = worse(
+                now.metrics,
+                last["metrics"],
+                self.settings.regression,
+                self.settings.higher_is_better,
+            )
+        self._judge_landings(now)
+        if not now.reverted:
+            now.trigger = self._trigger(now, last)
+            if now.trigger:
+                self._evolve(now)
+        now.after = gitops.branch_tip(self.repo, branch)
+        if self.settings.push and now.after != tip:
+            gitops.push(self.repo, self.settings.push, branch)
+        self.store.event(
+            "watch",
+            {
+                "commit": tip,
+                "after": now.after,
+                "metrics": now.metrics,
+                "health": round(now.health.score, 2),
+                "breaches": list(now.health.breaches),
+                "regressions": now.regressions,
+                "trigger": now.trigger,
+                "evolved_at": tip if now.trigger else (last or {}).get("evolved_at"),
+                "landed": [x["event"] for x in now.landed],
+                "reverted": [x["event"] for x in now.reverted],
+                "notes": now.notes,
+                "summary": now.summary(),
+            },
+            branch=branch,
+            commit=tip,
+        )
+        return now
+
+    # What the history remembers
+
+    def _last_cycle(self) -> dict[str, Any] | None:
+        cycles = [
+            e["detail"]
+            for e in self.store.events(kind="watch")
+            if e["branch"] == self.settings.branch and "metrics" in e["detail"]
+        ]
+        return cycles[-1] if cycles else None
+
+    def _on_probation(self) -> list[dict[str, Any]]:
+        reverted = {e["detail"].get("land_event") for e in self.store.events(kind="revert")}
+        events = self.store.events()
+        found = []
+        for event in events:
+            if event["kind"] != "land" or event["branch"] != self.settings.branch:
+                continue
+            if event["id"] in reverted:
+                continue
+            watched = sum(
+                1
+                for e in events
+                if e["kind"] == "watch" and e["id"] > event["id"] and e["branch"] == event["branch"]
+            )
+            if watched < self.settings.observe_cycles:
+                found.append(event)
+        return found
+
+    def _reverted_patches(self) -> set[str]:
+        return {e["detail"].get("patch_sha256") for e in self.store.events(kind="revert")}
+
+    # Rollback
+
+    def _judge_landings(self, now: Cycle) -> None:
+        for landing in self._on_probation():
+            commit = landing["commit"]
+            if not self._is_ancestor(commit, now.commit):
+                continue  # not on the branch any more (rewritten history)
+            baseline = landing["detail"]["baseline"]
+            slipped = worse(
+                now.metrics,
+                baseline,
+                self.settings.rollback_threshold,
+                self.settings.higher_is_better,
+            )
+            if not slipped:
+                continue
+            if not self.settings.auto_rollback:
+                now.notes.append(
+                    f"landing {landing['id']} ({commit[:10]}) made things worse: "
+                    f"{'; '.join(slipped)}; auto_rollback is off"
+                )
+                continue
+            why = "worse than before it landed: " + "; ".join(slipped)
+            self.step(f"reverting {commit[:10]}: {why}")
+            try:
+                reverted = revert(self.repo, self.store, landing, self.settings.branch, why)
+            except (git.GitCommandError, gitops.BranchMoved) as error:
+                now.notes.append(f"could not revert {commit[:10]}: {_one_line(error)}")
+                continue
+            now.reverted.append(reverted)
+
+    def _is_ancestor(self, commit: str, tip: str) -> bool:
+        try:
+            self.repo.git.merge_base("--is-ancestor", commit, tip)
+        except git.GitCommandError:
+            return False
+        return True
+
+    # Evolution
+
+    def _trigger(self, now: Cycle, last: dict[str, Any] | None) -> str | None:
+        if last is not None and last.get("evolved_at") == now.commit:
+            return None
+        reasons = []
+        if now.health.breaches:
+            reasons.append(f"health {now.health.score:.0f}: " + "; ".join(now.health.breaches))
+        if now.regressions:
+            reasons.append("slower than the last cycle: " + "; ".join(now.regressions))
+        if last is not None and last.get("after") != now.commit:
+            reasons.append("new commits")
+        return ", ".join(reasons) or None
+
+    def _evolve(self, now: Cycle) -> None:
+        targets = self._hot_targets(now.commit)
+        if not targets:
+            now.notes.append("the profile shows nothing worth evolving")
+            return
+        self.step(f"evolving {len(targets)} target(s): {now.trigger}")
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+        jobs = [(ref, f"evolver/watch/{stamp}-{i}") for i, ref in enumerate(targets, 1)]
+        with ThreadPoolExecutor(max_workers=self.settings.max_concurrent) as pool:
+            reports = list(pool.map(lambda job: self._evolution(now.commit, *job), jobs))
+        reverted = self._reverted_patches()
+        for (ref, _), report in zip(jobs, reports, strict=True):
+            if isinstance(report, str):
+                now.notes.append(f"{ref}: {report}")
+                continue
+            for candidate in report["candidates"]:
+                if candidate["committed"]:
+                    self._land(now, report, candidate, reverted)
+
+    def _hot_targets(self, commit: str) -> list[TargetRef]:
+        with Workspace() as workspace:
+            gitops.export_tree(self.repo, commit, workspace.state)
+            with workspace.sandbox("profile") as sandbox:
+                profile = profile_workload(self.project, sandbox)
+            return [
+                t.ref for t in rank(workspace.state, profile.functions, self.settings.max_targets)
+            ]
+
+    def _evolution(self, commit: str, ref: TargetRef, branch: str) -> dict[str, Any] | str:
+        """One `evolver run` on one target, in its own process group; its JSON report, or
+        why there is none."""
+        with tempfile.TemporaryDirectory(prefix="evolver-watch-") as tmp:
+            out = Path(tmp) / "report.json"
+            argv = [
+                sys.executable,
+                "-m",
+                "agent",
+                "run",
+                str(self.path),
+                "--base",
+                commit,
+                "--target",
+                str(ref),
+                "--branch",
+                branch,
+                "--json",
+                str(out),
+                "--min-speedup",
+                str(self.settings.min_improvement),
+                "--no-confirm",
+                "--no-progress",
+                *self.run_args,
+            ]
+            if self.settings.provider:
+                argv += ["--provider", self.settings.provider]
+            process = subprocess.Popen(
+                argv,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+                start_new_session=True,
+            )
+            try:
+                _, stderr = process.communicate(timeout=self.settings.evolution_timeout)
+            except subprocess.TimeoutExpired:
+                _stop(process)
+                return f"evolution stopped after {self.settings.evolution_timeout:.0f}s"
+            if process.returncode != 0 or not out.exists():
+                return f"evolution failed: {_one_line(stderr or 'no output')}"
+            report: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+            return report
+
+    def _land(
+        self, now: Cycle, report: dict[str, Any], candidate: dict[str, Any], reverted: set[str]
+    ) -> None:
+        patch_sha = hashlib.sha256((candidate.get("patch") or "").encode()).hexdigest()
+        stored = self.store.committed_by_commit(candidate["commit"])
+        risk = (candidate.get("risk") or {}).get("level", "high")
+        detail = {
+            "target": candidate["target"],
+            "summary": candidate["summary"],
+            "speedup": candidate["speedup"],
+            "risk": risk,
+            "run_id": report.get("run_id"),
+            "source_branch": report.get("branch"),
+            "patch_sha256": patch_sha,
+            "baseline": now.metrics,
+        }
+        candidate_id = stored["id"] if stored else None
+        if patch_sha in reverted:
+            now.notes.append(
+                f"{candidate['target']}: {candidate['summary']} was reverted before; not again"
+            )
+            return
+        if risk not in self.settings.land:
+            event = self.store.event(
+                "hold",
+                {**detail, "why": f"risk {risk} needs review"},
+                run_id=report.get("run_id"),
+                candidate_id=candidate_id,
+                branch=report.get("branch"),
+                commit=candidate["commit"],
+            )
+            now.held.append({**detail, "event": event})
+            return
+        try:
+            landed = gitops.on_branch(
+                self.repo, self.settings.branch, ("cherry-pick", "-x", candidate["commit"])
+            )
+        except (git.GitCommandError, gitops.BranchMoved) as error:
+            now.notes.append(f"could not land {candidate['target']}: {_one_line(error)}")
+            return
+        self.step(f"landed {candidate['target']} ({candidate['summary']}) as {landed[:10]}")
+        event = self.store.event(
+            "land",
+            detail,
+            run_id=report.get("run_id"),
+            candidate_id=candidate_id,
+            branch=self.settings.branch,
+            commit=landed,
+        )
+        now.landed.append({**detail, "event": event, "commit": landed})
+
+
+def revert(
+    repo: git.Repo, store: Store, landing: dict[str, Any], branch: str, why: str
+) -> dict[str, Any]:
+    """Revert a landed change on ``branch`` (``git revert``) and record it."""
+    commit = landing["commit"]
+    new = gitops.on_branch(repo, branch, ("revert", "--no-edit", commit))
+    detail = {
+        "land_event": landing["id"],
+        "reverted_commit": commit,
+        "why": why,
+        "target": landing["detail"].get("target"),
+        "summary": f"reverted {landing['detail'].get('summary', commit[:10])}: {why}",
+        "patch_sha256": landing["detail"].get("patch_sha256"),
+    }
+    event = store.event(
+        "revert",
+        detail,
+        run_id=landing.get("run_id"),
+        candidate_id=landing.get("candidate_id"),
+        branch=branch,
+        commit=new,
+    )
+    return {**detail, "event": event, "commit": new}
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    """SIGTERM first: the run cleans up its sandboxes and marks itself interrupted."""
+    for sig, wait in ((signal.SIGTERM, 30.0), (signal.SIGKILL, 10.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _one_line(error: object) -> str:
+    text = str(getattr(error, "stderr", "") or error).strip().splitlines()
+    return text[-1][:300] if text else type(error).__name__
