@@ -123,6 +123,9 @@ def rollback(
             raise UsageError(f"candidate {candidate} was {found['decision']}, never committed")
         git_repo = gitops.open_repo(repo.resolve())
         landing = _landing_of(store, candidate, branch)
+        undone = [e for e in store.events(kind="revert") if e["candidate_id"] == candidate]
+        if landing is None and undone:
+            raise UsageError(f"candidate {candidate} was already reverted ({undone[-1]['commit']})")
         if landing is None:
             where = branch or store.run(found["run_id"]).branch
             landing = {

@@ -62,7 +62,7 @@ def repo_state(repo: Path) -> dict[str, object]:
     return {
         "files": files,
         "head": git(repo, "rev-parse", "HEAD"),
-        "branch": git(repo, "symbolic-ref", "--short", "HEAD"),
+        "branch": git(repo, "rev-parse", "--abbrev-ref", "HEAD"),  # "HEAD" when detached
         "status": git(repo, "status", "--porcelain"),
         "index": hashlib.sha256((repo / ".git" / "index").read_bytes()).hexdigest(),
         "refs": git(repo, "for-each-ref", "--format=%(refname) %(objectname)"),

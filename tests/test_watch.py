@@ -1,0 +1,214 @@
+"""`evolver watch` on a real repository, cycle by cycle, as cron or CI would run it.
+
+The story: `ways` is fast; a commit makes it naive recursion (the benchmark gets ~1000x
+slower); watch sees the new commit and the breached latency threshold, evolves, and lands the
+`memoize_recursive` rewrite (fast again); the next cycle sees that the landed change made the
+service's memory peak four times what it was before it landed, and reverts it; the one after
+evolves again but does not land the same change twice. All of it is in the history.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MakeRepo, evolver, git, repo_state, write_files
+
+FAST = """
+    def ways(n: int) -> int:
+        \"\"\"Ways to climb n stairs taking 1, 2 or 3 steps at a time.\"\"\"
+        a, b, c = 1, 0, 0
+        for _ in range(n):
+            a, b, c = a + b + c, a, b
+        return a
+"""
+
+SLOW = """
+    def ways(n: int) -> int:
+        \"\"\"Ways to climb n stairs taking 1, 2 or 3 steps at a time.\"\"\"
+        if n < 0:
+            return 0
+        if n == 0:
+            return 1
+        return ways(n - 1) + ways(n - 2) + ways(n - 3)
+"""
+
+PROJECT = {
+    "pkg/__init__.py": "",
+    "pkg/stairs.py": FAST,
+    "tests/test_stairs.py": """
+        from pkg.stairs import ways
+
+
+        def test_ways():
+            assert [ways(n) for n in range(8)] == [1, 1, 2, 4, 7, 13, 24, 44]
+            assert ways(-1) == 0
+    """,
+    "tests/test_bench.py": """
+        from pkg.stairs import ways
+
+
+        def test_ways_speed(benchmark):
+            assert benchmark(ways, 18) == 35890
+    """,
+    # The service's own view of itself: latency of a request and the memory it holds.
+    "metrics.py": """
+        import json
+        import time
+        import tracemalloc
+
+        from pkg.stairs import ways
+
+        tracemalloc.start()
+        start = time.perf_counter()
+        assert sum(ways(n) for n in range(22)) == 489396
+        latency_ms = (time.perf_counter() - start) * 1000
+        peak_kb = tracemalloc.get_traced_memory()[1] / 1024
+        print(json.dumps({"latency_ms": latency_ms, "peak_kb": peak_kb}))
+    """,
+    "pyproject.toml": """
+        [tool.evolver]
+        candidates = 2
+        rounds = 1
+
+        [tool.evolver.watch]
+        branch = "main"
+        metrics_command = "python metrics.py"
+        repeats = 3
+        regression = 0.5
+        rollback_threshold = 0.25
+        max_targets = 1
+        land = ["low", "medium"]
+
+        [tool.evolver.watch.thresholds]
+        latency_ms = { max = 20 }
+    """,
+}
+
+
+def watch(repo: Path, *args: str) -> list[dict]:
+    done = evolver("watch", str(repo), "--json", *args, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+def test_watch_evolves_lands_and_reverts_a_change_that_made_things_worse(
+    make_repo: MakeRepo,
+) -> None:
+    repo = make_repo(PROJECT)
+    git(repo, "switch", "--quiet", "--detach")  # watch moves main: it must not be checked out
+
+    [first] = watch(repo, "--once")
+    assert first["health"] == 100 and first["trigger"] is None and not first["landed"]
+    assert first["metrics"]["latency_ms"] < 20
+    assert any(name.startswith("benchmark:") for name in first["metrics"])
+
+    # Someone makes `ways` "simpler": naive recursion.
+    git(repo, "switch", "--quiet", "main")
+    write_files(repo, {"pkg/stairs.py": SLOW})
+    git(repo, "commit", "--quiet", "-am", "stairs: recursive ways() is easier to read")
+    injected = git(repo, "rev-parse", "HEAD")
+    git(repo, "switch", "--quiet", "--detach")
+    before = repo_state(repo)
+
+    [second] = watch(repo, "--once")
+    assert second["commit"] == injected
+    assert "new commits" in second["trigger"] and "latency_ms" in second["trigger"]
+    assert second["health"] < 100
+    [landed] = second["landed"]
+    assert landed["target"] == "pkg/stairs.py::ways"
+    assert landed["summary"] == "memoize_recursive" and landed["risk"] == "medium"
+    assert git(repo, "rev-parse", "main") == landed["commit"] == second["after"]
+    assert git(repo, "rev-parse", "main^") == injected
+    assert "lru_cache" in git(repo, "show", "main:pkg/stairs.py")
+
+    third, fourth = watch(repo, "--cycles", "2", "--interval", "0.1")
+    assert third["commit"] == landed["commit"]
+    assert third["metrics"]["latency_ms"] < 20  # faster, indeed
+    [reverted] = third["reverted"]
+    assert reverted["reverted_commit"] == landed["commit"]
+    assert "peak_kb" in reverted["why"]
+    assert git(repo, "rev-parse", "main^") == landed["commit"]
+    assert git(repo, "log", "-1", "--format=%s", "main").startswith("Revert")
+    assert git(repo, "show", "main:pkg/stairs.py") == git(repo, "show", f"{injected}:pkg/stairs.py")
+    assert third["trigger"] is None  # a cycle that reverts does not also evolve
+
+    assert fourth["commit"] == third["after"]
+    assert fourth["trigger"] and not fourth["landed"]  # slower again, so it evolved...
+    assert any("reverted before" in note for note in fourth["notes"])  # ...but not that again
+
+    # The user's checkout never moved; only the main branch did.
+    after = repo_state(repo)
+    assert {k: v for k, v in after.items() if k != "refs"} == {
+        k: v for k, v in before.items() if k != "refs"
+    }
+
+    done = evolver("history", "-C", str(repo), "--json")
+    assert done.returncode == 0, done.stderr
+    history = json.loads(done.stdout)
+    kinds = [event["kind"] for event in history["events"]]
+    assert kinds.count("watch") == 4 and kinds.count("land") == 1 and kinds.count("revert") == 1
+    assert len(history["runs"]) == 2  # the two evolutions, each a run of its own
+    land = next(e for e in history["events"] if e["kind"] == "land")
+    shown = json.loads(evolver("show", str(land["candidate_id"]), "-C", str(repo), "--json").stdout)
+    assert shown["decision"] == "committed" and "lru_cache" in shown["patch"]
+    assert [e["kind"] for e in shown["events"]] == ["land", "revert"]
+
+
+def test_watch_refuses_a_branch_that_is_checked_out(make_repo: MakeRepo) -> None:
+    repo = make_repo(PROJECT)
+    before = repo_state(repo)
+    done = evolver("watch", str(repo), "--once")
+    assert done.returncode == 2
+    assert "branch 'main' is checked out in" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert repo_state(repo) == before
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ("intervall = 60", "[tool.evolver.watch]: unknown key 'intervall'"),
+        ("interval = -1", "[tool.evolver.watch] interval: input should be greater than 0"),
+        ('land = ["risky"]', "[tool.evolver.watch] land: unknown risk level 'risky' (low, medium or high)"),
+        (
+            "thresholds = { latency_ms = { maximum = 5 } }",
+            "[tool.evolver.watch]: unknown key 'thresholds.latency_ms.maximum'",
+        ),
+    ],
+)
+def test_watch_config_errors_name_the_key(make_repo: MakeRepo, table: str, message: str) -> None:
+    repo = make_repo({**PROJECT, "pyproject.toml": f"[tool.evolver.watch]\n{table}\n"})
+    git(repo, "switch", "--quiet", "--detach")
+    done = evolver("watch", str(repo), "--once")
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"evolver: error: {message}"
+
+
+def test_rollback_by_hand_reverts_on_the_result_branch(make_repo: MakeRepo) -> None:
+    from tests.conftest import KEYS_PROJECT
+
+    repo = make_repo(KEYS_PROJECT)
+    before = repo_state(repo)
+    done = evolver("run", str(repo), "--no-confirm", "--branch", "evolver/keys", "--json",
+                   str(repo.parent / "run.json"))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    [committed] = [c for c in json.loads((repo.parent / "run.json").read_text())["candidates"]
+                   if c["committed"]]  # fmt: skip
+    listed = json.loads(evolver("history", "1", "-C", str(repo), "--json").stdout)
+    [row] = [c for c in listed["candidates"] if c["decision"] == "committed"]
+
+    done = evolver("rollback", str(row["id"]), "-C", str(repo))
+    assert done.returncode == 0, done.stderr
+    assert git(repo, "rev-parse", "evolver/keys^") == committed["commit"]
+    assert git(repo, "diff", "main", "evolver/keys") == ""  # back to where it started
+    again = evolver("rollback", str(row["id"]), "-C", str(repo))
+    assert again.returncode == 2 and "already reverted" in again.stderr
+    shown = json.loads(evolver("show", str(row["id"]), "-C", str(repo), "--json").stdout)
+    assert [e["kind"] for e in shown["events"]] == ["revert"]
+    after = repo_state(repo)
+    assert {k: v for k, v in after.items() if k != "refs"} == {
+        k: v for k, v in before.items() if k != "refs"
+    }
