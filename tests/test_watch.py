@@ -172,7 +172,10 @@ def test_watch_refuses_a_branch_that_is_checked_out(make_repo: MakeRepo) -> None
     [
         ("intervall = 60", "[tool.evolver.watch]: unknown key 'intervall'"),
         ("interval = -1", "[tool.evolver.watch] interval: input should be greater than 0"),
-        ('land = ["risky"]', "[tool.evolver.watch] land: unknown risk level 'risky' (low, medium or high)"),
+        (
+            'land = ["risky"]',
+            "[tool.evolver.watch] land: unknown risk level 'risky' (low, medium or high)",
+        ),
         (
             "thresholds = { latency_ms = { maximum = 5 } }",
             "[tool.evolver.watch]: unknown key 'thresholds.latency_ms.maximum'",
