@@ -159,10 +159,16 @@ class Watcher:
                 continue
             if event["id"] in reverted:
                 continue
-            watched = sum(
-                1
-                for e in events
-                if e["kind"] == "watch" and e["id"] > event["id"] and e["branch"] == event["branch"]
+            # The first watch event after a landing is its own cycle's, measured before it.
+            watched = (
+                sum(
+                    1
+                    for e in events
+                    if e["kind"] == "watch"
+                    and e["id"] > event["id"]
+                    and e["branch"] == event["branch"]
+                )
+                - 1
             )
             if watched < self.settings.observe_cycles:
                 found.append(event)
