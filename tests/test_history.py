@@ -89,6 +89,12 @@ def test_an_interrupted_run_is_resumed_from_the_history(make_repo: MakeRepo) -> 
     [run] = json.loads(evolver("history", "-C", str(repo), "--json").stdout)["runs"]
     assert run["status"] == "finished" and run["branch"] == "evolver/resumed"
 
+    page = repo.parent / "run1.html"
+    done = evolver("report", "1", "-C", str(repo), "-o", str(page))
+    assert done.returncode == 0, done.stderr
+    html = page.read_text()
+    assert html.count('class="bar') >= 2 and "content_words" in html and "count_known" in html
+
     again = evolver("run", str(repo), "--resume", "1")
     assert again.returncode == 2
     assert again.stderr.strip() == "evolver: error: run 1 finished; there is nothing to resume"
