@@ -15,12 +15,11 @@ import pytest
 
 from agent.errors import UsageError
 from agent.github import GitHub, GitHubError, marker
+from agent.pr_text import pr_body, pr_title
 from agent.pullrequest import (
     PullRequestSettings,
     parse_remote_url,
     parse_slug,
-    pr_body,
-    pr_title,
     publish,
     publishable,
 )
