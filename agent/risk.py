@@ -90,7 +90,3 @@ def _signature(source: str) -> str:
             break
     return " ".join(" ".join(header).split())
 
-
-def allowed(level: str, policy: tuple[str, ...]) -> bool:
-    """Whether a change of this risk level may land without review under ``policy``."""
-    return level in policy

@@ -20,6 +20,7 @@ from typing import Any
 
 from agent.domain import Candidate, Outcome, Risk, RunReport, Target, TargetRef, Timing, Verdict
 from agent.errors import UsageError
+from agent.report import report_json, target_json
 
 DIRECTORY = ".evolver"
 FILENAME = "history.db"
@@ -162,8 +163,6 @@ class Store:
         return cursor.lastrowid
 
     def targets_chosen(self, run_id: int, targets: list[Target]) -> None:
-        from agent.report import target_json  # the report module renders; we only store
-
         data = json.dumps([target_json(t) for t in targets])
         self._db.execute("UPDATE runs SET targets = ? WHERE id = ?", (data, run_id))
 
@@ -177,8 +176,6 @@ class Store:
             )
 
     def end(self, run_id: int, report: RunReport, status: str = "finished") -> None:
-        from agent.report import report_json
-
         self._db.execute(
             "UPDATE runs SET finished = ?, status = ?, report = ?, branch = COALESCE(?, branch),"
             " published = ? WHERE id = ?",
