@@ -266,6 +266,8 @@ def run(
             journal.store.interrupted(journal.run_id)
         raise
     report.usage = ledger.summary()
+    if journal is not None:
+        journal.end(report)  # again, now with the model's tokens and cost
     out = Console()
     if report.targets:
         out.print(profile_table(report.targets, "Targets"))
@@ -277,8 +279,10 @@ def run(
         )
     if config.json_path:
         write_json(report, config.json_path)
-    if pr_settings is not None and store is not None:
-        open_pull_request(out, store, config.repo, report_json(report), pr_settings)
+    if store is not None:
+        with store:
+            if pr_settings is not None:
+                open_pull_request(out, store, config.repo, report_json(report), pr_settings)
 
 
 @app.command()
