@@ -215,3 +215,25 @@ def test_rollback_by_hand_reverts_on_the_result_branch(make_repo: MakeRepo) -> N
     assert {k: v for k, v in after.items() if k != "refs"} == {
         k: v for k, v in before.items() if k != "refs"
     }
+
+
+def test_an_evolution_that_overruns_its_timeout_is_stopped_and_leaves_no_trace(
+    make_repo: MakeRepo,
+) -> None:
+    config = PROJECT["pyproject.toml"].replace(
+        "max_targets = 1", "max_targets = 1\nevolution_timeout = 3"
+    )
+    repo = make_repo({**PROJECT, "pyproject.toml": config, "pkg/stairs.py": SLOW})
+    git(repo, "switch", "--quiet", "--detach")
+    before = repo_state(repo)
+
+    [cycle] = watch(repo, "--once")  # the latency threshold is breached from the start
+    assert cycle["trigger"] and "latency_ms" in cycle["trigger"]
+    assert cycle["notes"] == ["pkg/stairs.py::ways: evolution stopped after 3s"]
+    assert not cycle["landed"] and cycle["after"] == cycle["commit"]
+
+    assert repo_state(repo) == before  # no branch, no commit: the run was cut short cleanly
+    runs = json.loads(evolver("history", "-C", str(repo), "--json").stdout)["runs"]
+    # Stopped by SIGTERM, the run marked itself interrupted (unless it was stopped before it
+    # could even start its record, on a very busy machine).
+    assert len(runs) <= 1 and all(run["status"] == "interrupted" for run in runs)
