@@ -237,3 +237,24 @@ def test_an_evolution_that_overruns_its_timeout_is_stopped_and_leaves_no_trace(
     # Stopped by SIGTERM, the run marked itself interrupted (unless it was stopped before it
     # could even start its record, on a very busy machine).
     assert len(runs) <= 1 and all(run["status"] == "interrupted" for run in runs)
+
+
+def test_a_change_the_risk_policy_does_not_allow_is_held_on_its_branch(
+    make_repo: MakeRepo,
+) -> None:
+    config = PROJECT["pyproject.toml"].replace('land = ["low", "medium"]', 'land = ["low"]')
+    repo = make_repo({**PROJECT, "pyproject.toml": config, "pkg/stairs.py": SLOW})
+    git(repo, "switch", "--quiet", "--detach")
+    main = git(repo, "rev-parse", "main")
+
+    [cycle] = watch(repo, "--once")
+    [held] = cycle["held"]
+    assert held["summary"] == "memoize_recursive" and held["risk"] == "medium"
+    assert not cycle["landed"] and git(repo, "rev-parse", "main") == main
+    branch = held["source_branch"]
+    assert branch.startswith("evolver/watch/") and "lru_cache" in git(
+        repo, "show", f"{branch}:pkg/stairs.py"
+    )
+    events = json.loads(evolver("history", "-C", str(repo), "--json").stdout)["events"]
+    [hold] = [e for e in events if e["kind"] == "hold"]
+    assert hold["detail"]["why"] == "risk medium needs review" and hold["branch"] == branch
