@@ -16,7 +16,7 @@ from rich.table import Table
 
 from agent import gitops
 from agent.cli_history import RepoOpt, open_store, stored_report
-from agent.config import load_config, load_watch_config
+from agent.config import WatchConfig, load_config, load_watch_config
 from agent.errors import UsageError
 from agent.project import Project
 from agent.pullrequest import PullRequestSettings, publish
@@ -200,7 +200,7 @@ def watch(
             if as_json:
                 print(json.dumps(_cycle_json(number, cycle)), flush=True)
             else:
-                out.print(_cycle_table(number, cycle))
+                out.print(_cycle_table(number, cycle, settings))
 
 
 def _cycle_json(number: int, cycle: Cycle) -> dict[str, Any]:
@@ -212,6 +212,7 @@ def _cycle_json(number: int, cycle: Cycle) -> dict[str, Any]:
         "breaches": list(cycle.health.breaches),
         "regressions": cycle.regressions,
         "metrics": cycle.metrics,
+        "previous": cycle.previous,
         "trigger": cycle.trigger,
         "landed": cycle.landed,
         "held": cycle.held,
@@ -220,20 +221,33 @@ def _cycle_json(number: int, cycle: Cycle) -> dict[str, Any]:
     }
 
 
-def _cycle_table(number: int, cycle: Cycle) -> Table:
+def _cycle_table(number: int, cycle: Cycle, settings: WatchConfig) -> Table:
     table = Table(
         title=f"Cycle {number} · {cycle.commit[:10]} · {cycle.summary()}", title_justify="left"
     )
-    table.add_column("metric")
-    table.add_column("value", justify="right")
+    for column in ("metric", "value", "last cycle", "change", "threshold"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
     for name, value in sorted(cycle.metrics.items()):
-        table.add_row(name, f"{value:.4g}")
+        last = cycle.previous.get(name)
+        change = f"{(value - last) / last:+.0%}" if last else "–"
+        bound = settings.thresholds.get(name)
+        limits = [
+            f"≤ {bound.max:.4g}" if bound and bound.max is not None else "",
+            f"≥ {bound.min:.4g}" if bound and bound.min is not None else "",
+        ]
+        table.add_row(
+            name,
+            f"{value:.4g}",
+            f"{last:.4g}" if last is not None else "–",
+            change,
+            " ".join(x for x in limits if x) or "–",
+        )
     for item in cycle.landed:
-        table.add_row(f"[green]landed[/] {item['target']}", item["commit"][:10])
+        table.add_row(f"[green]landed[/] {item['target']}", item["commit"][:10], "", "", "")
     for item in cycle.held:
-        table.add_row(f"[yellow]held[/] {item['target']}", f"risk {item['risk']}")
+        table.add_row(f"[yellow]held[/] {item['target']}", f"risk {item['risk']}", "", "", "")
     for item in cycle.reverted:
-        table.add_row(f"[red]reverted[/] {item['reverted_commit'][:10]}", item["why"])
+        table.add_row(f"[red]reverted[/] {item['reverted_commit'][:10]}", item["why"], "", "", "")
     for note in cycle.notes:
-        table.add_row(f"[dim]note: {note}[/]", "")
+        table.add_row(f"[dim]note: {note}[/]", "", "", "", "")
     return table

@@ -53,6 +53,7 @@ class Cycle:
     commit: str  # the tip it measured
     metrics: dict[str, float]
     health: Health
+    previous: dict[str, float] = field(default_factory=dict)  # the last cycle's metrics
     regressions: list[str] = field(default_factory=list)  # against the last cycle
     trigger: str | None = None  # why it evolved, if it did
     landed: list[dict[str, Any]] = field(default_factory=list)
@@ -105,6 +106,7 @@ class Watcher:
         now = Cycle(tip, measured.metrics, health(measured.metrics, self.settings.thresholds))
         now.notes.extend(measured.notes)
         if last is not None:
+            now.previous = last["metrics"]
             now.regressions = worse(
                 now.metrics,
                 last["metrics"],
