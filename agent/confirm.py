@@ -119,17 +119,19 @@ def benchmark_medians(path: Path) -> dict[str, float]:
 def confirm_result(
     repo: git.Repo,
     base: str,
+    result: str,
     project: Project,
     workspace: Workspace,
     step: Callable[[str], None],
     report: RunReport,
 ) -> Confirmation | None:
-    """The repo's own workload on the base commit against the result (``Workspace.state``).
+    """The repo's own workload on the base commit against the result (``Workspace.state``,
+    committed as ``result``).
 
-    The base side is a copy of the state with the winners' files put back as they were at
-    the base commit: the state is the base commit plus those files, nothing else.
+    The base side is a copy of the state with the files the result changed put back as they
+    were at the base commit: the state is the base commit plus those changes, nothing else.
     """
-    changed = sorted({path for o in report.outcomes if o.committed for path in o.candidate.files})
+    changed = repo.git.diff("--name-only", base, result).splitlines()
     with workspace.sandbox("confirm-base") as before, workspace.sandbox("confirm-result") as after:
         for path in changed:
             text = gitops.read_file(repo, base, path)

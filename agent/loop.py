@@ -146,7 +146,7 @@ def run(
                 journal.target_done(ranked, outcomes, branch.tip)
         if report.committed and config.confirm:
             report.confirmation = confirm_result(
-                repo, base, project, workspace, observer.step, report
+                repo, base, branch.tip, project, workspace, observer.step, report
             )
         report.branch = branch.publish()
     if report.targets and not report.outcomes:
