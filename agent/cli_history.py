@@ -26,6 +26,7 @@ RepoOpt = Annotated[
     typer.Option("--repo", "-C", help="The repository (default: the current directory)."),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+EVENTS_SHOWN = 200  # the newest; a long-running watch records one per cycle
 
 
 def open_store(repo: Path) -> Store:
@@ -85,11 +86,11 @@ def history(
     with open_store(repo) as store:
         if run is None:
             rows = store.runs()
-            events = store.events()
+            events = store.events(last=EVENTS_SHOWN)
         else:
             store.run(run)  # a clear error for an unknown run
             rows = store.candidates(run)
-            events = [e for e in store.events() if e["run_id"] == run]
+            events = store.events(run_id=run)
     if as_json:
         key = "runs" if run is None else "candidates"
         print(json.dumps({key: rows, "events": events}, indent=2))

@@ -374,14 +374,19 @@ class Store:
         return cursor.lastrowid
 
     def events(
-        self, kind: str | None = None, candidate_id: int | None = None, limit: int = 1000
+        self,
+        kind: str | None = None,
+        candidate_id: int | None = None,
+        run_id: int | None = None,
+        last: int | None = None,
     ) -> list[dict[str, Any]]:
+        """Events, oldest first; with ``last``, only the newest ``last`` of them."""
         query, args = "SELECT * FROM events WHERE 1 = 1", list[Any]()
-        if kind is not None:
-            query, args = query + " AND kind = ?", [*args, kind]
-        if candidate_id is not None:
-            query, args = query + " AND candidate_id = ?", [*args, candidate_id]
-        rows = self._db.execute(query + " ORDER BY id LIMIT ?", (*args, limit)).fetchall()
+        for column, value in (("kind", kind), ("candidate_id", candidate_id), ("run_id", run_id)):
+            if value is not None:
+                query, args = query + f" AND {column} = ?", [*args, value]
+        query = f"SELECT * FROM ({query} ORDER BY id DESC LIMIT ?) ORDER BY id"
+        rows = self._db.execute(query, (*args, -1 if last is None else last)).fetchall()
         return [
             {
                 "id": row["id"],

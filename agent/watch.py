@@ -79,7 +79,6 @@ class Watcher:
         settings: WatchConfig,
         store: Store,
         project: Project,
-        run_args: tuple[str, ...] = (),
         step: Callable[[str], None] = lambda message: None,
     ) -> None:
         self.repo = gitops.open_repo(repo_path)
@@ -87,7 +86,6 @@ class Watcher:
         self.settings = settings
         self.store = store
         self.project = project
-        self.run_args = run_args  # extra flags for each evolution's `evolver run`
         self.step = step
         gitops.check_movable(self.repo, settings.branch)
 
@@ -282,7 +280,6 @@ class Watcher:
                 str(self.settings.min_improvement),
                 "--no-confirm",
                 "--no-progress",
-                *self.run_args,
             ]
             if self.settings.provider:
                 argv += ["--provider", self.settings.provider]
