@@ -267,7 +267,7 @@ def run(
         raise
     report.usage = ledger.summary()
     if journal is not None:
-        journal.end(report)  # again, now with the model's tokens and cost
+        journal.end(report)  # with the model's tokens and cost, which the loop does not know
     out = Console()
     if report.targets:
         out.print(profile_table(report.targets, "Targets"))

@@ -138,10 +138,8 @@ def rollback(
             }
         on = branch or landing["branch"]
         tip = gitops.branch_tip(git_repo, on)
-        try:
-            git_repo.git.merge_base("--is-ancestor", landing["commit"], tip)
-        except Exception:
-            raise UsageError(f"commit {landing['commit'][:10]} is not on branch {on!r}") from None
+        if not gitops.is_ancestor(git_repo, landing["commit"], tip):
+            raise UsageError(f"commit {landing['commit'][:10]} is not on branch {on!r}")
         try:
             done = revert(git_repo, store, landing, on, "by hand")
         except gitops.BranchMoved as error:
@@ -180,9 +178,11 @@ def watch(
     what the risk policy allows; revert a landed change that made things worse."""
     git_repo = gitops.open_repo(repo.resolve())
     flags = {"branch": branch, "interval": interval, "provider": provider}
-    head = gitops.read_file(git_repo, git_repo.head.commit.hexsha, "pyproject.toml")
-    chosen = load_watch_config(head, flags).branch
-    pyproject = gitops.read_file(git_repo, gitops.branch_tip(git_repo, chosen), "pyproject.toml")
+    # The settings are the watched branch's own; which branch that is, --branch or HEAD's say.
+    if branch is None:
+        head = gitops.read_file(git_repo, git_repo.head.commit.hexsha, "pyproject.toml")
+        branch = load_watch_config(head, flags).branch
+    pyproject = gitops.read_file(git_repo, gitops.branch_tip(git_repo, branch), "pyproject.toml")
     settings = load_watch_config(pyproject, flags)
     run = load_config(repo.resolve(), pyproject, {})
     project = Project(test_command=run.test_command, workload=run.workload)

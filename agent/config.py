@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from agent.domain import TargetRef
+from agent.domain import RISK_LEVELS, TargetRef
 from agent.errors import UsageError
 
 if sys.version_info >= (3, 11):
@@ -172,7 +172,7 @@ class WatchConfig(BaseModel):
     @field_validator("land")
     @classmethod
     def _known_levels(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [level for level in value if level not in ("low", "medium", "high")]
+        unknown = [level for level in value if level not in RISK_LEVELS]
         if unknown:
             raise ValueError(f"unknown risk level {unknown[0]!r} (low, medium or high)")
         return value

@@ -63,8 +63,7 @@ def confirm(
             out = sandbox.tmp / f"evolver-confirm-{round_}.json"
             ran = _run(project, sandbox, benchmarks, out)
             if not ran.ok:
-                tail = (ran.stderr or ran.stdout).strip().splitlines()[-1:] or ["no output"]
-                failed = "timed out" if ran.timed_out else f"failed: {tail[0][:200]}"
+                failed = "timed out" if ran.timed_out else f"failed: {ran.last_line()}"
                 raise NotConfirmed(f"the workload ({what}) {failed} on the {name}")
             walls[side].append(ran.duration)
             if benchmarks:

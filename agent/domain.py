@@ -119,6 +119,9 @@ class Verdict:
     evidence: dict[str, str] = field(default_factory=dict)
 
 
+RISK_LEVELS = ("low", "medium", "high")  # least to most
+
+
 @dataclass(frozen=True)
 class Risk:
     """How closely a reviewer should look at a proven change (see ``agent.risk``)."""

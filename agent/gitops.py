@@ -123,6 +123,15 @@ class ResultBranch:
             return "100644"
 
 
+def is_ancestor(repo: git.Repo, commit: str, tip: str) -> bool:
+    """Whether ``commit`` is in ``tip``'s history (False for an unknown commit, too)."""
+    try:
+        repo.git.merge_base("--is-ancestor", commit, tip)
+    except git.GitCommandError:
+        return False
+    return True
+
+
 def checked_out_at(repo: git.Repo, branch: str) -> str | None:
     """The worktree where ``branch`` is checked out, if any (the main one included)."""
     ref = f"refs/heads/{branch}"

@@ -56,7 +56,7 @@ def measure(repo: git.Repo, commit: str, settings: WatchConfig, project: Project
                     out = sandbox.tmp / "benchmarks.json"
                     ran = run_benchmarks(project, sandbox, benchmarks, out)
                     if not ran.ok:
-                        raise MeasureFailed(f"the benchmarks failed: {_last_line(ran)}")
+                        raise MeasureFailed(f"the benchmarks failed: {_why(ran)}")
                     for name, seconds in benchmark_medians(out).items():
                         metrics.setdefault(f"benchmark:{name}", []).append(seconds)
                 if settings.metrics_command:
@@ -66,7 +66,7 @@ def measure(repo: git.Repo, commit: str, settings: WatchConfig, project: Project
                         env=project.env(sandbox),
                     )
                     if not ran.ok:
-                        raise MeasureFailed(f"the metrics command failed: {_last_line(ran)}")
+                        raise MeasureFailed(f"the metrics command failed: {_why(ran)}")
                     for name, value in parse_metrics(ran.stdout).items():
                         metrics.setdefault(name, []).append(value)
     medians = {name: median(values) for name, values in metrics.items()}
@@ -130,8 +130,5 @@ def worse(
     return found
 
 
-def _last_line(ran: Result) -> str:
-    if ran.timed_out:
-        return "timed out"
-    lines = (ran.stderr or ran.stdout).strip().splitlines()
-    return lines[-1][:200] if lines else "no output"
+def _why(ran: Result) -> str:
+    return "timed out" if ran.timed_out else ran.last_line()

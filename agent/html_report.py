@@ -26,6 +26,8 @@ from pygments.lexer import Lexer
 from pygments.lexers import DiffLexer, TextLexer, get_lexer_for_filename
 from pygments.util import ClassNotFound
 
+from agent.domain import RISK_LEVELS
+
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "report.html.j2"
 
@@ -34,7 +36,6 @@ LIGHT_STYLE = "default"
 DARK_STYLE = "github-dark"
 
 VERDICTS = ("committed", "accepted", "rejected")
-RISK_LEVELS = ("low", "medium", "high")
 
 # The chart's geometry, in SVG user units (the svg scales to the page's width).
 CHART_WIDTH = 960

@@ -53,15 +53,16 @@ class Silent:
 
 
 class Journal(Protocol):
-    """Keeps the run as it goes (the history), so that an interrupted run can be resumed."""
+    """Keeps the run as it goes (the history), so that an interrupted run can be resumed.
+
+    Finishing the record is the caller's: only it knows the whole report (the model's usage).
+    """
 
     def begin(self, report: RunReport, branch: str) -> int: ...
 
     def targets_chosen(self, targets: list[Target]) -> None: ...
 
     def target_done(self, target: Target, outcomes: list[Outcome], tip: str) -> None: ...
-
-    def end(self, report: RunReport) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -152,8 +153,6 @@ def run(
     if report.targets and not report.outcomes:
         report.notes.append(f"no candidates: {provider.name} found nothing to change")
     report.finished = _now()
-    if journal is not None:
-        journal.end(report)
     return report
 
 

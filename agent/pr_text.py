@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from agent.domain import RISK_LEVELS
 from agent.github import marker
 
 MAX_BODY = 60_000  # GitHub refuses bodies over 65,536 characters
 MAX_REASON = 300  # characters of a rejection's reason in the collapsed table
 
-_LEVELS = ("low", "medium", "high")
 _EVIDENCE = {  # check → heading, in the order a reviewer reads them
     "tests": "Tests",
     "differential": "Differential check on recorded calls",
@@ -177,7 +177,7 @@ def _risk_section(committed: list[dict[str, Any]]) -> str:
     risks = [(c, r) for c in committed if (r := _risk(c))]
     if not risks:
         return ""
-    level = max((r[0] for _, r in risks), key=_LEVELS.index)
+    level = max((r[0] for _, r in risks), key=RISK_LEVELS.index)
     lines = [f"### Risk: {level}"]
     if level == "low":
         lines.append("Every change is small and of a well-understood kind.")
@@ -241,7 +241,7 @@ def committed_candidates(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _risk(candidate: dict[str, Any]) -> tuple[str, list[str]] | None:
     risk = candidate.get("risk")
-    if not isinstance(risk, dict) or risk.get("level") not in _LEVELS:
+    if not isinstance(risk, dict) or risk.get("level") not in RISK_LEVELS:
         return None
     reasons = [str(r) for r in risk.get("reasons") or []]
     return str(risk["level"]), reasons

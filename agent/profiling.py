@@ -34,8 +34,8 @@ def profile_workload(project: Project, sandbox: Sandbox) -> Profile:
         if result.timed_out:
             raise UsageError(f"the workload ({description}) timed out")
         if not dumps:
-            tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
-            raise UsageError(f"the workload ({description}) ran no Python code: {tail[0]}")
+            why = result.last_line()
+            raise UsageError(f"the workload ({description}) ran no Python code: {why}")
         stats = pstats.Stats(*map(str, dumps))
     functions, total = attribute(stats, sandbox.work)
     return Profile(description, total, functions)

@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 
 from agent.codeindex import index_functions
+from agent.domain import RISK_LEVELS as LEVELS
 from agent.domain import Outcome, Risk, Target
 from agent.metrics import measure
 
-LEVELS = ("low", "medium", "high")
 SMALL_DIFF, LARGE_DIFF = 12, 40  # changed lines
 FEW_RECORDED_CALLS = 5
 _CACHE = re.compile(r"\b(lru_cache|cache|cached_property)\b|\bmemo\w*\s*=\s*\{")
@@ -89,4 +89,3 @@ def _signature(source: str) -> str:
         if line.rstrip().endswith(":"):
             break
     return " ".join(" ".join(header).split())
-

@@ -182,7 +182,7 @@ class Watcher:
     def _judge_landings(self, now: Cycle) -> None:
         for landing in self._on_probation():
             commit = landing["commit"]
-            if not self._is_ancestor(commit, now.commit):
+            if not gitops.is_ancestor(self.repo, commit, now.commit):
                 continue  # not on the branch any more (rewritten history)
             baseline = landing["detail"]["baseline"]
             slipped = worse(
@@ -207,13 +207,6 @@ class Watcher:
                 now.notes.append(f"could not revert {commit[:10]}: {_one_line(error)}")
                 continue
             now.reverted.append(reverted)
-
-    def _is_ancestor(self, commit: str, tip: str) -> bool:
-        try:
-            self.repo.git.merge_base("--is-ancestor", commit, tip)
-        except git.GitCommandError:
-            return False
-        return True
 
     # Evolution
 

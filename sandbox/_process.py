@@ -111,6 +111,11 @@ class Result:
     def ok(self) -> bool:
         return self.returncode == 0 and not self.timed_out
 
+    def last_line(self) -> str:
+        """The last line it printed on stderr (else stdout): usually the error that stopped it."""
+        lines = (self.stderr or self.stdout).strip().splitlines()
+        return lines[-1][:200] if lines else "no output"
+
 
 def network_isolation_available() -> bool:
     """Whether commands can be cut off from the network here (a network namespace works)."""

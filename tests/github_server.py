@@ -27,10 +27,12 @@ import json
 import subprocess
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.loopback import LoopbackServer
 
 Body = dict[str, Any]
 DOCS = "https://docs.github.com/rest"
@@ -63,7 +65,7 @@ class FakeRepo:
         return done.stdout.strip() if done.returncode == 0 else None
 
 
-class GitHubServer:
+class GitHubServer(LoopbackServer):
     """A GitHub API on 127.0.0.1, served from a background thread."""
 
     def __init__(
@@ -75,6 +77,7 @@ class GitHubServer:
         prefix: str = "",
         default_branch: str = "main",
     ) -> None:
+        super().__init__()
         self.token = token
         self.login = login  # whom the token belongs to: the author of the pulls it opens
         self.prefix = prefix.rstrip("/")
@@ -84,40 +87,15 @@ class GitHubServer:
             self.repos[full_name] = FakeRepo(owner, name, default_branch, git_dir)
         self.fail: list[int] = []
         self.requests: list[Body] = []
-        self.url = ""
         self._numbers = iter(range(1, 10_000))
         self._lock = threading.Lock()
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     @property
     def api_url(self) -> str:
         return self.url + self.prefix
 
-    def start(self) -> GitHubServer:
-        handler = type("Handler", (_Handler,), {"server_state": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is None:
-            return
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._httpd = self._thread = None
-
-    def __enter__(self) -> GitHubServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     # --- for the tests ---------------------------------------------------------------------
 

@@ -19,8 +19,10 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.loopback import LoopbackServer
 
 Body = dict[str, Any]
 
@@ -68,19 +70,16 @@ def chunks(text: str, parts: int = 3) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)] or [""]
 
 
-class LLMServer:
+class LLMServer(LoopbackServer):
     """A scripted OpenAI + Anthropic API on 127.0.0.1, served from a background thread."""
 
     def __init__(self, replies: list[Reply] | Callable[[Body], Reply] | None = None) -> None:
+        super().__init__()
         if replies is None:
             replies = [Reply(text="ok")]
         self._replies = replies if callable(replies) else list(replies)  # a copy: it is consumed
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self.requests: list[Body] = []
-        self.url = ""
 
     @property
     def openai_base_url(self) -> str:
@@ -90,32 +89,8 @@ class LLMServer:
     def anthropic_base_url(self) -> str:
         return self.url
 
-    def start(self) -> LLMServer:
-        handler = type("Handler", (_Handler,), {"server_state": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        self._stopping.clear()
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is None:
-            return
-        self._stopping.set()  # wakes handlers sleeping on a `delay`
-        self._httpd.shutdown()
-        self._httpd.server_close()  # joins the handler threads
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._httpd = self._thread = None
-
-    def __enter__(self) -> LLMServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     def record(self, entry: Body) -> None:
         with self._lock:
@@ -126,10 +101,6 @@ class LLMServer:
             return self._replies(body)
         with self._lock:
             return self._replies.pop(0) if len(self._replies) > 1 else self._replies[0]
-
-    def sleep(self, seconds: float) -> bool:
-        """Wait ``seconds``; False if the server is stopping meanwhile."""
-        return not self._stopping.wait(seconds)
 
 
 class _Handler(BaseHTTPRequestHandler):
