@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -12,17 +13,30 @@ from sandbox import Limits, Sandbox, default_parent
 
 class Workspace:
     """``state/`` holds the code as it stands (HEAD plus this run's winners); every command
-    runs in a fresh sandbox copy of it, so ``state/`` itself never runs anything."""
+    runs in a fresh sandbox copy of it, so ``state/`` itself never runs anything.
 
-    def __init__(self, limits: Limits = Limits()) -> None:  # noqa: B008 - frozen, shared safely
+    Commands see neither ``state/`` nor the paths in ``hidden`` (the user's real checkout),
+    where the sandbox can hide paths. Every directory name is tempfile's own, like any
+    program's scratch space: nothing in a command's paths says "Evolver" or "sandbox".
+    """
+
+    def __init__(
+        self,
+        limits: Limits = Limits(),  # noqa: B008 - frozen, shared safely
+        hidden: Sequence[Path] = (),
+    ) -> None:
         self.limits = limits
-        self.root = Path(tempfile.mkdtemp(prefix="evolver-"))
+        self.root = Path(tempfile.mkdtemp())
         self.state = self.root / "state"
         # Apart from the state: on /dev/shm when there is room, where a copy is ~10x faster.
-        self.sandboxes = Path(tempfile.mkdtemp(prefix="evolver-sandboxes-", dir=default_parent()))
+        self.sandboxes = Path(tempfile.mkdtemp(dir=default_parent()))
+        self.hidden = (self.root, *hidden)
 
     def sandbox(self, name: str) -> Sandbox:
-        return Sandbox.create(self.sandboxes, self.state, name=name, limits=self.limits)
+        """A fresh copy of the state. ``name`` is for the reader of the calling code only: the
+        copy gets an anonymous name, which is what commands see as their working directory."""
+        del name
+        return Sandbox.create(self.sandboxes, self.state, limits=self.limits, hidden=self.hidden)
 
     def update(self, files: dict[str, str]) -> None:
         """Apply a winner to the state."""

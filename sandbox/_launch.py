@@ -1,13 +1,18 @@
 """Apply resource limits, then run the command and report how it ended.
 
-Usage: ``_launch.py [--rlimit NAME=SOFT:HARD]... [--channel FD] -- COMMAND [ARG...]``, e.g.
-``--rlimit RLIMIT_AS=1073741824:1073741824``.
+Usage: ``_launch.py [--rlimit NAME=SOFT:HARD]... [--user UID:GID] [--channel FD] -- COMMAND
+[ARG...]``, e.g. ``--rlimit RLIMIT_AS=1073741824:1073741824 --user 65534:65534``.
 
 The parent cannot use ``preexec_fn`` (unsafe when the parent has threads), so this tiny
 program runs between ``fork`` and the real command instead. It is run by file path as
 ``python -I -S _launch.py``: it imports nothing but a few built-in modules (not even ``json``,
 which costs ~9 ms), so it works whatever the child's ``PYTHONPATH`` is, and neither the child's
 environment, ``.pth`` files nor a ``json.py`` in the working directory can change what it does.
+
+With ``--user`` (we are root, inside bubblewrap with only ``CAP_SETUID`` and ``CAP_SETGID``)
+the command runs as that unprivileged uid and gid, with no supplementary groups: it drops them
+just before ``exec`` and checks that root cannot be regained, and that ``no_new_privs`` is set
+(so no set-uid program can give root back) before running anything.
 
 Without ``--channel`` it asks to be killed with its parent (``PR_SET_PDEATHSIG``) and becomes
 the command (``exec``). With ``--channel FD`` (one end of a socket pair whose other end the
@@ -17,9 +22,9 @@ signal, as in ``subprocess``) to FD. That keeps the exact status when a wrapper 
 end-of-file the caller has died, so the command's process group is killed with it. As pid 1 of
 a pid namespace it also reaps the orphans handed to it.
 
-Exit status follows ``env``/``timeout``: 125 when the limits cannot be applied (fail closed:
-the command never runs unconfined), 126 when the command cannot be executed, 127 when it is
-not found.
+Exit status follows ``env``/``timeout``: 125 when the limits cannot be applied or the switch
+to ``--user`` fails (fail closed: the command never runs unconfined), 126 when the command
+cannot be executed, 127 when it is not found.
 """
 
 from __future__ import annotations
@@ -30,16 +35,27 @@ import select
 import signal
 import sys
 
-_USAGE = "usage: _launch.py [--rlimit NAME=SOFT:HARD]... [--channel FD] -- COMMAND [ARG...]"
+_USAGE = (
+    "usage: _launch.py [--rlimit NAME=SOFT:HARD]... [--user UID:GID] [--channel FD] "
+    "-- COMMAND [ARG...]"
+)
+_NO_NEW_PRIVS = 38  # PR_SET_NO_NEW_PRIVS
 
 
 class _UsageError(Exception):
     pass
 
 
-def _parse(args: list[str]) -> tuple[dict[str, tuple[int, int]], int | None, list[str]]:
-    limits: dict[str, tuple[int, int]] = {}
-    channel = None
+class _Options:
+    def __init__(self) -> None:
+        self.limits: dict[str, tuple[int, int]] = {}
+        self.user: tuple[int, int] | None = None
+        self.channel: int | None = None
+        self.command: list[str] = []
+
+
+def _parse(args: list[str]) -> _Options:
+    options = _Options()
     while args and args[0] != "--":
         if len(args) < 2:
             raise _UsageError(_USAGE)
@@ -48,14 +64,18 @@ def _parse(args: list[str]) -> tuple[dict[str, tuple[int, int]], int | None, lis
         if option == "--rlimit":
             name, _, pair = value.partition("=")
             soft, _, hard = pair.partition(":")
-            limits[name] = (int(soft), int(hard))
+            options.limits[name] = (int(soft), int(hard))
+        elif option == "--user":
+            uid, _, gid = value.partition(":")
+            options.user = (int(uid), int(gid))
         elif option == "--channel":
-            channel = int(value)
+            options.channel = int(value)
         else:
             raise _UsageError(_USAGE)
     if len(args) < 2:
         raise _UsageError(_USAGE)
-    return limits, channel, args[1:]
+    options.command = args[1:]
+    return options
 
 
 def _apply(name: str, soft: int, hard: int) -> None:
@@ -81,6 +101,78 @@ def _die_with_parent() -> None:
             os.kill(os.getpid(), signal.SIGKILL)
     except (OSError, AttributeError):
         pass
+
+
+class _DropError(Exception):
+    pass
+
+
+def _drop_privileges(uid: int, gid: int) -> None:
+    """Become ``uid``/``gid`` for good, or raise :class:`_DropError`."""
+    if uid == 0 or gid == 0:
+        raise _DropError("refusing to run a command as root")
+    # First, while we can still import what we need: our interpreter may live where ``uid``
+    # cannot read (/root), and ``os.execvp`` imports ``warnings`` when it runs.
+    import warnings  # noqa: F401
+
+    if not _no_new_privs():
+        raise _DropError("no_new_privs cannot be set: a set-uid program could regain root")
+    try:
+        os.setgroups([])
+        os.setresgid(gid, gid, gid)
+        os.setresuid(uid, uid, uid)  # clears every capability: we are no longer uid 0
+    except OSError as error:
+        raise _DropError(f"cannot switch to uid {uid}: {error}") from None
+    if os.getresuid() != (uid, uid, uid) or os.getresgid() != (gid, gid, gid) or os.getgroups():
+        raise _DropError(f"the switch to uid {uid} did not hold")
+    try:
+        os.setuid(0)
+    except PermissionError:
+        pass
+    else:
+        raise _DropError("root could be regained after the switch")
+
+
+def _no_new_privs() -> bool:
+    """Whether no_new_privs is set (bubblewrap sets it), setting it if need be."""
+    if _status_field("NoNewPrivs") == "1":
+        return True
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_NO_NEW_PRIVS, 1, 0, 0, 0)
+    except (ImportError, OSError, AttributeError):
+        return False
+    return _status_field("NoNewPrivs") == "1"
+
+
+def _status_field(name: str) -> str | None:
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                key, _, value = line.partition(":")
+                if key == name:
+                    return value.strip()
+    except OSError:
+        pass
+    return None
+
+
+def _switch_user(user: tuple[int, int] | None) -> int | None:
+    """Switch to ``user`` if given; an exit status (125) if that fails, else None."""
+    if user is not None:
+        try:
+            _drop_privileges(*user)
+        except _DropError as error:
+            print(f"sandbox launcher: {error}", file=sys.stderr)
+            return 125
+    return None
+
+
+def _become(command: list[str], user: tuple[int, int] | None) -> int:
+    """Switch to ``user`` if given, then become ``command``; return an exit status on failure."""
+    failed = _switch_user(user)
+    return failed if failed is not None else _execute(command)
 
 
 def _execute(command: list[str]) -> int:
@@ -121,12 +213,14 @@ def _wait(child: int, channel: int) -> int | None:
                 return status
 
 
-def _supervise(command: list[str], channel: int) -> int:
+def _supervise(command: list[str], user: tuple[int, int] | None, channel: int) -> int:
     os.set_inheritable(channel, False)  # the command and its children never see it
+    # Only the command switches user: this process stays out of its reach (it cannot signal,
+    # trace or read another uid's process), so the status it reports is the command's own.
     child = os.fork()
     if child == 0:
         try:
-            os._exit(_execute(command))
+            os._exit(_become(command, user))
         finally:
             os._exit(126)
     status = _wait(child, channel)
@@ -147,8 +241,8 @@ def _supervise(command: list[str], channel: int) -> int:
 
 def main(args: list[str]) -> int:
     try:
-        limits, channel, command = _parse(args)
-        for name, (soft, hard) in limits.items():
+        options = _parse(args)
+        for name, (soft, hard) in options.limits.items():
             _apply(name, soft, hard)
     except _UsageError as error:
         print(error, file=sys.stderr)
@@ -160,12 +254,15 @@ def main(args: list[str]) -> int:
     # this, ``yes | head`` would print "Broken pipe" errors instead of ending quietly.
     for number in (signal.SIGPIPE, signal.SIGXFSZ):
         signal.signal(number, signal.SIG_DFL)
-    if channel is None:
-        _die_with_parent()
-        return _execute(command)
+    if options.channel is None:
+        failed = _switch_user(options.user)
+        if failed is not None:
+            return failed
+        _die_with_parent()  # after the switch, which clears the request
+        return _execute(options.command)
     # The channel's end-of-file does what PR_SET_PDEATHSIG would, for the whole process group
     # and through any wrapper, without importing ctypes (~4 ms of every command's start).
-    return _supervise(command, channel)
+    return _supervise(options.command, options.user, options.channel)
 
 
 if __name__ == "__main__":

@@ -106,6 +106,10 @@ class Result:
     duration: float
     timed_out: bool
     limits_hit: tuple[str, ...] = ()
+    # When each piece of stdout arrived: (bytes of stdout so far, ``time.perf_counter_ns()``),
+    # taken here, in the caller's process. A command can lie about time in what it prints;
+    # it cannot lie about when we read it.
+    stdout_times: tuple[tuple[int, int], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -132,11 +136,14 @@ def run_process(
     limits: Limits = Limits(),
     network: bool = False,
     writable: Sequence[Path] = (),
+    hidden: Sequence[Path] = (),
 ) -> Result:
     """Run ``argv`` under ``limits`` with exactly ``env``; kill all it started at the end.
 
     ``writable`` are the directories the command may write where the file system outside them
-    can be made read-only (bubblewrap); elsewhere nothing stops it writing where we can. Without
+    can be made read-only (bubblewrap); elsewhere nothing stops it writing where we can.
+    ``hidden`` are paths it must not see, besides home directories, where paths can be hidden
+    (bubblewrap; see :func:`sandbox.protection`). Without
     network isolation available the command runs anyway; callers that care check
     :func:`network_isolation_available` (or :func:`sandbox.protection`) and report it.
     """
@@ -147,6 +154,7 @@ def run_process(
     # Absolute, so that bubblewrap binds and enters the same directories we mean.
     cwd = Path(os.path.abspath(cwd))
     writable = [Path(os.path.abspath(path)) for path in writable]
+    view = _View(writable=tuple(writable), hidden=tuple(hidden))
     support = _cgroup.support()
     cgroup = None
     if support is not None and _wants_cgroup(limits, _confine.choose()):
@@ -156,7 +164,7 @@ def run_process(
     memory_in_cgroup = cgroup is not None and support is not None and support.has("memory")
     rlimits = limits.rlimits(cgroup_memory=memory_in_cgroup)
     try:
-        return _run(argv, timeout, env, cwd, stdin, rlimits, network, writable, cgroup)
+        return _run(argv, timeout, env, cwd, stdin, rlimits, network, view, cgroup)
     finally:
         if cgroup is not None:
             cgroup.remove()
@@ -170,6 +178,14 @@ def _wants_cgroup(limits: Limits, layer: _confine.Layer) -> bool:
     return limits.memory_mb is not None or limits.pids is not None or not layer.isolates_pids
 
 
+@dataclass(frozen=True)
+class _View:
+    """What the command may write, and what it must not see."""
+
+    writable: tuple[Path, ...] = ()
+    hidden: tuple[Path, ...] = ()
+
+
 def _command(
     argv: Sequence[str],
     *,
@@ -177,7 +193,7 @@ def _command(
     cwd: Path,
     rlimits: Mapping[str, tuple[int, int]],
     network: bool,
-    writable: Sequence[Path],
+    view: _View,
     env: Mapping[str, str],
     cgroup: _cgroup.CommandCgroup | None,
 ) -> list[str]:
@@ -190,9 +206,13 @@ def _command(
     ]
     for name, (soft, hard) in rlimits.items():
         launcher += ["--rlimit", f"{name}={soft}:{hard}"]
-    launcher += ["--channel", str(channel), "--", *argv]
     layer = _confine.choose()
-    command = layer.wrap(launcher, cwd=cwd, writable=writable, network=network, env=env)
+    if layer.user is not None:
+        launcher += ["--user", f"{layer.user}:{layer.user}"]
+    launcher += ["--channel", str(channel), "--", *argv]
+    command = layer.wrap(
+        launcher, cwd=cwd, writable=view.writable, hidden=view.hidden, network=network, env=env
+    )
     if cgroup is not None:
         command = [*_cgroup.join_prefix(cgroup), *command]
     return command
@@ -206,7 +226,7 @@ def _run(
     stdin: str | None,
     rlimits: Mapping[str, tuple[int, int]],
     network: bool,
-    writable: Sequence[Path],
+    view: _View,
     cgroup: _cgroup.CommandCgroup | None,
 ) -> Result:
     # The launcher reports the command's exact exit status on this socket pair; its end-of-file
@@ -220,7 +240,7 @@ def _run(
                 cwd=cwd,
                 rlimits=rlimits,
                 network=network,
-                writable=writable,
+                view=view,
                 env=env,
                 cgroup=cgroup,
             )
@@ -243,7 +263,7 @@ def _run(
                 cgroup.kill()
 
         try:
-            stdout, stderr, timed_out = _communicate(
+            out, err, timed_out = _communicate(
                 process, b"" if stdin is None else stdin.encode(), started + timeout, kill_all
             )
         finally:
@@ -258,11 +278,12 @@ def _run(
     return Result(
         argv=tuple(argv),
         returncode=process.returncode if status is None else status,
-        stdout=stdout,
-        stderr=stderr,
+        stdout=out.text(),
+        stderr=err.text(),
         duration=time.monotonic() - started,
         timed_out=timed_out,
         limits_hit=() if cgroup is None else cgroup.limits_hit(),
+        stdout_times=tuple(out.times),
     )
 
 
@@ -284,17 +305,25 @@ def _kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
 
 
+# At most this many arrival times are kept per command (the rest are dropped, like output).
+_TIMES_LIMIT = 100_000
+
+
 class _Capture:
-    """Bytes read from one pipe, kept up to ``OUTPUT_LIMIT``."""
+    """Bytes read from one pipe, kept up to ``OUTPUT_LIMIT``, and when each piece arrived."""
 
     def __init__(self) -> None:
         self.data = bytearray()
         self.dropped = 0
+        self.times: list[tuple[int, int]] = []
 
     def add(self, chunk: bytes) -> None:
+        arrived = time.perf_counter_ns()
         room = OUTPUT_LIMIT - len(self.data)
         self.data += chunk[:room]
         self.dropped += max(0, len(chunk) - room)
+        if room > 0 and len(self.times) < _TIMES_LIMIT:
+            self.times.append((len(self.data), arrived))
 
     def text(self) -> str:
         text = self.data.decode(errors="replace")
@@ -305,7 +334,7 @@ class _Capture:
 
 def _communicate(
     process: subprocess.Popen[bytes], data: bytes, deadline: float, kill_all: Callable[[], None]
-) -> tuple[str, str, bool]:
+) -> tuple[_Capture, _Capture, bool]:
     """Feed stdin and read both pipes until the command exits or the deadline passes.
 
     Unlike ``Popen.communicate`` this stops when the *command* exits, not when the pipes close:
@@ -346,7 +375,7 @@ def _communicate(
         finally:
             exited.close()
     out, err = captures.values()
-    return out.text(), err.text(), timed_out
+    return out, err, timed_out
 
 
 def _step(

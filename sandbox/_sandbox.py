@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 
+from sandbox import _confine
 from sandbox._environment import clean_environment
 from sandbox._process import Limits, Result, run_process
 
@@ -20,8 +21,16 @@ class Sandbox:
 
     Commands run with ``work/`` as their directory, ``HOME`` and ``TMPDIR`` pointing at the other
     two, the sandbox's limits, and no network unless ``network=True``. Under bubblewrap this
-    tree is the only place they can write. The tree is ours to delete: :meth:`remove`, or
-    leave a ``with`` block.
+    tree is the only place they can write, and they cannot see home directories, the other
+    sandboxes next to this one, nor the paths in ``hidden`` (the user's real checkout, say),
+    but for what they need inside them (the interpreter, ``PYTHONPATH``).
+
+    When commands run as an unprivileged user (bubblewrap as root), the tree belongs to that
+    user: the copy is handed over when it is made, files written with :meth:`write_file` are
+    too, and so is whatever we put in ``home/`` or ``tmp/`` by other means (a directory from
+    ``tempfile.mkdtemp``, an input file), at the start of each command. What commands write
+    stays readable to us. The tree is ours to delete: :meth:`remove`, or leave a ``with``
+    block.
     """
 
     def __init__(
@@ -30,6 +39,7 @@ class Sandbox:
         *,
         limits: Limits = Limits(),  # noqa: B008 - frozen, so one shared default is safe
         network: bool = False,
+        hidden: Sequence[Path] = (),
     ) -> None:
         """Wrap an existing sandbox directory; :meth:`create` makes a new one."""
         self.root = root
@@ -38,6 +48,9 @@ class Sandbox:
         self.tmp = root / "tmp"
         self.limits = limits
         self.network = network
+        self.hidden = tuple(hidden)
+        # The uid the tree was last handed to; None until we know.
+        self._owner: int | None = None
 
     @classmethod
     def create(
@@ -48,8 +61,12 @@ class Sandbox:
         name: str | None = None,
         limits: Limits = Limits(),  # noqa: B008 - frozen, so one shared default is safe
         network: bool = False,
+        hidden: Sequence[Path] = (),
     ) -> Sandbox:
-        """Make ``parent/<name or a unique name>/`` and copy the directory ``source`` into it."""
+        """Make ``parent/<name or a unique name>/`` and copy the directory ``source`` into it.
+
+        ``hidden``: files and directories its commands must not see (see the class).
+        """
         # Resolve first: ``cp -a`` copies a symlink given as the source as the link itself.
         source = source.resolve(strict=True)
         if not source.is_dir():
@@ -61,17 +78,19 @@ class Sandbox:
                 f"sandbox parent {parent} is inside {source}: the copy would contain itself"
             )
         if name is None:
-            root = Path(tempfile.mkdtemp(prefix="sandbox-", dir=parent))
+            # mkdtemp's own names: nothing that tells code it runs in a sandbox.
+            root = Path(tempfile.mkdtemp(dir=parent))
         else:
             if name in ("", ".", "..") or "/" in name:
                 raise ValueError(f"sandbox name {name!r} must be a single path component")
             root = parent / name
             root.mkdir(mode=0o700)  # an existing directory is someone else's: never reuse it
-        sandbox = cls(root, limits=limits, network=network)
+        sandbox = cls(root, limits=limits, network=network, hidden=hidden)
         try:
             _copy_tree(source, sandbox.work)
             sandbox.home.mkdir()
             sandbox.tmp.mkdir()
+            sandbox._hand_over()
         except BaseException:
             sandbox.remove()
             raise
@@ -91,6 +110,7 @@ class Sandbox:
         ``cwd`` is relative to ``work/``; the environment is :func:`clean_environment` with
         ``env`` on top.
         """
+        self._hand_over()
         return run_process(
             argv,
             timeout=timeout,
@@ -100,6 +120,8 @@ class Sandbox:
             limits=self.limits,
             network=self.network,
             writable=(self.root,),
+            # Its neighbours too: other candidates' copies, and whatever else lives there.
+            hidden=(self.root.parent, *self.hidden),
         )
 
     def write_file(self, relative: str, text: str) -> None:
@@ -116,7 +138,9 @@ class Sandbox:
         directory = (work / PurePosixPath(*parts[:-1])).resolve()
         if not directory.is_relative_to(work):
             raise ValueError(f"{relative!r} leads outside the sandbox (through a symlink)")
-        directory.mkdir(parents=True, exist_ok=True)
+        current = self._current_owner()
+        owner = None if current == os.geteuid() else current
+        _make_directories(work, directory, owner)
         path = directory / parts[-1]
         mode = 0o644
         try:
@@ -131,7 +155,41 @@ class Sandbox:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as file:
             os.fchmod(fd, mode)  # the umask may have cleared bits the old file had
+            if owner is not None:
+                os.fchown(fd, owner, owner)
             file.write(text)
+
+    @property
+    def owner(self) -> int:
+        """The uid commands run as on the host, which owns the tree (we do, unless we are root
+        and commands run as an unprivileged user)."""
+        user = _confine.choose().user
+        return os.geteuid() if user is None else user
+
+    def _current_owner(self) -> int:
+        if self._owner is None:
+            self._owner = self.root.stat().st_uid
+        return self._owner
+
+    def _hand_over(self) -> None:
+        """Make the tree belong to :attr:`owner`, the user commands run as.
+
+        The whole tree when that user changes (the first time, or when tests switch layers);
+        else just ``home/`` and ``tmp/``, the places we put the command's inputs and output
+        directories.
+        """
+        wanted = self.owner
+        if self._current_owner() != wanted:
+            _give(self.root, wanted)
+            self._owner = wanted
+            if wanted != os.geteuid():
+                # The launcher starts as uid 0 without capabilities, in ``work/``: it must be
+                # able to pass through directories that are no longer root's.
+                for directory in (self.root, self.work):
+                    os.chmod(directory, stat.S_IMODE(directory.stat().st_mode) | 0o711)
+        elif wanted != os.geteuid():
+            for directory in (self.home, self.tmp):
+                _give(directory, wanted)
 
     def remove(self) -> None:
         """Delete the whole tree, even parts a command made read-only. Safe to call twice."""
@@ -195,6 +253,36 @@ def _is_tmpfs(path: Path) -> bool:
         for fields in (line.split() for line in mounts)
         if len(fields) > 2
     )
+
+
+def _make_directories(top: Path, directory: Path, owner: int | None) -> None:
+    """``directory`` and any missing directories between it and ``top``, given to ``owner``."""
+    missing = []
+    while directory != top and not directory.is_dir():
+        missing.append(directory)
+        directory = directory.parent
+    for path in reversed(missing):
+        path.mkdir(exist_ok=True)
+        if owner is not None:
+            os.chown(path, owner, owner, follow_symlinks=False)
+
+
+def _give(top: Path, owner: int) -> None:
+    """Give ``top`` and everything under it to uid and gid ``owner``.
+
+    Commands may have run here: every name is resolved from an open directory and never
+    followed, so a symlink or a directory swapped for one cannot make us chown anything
+    outside ``top``.
+    """
+    if os.lstat(top).st_uid != owner:
+        os.chown(top, owner, owner, follow_symlinks=False)
+    for _, directories, files, fd in os.fwalk(top, follow_symlinks=False):
+        for name in (*directories, *files):
+            try:
+                if os.stat(name, dir_fd=fd, follow_symlinks=False).st_uid != owner:
+                    os.chown(name, owner, owner, dir_fd=fd, follow_symlinks=False)
+            except FileNotFoundError:
+                pass  # gone since it was listed
 
 
 def _make_directories_ours(root: Path) -> None:

@@ -228,6 +228,9 @@ def visible_outside() -> Iterator[Path]:
     if not os.path.isdir("/var/tmp"):
         pytest.skip("no /var/tmp")
     with tempfile.TemporaryDirectory(dir="/var/tmp", prefix="sandbox-test-") as directory:
+        # Open to all, like most of the file system: a command running as nobody (bubblewrap
+        # as root) can read it, so that only the read-only mount stops it writing there.
+        os.chmod(directory, 0o755)
         yield Path(directory)
 
 
