@@ -8,6 +8,7 @@ from collections.abc import Callable
 from agent.config import RunConfig
 from agent.errors import UsageError
 from agent.project import Project, TestRun, is_pytest
+from agent.verify.suite import SuiteBaseline
 from agent.workspace import Workspace
 
 
@@ -39,9 +40,35 @@ def baseline(
         if first.timed_out:
             raise UsageError(f"baseline tests fail on HEAD: {first.describe_failure()}")
         second = project.run_tests(sandbox, per_test=True)
+    for run in (first, second):
+        if run.per_test and run.record is None:
+            raise UsageError(
+                f"baseline tests on HEAD: pytest gave no per-test results ({run.record_problem}), "
+                "which evolver needs to judge candidates"
+            )
     flaky = flaky_tests(first, second, notes, pytest=is_pytest(project.tests_argv))
     fitted = min(config.test_timeout, 60 + 5 * max(first.duration, second.duration))
-    return dataclasses.replace(project, test_timeout=fitted, flaky_tests=flaky)
+    suite = suite_baseline(first, second, flaky)
+    return dataclasses.replace(project, test_timeout=fitted, flaky_tests=flaky, suite=suite)
+
+
+def suite_baseline(first: TestRun, second: TestRun, flaky: tuple[str, ...]) -> SuiteBaseline:
+    """What candidates must match: the tests HEAD collected, and how each steady one ended
+    (a test collected in only one run has differing outcomes, so it is flaky)."""
+    if first.record is None or second.record is None:
+        return SuiteBaseline(per_test=False, flaky=flaky)
+    collected = tuple(
+        dict.fromkeys([*(first.record.collected or ()), *(second.record.collected or ())])
+    )
+    outcomes = first.outcomes or {}
+    return SuiteBaseline(
+        per_test=True,
+        collected=collected,
+        outcomes={t: outcomes[t] for t in collected if t in outcomes and t not in flaky},
+        flaky=flaky,
+        replaced=tuple(dict.fromkeys([*first.record.replaced, *second.record.replaced])),
+        hooks=tuple(sorted({*first.record.hooks, *second.record.hooks})),
+    )
 
 
 def flaky_tests(
@@ -49,14 +76,14 @@ def flaky_tests(
 ) -> tuple[str, ...]:
     """The tests whose outcome differs between two runs; raises if a failure is consistent.
 
-    Without per-test outcomes (a test command that is not pytest, or no junit report) only
-    the overall results can be compared: failing twice stops the run, failing once is said.
+    Without per-test outcomes (a test command that is not pytest) only the overall results
+    can be compared: failing twice stops the run, failing once is said.
     """
     if first.outcomes is None or second.outcomes is None:
         if not first.ok and not second.ok:
             raise UsageError(f"baseline tests fail on HEAD: {first.describe_failure()}")
         if first.ok != second.ok:
-            why = "pytest wrote no junit report" if pytest else "it is not pytest"
+            why = "pytest wrote no per-test results" if pytest else "it is not pytest"
             failing = second if first.ok else first
             notes.append(
                 "the test command passed once and failed once on HEAD: it is flaky, and "

@@ -10,33 +10,56 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shlex
+import shutil
 import sys
-import uuid
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from agent.verify.suite import (
+    Judgement,
+    MalformedResults,
+    SuiteBaseline,
+    SuiteRecord,
+    judge,
+    parse_results,
+)
+from agent.verify.untrusted import UntrustedDataError, read_bounded
 from sandbox import Result, Sandbox
 
 HARNESS_DIR = Path(__file__).parent / "_harness"
+RESULTS_PLUGIN = "evolver_results"  # agent/_harness/evolver_results.py
 _SUMMARY_LINE = re.compile(r"^(FAILED|ERROR) (\S+)", re.MULTILINE)
 PYTEST_NO_TESTS = 5
-PYTEST_USAGE_ERROR = 4
 
 
 @dataclass(frozen=True)
 class TestRun:
-    ok: bool
+    ok: bool  # the judgement passed it (not pytest: it exited 0)
     no_tests: bool
     failed: tuple[str, ...]
     duration: float
     timed_out: bool
     output: str
     # Each test's outcome by pytest node id ("passed", "failed" or "skipped"; an error in
-    # setup or teardown counts as failed), when asked for and pytest wrote them; else None.
+    # setup or teardown counts as failed, as does a module that fails to collect), from the
+    # results plugin; None when there are none (not pytest, or no valid records).
     outcomes: dict[str, str] | None = None
+    per_test: bool = False  # pytest with the results plugin; else only the exit code counts
+    record: SuiteRecord | None = None  # what the plugin wrote, checked
+    record_problem: str | None = None  # why there is no record, when per_test
+    returncode: int | None = None
+    select: tuple[str, ...] | None = None  # what was asked for: None, the whole suite
+    deselect: tuple[str, ...] = ()
+    # The verdict on this run, against the project's baseline once there is one.
+    judgement: Judgement | None = None
+
+    def describe_exit(self) -> str:
+        if self.returncode is not None and self.returncode < 0:
+            return f"killed by signal {-self.returncode}"
+        return f"exit code {self.returncode}"
 
     def describe_failure(self) -> str:
         if self.timed_out:
@@ -45,6 +68,8 @@ class TestRun:
             shown = ", ".join(self.failed[:5])
             more = f" and {len(self.failed) - 5} more" if len(self.failed) > 5 else ""
             return f"failing tests: {shown}{more}"
+        if self.judgement is not None and not self.judgement.passed:
+            return self.judgement.reason
         last = self.output.strip().splitlines()[-1:] or ["no output"]
         return f"test command failed: {last[0][:200]}"
 
@@ -64,6 +89,9 @@ class Project:
     # Node ids of tests whose outcome changed between two baseline runs on HEAD: they judge
     # no candidate (the tests stage deselects them). Set by the baseline, like the timeout.
     flaky_tests: tuple[str, ...] = ()
+    # What the tests did on HEAD, per test: candidates' runs are judged against it. Set by
+    # the baseline; None before it (a run is then judged on its own records alone).
+    suite: SuiteBaseline | None = None
 
     @property
     def pytest_argv(self) -> list[str]:
@@ -101,39 +129,28 @@ class Project:
         extra_env: dict[str, str] | None = None,
         timeout: float | None = None,
         deselect: Sequence[str] = (),
-        per_test: bool = False,
+        per_test: bool = True,  # kept for callers: pytest runs are always recorded per test
     ) -> TestRun:
         """Run the tests; with pytest, only ``select`` (node ids) if given, never ``deselect``,
-        and with ``per_test`` each test's outcome read from a junit XML report."""
+        each test's outcome written by the results plugin. The run is judged against the
+        project's ``suite`` (its baseline, once known): ``ok`` and ``judgement`` say how."""
         argv = self.tests_argv
-        junit = None
-        if is_pytest(argv):
-            argv = [*argv, "-rfE", *deselect_args(deselect)]
-            if per_test:
-                junit = sandbox.tmp / f"evolver-junit-{uuid.uuid4().hex[:12]}.xml"
-                # xunit1 keeps each test's file, which turns the report's names back into ids.
-                argv += [f"--junitxml={junit}", "-o", "junit_family=xunit1"]
-            argv += select or []
-        result = sandbox.run(
-            argv, timeout=timeout or self.test_timeout, env=self.env(sandbox, extra_env)
-        )
-        refused = result.returncode == PYTEST_USAGE_ERROR and "--junitxml" in result.stderr
-        if junit is not None and refused:  # the project turned junitxml off (-p no:junitxml)
-            return self.run_tests(sandbox, select, extra_env, timeout, deselect)
-        output = result.stdout + result.stderr
-        outcomes = None
-        if junit is not None:
-            outcomes = junit_outcomes(junit, sandbox.work)
-            junit.unlink(missing_ok=True)
-        return TestRun(
-            ok=result.ok,
-            no_tests=result.returncode == PYTEST_NO_TESTS and is_pytest(argv),
-            failed=tuple(dict.fromkeys(m.group(2) for m in _SUMMARY_LINE.finditer(output))),
-            duration=result.duration,
-            timed_out=result.timed_out,
-            output=output,
-            outcomes=outcomes,
-        )
+        chosen = tuple(dict.fromkeys(select)) if select else None
+        if not is_pytest(argv):
+            result = sandbox.run(
+                argv, timeout=timeout or self.test_timeout, env=self.env(sandbox, extra_env)
+            )
+            run = _run_of(result, chosen, tuple(deselect), per_test=False)
+            return replace(run, judgement=judge(run, self.suite))
+        argv = [*argv, "-p", RESULTS_PLUGIN, "-rfE", *deselect_args(deselect), *(chosen or ())]
+        with ResultsFile(sandbox) as results:
+            env = self.env(sandbox, {**(extra_env or {}), **results.env})
+            result = sandbox.run(argv, timeout=timeout or self.test_timeout, env=env)
+            record, problem = results.read()
+        run = _run_of(result, chosen, tuple(deselect), True, record, problem)
+        # The exit code alone never passes pytest: its records must say so too.
+        judgement = judge(run, self.suite)
+        return replace(run, ok=judgement.passed, judgement=judgement)
 
     def workload_argv(self, sandbox: Sandbox) -> tuple[list[str], str]:
         """The workload to profile, and how to describe it."""
@@ -173,51 +190,86 @@ def deselected_by(node_id: str, deselected: Iterable[str]) -> bool:
     )
 
 
-_RANK = {"passed": 0, "skipped": 1, "failed": 2}
+def _run_of(
+    result: Result,
+    select: tuple[str, ...] | None,
+    deselect: tuple[str, ...],
+    per_test: bool,
+    record: SuiteRecord | None = None,
+    problem: str | None = None,
+) -> TestRun:
+    """The run as the command's exit code tells it; with pytest, as its records tell it."""
+    output = result.stdout + result.stderr
+    if record is not None:
+        failed = tuple(record.failures())
+    else:
+        failed = tuple(dict.fromkeys(m.group(2) for m in _SUMMARY_LINE.finditer(output)))
+    return TestRun(
+        ok=result.ok,
+        no_tests=per_test and result.returncode == PYTEST_NO_TESTS,
+        failed=failed,
+        duration=result.duration,
+        timed_out=result.timed_out,
+        output=output,
+        outcomes=None if record is None else record.outcomes(),
+        per_test=per_test,
+        record=record,
+        record_problem=problem,
+        returncode=result.returncode,
+        select=select,
+        deselect=deselect,
+    )
 
 
-def junit_outcomes(report: Path, root: Path) -> dict[str, str] | None:
-    """Each test's outcome by node id, from pytest's junit XML; None if there is none."""
-    try:
-        tree = ElementTree.parse(report)
-    except (OSError, ElementTree.ParseError):
-        return None
-    outcomes: dict[str, str] = {}
-    for case in tree.iter("testcase"):
-        node_id = _node_id(case.get("classname", ""), case.get("name", ""), case.get("file"), root)
-        if case.find("failure") is not None or case.find("error") is not None:
-            outcome = "failed"
-        elif case.find("skipped") is not None:
-            outcome = "skipped"
-        else:
-            outcome = "passed"
-        # A test can appear twice (a failing call, then an error in teardown): the worst wins.
-        if _RANK[outcome] >= _RANK[outcomes.get(node_id, "passed")]:
-            outcomes[node_id] = outcome
-    return outcomes
+RESULTS_MAX_BYTES = 64 * 1024 * 1024
 
 
-def _node_id(classname: str, name: str, file: str | None, root: Path) -> str:
-    """Undo pytest's mangling of a node id into junit's ``classname`` and ``name``.
+class ResultsFile:
+    """Where the results plugin writes, and the one-time key that signs its records.
 
-    ``tests/test_a.py::TestB::test_c[x.y]`` is written as classname ``tests.test_a.TestB`` and
-    name ``test_c[x.y]`` (a collection error of a module: no classname, and the module's
-    dotted path as name). The test's file, when given and consistent, splits the classname;
-    otherwise the longest dotted prefix that is a file in ``root`` does.
+    Both live in the sandbox's temp directory under names no one can guess. The key is written
+    before the run and deleted by the plugin as it starts, before any project or candidate
+    code is imported; the records are read back as hostile data (no links, no FIFOs, a size
+    cap) and accepted only with an intact signature chain.
     """
-    parts = classname.split(".") if classname else []
-    if not parts:  # a module-level node such as a collection error
-        parts, name = name.split("."), ""
-    tail = [name] if name else []
-    if file and file.endswith(".py"):
-        module = file[: -len(".py")].replace("/", ".").split(".")
-        if parts[: len(module)] == module:
-            return "::".join([file, *parts[len(module) :], *tail])
-    for cut in range(len(parts), 0, -1):
-        path = "/".join(parts[:cut]) + ".py"
-        if (root / path).is_file():
-            return "::".join([path, *parts[cut:], *tail])
-    return "::".join([*parts, *tail])
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.key = secrets.token_bytes(32)
+        self.folder = sandbox.tmp / secrets.token_hex(8)  # a name that says nothing
+        self.path = self.folder / "results.jsonl"
+        self.key_path = self.folder / "key"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"EVOLVER_RESULTS": str(self.path), "EVOLVER_RESULTS_KEY": str(self.key_path)}
+
+    def __enter__(self) -> ResultsFile:
+        # The sandbox hands ``tmp/`` to the user its commands run as, when it starts one.
+        self.folder.mkdir(mode=0o700)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+        fd = os.open(self.key_path, flags, 0o600)
+        try:
+            os.write(fd, self.key)
+        finally:
+            os.close(fd)
+        return self
+
+    def read(self) -> tuple[SuiteRecord | None, str | None]:
+        """The checked record, or why there is none."""
+        try:
+            data = read_bounded(self.path, RESULTS_MAX_BYTES)
+        except UntrustedDataError as error:
+            return None, f"the results file: {error}"
+        try:
+            return parse_results(data, self.key), None
+        except MalformedResults as error:
+            return None, f"the results file is malformed: {error}"
+
+    def __exit__(self, *exc_info: object) -> None:
+        # A candidate may have swapped the folder for a link: rmtree refuses to follow it.
+        shutil.rmtree(self.folder, ignore_errors=True)
+        if self.folder.is_symlink():
+            self.folder.unlink()
 
 
 _BENCHMARK_FIXTURE = re.compile(r"def test\w*\([^)]*\bbenchmark\b")

@@ -223,4 +223,4 @@ def test_flaky_tests_from_two_runs() -> None:
     # No junit report from pytest: the overall results are compared, and a flip is said.
     notes = []
     assert flaky_tests(run_of(None), run_of(None, ok=False), notes) == ()
-    assert "pytest wrote no junit report" in notes[0]
+    assert "pytest wrote no per-test results" in notes[0]
