@@ -1,9 +1,20 @@
-"""Record real calls to the targets: their arguments, and the tests that reach them."""
+"""Record real calls to the targets: their arguments, and the tests that reach them.
+
+The recorder (``_harness/sitecustomize.py``) rides in the project's own processes, next to code
+that may be hostile (a candidate committed earlier runs here too), and the folder it writes to
+is theirs to change. So its dumps are JSON, read bounded (:func:`read_json`) and validated; a
+dump that is not exactly what the recorder writes is ignored with a note. The recorded calls
+are pickles, and stay opaque bytes here: they only ever go back into a sandbox, where the code
+they were recorded from runs anyway. Nothing in this process unpickles them.
+"""
 
 from __future__ import annotations
 
 import json
-import pickle
+import os
+import re
+import shutil
+import stat
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,7 +23,23 @@ from typing import Any
 
 from agent.domain import TargetRef
 from agent.project import Project
+from agent.verify.answers import MAX_BLOB_BYTES, decode_blob
+from agent.verify.untrusted import UntrustedDataError, read_json, scrub
 from sandbox import Sandbox
+
+# What one process may leave: every kept call together (the recorder stays under it), then the
+# dump itself (base64 and test ids on top). Larger dumps are not read.
+MAX_RECORDED_BYTES = 128 * 1024 * 1024
+MAX_DUMP_BYTES = 256 * 1024 * 1024
+MAX_DUMPS = 512  # processes recorded in one run; more are ignored (with a note)
+MAX_TESTS = 100_000  # node ids in one dump
+MAX_TEST_ID = 1000
+
+_DUMP_NAME = re.compile(r"[0-9]{1,10}\.json")  # <pid>.json, as the recorder names them
+_ENTRY_KEYS = frozenset({"calls", "tests", "seen", "skipped"})
+# A pytest node id: a path, "::", a name. Never an option (the ids end up on pytest's command
+# line), never a control character.
+_TEST_ID = re.compile(r"[^\s\-][^\x00-\x1f\x7f]*::[^\x00-\x1f\x7f]+")
 
 
 @dataclass
@@ -28,47 +55,158 @@ class Recording:
         return self.workload_calls or self.test_calls
 
 
+@dataclass
+class _Entry:
+    """What one dump says about one target."""
+
+    calls: list[bytes] = field(default_factory=list)
+    tests: set[str] = field(default_factory=set)
+    skipped: int = 0
+
+
+class _MalformedDump(ValueError):
+    """A dump that is not what the recorder writes; the message says how, never what it held."""
+
+
 def record_calls(
-    project: Project, sandbox: Sandbox, targets: list[TargetRef], max_calls: int = 16
+    project: Project,
+    sandbox: Sandbox,
+    targets: list[TargetRef],
+    max_calls: int = 16,
+    notes: list[str] | None = None,
 ) -> dict[TargetRef, Recording]:
-    """Run the tests, and the workload when it is something else, recording calls to targets."""
+    """Run the tests, and the workload when it is something else, recording calls to targets.
+
+    What could not be read (a dump that is not the recorder's) is left out, said in ``notes``.
+    """
+    notes = [] if notes is None else notes
     recordings = {ref: Recording() for ref in targets}
     separate_workload = project.workload_argv(sandbox)[0] != project.tests_argv
     for ref, entry in _recorded(
-        lambda env: project.run_tests(sandbox, extra_env=env), sandbox, targets, max_calls
+        lambda env: project.run_tests(sandbox, extra_env=env), sandbox, targets, max_calls, notes
     ):
         recording = recordings[ref]
-        recording.test_calls = entry["calls"]
-        recording.tests = entry["tests"]
-        recording.skipped += entry["skipped"]
+        recording.test_calls = entry.calls
+        recording.tests = entry.tests
+        recording.skipped += entry.skipped
         if not separate_workload:
-            recording.workload_calls = entry["calls"]
+            recording.workload_calls = entry.calls
     if separate_workload:
         for ref, entry in _recorded(
-            lambda env: project.run_workload(sandbox, env), sandbox, targets, max_calls
+            lambda env: project.run_workload(sandbox, env), sandbox, targets, max_calls, notes
         ):
-            recordings[ref].workload_calls = entry["calls"]
-            recordings[ref].skipped += entry["skipped"]
+            recordings[ref].workload_calls = entry.calls
+            recordings[ref].skipped += entry.skipped
     return recordings
 
 
 def _recorded(
-    run: Callable[[dict[str, str]], Any], sandbox: Sandbox, targets: list[TargetRef], max_calls: int
-) -> list[tuple[TargetRef, dict[str, Any]]]:
+    run: Callable[[dict[str, str]], Any],
+    sandbox: Sandbox,
+    targets: list[TargetRef],
+    max_calls: int,
+    notes: list[str],
+) -> list[tuple[TargetRef, _Entry]]:
     """Run once with the recorder on; merge what each Python process it started recorded."""
     keys = {f"{ref.module}:{ref.qualname}": ref for ref in targets}
-    merged: dict[TargetRef, dict[str, Any]] = {}
-    with tempfile.TemporaryDirectory(prefix="evolver-rec-", dir=sandbox.tmp) as out:
-        spec = Path(out) / "spec.json"
-        spec.write_text(json.dumps({"out_dir": out, "targets": list(keys), "max_calls": max_calls}))
-        run({"EVOLVER_RECORD": str(spec)})
-        for dump in sorted(Path(out).glob("*.pkl")):
-            with dump.open("rb") as handle:
-                data = pickle.load(handle)
-            for key, entry in data.items():
-                into = merged.setdefault(keys[key], {"calls": [], "tests": set(), "skipped": 0})
-                fresh = [c for c in entry["calls"] if c not in into["calls"]]
-                into["calls"].extend(fresh[: max_calls - len(into["calls"])])
-                into["tests"].update(entry["tests"])
-                into["skipped"] += entry["skipped"]
+    merged: dict[TargetRef, _Entry] = {}
+    if not _is_real_directory(sandbox.tmp):  # an earlier run there made it a link: not ours
+        notes.append("the sandbox's temporary directory was replaced: nothing recorded")
+        return []
+    out = Path(tempfile.mkdtemp(prefix="evolver-rec-", dir=sandbox.tmp))
+    try:
+        spec = {
+            "out_dir": str(out),
+            "targets": list(keys),
+            "max_calls": max_calls,
+            "max_bytes": MAX_BLOB_BYTES,
+            "max_total_bytes": MAX_RECORDED_BYTES,
+        }
+        spec_file = out / "spec.json"
+        _create(spec_file, json.dumps(spec).encode())
+        run({"EVOLVER_RECORD": str(spec_file)})
+        for dump in _dumps(out, notes):
+            try:
+                entries = _read_dump(dump, keys, max_calls)
+            except (UntrustedDataError, _MalformedDump) as error:
+                notes.append(f"ignored the recorder's dump {dump.name}: {scrub(str(error), 200)}")
+                continue
+            for ref, entry in entries.items():
+                into = merged.setdefault(ref, _Entry())
+                fresh = [call for call in entry.calls if call not in into.calls]
+                into.calls.extend(fresh[: max_calls - len(into.calls)])
+                into.tests.update(entry.tests)
+                into.skipped += entry.skipped
+    finally:
+        shutil.rmtree(out, ignore_errors=True)  # never follows a link the run left in its place
     return list(merged.items())
+
+
+def _create(path: Path, data: bytes) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    with os.fdopen(os.open(path, flags, 0o644), "wb") as handle:
+        handle.write(data)
+
+
+def _is_real_directory(path: Path) -> bool:
+    """A directory, not a link to one: code that ran in the sandbox can swap one for the other."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _dumps(out: Path, notes: list[str]) -> list[Path]:
+    """The dump files in ``out``, if it is still the folder we made (the run could replace it)."""
+    if not _is_real_directory(out):
+        notes.append("the recorder's folder was replaced while the project ran: nothing recorded")
+        return []
+    names = sorted(entry.name for entry in os.scandir(out))
+    dumps = [out / name for name in names if _DUMP_NAME.fullmatch(name)]
+    others = len(names) - len(dumps) - ("spec.json" in names)
+    if others:
+        notes.append(f"ignored {others} files in the recorder's folder that it does not write")
+    if len(dumps) > MAX_DUMPS:
+        notes.append(f"read the recorder's dumps of {MAX_DUMPS} processes of {len(dumps)}")
+    return dumps[:MAX_DUMPS]
+
+
+def _read_dump(path: Path, keys: dict[str, TargetRef], max_calls: int) -> dict[TargetRef, _Entry]:
+    """The entries of one dump for our targets (others are not ours to read)."""
+    data = read_json(path, MAX_DUMP_BYTES)
+    if type(data) is not dict or set(data) != {"targets"} or type(data["targets"]) is not dict:
+        raise _MalformedDump('not {"targets": {...}}')
+    return {
+        keys[key]: _entry(value, max_calls) for key, value in data["targets"].items() if key in keys
+    }
+
+
+def _entry(value: Any, max_calls: int) -> _Entry:
+    if type(value) is not dict or not set(value) <= _ENTRY_KEYS:
+        raise _MalformedDump("an entry is not an object of calls, tests, seen and skipped")
+    calls, tests = value.get("calls"), value.get("tests")
+    if type(calls) is not list or len(calls) > max_calls:
+        raise _MalformedDump(f"calls are not a list of at most {max_calls}")
+    if type(tests) is not list or len(tests) > MAX_TESTS:
+        raise _MalformedDump(f"tests are not a list of at most {MAX_TESTS}")
+    for name in ("seen", "skipped"):
+        count = value.get(name, 0)
+        if type(count) is not int or count < 0:
+            raise _MalformedDump(f"{name} is not a count")
+    if any(type(test) is not str for test in tests):
+        raise _MalformedDump("a test id is not text")
+    try:
+        blobs = [decode_blob(call) for call in calls]
+    except ValueError as error:
+        raise _MalformedDump(str(error)) from None
+    return _Entry(blobs, {test for test in tests if _usable_test_id(test)}, value.get("skipped", 0))
+
+
+def _usable_test_id(test: str) -> bool:
+    """A node id we can pass to pytest and show: well formed, short, nothing secret-looking
+    (the process that wrote it could have read a secret; an id is shown as it is)."""
+    return (
+        len(test) <= MAX_TEST_ID
+        and _TEST_ID.fullmatch(test) is not None
+        and scrub(test, MAX_TEST_ID + 1) == test
+    )

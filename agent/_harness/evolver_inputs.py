@@ -1,6 +1,7 @@
 """Generates inputs for a property check: ``python evolver_inputs.py SPEC``.
 
-``SPEC`` (JSON): ``module``, ``qualname``, ``calls`` (pickled recorded calls), ``count``, ``out``.
+``SPEC`` (JSON): ``module``, ``qualname``, ``calls`` (a calls file, see ``evolver_blobs``, of
+pickled recorded calls), ``count``, ``out``.
 Each parameter's values are drawn by hypothesis from a strategy inferred from the values it
 was really called with (their types, sizes and ranges, and the values themselves), or from its
 type hint when it was never recorded. The strategies reach for the edge cases: empty, zero,
@@ -23,6 +24,7 @@ import sys
 import typing
 from typing import Any
 
+from evolver_blobs import load_calls
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -206,8 +208,7 @@ def generate(function: Any, recorded: list[bytes], count: int) -> tuple[list[byt
 def main(spec_path: str) -> None:
     with open(spec_path) as text:
         spec = json.load(text)
-    with open(spec["calls"], "rb") as binary:
-        recorded: list[bytes] = pickle.load(binary)
+    recorded = load_calls(spec["calls"])
     try:
         function = _resolve(spec["module"], spec["qualname"])
         calls, note = generate(function, recorded, spec["count"])

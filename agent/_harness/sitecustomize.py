@@ -1,18 +1,25 @@
 """Loaded by every Python process Evolver starts in a sandbox (the folder is on PYTHONPATH).
 
 It does nothing unless asked through the environment:
-- ``EVOLVER_PROFILE_DIR``: profile the whole process with cProfile, dump to ``<dir>/<pid>.prof``.
+- ``EVOLVER_PROFILE_DIR``: profile the whole process with cProfile; at exit, write
+  ``<dir>/<pid>.json``: ``{"functions": [[file, line, name, cc, nc, tt, ct, callers], ...]}``
+  where ``callers`` is ``[[file, line, name, nc, cc, tt, ct], ...]`` (pstats' figures).
 - ``EVOLVER_RECORD``: a JSON file naming target functions; record a sample of the arguments
   of their outermost calls (distinct, spread over the whole run, pickled before the call since
-  calls may mutate them) and the pytest tests that reached them, written to
-  ``<out>/<pid>.pkl`` at exit.
+  calls may mutate them) and the pytest tests that reached them; at exit, write
+  ``<out>/<pid>.json``: ``{"targets": {"module:qualname": {"calls": [base64 of each pickle],
+  "tests": [node ids], "seen": calls seen, "skipped": calls not picklable}}}``.
 
-Stdlib only, and it must never break the program it rides in: every failure is swallowed.
+Both dumps are JSON, never pickles or marshal data: Evolver reads them in its own process, and
+the code that ran here could have rewritten them; to Evolver the pickled calls are opaque bytes
+that only ever go back into a sandbox. Stdlib only, and it must never break the program it
+rides in: every failure is swallowed.
 """
 
 from __future__ import annotations
 
 import atexit
+import base64
 import importlib.abc
 import importlib.util
 import json
@@ -22,14 +29,28 @@ import sys
 from typing import Any
 
 
+def _write_json(out_dir: str, data: Any) -> None:
+    """``<out_dir>/<pid>.json``, whole or not at all (written aside, then renamed)."""
+    path = os.path.join(out_dir, f"{os.getpid()}.json")
+    partial = f"{path}.part"
+    with open(partial, "w") as handle:
+        json.dump(data, handle)
+    os.replace(partial, path)
+
+
 def _start_profile(out_dir: str) -> None:
     import cProfile
 
     profiler = cProfile.Profile()
 
     def dump() -> None:
-        profiler.disable()
-        profiler.dump_stats(os.path.join(out_dir, f"{os.getpid()}.prof"))
+        profiler.create_stats()  # stops the profiler
+        stats: dict[Any, Any] = profiler.stats
+        rows = [
+            [*key, cc, nc, tt, ct, [[*caller, *figures] for caller, figures in callers.items()]]
+            for key, (cc, nc, tt, ct, callers) in stats.items()
+        ]
+        _write_json(out_dir, {"functions": rows})
 
     atexit.register(dump)
     profiler.enable()
@@ -40,6 +61,9 @@ class _Recorder:
         self.out_dir: str = spec["out_dir"]
         self.max_calls: int = spec.get("max_calls", 16)
         self.max_bytes: int = spec.get("max_bytes", 64 * 1024 * 1024)
+        # All kept calls together, so the dump stays under what Evolver reads.
+        self.max_total: int = spec.get("max_total_bytes", 128 * 1024 * 1024)
+        self.total = 0
         self.targets: dict[str, list[str]] = {}
         for key in spec["targets"]:
             module, _, qualname = key.partition(":")
@@ -88,6 +112,10 @@ class _Recorder:
             digest = hash(blob)
             if digest in digests or len(blob) > self.max_bytes:
                 return
+            replaced = len(calls[slot]) if slot < len(calls) else 0
+            if self.total - replaced + len(blob) > self.max_total:
+                return
+            self.total += len(blob) - replaced
             if slot == len(calls):
                 calls.append(blob)
                 digests.append(digest)
@@ -111,11 +139,16 @@ class _Recorder:
         return recorded
 
     def dump(self) -> None:
-        for entry in self.data.values():
-            entry.pop("digests", None)
-        path = os.path.join(self.out_dir, f"{os.getpid()}.pkl")
-        with open(path, "wb") as handle:
-            pickle.dump(self.data, handle)
+        targets = {
+            key: {
+                "calls": [base64.b64encode(blob).decode("ascii") for blob in entry["calls"]],
+                "tests": sorted(entry["tests"]),
+                "seen": entry["seen"],
+                "skipped": entry["skipped"],
+            }
+            for key, entry in self.data.items()
+        }
+        _write_json(self.out_dir, {"targets": targets})
 
 
 class _WrapOnImport(importlib.abc.MetaPathFinder):

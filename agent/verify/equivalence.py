@@ -7,18 +7,23 @@ tolerance, NaN equal to NaN), or the exception raised (same type, and for record
 same message), the arguments as the call leaves them (a mutated input, or an object's state
 after a method call), what a returned iterator yields. Every outcome is compared in Evolver's
 process as JSON; nothing the candidate produced is unpickled here.
+
+Answers are hostile data: each is validated (:mod:`agent.verify.answers`) before anything reads
+it, and every reason built from what the code under test controls (its results, exception
+messages, inputs it was given) is capped and scrubbed of anything that looks like a secret.
 """
 
 from __future__ import annotations
 
-import base64
 import math
 from dataclasses import dataclass
 from typing import Any
 
 from agent.domain import TargetRef
 from agent.project import Project
+from agent.verify.answers import InputsAnswer, MalformedAnswer, ObserveAnswer
 from agent.verify.harness import HarnessError, run_harness
+from agent.verify.untrusted import scrub
 from sandbox import Sandbox
 
 # How long one call may take when observed. Generated inputs the original cannot handle in
@@ -26,6 +31,7 @@ from sandbox import Sandbox
 # multiple of the original's time before it is said to hang.
 RECORDED_CALL_LIMIT = 30.0
 GENERATED_CALL_LIMIT = 0.5
+REASON_LIMIT = 400  # characters of a reason built from what the code under test controls
 
 
 @dataclass(frozen=True)
@@ -38,8 +44,8 @@ class Behaviour:
 
     calls: list[bytes]
     generated_from: int
-    observations: list[dict[str, Any]]
-    digests: list[str]
+    observations: list[dict[str, Any] | None]
+    digests: list[str | None]
     inputs: list[Any]
     seconds: list[float]
     checkable: frozenset[int]
@@ -73,7 +79,8 @@ def observe(
     limits: list[float],
     timeout: float,
     stop_on_timeout: bool = False,
-) -> dict[str, Any]:
+) -> ObserveAnswer:
+    """What the target did on each of ``calls``, validated: :class:`HarnessError` otherwise."""
     spec = {
         "mode": "observe",
         "module": target.module,
@@ -81,7 +88,14 @@ def observe(
         "limits": limits,
         "stop_on_timeout": stop_on_timeout,
     }
-    return run_harness(project, sandbox, "evolver_timer.py", spec, calls, timeout)
+    answer = run_harness(
+        project, sandbox, "evolver_timer.py", spec, calls, timeout, schema=ObserveAnswer
+    )
+    try:
+        answer.expect_calls(len(calls))
+    except MalformedAnswer as error:
+        raise HarnessError(f"gave a malformed answer: {error}") from None
+    return answer
 
 
 def generate_inputs(
@@ -95,10 +109,14 @@ def generate_inputs(
     """Property inputs drawn by hypothesis, in the original's sandbox; a note when none."""
     spec = {"module": target.module, "qualname": target.qualname, "count": count}
     try:
-        answer = run_harness(project, sandbox, "evolver_inputs.py", spec, recorded, timeout)
+        answer = run_harness(
+            project, sandbox, "evolver_inputs.py", spec, recorded, timeout, schema=InputsAnswer
+        )
     except HarnessError as error:
         return [], f"cannot generate inputs: {error}"
-    return [base64.b64decode(text) for text in answer["calls"]], answer["note"]
+    if len(answer.calls) > count:
+        return [], f"cannot generate inputs: gave {len(answer.calls)} calls, not at most {count}"
+    return answer.calls, None if answer.note is None else scrub(answer.note, REASON_LIMIT)
 
 
 def reference(
@@ -114,15 +132,15 @@ def reference(
     first = observe(project, sandbox, target, recorded + generated, limits, timeout)
     kept = [
         number
-        for number, seconds in enumerate(first["seconds"])
+        for number, seconds in enumerate(first.seconds)
         if number < len(recorded) or seconds is not None
     ]
     calls = [(recorded + generated)[number] for number in kept]
     second = observe(project, sandbox, target, calls, [limits[number] for number in kept], timeout)
-    first_digests = [first["digests"][number] for number in kept]
+    first_digests = [first.digests[number] for number in kept]
     checkable = frozenset(
         number
-        for number, (one, two) in enumerate(zip(first_digests, second["digests"], strict=True))
+        for number, (one, two) in enumerate(zip(first_digests, second.digests, strict=True))
         if one is not None and one == two
     )
     notes = []
@@ -134,10 +152,10 @@ def reference(
     return Behaviour(
         calls=calls,
         generated_from=len(recorded),
-        observations=[first["observations"][number] for number in kept],
+        observations=[first.observations[number] for number in kept],
         digests=first_digests,
-        inputs=[first["inputs"][number] for number in kept],
-        seconds=[first["seconds"][number] or 0.0 for number in kept],
+        inputs=[first.inputs[number] for number in kept],
+        seconds=[first.seconds[number] or 0.0 for number in kept],
         checkable=checkable,
         notes=tuple(notes),
     )
@@ -151,24 +169,45 @@ def check(
     rel_tol: float,
     timeout: float,
 ) -> tuple[str | None, Observed]:
-    """``(why the candidate differs, or None; what it did)``."""
+    """``(why the candidate differs, or None; what it did)``.
+
+    The reason quotes values the candidate produced: it is capped and scrubbed.
+    """
     limits = [max(2.0, 20 * seconds) for seconds in behaviour.seconds]
     answer = observe(project, sandbox, target, behaviour.calls, limits, timeout, True)
-    digests = {n: d for n, d in enumerate(answer["digests"]) if d is not None}
-    hung = answer["timed_out_at"]
+    observed = Observed({n: d for n, d in enumerate(answer.digests) if d is not None})
+    why = _first_mismatch(behaviour, answer, limits, rel_tol)
+    return (None if why is None else _scrubbed(why)), observed
+
+
+def _first_mismatch(
+    behaviour: Behaviour, answer: ObserveAnswer, limits: list[float], rel_tol: float
+) -> str | None:
+    hung = answer.timed_out_at
     if hung is not None:
         took = behaviour.seconds[hung]
         given = render_call(behaviour.inputs[hung])
         hang = f"did not finish in {limits[hung]:.1f}s (the original took {took:.3f}s)"
-        return f"on a call {given}: {hang}", Observed(digests)
+        return f"on a call {given}: {hang}"
     for number in sorted(behaviour.checkable):
         kind = "recorded" if number < behaviour.generated_from else "generated"
-        mine = answer["observations"][number]
-        why = difference(behaviour.observations[number], mine, rel_tol, kind == "recorded")
+        was, mine = behaviour.observations[number], answer.observations[number]
+        if was is None or mine is None:  # checkable calls have an outcome; a forged answer not
+            why: str | None = "gave no outcome"
+        else:
+            try:
+                why = difference(was, mine, rel_tol, kind == "recorded")
+            except RecursionError:  # validated answers stay shallower; a last line of defence
+                why = "gives an outcome nested too deeply to compare"
         if why is not None:
-            given = render_call(behaviour.inputs[number])
-            return f"on a {kind} call {given}: {why}", Observed(digests)
-    return None, Observed(digests)
+            return f"on a {kind} call {render_call(behaviour.inputs[number])}: {why}"
+    return None
+
+
+def _scrubbed(text: str, limit: int = REASON_LIMIT) -> str:
+    """``text`` capped, with anything that looks like a secret masked (cut before the scrub
+    too, so that its cost stays bounded whatever the candidate produced)."""
+    return scrub(text[: limit * 4], limit)
 
 
 def difference(
@@ -205,8 +244,8 @@ def _did(outcome: dict[str, Any]) -> str:
 
 
 def _exception(raised: list[str]) -> str:
-    name = raised[0]
-    return f"{name}({raised[1]!r})" if raised[1] else name
+    name = _cut(raised[0], 80)
+    return f"{name}({_cut(raised[1], 120)!r})" if raised[1] else name
 
 
 def _argument(where: str) -> str:
@@ -264,7 +303,7 @@ def _first_in_pairs(
     for (key_old, value_old), (key_new, value_new) in zip(old, new):  # noqa: B905
         if key_old != key_new:
             return keys
-        name = key_old if isinstance(key_old, str) and step == ".{}" else render(key_old)
+        name = _cut(key_old, 40) if isinstance(key_old, str) and step == ".{}" else render(key_old)
         found = _first_difference(value_old, value_new, rel_tol, where + step.format(name))
         if found is not None:
             return found
@@ -279,22 +318,29 @@ def render_call(arguments: Any, limit: int = 80) -> str:
     """The ``(args, kwargs)`` description as a call's argument list."""
     try:
         args, kwargs = arguments[2][0][2], arguments[2][1][2]
-        parts = [_render(a) for a in args] + [f"{k}={_render(v)}" for k, v in kwargs]
-    except (IndexError, TypeError, ValueError):
+        parts = _joined(args, limit) + _joined(kwargs, limit, keyword=True)
+    except (IndexError, KeyError, TypeError, ValueError, RecursionError):
         return "(…)"
     return _cut("(" + ", ".join(parts) + ")", limit)
 
 
 def render(tree: Any, limit: int = 80) -> str:
     """A description as Python-like text, cut at ``limit`` characters."""
-    return _cut(_render(tree), limit)
+    try:
+        return _cut(_render(tree, limit), limit)
+    except RecursionError:
+        return "…"
 
 
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _render(tree: Any) -> str:
+def _render(tree: Any, budget: int) -> str:
+    """The text of ``tree``; past ``budget`` characters the rest is left out unseen (with a
+    trailing "…", and longer than ``budget``, so the caller's cut shows that it was)."""
+    if isinstance(tree, str):
+        return repr(tree) if len(tree) <= budget else repr(tree[: budget + 1])
     if not isinstance(tree, list) or not tree:
         return repr(tree)
     kind = tree[0]
@@ -302,24 +348,52 @@ def _render(tree: Any) -> str:
         return "<an object seen before>"
     if kind == "deep" or len(tree) != 3:
         return "…"
-    name, payload = tree[1], tree[2]
+    name, payload = _cut(str(tree[1]), budget + 2), tree[2]
+    if kind in ("seq", "set", "iter", "map") and not isinstance(payload, list):
+        return "…"
     if kind == "seq":
-        inner = ", ".join(_render(item) for item in payload)
+        inner = ", ".join(_joined(payload, budget))
         if name == "list":
             return f"[{inner}]"
         if name == "tuple":
             return f"({inner}{',' if len(payload) == 1 else ''})"
         return f"{name}([{inner}])"
     if kind == "map":
-        inner = ", ".join(f"{_render(k)}: {_render(v)}" for k, v in payload)
+        inner = ", ".join(_joined(payload, budget, pairs=True))
         return "{" + inner + "}" if name == "dict" else f"{name}({{{inner}}})"
     if kind == "set":
-        inner = ", ".join(_render(item) for item in payload)
+        inner = ", ".join(_joined(payload, budget))
         return "{" + inner + "}" if name == "set" and payload else f"{name}({{{inner}}})"
     if kind == "iter":
-        return f"<{name} yielding {', '.join(_render(item) for item in payload)}>"
+        return f"<{name} yielding {', '.join(_joined(payload, budget))}>"
+    text = payload[: budget + 1] if isinstance(payload, str) else "…"
     if kind == "exception":
-        return f"{name}({payload!r})"
+        return f"{name}({text!r})"
     if kind in ("scalar", "bytes"):
-        return f"{name}({payload})"
+        return f"{name}({text})"
     return f"<{name}>"
+
+
+def _joined(
+    items: list[Any], budget: int, *, pairs: bool = False, keyword: bool = False
+) -> list[str]:
+    """The texts of ``items`` (``key: value`` for ``pairs``, ``key=value`` for ``keyword``) up
+    to about ``budget`` characters, then "…": a large value costs no more than a small one."""
+    parts: list[str] = []
+    used = 0
+    for item in items:
+        if used > budget:
+            parts.append("…")
+            break
+        left = budget - used
+        if pairs:
+            key, value = item
+            text = f"{_render(key, left)}: {_render(value, left)}"
+        elif keyword:
+            key, value = item
+            text = f"{_cut(str(key), left + 2)}={_render(value, left)}"
+        else:
+            text = _render(item, left)
+        parts.append(text)
+        used += len(text) + 2
+    return parts

@@ -1,18 +1,59 @@
-"""Run one of the harness scripts on a set of calls in a sandbox, and read its JSON answer."""
+"""Run one of the harness scripts on a set of calls in a sandbox, and read its JSON answer.
+
+The answer comes from a process that ran candidate (or project) code, in a directory that code
+can write: it is read as hostile data. It is opened without following links or waiting (a FIFO,
+a link to ``/dev/zero`` or a file of gigabytes is refused), parsed as JSON, never unpickled,
+and checked against a schema (:mod:`agent.verify.answers`); anything else becomes a
+:class:`HarnessError` that rejects the candidate with a reason, never a crash or a hang.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
-import pickle
+import os
+import stat
 import uuid
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar, overload
 
+from pydantic import BaseModel
+
+from agent._harness.evolver_blobs import write_calls
 from agent.project import HARNESS_DIR, Project
-from sandbox import Sandbox
+from agent.verify.answers import MalformedAnswer, parse_answer
+from agent.verify.untrusted import UntrustedDataError, read_json, scrub
+from sandbox import Result, Sandbox
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class HarnessError(Exception):
     """The harness process failed; the message says how."""
+
+
+@overload
+def run_harness(
+    project: Project,
+    sandbox: Sandbox,
+    script: str,
+    spec: dict[str, Any],
+    calls: list[bytes],
+    timeout: float,
+    schema: type[M],
+) -> M: ...
+
+
+@overload
+def run_harness(
+    project: Project,
+    sandbox: Sandbox,
+    script: str,
+    spec: dict[str, Any],
+    calls: list[bytes],
+    timeout: float,
+    schema: None = None,
+) -> dict[str, Any]: ...
 
 
 def run_harness(
@@ -22,31 +63,114 @@ def run_harness(
     spec: dict[str, Any],
     calls: list[bytes],
     timeout: float,
-) -> dict[str, Any]:
+    schema: type[M] | None = None,
+) -> M | dict[str, Any]:
     """Run ``_harness/<script>`` with ``spec`` (plus ``calls`` and ``out``) in ``sandbox``.
 
-    The answer is read from a file rather than stdout, so whatever the code under test prints
-    cannot corrupt it. It is parsed as JSON, never unpickled: it comes from untrusted code.
+    ``calls`` go in a calls file (``evolver_blobs``), the path in ``spec["calls"]``. The
+    answer is read from the file ``spec["out"]`` rather than stdout, so whatever the code
+    under test prints cannot corrupt it, and returned validated as ``schema`` (without one:
+    any JSON object, for the caller to validate).
     """
-    stem = sandbox.tmp / f"evolver-{uuid.uuid4().hex[:12]}"
-    calls_file, spec_file, out_file = (stem.with_suffix(s) for s in (".pkl", ".json", ".out"))
-    calls_file.write_bytes(pickle.dumps(calls))
-    spec_file.write_text(json.dumps({**spec, "calls": str(calls_file), "out": str(out_file)}))
-    argv = [project.python, str(HARNESS_DIR / script), str(spec_file)]
+    return run_harness_with_result(project, sandbox, script, spec, calls, timeout, schema)[0]
+
+
+@overload
+def run_harness_with_result(
+    project: Project,
+    sandbox: Sandbox,
+    script: str,
+    spec: dict[str, Any],
+    calls: list[bytes],
+    timeout: float,
+    schema: type[M],
+) -> tuple[M, Result]: ...
+
+
+@overload
+def run_harness_with_result(
+    project: Project,
+    sandbox: Sandbox,
+    script: str,
+    spec: dict[str, Any],
+    calls: list[bytes],
+    timeout: float,
+    schema: None = None,
+) -> tuple[dict[str, Any], Result]: ...
+
+
+def run_harness_with_result(
+    project: Project,
+    sandbox: Sandbox,
+    script: str,
+    spec: dict[str, Any],
+    calls: list[bytes],
+    timeout: float,
+    schema: type[M] | None = None,
+) -> tuple[M | dict[str, Any], Result]:
+    """:func:`run_harness`, and the process's :class:`Result` (its stdout, and when it came)."""
+    tmp = _checked_tmp(sandbox)
+    stem = f"evolver-{uuid.uuid4().hex}"
+    calls_file, spec_file, out_file = (tmp / f"{stem}{s}" for s in (".calls", ".json", ".out"))
     try:
+        try:
+            write_calls(str(calls_file), calls)
+            spec_text = json.dumps({**spec, "calls": str(calls_file), "out": str(out_file)})
+            _create(spec_file, spec_text.encode())
+        except OSError as error:
+            raise HarnessError(f"cannot write its input: {error.strerror}") from None
+        argv = [project.python, str(HARNESS_DIR / script), str(spec_file)]
         result = sandbox.run(argv, timeout=timeout, env=project.env(sandbox))
         if result.timed_out:
             raise HarnessError(f"timed out after {timeout:.0f}s")
         if result.limits_hit:
             raise HarnessError(f"hit the sandbox's {' and '.join(result.limits_hit)} limit")
         if not result.ok:
-            tail = result.stderr.strip().splitlines()[-1:] or [f"exit code {result.returncode}"]
-            raise HarnessError(f"failed: {tail[0][:200]}")
+            raise HarnessError(f"failed: {_last_line(result.stderr, result.returncode)}")
+        _checked_tmp(sandbox)
         try:
-            answer: dict[str, Any] = json.loads(out_file.read_text())
-        except (OSError, ValueError) as error:
-            raise HarnessError(f"gave no readable answer: {error}") from None
-        return answer
+            answer = read_json(out_file)
+        except UntrustedDataError as error:
+            raise HarnessError(f"gave no readable answer: {scrub(str(error), 200)}") from None
+        return _validated(answer, schema), result
     finally:
         for path in (calls_file, spec_file, out_file):
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # the code under test may have made it a directory
+                path.unlink()
+
+
+def _validated(answer: Any, schema: type[M] | None) -> M | dict[str, Any]:
+    if schema is None:
+        if not isinstance(answer, dict):
+            raise HarnessError("gave a malformed answer: not a JSON object")
+        return answer
+    try:
+        return parse_answer(schema, answer)
+    except MalformedAnswer as error:
+        raise HarnessError(f"gave a malformed answer: {error}") from None
+
+
+def _checked_tmp(sandbox: Sandbox) -> Path:
+    """The sandbox's ``tmp/``, still a directory of its own: code that ran in the sandbox can
+    replace it with a link, and we would then write our files wherever it points."""
+    try:
+        info = os.lstat(sandbox.tmp)
+    except OSError as error:
+        raise HarnessError(f"found no temporary directory: {error.strerror}") from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise HarnessError("found its temporary directory replaced (by a link or a file)")
+    return sandbox.tmp
+
+
+def _create(path: Path, data: bytes) -> None:
+    """Write a new file: never through a link, never over something already there."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags, 0o644)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+def _last_line(stderr: str, returncode: int) -> str:
+    """The child's last words, which the code under test controls: capped and scrubbed."""
+    lines = stderr[-4096:].strip().splitlines()
+    return scrub(lines[-1], 200) if lines else f"exit code {returncode}"
