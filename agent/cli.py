@@ -317,7 +317,11 @@ def profile(
 def _profiled_head(config: RunConfig, project: Project) -> Iterator[tuple[Workspace, Profile]]:
     """A private export of HEAD and the profile of its workload (for commands that only look)."""
     git_repo = gitops.open_repo(config.repo)
-    with Workspace() as workspace, Console(stderr=True).status("profiling the workload"):
+    # The user's checkout is hidden from every command: the sandbox has its own copy.
+    with (
+        Workspace(hidden=(config.repo,)) as workspace,
+        Console(stderr=True).status("profiling the workload"),
+    ):
         gitops.export_tree(git_repo, git_repo.head.commit.hexsha, workspace.state)
         with workspace.sandbox("profile") as sandbox:
             measured = profile_workload(project, sandbox)

@@ -44,9 +44,13 @@ _STAGES = {
     "reply": "its reply could not be turned into an edit",
     "parse": "it does not parse",
     "scope": "it changed more than it may",
+    "capability": "it reached for something its original does not use",
     "import": "the module no longer imports",
+    "equivalence": "it behaved differently from the original",
     "tests": "tests failed",
     "speed": "it was not proven faster",
+    "tamper": "it changed the files that judge it",
+    "internal": "checking it failed",
 }
 
 

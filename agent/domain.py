@@ -121,6 +121,11 @@ class Verdict:
 
 RISK_LEVELS = ("low", "medium", "high")  # least to most
 
+# The verification cascade's stages, in the order they run; every list of stage names is this.
+# ``tamper`` rejects between the stages that run code; ``internal`` is a check that failed
+# itself (a candidate may never stop a run, so that too is a rejection with its reason).
+STAGES = ("reply", "parse", "scope", "capability", "import", "equivalence", "tests", "speed")
+
 
 @dataclass(frozen=True)
 class Risk:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from statistics import median
 
 import git
@@ -45,7 +46,7 @@ class Measurement:
 def measure(repo: git.Repo, commit: str, settings: WatchConfig, project: Project) -> Measurement:
     metrics: dict[str, list[float]] = {}
     notes: list[str] = []
-    with Workspace() as workspace:
+    with Workspace(hidden=(Path(str(repo.working_tree_dir)),)) as workspace:
         gitops.export_tree(repo, commit, workspace.state)
         benchmarks = find_benchmarks(workspace.state) if settings.benchmarks else []
         if settings.benchmarks and not benchmarks:

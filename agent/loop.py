@@ -96,13 +96,15 @@ def run(
     gitops.check_new_branch(repo, branch.name)
     report = RunReport(str(config.repo), base, None, provider.name, model=config.model)
     report.started = _now()
-    report.sandbox = list(protection().lines)
+    guard = protection()
+    report.sandbox = list(guard.lines)
     if journal is not None:
         report.run_id = resume.run_id if resume else journal.begin(report, branch.name)
     for line in report.sandbox:
         observer.step(f"sandbox {line}")
-    report.notes.extend(f"sandbox {line}" for line in report.sandbox if "NOT" in line)  # weak
-    with Workspace(Limits(memory_mb=config.memory_mb)) as workspace:
+    report.notes.extend(f"sandbox {line}" for line in guard.weaknesses)
+    # The user's checkout is hidden from every command: the sandbox has its own copy.
+    with Workspace(Limits(memory_mb=config.memory_mb), hidden=(config.repo,)) as workspace:
         if resume:
             branch.tip = resume.tip
             report.outcomes.extend(resume.outcomes)
@@ -116,6 +118,7 @@ def run(
             observer.step("profiling the workload")
             with workspace.sandbox("profile") as sandbox:
                 profile = profile_workload(project, sandbox)
+            report.notes.extend(profile.notes)
             report.hotspots = dict(
                 sorted(profile.functions.items(), key=lambda kv: -kv[1].share)[:HOTSPOTS]
             )
@@ -129,7 +132,9 @@ def run(
         if todo:
             observer.step(f"recording calls to {len(todo)} targets")
             with workspace.sandbox("record") as sandbox:
-                recordings = record_calls(project, sandbox, [t.ref for t in todo])
+                recordings = record_calls(
+                    project, sandbox, [t.ref for t in todo], notes=report.notes
+                )
         for number, ranked in enumerate(todo, 1):
             observer.step(f"[{number}/{len(todo)}] {ranked.ref}")
             outcomes = improve(

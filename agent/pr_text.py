@@ -19,6 +19,7 @@ MAX_REASON = 300  # characters of a rejection's reason in the collapsed table
 
 _EVIDENCE = {  # check → heading, in the order a reviewer reads them
     "tests": "Tests",
+    "capabilities": "What it can reach",
     "differential": "Differential check on recorded calls",
     "property": "Property check on generated inputs",
     "timing": "Timing",

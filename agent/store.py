@@ -18,7 +18,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from agent.domain import Candidate, Outcome, Risk, RunReport, Target, TargetRef, Timing, Verdict
+from agent.domain import (
+    STAGES,
+    Candidate,
+    Outcome,
+    Risk,
+    RunReport,
+    Target,
+    TargetRef,
+    Timing,
+    Verdict,
+)
 from agent.errors import UsageError
 from agent.report import report_json, target_json
 
@@ -83,8 +93,6 @@ CREATE TABLE IF NOT EXISTS events (
     detail TEXT NOT NULL             -- JSON
 );
 """
-
-STAGES = ("reply", "parse", "scope", "import", "equivalence", "tests", "speed")
 
 
 def now() -> str:

@@ -22,20 +22,30 @@ from tests.conftest import git, write_files
 
 SECRET = "sk-evolver-test-secret-0123456789"
 
-ORIGINAL = """
-def total(values: list[int]) -> int:
+# The original already reaches everything the candidates below abuse (in a branch no call
+# takes), so the static capability stage lets them through: the sandbox is what must hold.
+HEADER = "import os\nimport socket\nimport time\n\n\n"
+ORIGINAL = (
+    HEADER
+    + """def total(values: list[int]) -> int:
+    if not values and os.environ.get("TOTAL_TRACE"):
+        socket.create_connection(("127.0.0.1", 9), timeout=0.1).close()
+        time.sleep(0)
+        if os.fork() == 0:
+            os._exit(0)
+        os.remove(os.devnull)
     result = 0
     for value in values:
         result = result + value
     return result
 """
+)
 
 
-def misbehaving(body: str, imports: str = "") -> str:
+def misbehaving(body: str) -> str:
     """``total`` that does something first, then the right thing quickly."""
-    head = f"{imports}\n\n\n" if imports else ""
     return (
-        head
+        HEADER
         + "def total(values: list[int]) -> int:\n"
         + textwrap.indent(textwrap.dedent(body).strip() + "\nreturn sum(values)\n", "    ")
     )
@@ -56,23 +66,22 @@ def candidates(port: int, outside: Path) -> dict[str, tuple[str, str]]:
                     if os.fork() == 0:
                         time.sleep(60)
                         os._exit(0)
-                """,
-                "import os\nimport time",
+                """
             ),
             "hit the sandbox's pids limit",
         ),
         "connects out": (
             misbehaving(
-                f"socket.create_connection(('127.0.0.1', {port}), timeout=2)", "import socket"
+                f"socket.create_connection(('127.0.0.1', {port}), timeout=2)"
             ),
             "raises",
         ),
         "reads an API key": (
-            misbehaving("values = values + [len(os.environ['OPENAI_API_KEY'])]", "import os"),
+            misbehaving("values = values + [len(os.environ['OPENAI_API_KEY'])]"),
             "raises KeyError",
         ),
         "deletes a file outside": (
-            misbehaving(f"os.remove({str(outside)!r})", "import os"),
+            misbehaving(f"os.remove({str(outside)!r})"),
             "raises",
         ),
     }

@@ -115,8 +115,8 @@ WRONG = {
         " or setattr(time, 'perf_counter', lambda: 0.0)\n\n\n"
         "def total(values: list[int]) -> int:\n    result = 0\n    for value in values:\n"
         "        result = result + value\n    return result\n",
-        "speed",
-        "replaces time.perf_counter, time.perf_counter_ns",
+        "capability",  # stopped before it runs; tests/hostile keeps the timer's own defence
+        "sets attributes by name (setattr)",
     ),
     "detects pytest": (
         "total",
@@ -125,8 +125,8 @@ WRONG = {
         "    if 'PYTEST_CURRENT_TEST' not in os.environ:\n        return 0\n"
         "    result = 0\n    for value in values:\n        result = result + value\n"
         "    return result\n",
-        "equivalence",
-        "returns 0 where the original returns",
+        "capability",
+        "reads os.environ, which the original does not",
     ),
     "detects the timer": (
         "total",
@@ -137,15 +137,15 @@ WRONG = {
         "        frame = frame.f_back\n"
         "    result = 0\n    for value in values:\n        result = result + value\n"
         "    return result\n",
-        "equivalence",
-        "behaves differently while timed than when checked",
+        "capability",
+        "inspects frames (sys._getframe)",
     ),
     "edits a test": (
         "total",
         "_EDIT = open('tests/test_funcs.py', 'a').write('\\n')\n\n\n"
         + textwrap.dedent(ORIGINAL["total"]),
-        "tamper",
-        "tests/test_funcs.py",
+        "capability",
+        "runs code at import",
     ),
 }
 

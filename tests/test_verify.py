@@ -70,7 +70,10 @@ CANDIDATES = {
         "scope",
     ),
     "other-function": ({"pkg/slow.py": edit(FAST_BODY).replace("return 1", "return 2")}, "scope"),
-    "import-error": ({"pkg/slow.py": "import no_such_module\n" + edit(FAST_BODY)}, "import"),
+    "import-error": (
+        {"pkg/slow.py": "from itertools import no_such_name\n" + edit(FAST_BODY)},
+        "import",
+    ),
     "wrong": ({"pkg/slow.py": edit("    return sorted(set(items))\n")}, "equivalence"),
     # Behaves the same on every call, so only the repo's own tests can object.
     "extra-parameter": (
@@ -148,7 +151,7 @@ def test_rejection_reasons_say_what_went_wrong(report: loop.RunReport) -> None:
     assert "syntax error" in reasons["syntax"]
     assert "tests/test_slow.py" in reasons["tamper"]
     assert "'helper'" in reasons["other-function"]
-    assert "no_such_module" in reasons["import-error"]
+    assert "no_such_name" in reasons["import-error"]
     assert reasons["wrong"].startswith("on a recorded call ([3, 1, 3, 2, 1]): ")
     assert "test_dedupe_takes_one_argument" in reasons["extra-parameter"]
     assert "not proven faster" in reasons["slower"]

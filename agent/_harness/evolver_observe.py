@@ -16,7 +16,8 @@ import contextlib
 import hashlib
 import json
 import signal
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 # Containers and objects whose identity matters: sharing one between the result and an
@@ -30,11 +31,66 @@ class CallTimeout(BaseException):
     Exception`` in the code under test must not swallow it)."""
 
 
+# Types are told apart by identity, never by the names they give: a class can claim
+# ``__module__ = "builtins"`` and ``__qualname__ = "list"``, and a metaclass can make ``==`` lie.
+_BUILTIN_NAMES = {
+    id(kind): kind.__qualname__
+    for kind in (
+        type(None),
+        bool,
+        int,
+        float,
+        complex,
+        str,
+        bytes,
+        bytearray,
+        list,
+        tuple,
+        dict,
+        set,
+        frozenset,
+        range,
+        slice,
+        type,
+        object,
+    )
+}
+_PLAIN_IDS = frozenset(id(kind) for kind in (type(None), bool, int, float, complex, str, bytes))
+_CONTAINER_IDS = frozenset(id(kind) for kind in (list, tuple, set, frozenset))
+
+
 def type_name(value: Any) -> str:
+    """The name of ``value``'s type; a class whose name does not lead back to it is marked."""
     kind = type(value)
-    if kind.__module__ == "builtins":
-        return kind.__qualname__
-    return f"{kind.__module__}.{kind.__qualname__}"
+    builtin = _BUILTIN_NAMES.get(id(kind))
+    if builtin is not None:
+        return builtin
+    module, qualname = (
+        str(getattr(kind, "__module__", "?")),
+        str(getattr(kind, "__qualname__", "?")),
+    )
+    # Types written in C (generators, re.Match...) cannot be made by candidate code; a class
+    # written in Python must be the one its names lead to.
+    if _type_flags(kind) & _HEAP_TYPE and not _resolves_to(kind, module, qualname):
+        return f"{module}.{qualname}?"
+    return qualname if module == "builtins" else f"{module}.{qualname}"
+
+
+_HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE
+_type_flags = type.__dict__["__flags__"].__get__  # the real flags, whatever a metaclass says
+
+
+def _resolves_to(kind: type, module_name: str, qualname: str) -> bool:
+    """Whether ``module.qualname`` names ``kind`` itself (read from ``__dict__``s, not through
+    attribute hooks the class could define). Classes local to a function never resolve."""
+    owner: Any = sys.modules.get(module_name)
+    for part in qualname.split("."):
+        try:
+            namespace = object.__getattribute__(owner, "__dict__")
+        except AttributeError:
+            return False
+        owner = namespace.get(part) if isinstance(namespace, Mapping) else None
+    return owner is kind
 
 
 def describe(value: Any) -> Any:
@@ -48,7 +104,7 @@ class _Describer:
 
     def describe(self, value: Any, depth: int) -> Any:
         kind = type(value)
-        if value is None or kind in (bool, int, float, str):
+        if value is None or kind is bool or kind is int or kind is float or kind is str:
             return value
         if depth > _MAX_DEPTH:
             return ["deep"]
@@ -121,6 +177,37 @@ class Consumed:
             raise
         except Exception as error:
             self.error = error
+
+
+def plain(value: Any, depth: int = 0) -> bool:
+    """Whether ``value`` is made of exact builtin scalars and containers only: a finished
+    value, with no work left to do when it is read. Types are checked by identity (flat
+    containers at C speed; a metaclass lying about ``==`` is a capability the static check
+    refuses)."""
+    kind = id(type(value))
+    if kind in _PLAIN_IDS:
+        return True
+    if depth >= _MAX_DEPTH:
+        return False
+    if kind in _CONTAINER_IDS:
+        kinds = {*map(type, value)}
+        return all(id(k) in _PLAIN_IDS for k in kinds) or all(
+            plain(item, depth + 1) for item in value
+        )
+    if kind == id(dict):
+        return all(plain(k, depth + 1) and plain(v, depth + 1) for k, v in value.items())
+    return False
+
+
+def force(value: Any) -> None:
+    """Do now, on the clock of whoever calls this, any work ``value`` may have deferred (a
+    lazy object does it when it is read): describing it reads all of it."""
+    if isinstance(value, Raised):
+        _exception(value.error)
+    elif isinstance(value, Consumed):
+        describe(value.items)
+    elif not plain(value):
+        describe(value)
 
 
 def call(function: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

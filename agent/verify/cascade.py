@@ -7,13 +7,16 @@ import threading
 from dataclasses import dataclass, field
 
 from agent.domain import Candidate, Target, Timing, Verdict
-from agent.project import Project
+from agent.project import Project, is_pytest
 from agent.recording import Recording
 from agent.verify import equivalence as same
+from agent.verify.capabilities import check_capabilities
 from agent.verify.harness import HarnessError
 from agent.verify.scope import check_static
+from agent.verify.suite import judge
 from agent.verify.tamper import Snapshot
 from agent.verify.timing import Comparison, TimingError, TimingPlan, compare
+from agent.verify.untrusted import scrub
 from agent.workspace import Workspace
 from sandbox import Sandbox
 
@@ -81,12 +84,34 @@ class Trial:
 
 
 def verify(candidate: Candidate, bench: Bench) -> Verdict:
-    """Run the stages in order; the first that objects gives the verdict."""
+    """Run the stages in order; the first that objects gives the verdict.
+
+    Whatever a candidate does, this returns: a check that fails in itself rejects the candidate
+    with the reason (a candidate may never stop a run). Reasons carry text the candidate's code
+    controls (exception messages, output), so they are capped and scrubbed of anything that
+    looks like a secret before they reach reports, history, prompts or pull requests.
+    """
+    try:
+        verdict = _verdict(candidate, bench)
+    except Exception as error:
+        verdict = Verdict(False, "internal", f"checking it failed: {type(error).__name__}: {error}")
+    return dataclasses.replace(verdict, reason=scrub(verdict.reason, _REASON_LIMIT))
+
+
+_REASON_LIMIT = 400
+
+
+def _verdict(candidate: Candidate, bench: Bench) -> Verdict:
     if candidate.problem is not None:
         return Verdict(False, "reply", candidate.problem)
     static = check_static(candidate, bench.target, bench.file_source)
     if static:
         return Verdict(False, *static)
+    # Before anything runs: the candidate may reach only what its original reaches.
+    new_source = candidate.files[bench.target.ref.path]
+    reach = check_capabilities(bench.file_source, new_source, bench.target.ref.qualname)
+    if reach is not None:
+        return Verdict(False, "capability", reach)
     with bench.workspace.sandbox(f"candidate-{candidate.id}") as sandbox:
         for path, text in candidate.files.items():
             sandbox.write_file(path, text)
@@ -132,16 +157,17 @@ def equivalent(bench: Bench, trial: Trial) -> Verdict | None:
 
 
 def tests(bench: Bench, trial: Trial) -> Verdict | None:
-    """The tests that reach the target first (they fail fastest), then the whole suite; tests
-    found flaky on HEAD judge nothing (the loop skips a target that flaky tests reach)."""
-    sandbox = trial.sandbox
-    flaky = bench.project.flaky_tests
-    targeted = sorted(bench.project.not_flaky(bench.recording.tests))
+    """The tests that reach the target first (they fail fastest), then the whole suite; each
+    run judged from the trusted plugin's records against the baseline's tests and outcomes,
+    never by its exit code alone; tests found flaky on HEAD judge nothing."""
+    project = bench.project
+    targeted = sorted(project.not_flaky(bench.recording.tests))
     for select in ([targeted] if targeted else []) + [None]:
-        run = bench.project.run_tests(sandbox, select=select, deselect=flaky)
-        if not run.ok:
+        run = project.run_tests(trial.sandbox, select=select, deselect=project.flaky_tests)
+        judged = judge(run, project.suite)
+        if not judged.passed:
             scope = f"{len(targeted)} targeted tests" if select else "the test suite"
-            return Verdict(False, "tests", f"{scope}: {run.describe_failure()}")
+            return Verdict(False, "tests", f"{scope}: {judged.reason}")
     return None
 
 
@@ -194,21 +220,28 @@ def _evidence(bench: Bench, timing: Timing, calls: int) -> dict[str, str]:
     recorded, generated = bench.behaviour().counts()
     targeted = len(bench.recording.tests)
     low, high = timing.ci
+    if not targeted:
+        passed = "the whole test suite passes"
+    elif targeted == 1:
+        passed = "the test that reaches it, then the whole test suite, pass"
+    else:
+        passed = f"the {targeted} tests that reach it, then the whole test suite, pass"
+    how = (
+        "each test's outcome checked against the baseline's"
+        if is_pytest(bench.project.tests_argv)
+        else "exit code only, not per test"
+    )
     return {
-        "tests": (
-            f"the {targeted} tests that reach it, then the whole test suite, pass"
-            if targeted != 1
-            else "the test that reaches it, then the whole test suite, pass"
-        )
-        if targeted
-        else "the whole test suite passes",
+        "tests": f"{passed} ({how})",
+        "capabilities": "reaches nothing its original does not: the same modules, builtins, "
+        "environment, files and processes, and no new code at import (checked before it ran)",
         "differential": f"same results, exceptions and argument states as the original "
         f"on {recorded} calls recorded from the real workload",
         "property": f"same outcomes as the original on {generated} inputs generated "
         "from the recorded ones (hypothesis)",
         "timing": f"{timing.speedup:.2f}× faster (95% interval {low:.2f}–{high:.2f}×, "
-        f"first calls {timing.first_call:.2f}×), alternating fresh processes on "
-        f"{calls} recorded calls",
+        f"first calls {timing.first_call:.2f}×), alternating fresh processes timed by Evolver "
+        f"from outside them, on {calls} recorded calls",
     }
 
 
