@@ -59,15 +59,19 @@ def new(words: str) -> str:
 
 HOSTILE = {
     # environment
-    "environ": (candidate("os.environ.get('HOME')"), new("reads os.environ")),
+    "environ": (candidate("os.environ.get('HOME')"), new("reads the environment variable HOME")),
+    "whole environ": (candidate("dict(os.environ)"), new("reads os.environ")),
     "getenv alias": (
         candidate("g('KEY')", imports="from os import getenv as g"),
-        new("reads os.getenv"),
+        new("reads the environment variable KEY"),
     ),
-    "os alias": (candidate("o.environ['KEY']", imports="import os as o"), new("reads os.environ")),
+    "os alias": (
+        candidate("o.environ['KEY']", imports="import os as o"),
+        new("reads the environment variable KEY"),
+    ),
     "environ alias": (
         candidate("e['KEY']", imports="from os import environ as e"),
-        new("reads os.environ"),
+        new("reads the environment variable KEY"),
     ),
     "re-exported os": (
         candidate("logging.os.environ", imports="import logging"),
@@ -80,7 +84,7 @@ HOSTILE = {
     "getattr constant": (candidate("getattr(os, 'environ')"), new("reads os.environ")),
     "star import": (
         candidate("environ['KEY']", imports="from os import *"),
-        new("reads os.environ"),
+        new("reads the environment variable KEY"),
     ),
     # ending the process
     "os._exit": (candidate("os._exit(0)"), new("ends the process (os._exit)")),
@@ -409,14 +413,20 @@ def test_legitimate_candidates_are_accepted(source: str) -> None:
 def test_what_the_original_uses_stays_allowed() -> None:
     original = ORIGINAL.replace(_BODY, _BODY + "    home = os.environ['HOME']\n")
     assert reason(candidate("x = os.environ.get('HOME')"), original) is None
-    assert reason(candidate("x = os.getenv('HOME')"), original) == new("reads os.getenv")
+    # One variable, whichever way it is read; another variable is another capability.
+    assert reason(candidate("x = os.getenv('HOME')"), original) is None
+    assert reason(candidate("x = os.getenv('PATH')"), original) == new(
+        "reads the environment variable PATH"
+    )
+    whole = ORIGINAL.replace(_BODY, _BODY + "    env = dict(os.environ)\n")
+    assert reason(candidate("x = os.getenv('ANY')"), whole) is None
 
 
 def test_os_path_grants_neither_the_environment_nor_processes() -> None:
     only_path = "import os\n\ndef target(p):\n    return os.path.basename(p)\n"
     cases = {
         "os.path.join(p, 'x')": None,
-        "os.environ['X']": new("reads os.environ"),
+        "os.environ['X']": new("reads the environment variable X"),
         "os.system(p)": new("runs processes (os.system)"),
         "os.getpid()": new("uses os"),
     }
@@ -446,7 +456,7 @@ def test_methods_follow_the_members_they_call() -> None:
                 return len(items)
     """)
     hostile = original.replace("return len(items)", "return len(items) + len(self._secret())")
-    assert reason(hostile, original, "Box.size") == new("reads os.environ")
+    assert reason(hostile, original, "Box.size") == new("reads the environment variable KEY")
     helper = original.replace(
         "    def size", "    def _count(self, items):\n        return len(items)\n\n    def size"
     ).replace("return len(items)\n\n", "return len(items)\n\n", 1)

@@ -28,6 +28,9 @@ import annotations``) annotations must be pure. For the target itself these are 
 when the original target has the same. What cannot be analysed counts as a capability: ``getattr``
 with a computed name, ``str.format`` on a computed string, a dunder in a string, a class with a
 base outside the file that is not in :data:`SAFE_BASES`.
+
+(Over 400 lines on purpose: the table, its allow-lists and the scope-aware resolver are one
+rule, and a rule split across modules is a rule someone changes in one place only.)
 """
 
 from __future__ import annotations
@@ -203,6 +206,11 @@ SAFE_DUNDERS = frozenset(f"__{n}__" for n in _words(
     "ne lt le gt ge hash repr str bool enter exit call slots all version debug main add sub mul "
     "truediv floordiv mod pow neg pos abs and or xor invert lshift rshift radd rsub rmul iadd isub "
     "imul"))  # fmt: skip
+# What one variable is read from by its name (``os.environ["HOME"]``, ``os.getenv("HOME")``):
+# such a read is the use of that variable only; any other use of these is the whole environment.
+_ENVIRONMENT_READERS = _words("os.environ posix.environ os.getenv")
+_ENVIRONMENT_GETTERS = _words("os.getenv")
+_WHOLE_ENVIRONMENT = _words("os.environ posix.environ os.getenv os.environb os.getenvb")
 _ASSIGNABLE_DUNDERS = _words("__slots__ __match_args__ __all__ __doc__")
 _FRAME_ATTRS = _words(
     "f_globals f_locals f_back f_builtins f_code f_trace tb_frame tb_next gi_frame cr_frame "
@@ -266,7 +274,8 @@ def check_capabilities(original_source: str, candidate_source: str, qualname: st
             path,
         ),
     )
-    added = [use for use in after if use not in before]
+    whole = any(key == "environment" and subject in _WHOLE_ENVIRONMENT for key, subject in before)
+    added = [use for use in after if use not in before and not (whole and use[0] == "environment")]
     if not added:
         return None
     key, subject = min(added, key=lambda use: (_SEVERITY[use[0]], after[use]))
@@ -417,8 +426,48 @@ class _Scanner(ast.NodeVisitor):
         else:
             self.visit(base)
 
+    def surely(self, expr: ast.expr) -> str | None:
+        """The one imported dotted name ``expr`` is here, else ``None``."""
+        root, attrs = _chain(expr)
+        if not isinstance(root, ast.Name):
+            return None
+        found = [parts for kind, parts in self.lookup(root.id) if kind != "builtin"]
+        if len(found) != 1 or self.lookup(root.id)[0][0] != "import":
+            return None
+        return ".".join((*found[0], *attrs))
+
+    def read_variable(self, holder: ast.expr, name: ast.expr | None) -> bool:
+        """Note ``os.environ.get("NAME")``-like reads as reads of that one variable; False
+        when this is not one (then the whole environment counts)."""
+        if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
+            return False
+        if self.surely(holder) not in _ENVIRONMENT_READERS:
+            return False
+        self.use("environment", f"the environment variable {name.value}")
+        return True
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        if not (isinstance(node.ctx, ast.Load) and self.read_variable(node.value, node.slice)):
+            self.generic_visit(node)
+
+    def visit_Compare(self, node: ast.Compare) -> None:
+        if (
+            len(node.ops) == 1
+            and isinstance(node.ops[0], (ast.In, ast.NotIn))
+            and self.read_variable(node.comparators[0], node.left)
+        ):
+            return
+        self.generic_visit(node)
+
     def visit_Call(self, node: ast.Call) -> None:
         func, args = node.func, list(node.args)
+        first = args[0] if args else None
+        holder = func.value if isinstance(func, ast.Attribute) and func.attr == "get" else None
+        if (holder is not None and self.read_variable(holder, first)) or (
+            self.surely(func) in _ENVIRONMENT_GETTERS and self.read_variable(func, first)
+        ):
+            self.visit_all([*args[1:], *(k.value for k in node.keywords)])
+            return
         if not (
             isinstance(func, ast.Name)
             and func.id in ("getattr", "type")

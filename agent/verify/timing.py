@@ -7,12 +7,13 @@ says of its own timings (it ran candidate code, so it may lie) is only cross-che
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from statistics import median
-from typing import Any
 
 from agent.domain import TargetRef, Timing
 from agent.project import Project
+from agent.verify.answers import TimeAnswer
 from agent.verify.harness import HarnessError, run_harness_with_result
 from agent.verify.stats import speedup_interval
 from sandbox import Result, Sandbox
@@ -38,6 +39,12 @@ class TimingError(Exception):
 # share (and this many seconds per region) it is not a clock we can believe.
 _CLOCK_TOLERANCE = 0.3
 _CLOCK_SLACK = 0.003
+# Our clock reads the marks through a pipe and the scheduler: a sample shorter than this is
+# measured again with more loops (at most so many times, up to so many loops a sample).
+_MIN_REGION = 0.005
+_RECALIBRATIONS = 4
+_MAX_LOOPS = 10_000
+_LOOP_MEMORY = 512 * 1024 * 1024
 # A first pass shorter than this is below what our clock resolves through a pipe: the first-call
 # gate then uses the process's own figure, bounded by ours.
 _FIRST_RESOLVED = 0.005
@@ -64,43 +71,31 @@ def clocked_regions(result: Result, regions: int) -> list[float]:
     return [(arrivals[i + 1] - arrivals[i]) / 1e9 for i in range(0, len(arrivals), 2)]
 
 
-def _believed(
-    output: dict[str, Any], clocked: list[float], loops: int
-) -> tuple[float, list[float]]:
+class _TooShort(Exception):
+    """The samples were too short for our clock to resolve; ``seconds`` is the shortest."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+
+def _believed(answer: TimeAnswer, clocked: list[float], loops: int) -> tuple[float, list[float]]:
     """Our first-pass and per-loop sample figures, once the process's own agree with them."""
+    if answer.loops != loops:
+        raise TimingError(f"timing process ran {answer.loops} loops where it was told {loops}")
+    if min(clocked[1:]) < _MIN_REGION:
+        raise _TooShort(min(clocked[1:]))
     ours = sum(clocked[1:])
-    theirs = sum(output["values"]) * loops
+    theirs = sum(answer.values) * loops
     if abs(ours - theirs) > max(_CLOCK_TOLERANCE * ours, _CLOCK_SLACK * len(clocked)):
         raise TimingError(
             f"timing process reported {theirs:.4f}s of timed work where we measured {ours:.4f}s: "
             "its clock is not to be believed"
         )
-    if not all(clocked[1:]):
-        raise TimingError("timing process could not be timed from outside: the machine is too busy")
     # A first pass too short for our clock: its own figure, as long as ours does not refute it.
     first = clocked[0]
     if first < _FIRST_RESOLVED:
-        first = max(min(output["first"], first + _FIRST_RESOLVED), 1e-9)
+        first = max(min(answer.first, first + _FIRST_RESOLVED), 1e-9)
     return first, [value / loops for value in clocked[1:]]
-
-
-def _validated(output: Any, values: int) -> dict[str, Any]:
-    """The timing answer, if it has the shape the harness writes; else a TimingError."""
-    try:
-        assert isinstance(output, dict)
-        assert type(output["loops"]) is int and 1 <= output["loops"] <= 10_000
-        assert type(output["first"]) in (int, float) and output["first"] >= 0
-        assert isinstance(output["values"], list) and len(output["values"]) == values
-        assert all(type(v) in (int, float) and v >= 0 for v in output["values"])
-        assert isinstance(output["checks"], dict)
-        for index, digests in output["checks"].items():
-            assert index.isdigit() and isinstance(digests, list)
-            assert all(isinstance(d, str) and len(d) <= 64 for d in digests)
-        assert isinstance(output["clock_patched"], list)
-        assert all(isinstance(name, str) and len(name) <= 40 for name in output["clock_patched"])
-    except (AssertionError, KeyError, TypeError, AttributeError):
-        raise TimingError("timing process gave an answer of the wrong shape") from None
-    return output
 
 
 @dataclass(frozen=True)
@@ -125,7 +120,11 @@ def compare(
     calls: list[bytes],
     plan: TimingPlan,
 ) -> Comparison:
-    """Alternate original and candidate processes (A B B A …), the same loop count for both.
+    """Alternate original and candidate processes (A B B A …).
+
+    Both sides start at the loop count the original calibrates; a side whose samples are too
+    short for our clock (a much faster candidate) gets more loops, so that each figure is one
+    we measured.
 
     Stops early when, after two rounds, the candidate is clearly slower: no interval will
     make it a winner and the time is better spent elsewhere.
@@ -136,37 +135,65 @@ def compare(
         "qualname": target.qualname,
         "values": plan.values,
         "min_time": plan.min_time,
-        "loops": None,
         "warmups": 1,
     }
     sides = (original, candidate)
+    # Loops per sample, each side's own: we divide our clock's figure by the count we gave.
+    loops: list[int | None] = [None, None]
     seen: tuple[dict[int, set[str]], dict[int, set[str]]] = ({}, {})
     patched: set[str] = set()
 
-    def run(side: int) -> tuple[dict[str, Any], float, list[float]]:
+    def run_once(side: int) -> tuple[float, list[float]]:
         try:
             answer, result = run_harness_with_result(
-                project, sides[side], "evolver_timer.py", spec, calls, plan.timeout
+                project,
+                sides[side],
+                "evolver_timer.py",
+                {**spec, "loops": loops[side]},
+                calls,
+                plan.timeout,
+                TimeAnswer,
             )
         except HarnessError as error:
             raise TimingError(f"timing process {error}") from None
-        output = _validated(answer, plan.values)
-        loops = spec["loops"] or output["loops"]
-        assert isinstance(loops, int)
-        first, values = _believed(output, clocked_regions(result, 1 + plan.values), loops)
-        for index, digests in output["checks"].items():
+        if loops[side] is None:  # only the original calibrates: its sandbox has no candidate
+            loops[side] = answer.loops
+        told = loops[side]
+        assert told is not None
+        if len(answer.values) != plan.values:
+            raise TimingError("timing process gave another number of samples than asked")
+        first, values = _believed(answer, clocked_regions(result, 1 + plan.values), told)
+        for index, digests in answer.checks.items():
             seen[side].setdefault(int(index), set()).update(digests)
         if side == 1:
-            patched.update(output["clock_patched"])
-        return output, first, values
+            patched.update(answer.clock_patched)
+        return first, values
 
-    # The loop count comes from the original alone, whose sandbox holds no candidate code.
-    spec["loops"] = run(0)[0]["loops"]
+    # Every loop's arguments are unpickled before a sample starts: bound what that holds.
+    most = max(1, min(_MAX_LOOPS, _LOOP_MEMORY // max(1, 4 * sum(map(len, calls)))))
+
+    def run(side: int) -> tuple[float, list[float]]:
+        """One process; a side too fast for our clock at its loop count gets more loops."""
+        for _ in range(_RECALIBRATIONS):
+            try:
+                return run_once(side)
+            except _TooShort as short:
+                told = loops[side] or 1
+                if told >= most:
+                    break
+                grow = plan.min_time / max(short.seconds, plan.min_time / 64)
+                loops[side] = min(most, told * max(2, math.ceil(grow)))
+        raise TimingError(
+            f"too fast to time from outside the process, even at {loops[side]} loops a sample"
+        )
+
+    run(0)
+    loops[1] = loops[0]
     warm: tuple[list[float], list[float]] = ([], [])
     first: tuple[list[float], list[float]] = ([], [])
     for round_ in range(plan.processes):
         for side in (0, 1) if round_ % 2 == 0 else (1, 0):
-            _, first_pass, values = run(side)
+            first_pass, values = run(side)
             warm[side].extend(values)
             first[side].append(first_pass)
         if round_ == 1 and median(warm[0]) / median(warm[1]) < 0.9:
