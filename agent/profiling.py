@@ -12,7 +12,6 @@ import math
 import os
 import re
 import shutil
-import stat
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
@@ -23,7 +22,13 @@ from agent.codeindex import FunctionSpan, index_functions, is_test_path
 from agent.domain import FunctionProfile, TargetRef
 from agent.errors import UsageError
 from agent.project import Project
-from agent.verify.untrusted import UntrustedDataError, read_bounded, read_json, scrub
+from agent.verify.untrusted import (
+    UntrustedDataError,
+    is_real_directory,
+    read_bounded,
+    read_json,
+    scrub,
+)
 from sandbox import Sandbox
 
 _FunctionKey = tuple[str, int, str]  # pstats: (filename, first line, name)
@@ -52,7 +57,7 @@ class _MalformedDump(ValueError):
 def profile_workload(project: Project, sandbox: Sandbox) -> Profile:
     """Run the workload under cProfile (in every Python process it starts) and aggregate."""
     _, description = project.workload_argv(sandbox)
-    if not _is_real_directory(sandbox.tmp):  # an earlier run there made it a link: not ours
+    if not is_real_directory(sandbox.tmp):  # an earlier run there made it a link: not ours
         raise UsageError("the sandbox's temporary directory was replaced by a link")
     out = Path(tempfile.mkdtemp(prefix="evolver-prof-", dir=sandbox.tmp))
     try:
@@ -79,17 +84,9 @@ def profile_workload(project: Project, sandbox: Sandbox) -> Profile:
     return Profile(description, total, functions, tuple(notes))
 
 
-def _is_real_directory(path: Path) -> bool:
-    """A directory, not a link to one: code that ran in the sandbox can swap one for the other."""
-    try:
-        return stat.S_ISDIR(os.lstat(path).st_mode)
-    except OSError:
-        return False
-
-
 def _dumps(out: Path, notes: list[str]) -> list[Path]:
     """The profile dumps in ``out``, if it is still the folder we made."""
-    if not _is_real_directory(out):
+    if not is_real_directory(out):
         notes.append("the profile folder was replaced while the workload ran")
         return []
     names = sorted(entry.name for entry in os.scandir(out))

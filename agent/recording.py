@@ -14,7 +14,6 @@ import json
 import os
 import re
 import shutil
-import stat
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +23,13 @@ from typing import Any
 from agent.domain import TargetRef
 from agent.project import Project
 from agent.verify.answers import MAX_BLOB_BYTES, decode_blob
-from agent.verify.untrusted import UntrustedDataError, read_json, scrub
+from agent.verify.untrusted import (
+    UntrustedDataError,
+    is_real_directory,
+    read_json,
+    scrub,
+    write_new,
+)
 from sandbox import Sandbox
 
 # What one process may leave: every kept call together (the recorder stays under it), then the
@@ -110,7 +115,7 @@ def _recorded(
     """Run once with the recorder on; merge what each Python process it started recorded."""
     keys = {f"{ref.module}:{ref.qualname}": ref for ref in targets}
     merged: dict[TargetRef, _Entry] = {}
-    if not _is_real_directory(sandbox.tmp):  # an earlier run there made it a link: not ours
+    if not is_real_directory(sandbox.tmp):  # an earlier run there made it a link: not ours
         notes.append("the sandbox's temporary directory was replaced: nothing recorded")
         return []
     out = Path(tempfile.mkdtemp(prefix="evolver-rec-", dir=sandbox.tmp))
@@ -123,7 +128,7 @@ def _recorded(
             "max_total_bytes": MAX_RECORDED_BYTES,
         }
         spec_file = out / "spec.json"
-        _create(spec_file, json.dumps(spec).encode())
+        write_new(spec_file, json.dumps(spec).encode())
         run({"EVOLVER_RECORD": str(spec_file)})
         for dump in _dumps(out, notes):
             try:
@@ -142,23 +147,9 @@ def _recorded(
     return list(merged.items())
 
 
-def _create(path: Path, data: bytes) -> None:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-    with os.fdopen(os.open(path, flags, 0o644), "wb") as handle:
-        handle.write(data)
-
-
-def _is_real_directory(path: Path) -> bool:
-    """A directory, not a link to one: code that ran in the sandbox can swap one for the other."""
-    try:
-        return stat.S_ISDIR(os.lstat(path).st_mode)
-    except OSError:
-        return False
-
-
 def _dumps(out: Path, notes: list[str]) -> list[Path]:
     """The dump files in ``out``, if it is still the folder we made (the run could replace it)."""
-    if not _is_real_directory(out):
+    if not is_real_directory(out):
         notes.append("the recorder's folder was replaced while the project ran: nothing recorded")
         return []
     names = sorted(entry.name for entry in os.scandir(out))

@@ -141,6 +141,24 @@ class _Describer:
         return ["obj", name, None if " at 0x" in text else text]
 
 
+def preview(tree: Any, items: int = 16, text: int = 200, depth: int = 6) -> Any:
+    """A description cut down for showing (a call's arguments in a reason): at most ``items``
+    items per container (then ``["deep"]``), strings cut at ``text``, ``depth`` levels."""
+    if isinstance(tree, str):
+        return tree[:text]
+    if not isinstance(tree, list) or len(tree) != 3 or not isinstance(tree[2], list):
+        return tree
+    if depth <= 0:
+        return ["deep"]
+    kind, name, payload = tree
+    if kind == "map":
+        kept = [[preview(k, items, text, depth - 1), preview(v, items, text, depth - 1)]
+                for k, v in payload[:items]]  # fmt: skip
+        return [kind, name, kept + ([[["deep"], ["deep"]]] if len(payload) > items else [])]
+    kept = [preview(item, items, text, depth - 1) for item in payload[:items]]
+    return [kind, name, kept + ([["deep"]] if len(payload) > items else [])]
+
+
 def _state(value: Any) -> dict[str, Any] | None:
     """An object's attributes: ``__dict__`` and the ``__slots__`` that are set."""
     state: dict[str, Any] = dict(getattr(value, "__dict__", {}) or {})

@@ -15,9 +15,11 @@
   reports are only cross-checked. Results that are not finished builtin values are forced
   (described) inside the region, so work a lazy result defers is timed. The module is
   reloaded before each sample, so results a candidate caches between calls do not carry
-  over. The first pass and one loop of every sample, picked at random after it ran, are
-  described too: a candidate that behaves one way when checked and another when timed is
-  caught by comparing those with what ``observe`` saw.
+  over; with ``cold_loops`` (a side given more loops than the other, to be long enough for the
+  parent's clock) before every loop, inside the timed region. The first pass and one loop
+  of every sample, picked at random after it ran, are described too: a candidate that
+  behaves one way when checked and another when timed is caught by comparing those with what
+  ``observe`` saw.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from evolver_observe import (
     force,
     outcome,
     plain,
+    preview,
 )
 
 Calls = list[tuple[tuple[Any, ...], dict[str, Any]]]
@@ -64,7 +67,7 @@ def observe(spec: dict[str, Any], blobs: list[bytes]) -> dict[str, Any]:
     timed_out_at = None
     for number, (blob, limit) in enumerate(zip(blobs, limits, strict=True)):
         args, kwargs = pickle.loads(blob)
-        inputs[number] = describe((args, kwargs))
+        inputs[number] = preview(describe((args, kwargs)))  # only ever shown, in reasons
         start = time.perf_counter()
         try:
             result = call_with_limit(limit, call, function, args, kwargs)
@@ -96,7 +99,8 @@ def measure(
     The figures returned here are this process's own view; the parent takes its figures from
     when the marks arrived and only cross-checks these.
     """
-    function = _resolve(spec["module"], spec["qualname"])
+    module, qualname = spec["module"], spec["qualname"]
+    function = _resolve(module, qualname)
     checks: dict[int, set[str]] = {}
 
     def fresh() -> Calls:
@@ -127,11 +131,14 @@ def measure(
     values = []
     for _ in range(spec["values"]):
         # A fresh module for every sample: caches a candidate keeps between calls start empty.
-        function = _resolve(spec["module"], spec["qualname"], reload=True)
+        function = _resolve(module, qualname, reload=True)
         batches = [fresh() for _ in range(loops)]
         mark(b"[")
         start = clock()
-        kept = [_one_pass(function, batch) for batch in batches]
+        if spec.get("cold_loops"):  # every loop on a fresh module, its reload on the clock
+            kept = [_one_pass(_resolve(module, qualname, reload=True), b) for b in batches]
+        else:
+            kept = [_one_pass(function, batch) for batch in batches]
         if forced:
             for results in kept:
                 for result in results:

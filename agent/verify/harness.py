@@ -15,14 +15,14 @@ import os
 import stat
 import uuid
 from pathlib import Path
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from agent._harness.evolver_blobs import write_calls
 from agent.project import HARNESS_DIR, Project
 from agent.verify.answers import MalformedAnswer, parse_answer
-from agent.verify.untrusted import UntrustedDataError, read_json, scrub
+from agent.verify.untrusted import UntrustedDataError, read_json, scrub, write_new
 from sandbox import Result, Sandbox
 
 M = TypeVar("M", bound=BaseModel)
@@ -32,7 +32,6 @@ class HarnessError(Exception):
     """The harness process failed; the message says how."""
 
 
-@overload
 def run_harness(
     project: Project,
     sandbox: Sandbox,
@@ -41,41 +40,16 @@ def run_harness(
     calls: list[bytes],
     timeout: float,
     schema: type[M],
-) -> M: ...
-
-
-@overload
-def run_harness(
-    project: Project,
-    sandbox: Sandbox,
-    script: str,
-    spec: dict[str, Any],
-    calls: list[bytes],
-    timeout: float,
-    schema: None = None,
-) -> dict[str, Any]: ...
-
-
-def run_harness(
-    project: Project,
-    sandbox: Sandbox,
-    script: str,
-    spec: dict[str, Any],
-    calls: list[bytes],
-    timeout: float,
-    schema: type[M] | None = None,
-) -> M | dict[str, Any]:
+) -> M:
     """Run ``_harness/<script>`` with ``spec`` (plus ``calls`` and ``out``) in ``sandbox``.
 
     ``calls`` go in a calls file (``evolver_blobs``), the path in ``spec["calls"]``. The
     answer is read from the file ``spec["out"]`` rather than stdout, so whatever the code
-    under test prints cannot corrupt it, and returned validated as ``schema`` (without one:
-    any JSON object, for the caller to validate).
+    under test prints cannot corrupt it, and returned validated as ``schema``.
     """
     return run_harness_with_result(project, sandbox, script, spec, calls, timeout, schema)[0]
 
 
-@overload
 def run_harness_with_result(
     project: Project,
     sandbox: Sandbox,
@@ -84,30 +58,7 @@ def run_harness_with_result(
     calls: list[bytes],
     timeout: float,
     schema: type[M],
-) -> tuple[M, Result]: ...
-
-
-@overload
-def run_harness_with_result(
-    project: Project,
-    sandbox: Sandbox,
-    script: str,
-    spec: dict[str, Any],
-    calls: list[bytes],
-    timeout: float,
-    schema: None = None,
-) -> tuple[dict[str, Any], Result]: ...
-
-
-def run_harness_with_result(
-    project: Project,
-    sandbox: Sandbox,
-    script: str,
-    spec: dict[str, Any],
-    calls: list[bytes],
-    timeout: float,
-    schema: type[M] | None = None,
-) -> tuple[M | dict[str, Any], Result]:
+) -> tuple[M, Result]:
     """:func:`run_harness`, and the process's :class:`Result` (its stdout, and when it came)."""
     tmp = _checked_tmp(sandbox)
     stem = f"evolver-{uuid.uuid4().hex}"
@@ -116,7 +67,7 @@ def run_harness_with_result(
         try:
             write_calls(str(calls_file), calls)
             spec_text = json.dumps({**spec, "calls": str(calls_file), "out": str(out_file)})
-            _create(spec_file, spec_text.encode())
+            write_new(spec_file, spec_text.encode())
         except OSError as error:
             raise HarnessError(f"cannot write its input: {error.strerror}") from None
         argv = [project.python, str(HARNESS_DIR / script), str(spec_file)]
@@ -139,11 +90,7 @@ def run_harness_with_result(
                 path.unlink()
 
 
-def _validated(answer: Any, schema: type[M] | None) -> M | dict[str, Any]:
-    if schema is None:
-        if not isinstance(answer, dict):
-            raise HarnessError("gave a malformed answer: not a JSON object")
-        return answer
+def _validated(answer: Any, schema: type[M]) -> M:
     try:
         return parse_answer(schema, answer)
     except MalformedAnswer as error:
@@ -160,14 +107,6 @@ def _checked_tmp(sandbox: Sandbox) -> Path:
     if not stat.S_ISDIR(info.st_mode):
         raise HarnessError("found its temporary directory replaced (by a link or a file)")
     return sandbox.tmp
-
-
-def _create(path: Path, data: bytes) -> None:
-    """Write a new file: never through a link, never over something already there."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(path, flags, 0o644)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
 
 
 def _last_line(stderr: str, returncode: int) -> str:

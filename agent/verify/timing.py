@@ -140,6 +140,10 @@ def compare(
     sides = (original, candidate)
     # Loops per sample, each side's own: we divide our clock's figure by the count we gave.
     loops: list[int | None] = [None, None]
+    # A side given more loops than calibrated runs every loop on a freshly reloaded module, the
+    # reload on its clock: a cache kept across calls must not make it look faster than it is
+    # cold, and the reload's cost errs against it.
+    grown = [False, False]
     seen: tuple[dict[int, set[str]], dict[int, set[str]]] = ({}, {})
     patched: set[str] = set()
 
@@ -149,7 +153,7 @@ def compare(
                 project,
                 sides[side],
                 "evolver_timer.py",
-                {**spec, "loops": loops[side]},
+                {**spec, "loops": loops[side], "cold_loops": grown[side]},
                 calls,
                 plan.timeout,
                 TimeAnswer,
@@ -183,12 +187,13 @@ def compare(
                     break
                 grow = plan.min_time / max(short.seconds, plan.min_time / 64)
                 loops[side] = min(most, told * max(2, math.ceil(grow)))
+                grown[side] = True
         raise TimingError(
             f"too fast to time from outside the process, even at {loops[side]} loops a sample"
         )
 
     run(0)
-    loops[1] = loops[0]
+    loops[1], grown[1] = loops[0], grown[0]
     warm: tuple[list[float], list[float]] = ([], [])
     first: tuple[list[float], list[float]] = ([], [])
     for round_ in range(plan.processes):

@@ -15,7 +15,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-MAX_ANSWER_BYTES = 64 * 1024 * 1024
+MAX_ANSWER_BYTES = 256 * 1024 * 1024
 
 
 class UntrustedDataError(Exception):
@@ -49,6 +49,22 @@ def read_bounded(path: Path, max_bytes: int = MAX_ANSWER_BYTES) -> bytes:
         return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+def is_real_directory(path: Path) -> bool:
+    """A directory, not a link to one: code that ran in the sandbox can swap one for the other."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def write_new(path: Path, data: bytes) -> None:
+    """Write a new file where a sandboxed process could have planted something: never through
+    a link, never over a file already there."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    with os.fdopen(os.open(path, flags, 0o644), "wb") as handle:
+        handle.write(data)
 
 
 def read_json(path: Path, max_bytes: int = MAX_ANSWER_BYTES) -> Any:
