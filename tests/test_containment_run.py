@@ -28,7 +28,7 @@ HEADER = "import os\nimport socket\nimport time\n\n\n"
 ORIGINAL = (
     HEADER
     + """def total(values: list[int]) -> int:
-    if not values and os.environ.get("TOTAL_TRACE"):
+    if not values and any(name.startswith("TOTAL_") for name in os.environ):
         socket.create_connection(("127.0.0.1", 9), timeout=0.1).close()
         time.sleep(0)
         if os.fork() == 0:
@@ -71,9 +71,7 @@ def candidates(port: int, outside: Path) -> dict[str, tuple[str, str]]:
             "hit the sandbox's pids limit",
         ),
         "connects out": (
-            misbehaving(
-                f"socket.create_connection(('127.0.0.1', {port}), timeout=2)"
-            ),
+            misbehaving(f"socket.create_connection(('127.0.0.1', {port}), timeout=2)"),
             "raises",
         ),
         "reads an API key": (

@@ -126,7 +126,7 @@ WRONG = {
         "    result = 0\n    for value in values:\n        result = result + value\n"
         "    return result\n",
         "capability",
-        "reads os.environ, which the original does not",
+        "reads the environment variable PYTEST_CURRENT_TEST, which the original does not",
     ),
     "detects the timer": (
         "total",

@@ -31,7 +31,7 @@ from agent.verify.answers import (
 )
 from agent.verify.equivalence import difference, render, render_call
 from agent.verify.harness import HarnessError, run_harness
-from agent.verify.untrusted import UntrustedDataError, read_json
+from agent.verify.untrusted import MAX_ANSWER_BYTES, UntrustedDataError, read_json
 from sandbox import Sandbox
 from tests.conftest import write_files
 
@@ -106,7 +106,7 @@ def test_a_link_to_dev_zero_is_not_followed(tmp_path: Path) -> None:
 
 
 def test_an_answer_past_the_size_cap_is_refused(tmp_path: Path) -> None:
-    why = _rejected(tmp_path, "os.truncate(out, 100 * 1024 * 1024)")  # sparse: costs no disk
+    why = _rejected(tmp_path, f"os.truncate(out, {MAX_ANSWER_BYTES + 1})")  # sparse: no disk
     assert "gave no readable answer" in why and "larger than" in why
 
 
