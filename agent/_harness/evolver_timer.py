@@ -15,11 +15,9 @@
   reports are only cross-checked. Results that are not finished builtin values are forced
   (described) inside the region, so work a lazy result defers is timed. The module is
   reloaded before each sample, so results a candidate caches between calls do not carry
-  over; with ``cold_loops`` (a side given more loops than the other, to be long enough for the
-  parent's clock) before every loop, inside the timed region. The first pass and one loop
-  of every sample, picked at random after it ran, are described too: a candidate that
-  behaves one way when checked and another when timed is caught by comparing those with what
-  ``observe`` saw.
+  over. The first pass and one loop of every sample, picked at random after it ran, are
+  described too: a candidate that behaves one way when checked and another when timed is
+  caught by comparing those with what ``observe`` saw.
 """
 
 from __future__ import annotations
@@ -135,10 +133,7 @@ def measure(
         batches = [fresh() for _ in range(loops)]
         mark(b"[")
         start = clock()
-        if spec.get("cold_loops"):  # every loop on a fresh module, its reload on the clock
-            kept = [_one_pass(_resolve(module, qualname, reload=True), b) for b in batches]
-        else:
-            kept = [_one_pass(function, batch) for batch in batches]
+        kept = [_one_pass(function, batch) for batch in batches]
         if forced:
             for results in kept:
                 for result in results:

@@ -39,8 +39,9 @@ class TimingError(Exception):
 # share (and this many seconds per region) it is not a clock we can believe.
 _CLOCK_TOLERANCE = 0.3
 _CLOCK_SLACK = 0.003
-# Our clock reads the marks through a pipe and the scheduler: a sample shorter than this is
-# measured again with more loops (at most so many times, up to so many loops a sample).
+# Our clock reads the marks through a pipe, after the scheduler wakes us: a sample shorter
+# than a quarter of the plan's (and than this) is measured again with more loops, so that our
+# latency stays small beside it (at most so many times, up to so many loops a sample).
 _MIN_REGION = 0.005
 _RECALIBRATIONS = 4
 _MAX_LOOPS = 10_000
@@ -78,11 +79,13 @@ class _TooShort(Exception):
         self.seconds = seconds
 
 
-def _believed(answer: TimeAnswer, clocked: list[float], loops: int) -> tuple[float, list[float]]:
+def _believed(
+    answer: TimeAnswer, clocked: list[float], loops: int, shortest: float
+) -> tuple[float, list[float]]:
     """Our first-pass and per-loop sample figures, once the process's own agree with them."""
     if answer.loops != loops:
         raise TimingError(f"timing process ran {answer.loops} loops where it was told {loops}")
-    if min(clocked[1:]) < _MIN_REGION:
+    if min(clocked[1:]) < shortest:
         raise _TooShort(min(clocked[1:]))
     ours = sum(clocked[1:])
     theirs = sum(answer.values) * loops
@@ -140,10 +143,8 @@ def compare(
     sides = (original, candidate)
     # Loops per sample, each side's own: we divide our clock's figure by the count we gave.
     loops: list[int | None] = [None, None]
-    # A side given more loops than calibrated runs every loop on a freshly reloaded module, the
-    # reload on its clock: a cache kept across calls must not make it look faster than it is
-    # cold, and the reload's cost errs against it.
-    grown = [False, False]
+    # Every loop's arguments are unpickled before a sample starts: bound what that holds.
+    most = max(1, min(_MAX_LOOPS, _LOOP_MEMORY // max(1, 4 * sum(map(len, calls)))))
     seen: tuple[dict[int, set[str]], dict[int, set[str]]] = ({}, {})
     patched: set[str] = set()
 
@@ -153,7 +154,7 @@ def compare(
                 project,
                 sides[side],
                 "evolver_timer.py",
-                {**spec, "loops": loops[side], "cold_loops": grown[side]},
+                {**spec, "loops": loops[side]},
                 calls,
                 plan.timeout,
                 TimeAnswer,
@@ -166,15 +167,15 @@ def compare(
         assert told is not None
         if len(answer.values) != plan.values:
             raise TimingError("timing process gave another number of samples than asked")
-        first, values = _believed(answer, clocked_regions(result, 1 + plan.values), told)
+        clocked = clocked_regions(result, 1 + plan.values)
+        # Samples a quarter of the plan's, unless no more loops can be had: then what we resolve.
+        shortest = _MIN_REGION if told >= most else max(plan.min_time / 4, _MIN_REGION)
+        first, values = _believed(answer, clocked, told, shortest)
         for index, digests in answer.checks.items():
             seen[side].setdefault(int(index), set()).update(digests)
         if side == 1:
             patched.update(answer.clock_patched)
         return first, values
-
-    # Every loop's arguments are unpickled before a sample starts: bound what that holds.
-    most = max(1, min(_MAX_LOOPS, _LOOP_MEMORY // max(1, 4 * sum(map(len, calls)))))
 
     def run(side: int) -> tuple[float, list[float]]:
         """One process; a side too fast for our clock at its loop count gets more loops."""
@@ -187,13 +188,12 @@ def compare(
                     break
                 grow = plan.min_time / max(short.seconds, plan.min_time / 64)
                 loops[side] = min(most, told * max(2, math.ceil(grow)))
-                grown[side] = True
         raise TimingError(
             f"too fast to time from outside the process, even at {loops[side]} loops a sample"
         )
 
     run(0)
-    loops[1], grown[1] = loops[0], grown[0]
+    loops[1] = loops[0]
     warm: tuple[list[float], list[float]] = ([], [])
     first: tuple[list[float], list[float]] = ([], [])
     for round_ in range(plan.processes):
