@@ -34,12 +34,12 @@ def baseline(
     # whole suite in one copy too, so a test that fails when run again in a used copy (state
     # left behind by the first run) would reject every candidate; found here, it is flaky.
     with workspace.sandbox("baseline") as sandbox:
-        first = project.run_tests(sandbox, per_test=True)
+        first = project.run_tests(sandbox)
         if first.no_tests:
             raise UsageError("no tests found: evolver needs tests to verify changes")
         if first.timed_out:
             raise UsageError(f"baseline tests fail on HEAD: {first.describe_failure()}")
-        second = project.run_tests(sandbox, per_test=True)
+        second = project.run_tests(sandbox)
     for run in (first, second):
         if run.per_test and run.record is None:
             raise UsageError(

@@ -129,7 +129,6 @@ class Project:
         extra_env: dict[str, str] | None = None,
         timeout: float | None = None,
         deselect: Sequence[str] = (),
-        per_test: bool = True,  # kept for callers: pytest runs are always recorded per test
     ) -> TestRun:
         """Run the tests; with pytest, only ``select`` (node ids) if given, never ``deselect``,
         each test's outcome written by the results plugin. The run is judged against the

@@ -171,7 +171,7 @@ def test_per_test_outcomes_become_node_ids(tmp_path: Path) -> None:
     with Workspace() as workspace:
         write_files(workspace.state, files)
         with workspace.sandbox("outcomes") as sandbox:
-            outcomes = Project().run_tests(sandbox, per_test=True).outcomes
+            outcomes = Project().run_tests(sandbox).outcomes
     assert outcomes == {
         "tests/test_flip.py::test_sometimes": "failed",
         "tests/test_kinds.py::TestGroup::test_in_class": "passed",
