@@ -211,7 +211,7 @@ def _plan(view: _View) -> list[tuple[str, str]]:
         if (kind == _SHOW and around != _HIDE) or (kind == _HIDE and around == _HIDE):
             continue
         mounted_on, way = _enclosing(path, applied)
-        if mounted_on == _HIDE:
+        if mounted_on in (_HIDE, _DIRECTORY):  # inside an empty tmpfs, made by us
             plan += [(_DIRECTORY, step) for step in way]
             applied.update((step, _DIRECTORY) for step in way)
         plan.append((kind, path))

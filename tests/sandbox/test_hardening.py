@@ -192,6 +192,24 @@ def test_interpreter_and_venv_still_work(box: Sandbox) -> None:
     assert result.stdout.startswith(sys.prefix) and result.stdout.endswith(" 42\n")
 
 
+@pytest.mark.usefixtures("bwrap")
+def test_needed_paths_deep_inside_a_hidden_directory_can_be_reached(box: Sandbox) -> None:
+    """Evolver itself may live under /tmp (a fresh clone): its venv and its harness are shown
+    again inside the hidden /tmp, and the way to the deeper one must be open to nobody too."""
+    with tempfile.TemporaryDirectory(dir="/tmp") as checkout:
+        shallow, deep = Path(checkout, ".venv"), Path(checkout, "agent", "_harness")
+        for folder, name in ((shallow, "shallow_mod"), (deep, "deep_mod")):
+            folder.mkdir(parents=True)
+            (folder / f"{name}.py").write_text("VALUE = 1\n")
+        os.chmod(checkout, 0o755)
+        os.chmod(deep.parent, 0o755)
+        code = "import shallow_mod, deep_mod; print(shallow_mod.VALUE + deep_mod.VALUE)"
+        env = {"PYTHONPATH": f"{shallow}:{deep}"}
+        result = box.run([PYTHON, "-c", code], timeout=30, env=env)
+    assert result.ok, result.stderr
+    assert result.stdout == "2\n"
+
+
 # --- files it writes, files we write -----------------------------------------------------------
 
 WRITE = """
