@@ -75,8 +75,8 @@ class ProcessWatch:
     """Notes, every few milliseconds, each process descended from ``root`` while it runs."""
 
     root: int
-    # (pid, start time) -> command line and working directory
-    seen: dict[tuple[int, int], str] = field(default_factory=dict)
+    # (pid, start time) -> (command line, working directory)
+    seen: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
@@ -94,7 +94,7 @@ class ProcessWatch:
                 pid = todo.pop()
                 key = (pid, processes[pid][1])
                 if key not in self.seen:
-                    self.seen[key] = _cmdline(pid) + " " + _cwd(pid)
+                    self.seen[key] = (_cmdline(pid), _cwd(pid))
                 todo.extend(children.get(pid, []))
             self._stop.wait(0.05)
 
@@ -103,13 +103,10 @@ class ProcessWatch:
         self._thread.join()
 
     def sandbox_roots(self) -> set[str]:
-        """The sandboxes the run's processes ran in: the parents of their ``work/``
-        directories, as the sandbox names them (``Sandbox.work``)."""
-        return {
-            match
-            for seen in self.seen.values()
-            for match in re.findall(r"(/[^\s\0]+)/work(?:/|\s|$)", seen)
-        }
+        """The sandboxes the run's processes ran in: the parents of the ``work/`` directories
+        they ran in (``Sandbox.work``). Working directories, not command lines: a checkout
+        at ``/check/work/main`` must not make ``/check`` a sandbox."""
+        return {cwd.removesuffix("/work") for _, cwd in self.seen.values() if cwd.endswith("/work")}
 
     def still_running(self, patience: float = 5.0) -> list[str]:
         """Processes of the run still alive, and any process in one of its sandboxes, after
@@ -121,15 +118,15 @@ class ProcessWatch:
 
     def _alive(self) -> list[str]:
         alive = [
-            f"{pid}: {seen}"
+            f"{pid}: {' '.join(seen)}"
             for (pid, start), seen in self.seen.items()
             if (stat := _stat(str(pid))) is not None and stat[1] == start
         ]
-        roots = self.sandbox_roots()
+        inside = tuple(root + "/" for root in self.sandbox_roots())
         for pid in _processes():
-            text = _cmdline(pid) + " " + _cwd(pid)
-            if pid != os.getpid() and any(root in text for root in roots):
-                alive.append(f"{pid}: {text}")
+            cmdline, cwd = _cmdline(pid), _cwd(pid) + "/"
+            if pid != os.getpid() and (cwd.startswith(inside) or any(r in cmdline for r in inside)):
+                alive.append(f"{pid}: {cmdline} {cwd}")
         return sorted(set(alive))
 
 
