@@ -134,6 +134,14 @@ def run(
         float | None,
         typer.Option("--float-tolerance", help="Relative difference allowed in float results."),
     ] = None,
+    strict_behaviour: Annotated[
+        bool | None,
+        typer.Option(
+            "--strict-behaviour/--no-strict-behaviour",
+            help="Reject a change that differs from the original on probes (inputs of shapes "
+            "no real call or test used), instead of showing it as a risk.",
+        ),
+    ] = None,
     check_timeout: Annotated[
         float | None,
         typer.Option("--check-timeout", help="Seconds per import, behaviour or timing check."),
@@ -226,6 +234,7 @@ def run(
         "max_targets": max_targets,
         "min_speedup": min_speedup,
         "float_tolerance": float_tolerance,
+        "strict_behaviour": strict_behaviour,
         "check_timeout": check_timeout,
         "memory_mb": memory_mb,
         "branch": branch,

@@ -33,6 +33,9 @@ class RunConfig(BaseModel):
     min_speedup: float = Field(1.05, ge=1.0, le=100.0)
     # Floats a candidate returns may differ from the original's by this much, relatively.
     float_tolerance: float = Field(1e-9, ge=0.0, le=1.0)
+    # A difference on a probe (an input of a shape no real call or test used) rejects, instead
+    # of being shown as a risk.
+    strict_behaviour: bool = False
     # Seconds for each import check, behaviour check and timing process of a candidate.
     check_timeout: float = Field(300.0, gt=0)
     # Memory for each sandboxed command and everything it starts, in MiB.

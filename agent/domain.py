@@ -109,14 +109,29 @@ class Timing:
 
 
 @dataclass(frozen=True)
+class ProbeDifference:
+    """A probe on which a change differs from its original: the call, and how it differs."""
+
+    call: str  # f([[]])
+    difference: str  # raises TypeError where the original raises KeyError
+
+    def __str__(self) -> str:
+        return f"{self.call} {self.difference}"
+
+
+@dataclass(frozen=True)
 class Verdict:
-    """``evidence`` says, for an accepted candidate, what each check showed (check → sentence)."""
+    """``evidence`` says, for an accepted candidate, what each check showed (check → sentence);
+    ``probe_differences`` how it differs from the original on inputs no real call or test
+    used (``f([[]]) raises TypeError where the original raises KeyError``): not a rejection,
+    but a reviewer's business."""
 
     accepted: bool
     stage: str
     reason: str
     timing: Timing | None = None
     evidence: dict[str, str] = field(default_factory=dict)
+    probe_differences: tuple[ProbeDifference, ...] = ()
 
 
 RISK_LEVELS = ("low", "medium", "high")  # least to most

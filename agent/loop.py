@@ -193,6 +193,7 @@ def improve(
         config.min_speedup,
         plan=TimingPlan(timeout=config.check_timeout),
         rel_tol=config.float_tolerance,
+        strict_behaviour=config.strict_behaviour,
         check_timeout=config.check_timeout,
     )
     outcomes = evolve(config, provider, bench, observer, report.notes)
@@ -202,7 +203,8 @@ def improve(
         return []
     for outcome in outcomes:
         if outcome.verdict.accepted:  # so the behaviour was observed: counts() is free
-            outcome.risk = assess(outcome, target, bench.behaviour().counts()[0])
+            counts = bench.behaviour().counts()
+            outcome.risk = assess(outcome, target, counts["recorded"] + counts["test"])
     winner = choose(outcomes)
     if winner is not None:
         winner.commit = branch.commit(winner.candidate.files, commit_message(winner))

@@ -22,6 +22,7 @@ _EVIDENCE = {  # check → heading, in the order a reviewer reads them
     "capabilities": "What it can reach",
     "differential": "Differential check on recorded calls",
     "property": "Property check on generated inputs",
+    "probes": "Probes (inputs no real call or test used)",
     "timing": "Timing",
 }
 

@@ -54,6 +54,10 @@ def outcome_json(outcome: Outcome) -> dict[str, Any]:
         "commit": outcome.commit,
         "provenance": {k: v for k, v in outcome.candidate.provenance.items() if k != "reply"},
         "evidence": dict(verdict.evidence) or None,
+        "probes": [
+            {"call": found.call, "difference": found.difference}
+            for found in verdict.probe_differences
+        ],
         "risk": risk_json(outcome.risk),
         "patch": outcome.patch,
     }

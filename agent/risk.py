@@ -4,7 +4,8 @@ Verification proves a change on the calls and inputs it saw; risk is about what 
 see. It grows with the size of the diff, with added complexity, with the kind of change (a
 catalogued codemod with its own tests is the safest; a free-form rewrite, a new cache that
 holds memory, a changed signature, a new import are less so) and with thin evidence. The level
-is the highest any factor gives; the reasons say which.
+is the highest any factor gives; the reasons say which. A change that behaves differently from
+the original on probes (inputs of shapes no real call or test used) is one level riskier.
 """
 
 from __future__ import annotations
@@ -59,6 +60,12 @@ def assess(outcome: Outcome, target: Target, recorded_calls: int | None = None) 
         found.append(("medium", f"checked on only {recorded_calls} recorded calls"))
     level = max((LEVELS.index(level) for level, _ in found), default=0)
     reasons = [reason for lvl, reason in found if LEVELS.index(lvl) == level]
+    differs = outcome.verdict.probe_differences
+    if differs:  # behaviour no real call pinned down: one level more than the rest says
+        level = min(level + 1, len(LEVELS) - 1)
+        reasons.append(
+            f"differs from the original on inputs no real call or test used: {differs[0]}"
+        )
     return Risk(LEVELS[level], tuple(reasons))
 
 

@@ -72,7 +72,7 @@ WRONG = {
         "unique",
         "def unique(items):\n    return list(set(items))\n",
         "equivalence",
-        "recorded call",
+        "on a call from the tests",
     ),
     "unhashable items": (
         "unique",
@@ -156,6 +156,7 @@ TESTS = """
     def test_unique():
         assert sorted(unique([3, 1, 3, 2])) == [1, 2, 3]
         assert sorted(unique(list(range(50)) * 2)) == list(range(50))
+        assert unique([[1], [2], [1]]) == [[1], [2]]  # unhashable items: in the domain
 
 
     def test_by_score():

@@ -127,12 +127,14 @@ def test_an_answer_of_ten_gigabytes_stops_at_the_file_size_limit(tmp_path: Path)
     ("answer", "where"),
     [
         ([], "the answer"),  # a list where an object belongs
-        ({"calls": "AAAA", "note": None}, "calls"),  # wrong type
-        ({"calls": [1], "note": None}, "calls[0]"),
-        ({"calls": ["!!not base64!!"], "note": None}, "calls[0]"),
-        ({"calls": []}, "note"),  # a key missing
-        ({"calls": [], "note": None, "spare": 1}, "spare"),  # a key unknown
-        ({"calls": [], "note": ["a list"]}, "note"),
+        ({"calls": "AAAA", "probes": [], "note": None}, "calls"),  # wrong type
+        ({"calls": [1], "probes": [], "note": None}, "calls[0]"),
+        ({"calls": ["!!not base64!!"], "probes": [], "note": None}, "calls[0]"),
+        ({"calls": [], "probes": [2], "note": None}, "probes[0]"),
+        ({"calls": [], "probes": []}, "note"),  # a key missing
+        ({"calls": [], "note": None}, "probes"),
+        ({"calls": [], "probes": [], "note": None, "spare": 1}, "spare"),  # a key unknown
+        ({"calls": [], "probes": [], "note": ["a list"]}, "note"),
     ],
 )
 def test_json_of_the_wrong_shape_is_a_reason(tmp_path: Path, answer: Any, where: str) -> None:
@@ -306,10 +308,10 @@ def test_descriptions_deeper_than_the_limit_are_refused_without_recursion() -> N
 
 def test_the_reason_for_a_malformed_answer_never_quotes_it() -> None:
     with pytest.raises(MalformedAnswer) as raised:
-        parse_answer(InputsAnswer, {"calls": [], "note": None, SECRET: SECRET})
+        parse_answer(InputsAnswer, {"calls": [], "probes": [], "note": None, SECRET: SECRET})
     assert SECRET not in str(raised.value)
     with pytest.raises(MalformedAnswer) as raised:
-        parse_answer(InputsAnswer, {"calls": [], "note": SECRET * 1000})
+        parse_answer(InputsAnswer, {"calls": [], "probes": [], "note": SECRET * 1000})
     assert SECRET not in str(raised.value) and len(str(raised.value)) <= 200
 
 

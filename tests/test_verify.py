@@ -152,7 +152,7 @@ def test_rejection_reasons_say_what_went_wrong(report: loop.RunReport) -> None:
     assert "tests/test_slow.py" in reasons["tamper"]
     assert "'helper'" in reasons["other-function"]
     assert "no_such_name" in reasons["import-error"]
-    assert reasons["wrong"].startswith("on a recorded call ([3, 1, 3, 2, 1]): ")
+    assert reasons["wrong"].startswith("on a call from the tests ([3, 1, 3, 2, 1]): ")
     assert "test_dedupe_takes_one_argument" in reasons["extra-parameter"]
     assert "not proven faster" in reasons["slower"]
 

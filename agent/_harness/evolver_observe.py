@@ -13,6 +13,7 @@ Stdlib only: it runs inside the sandbox, next to candidate code.
 from __future__ import annotations
 
 import contextlib
+import dis
 import hashlib
 import json
 import signal
@@ -247,7 +248,10 @@ def call(function: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
 def outcome(result: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
     """Describe what :func:`call` kept, and the arguments as they are after the call."""
     if isinstance(result, Raised):
-        return {"raised": _exception(result.error), "args": describe((args, kwargs))}
+        raised = {"raised": _exception(result.error), "args": describe((args, kwargs))}
+        if _explicit(result.error):
+            raised["explicit"] = True
+        return raised
     # One describer for both, so that a result sharing an argument's object shows it.
     describer = _Describer()
     described: dict[str, Any]
@@ -264,6 +268,22 @@ def outcome(result: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[
 
 def _exception(error: BaseException) -> list[str]:
     return [type_name(error), str(error)[:500]]
+
+
+_RAISES = frozenset(dis.opmap[name] for name in ("RAISE_VARARGS", "RERAISE"))
+
+
+def _explicit(error: BaseException) -> bool:
+    """Whether a ``raise`` statement raised ``error`` (the function says no on purpose: its
+    type is part of the contract), rather than an operation failing (``words[0]`` of an
+    empty list, a call into C)."""
+    trace = error.__traceback__
+    if trace is None:
+        return False
+    while trace.tb_next is not None:
+        trace = trace.tb_next
+    code = trace.tb_frame.f_code.co_code
+    return 0 <= trace.tb_lasti < len(code) and code[trace.tb_lasti] in _RAISES
 
 
 def digest(observation: dict[str, Any]) -> str:

@@ -135,14 +135,19 @@ def _children(node: list[Any]) -> Iterator[Any]:
     raise ValueError("a description of an unknown kind")
 
 
-_OUTCOME_KEYS = frozenset({"raised", "returned", "args"})
+_OUTCOME_KEYS = frozenset({"raised", "returned", "args", "explicit"})
 
 
 def check_observation(observation: dict[str, Any]) -> dict[str, Any]:
     """``observation`` if it is what ``evolver_observe.outcome`` writes: ``args``, and
-    ``returned`` and/or ``raised`` (``[type name, message]``)."""
+    ``returned`` and/or ``raised`` (``[type name, message]``), and ``explicit: true`` when a
+    ``raise`` statement raised it."""
     if not set(observation) <= _OUTCOME_KEYS:
-        raise ValueError("an outcome has keys other than raised, returned and args")
+        raise ValueError("an outcome has keys other than raised, returned, args and explicit")
+    if observation.get("explicit", True) is not True or (
+        "explicit" in observation and "raised" not in observation
+    ):
+        raise ValueError("explicit is not true, or not about an exception")
     if "args" not in observation:
         raise ValueError("an outcome does not describe the arguments")
     if "raised" not in observation and "returned" not in observation:
@@ -231,10 +236,11 @@ class TimeAnswer(BaseModel):
 
 
 class InputsAnswer(BaseModel):
-    """``evolver_inputs.py``: generated calls (pickled ``(args, kwargs)``, opaque here) and a
-    note when it could not generate any."""
+    """``evolver_inputs.py``: generated calls in the real calls' domain and probes outside it
+    (pickled ``(args, kwargs)``, opaque here), and a note when it could not generate any."""
 
     model_config = STRICT
 
     calls: list[Blob]
+    probes: list[Blob]
     note: Text | None

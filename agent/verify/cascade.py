@@ -35,6 +35,7 @@ class Bench:
     timing_lock: threading.Lock = field(default_factory=threading.Lock)
     rel_tol: float = 1e-9  # floats this close count as equal in the differential check
     property_examples: int = 50  # generated inputs per target for the property check
+    strict_behaviour: bool = False  # a difference on a probe rejects
     check_timeout: float = 300.0  # seconds per import, behaviour or generation process
     _behaviour: same.Behaviour | None = None
     _behaviour_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -45,29 +46,45 @@ class Bench:
         return (self.workspace.state / self.target.ref.path).read_text(encoding="utf-8")
 
     def behaviour(self) -> same.Behaviour:
-        """What the original does on recorded and generated calls; observed once per target."""
+        """What the original does on real, generated and probe calls; observed once per target."""
         with self._behaviour_lock:
             if self._behaviour is None:
                 assert self.original is not None, "the loop provides the original's sandbox"
-                recorded = list(
-                    dict.fromkeys(self.recording.test_calls + self.recording.workload_calls)
-                )
+                real = self._real_calls()
                 ref = self.target.ref
-                generated, note = same.generate_inputs(
+                generated = same.generate_inputs(
                     self.project,
                     self.original,
                     ref,
-                    recorded,
+                    list(real),
                     self.property_examples,
                     self.check_timeout,
                 )
+                calls = [*real, *generated.calls, *generated.probes]
+                origins = [
+                    *real.values(),
+                    *["generated"] * len(generated.calls),
+                    *["probe"] * len(generated.probes),
+                ]
                 behaviour = same.reference(
-                    self.project, self.original, ref, recorded, generated, self.check_timeout
+                    self.project, self.original, ref, calls, origins, self.check_timeout
                 )
-                if note:
-                    behaviour = dataclasses.replace(behaviour, notes=(*behaviour.notes, note))
+                if generated.note:
+                    notes = (*behaviour.notes, generated.note)
+                    behaviour = dataclasses.replace(behaviour, notes=notes)
                 self._behaviour = behaviour
             return self._behaviour
+
+    def _real_calls(self) -> dict[bytes, str]:
+        """The recorded calls and where each came from: the workload's are "recorded", unless
+        the workload is the test suite; the tests' are "test"."""
+        recording = self.recording
+        separate = recording.workload_calls != recording.test_calls
+        found = dict.fromkeys(recording.test_calls, "test")
+        for call in recording.workload_calls:
+            if separate:
+                found[call] = "recorded"
+        return found
 
     def notes(self) -> tuple[str, ...]:
         """What the behaviour check could not do, if it ran."""
@@ -80,7 +97,7 @@ class Trial:
 
     candidate: Candidate
     sandbox: Sandbox
-    observed: same.Observed | None = None
+    judgement: same.Judgement | None = None
 
 
 def verify(candidate: Candidate, bench: Bench) -> Verdict:
@@ -143,16 +160,18 @@ def equivalent(bench: Bench, trial: Trial) -> Verdict | None:
     """The differential and property check: the same outcomes as the original's."""
     try:
         behaviour = bench.behaviour()
-        why, trial.observed = same.check(
+        trial.judgement = same.check(
             bench.project,
             trial.sandbox,
             bench.target.ref,
             behaviour,
             bench.rel_tol,
             bench.check_timeout,
+            bench.strict_behaviour,
         )
     except HarnessError as error:
         return Verdict(False, "equivalence", f"the behaviour check {error}")
+    why = trial.judgement.reason
     return None if why is None else Verdict(False, "equivalence", why)
 
 
@@ -206,18 +225,22 @@ def speed(bench: Bench, trial: Trial) -> Verdict:
         return Verdict(False, "speed", why, timing)
     tested = f"{len(bench.recording.tests)} targeted tests, " if bench.recording.tests else ""
     checked = bench.behaviour().describe()
+    assert trial.judgement is not None, "the equivalence stage ran first"
     return Verdict(
         True,
         "speed",
         f"same outcomes on {checked}; {tested}full suite; timed on {len(calls)} recorded calls",
         timing,
-        evidence=_evidence(bench, timing, len(calls)),
+        evidence=_evidence(bench, trial.judgement, timing, len(calls)),
+        probe_differences=trial.judgement.probe_differences,
     )
 
 
-def _evidence(bench: Bench, timing: Timing, calls: int) -> dict[str, str]:
+def _evidence(
+    bench: Bench, judgement: same.Judgement, timing: Timing, calls: int
+) -> dict[str, str]:
     """What each check showed, one sentence each, for reports and pull requests."""
-    recorded, generated = bench.behaviour().counts()
+    counts = bench.behaviour().counts()
     targeted = len(bench.recording.tests)
     low, high = timing.ci
     if not targeted:
@@ -236,20 +259,33 @@ def _evidence(bench: Bench, timing: Timing, calls: int) -> dict[str, str]:
         "capabilities": "reaches nothing its original does not: the same modules, builtins, "
         "environment, files and processes, and no new code at import (checked before it ran)",
         "differential": f"same results, exceptions and argument states as the original "
-        f"on {recorded} calls recorded from the real workload",
-        "property": f"same outcomes as the original on {generated} inputs generated "
-        "from the recorded ones (hypothesis)",
+        f"on {counts['recorded']} calls recorded from the real workload and "
+        f"{counts['test']} made by the tests",
+        "property": f"same outcomes as the original on {counts['generated']} inputs generated "
+        "within the domain the real calls show (hypothesis; where the original raises, "
+        "the change raises too)",
+        "probes": _probe_evidence(judgement, counts["probe"]),
         "timing": f"{timing.speedup:.2f}× faster (95% interval {low:.2f}–{high:.2f}×, "
         f"first calls {timing.first_call:.2f}×), alternating fresh processes timed by Evolver "
         f"from outside them, on {calls} recorded calls",
     }
 
 
+def _probe_evidence(judgement: same.Judgement, probes: int) -> str:
+    if not judgement.probes_differing:
+        return f"same outcomes on {probes} probes, inputs of shapes no real call or test used"
+    shown = "; ".join(f"`{text}`" for text in judgement.probe_differences[:2])
+    more = judgement.probes_differing - min(2, len(judgement.probe_differences))
+    rest = f" (and {more} more of {probes} probes)" if more else f" (of {probes} probes)"
+    return f"differs only on inputs no real call or test used: {shown}{rest}"
+
+
 def _changed_while_timed(
     behaviour: same.Behaviour, trial: Trial, comparison: Comparison, calls: list[bytes]
 ) -> str | None:
     """A candidate must do while it is timed exactly what it did while it was checked."""
-    assert trial.observed is not None, "the equivalence stage ran first"
+    assert trial.judgement is not None, "the equivalence stage ran first"
+    observed = trial.judgement.observed
     index = behaviour.index()
     original, candidate = comparison.seen
     for number, call in enumerate(calls):
@@ -258,7 +294,7 @@ def _changed_while_timed(
             continue
         if original.get(number, set()) != {behaviour.digests[checked]}:
             continue  # the original itself varies from pass to pass here
-        if candidate.get(number, set()) != {trial.observed.digests.get(checked)}:
+        if candidate.get(number, set()) != {observed.digests.get(checked)}:
             given = same.render_call(behaviour.inputs[checked])
             return (
                 f"on the recorded call {given}: behaves differently while timed than when checked"

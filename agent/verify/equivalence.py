@@ -1,16 +1,27 @@
 """Same behaviour as the original: replay real and generated calls on both, and compare.
 
 The original is observed twice, in two processes: a call whose outcome differs between them
-(randomness, clocks, hidden state) cannot judge anything and is left out. A candidate must
-then match the original on every other call: the value returned (floats within a relative
-tolerance, NaN equal to NaN), or the exception raised (same type, and for recorded calls the
-same message), the arguments as the call leaves them (a mutated input, or an object's state
-after a method call), what a returned iterator yields. Every outcome is compared in Evolver's
-process as JSON; nothing the candidate produced is unpickled here.
+(randomness, clocks, hidden state) cannot judge anything and is left out. The evidence is
+graded by where each call came from (:data:`ORIGINS`), the way an expert weighs it:
 
-Answers are hostile data: each is validated (:mod:`agent.verify.answers`) before anything reads
-it, and every reason built from what the code under test controls (its results, exception
-messages, inputs it was given) is capped and scrubbed of anything that looks like a secret.
+- **recorded** (the workload's calls) and **test** (calls the repo's tests make): exact. The
+  value returned (floats within a relative tolerance, NaN equal to NaN), or the exception
+  raised with its type and message, the arguments as the call leaves them (a mutated input,
+  or an object's state after a method call), what a returned iterator yields.
+- **generated**: inputs drawn within the domain the real calls show (``evolver_inputs``).
+  Exact as well, but where the original fails (an operation raising: ``words[0]`` of an empty
+  list), any ``Exception`` from the candidate will do: both refuse the input, and which
+  exception says little. Where the original refuses it with a ``raise`` of its own, the type
+  is part of its contract and must match.
+- **probe**: inputs of a type or shape no real call or test used. A difference there is shown
+  (report, history, pull request) and raises the change's risk; it rejects only under
+  ``strict`` (``--strict-behaviour``), since the function's contract may exclude the input.
+
+Every outcome is compared in Evolver's process as JSON; nothing the candidate produced is
+unpickled here. Answers are hostile data: each is validated (:mod:`agent.verify.answers`)
+before anything reads it, and every reason built from what the code under test controls (its
+results, exception messages, inputs it was given) is capped and scrubbed of anything that
+looks like a secret.
 """
 
 from __future__ import annotations
@@ -19,7 +30,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from agent.domain import TargetRef
+from agent.domain import ProbeDifference, TargetRef
 from agent.project import Project
 from agent.verify.answers import InputsAnswer, MalformedAnswer, ObserveAnswer
 from agent.verify.harness import HarnessError, run_harness
@@ -32,18 +43,28 @@ from sandbox import Sandbox
 RECORDED_CALL_LIMIT = 30.0
 GENERATED_CALL_LIMIT = 0.5
 REASON_LIMIT = 400  # characters of a reason built from what the code under test controls
+MAX_PROBE_DIFFERENCES = 5  # shown per candidate; the count says how many more
+
+# Where a call came from, strongest evidence first, and how a reason names it.
+ORIGINS = {
+    "recorded": "a recorded call",
+    "test": "a call from the tests",
+    "generated": "a generated call",
+    "probe": "a probe call",
+}
+_REAL = ("recorded", "test")
 
 
 @dataclass(frozen=True)
 class Behaviour:
     """What the original does: the reference every candidate of a target must match.
 
-    ``calls`` are the recorded calls followed by the generated ones (from ``generated_from``
-    on); ``checkable`` are the indexes of calls whose outcome the original repeats.
+    ``origins`` says where each of ``calls`` came from (a key of :data:`ORIGINS`);
+    ``checkable`` are the indexes of calls whose outcome the original repeats.
     """
 
     calls: list[bytes]
-    generated_from: int
+    origins: list[str]
     observations: list[dict[str, Any] | None]
     digests: list[str | None]
     inputs: list[Any]
@@ -54,14 +75,17 @@ class Behaviour:
     def index(self) -> dict[bytes, int]:
         return {call: number for number, call in enumerate(self.calls)}
 
-    def counts(self) -> tuple[int, int]:
-        """How many recorded and how many generated calls a candidate is held to."""
-        generated = sum(1 for i in self.checkable if i >= self.generated_from)
-        return len(self.checkable) - generated, generated
+    def counts(self) -> dict[str, int]:
+        """How many calls of each origin a candidate is held to."""
+        found = dict.fromkeys(ORIGINS, 0)
+        for number in self.checkable:
+            found[self.origins[number]] += 1
+        return found
 
     def describe(self) -> str:
-        recorded, generated = self.counts()
-        return f"{recorded} recorded and {generated} generated calls"
+        counts = self.counts()
+        real = counts["recorded"] + counts["test"]
+        return f"{real} real calls, {counts['generated']} generated and {counts['probe']} probes"
 
 
 @dataclass(frozen=True)
@@ -69,6 +93,17 @@ class Observed:
     """What a candidate did on the behaviour's calls: the digest of each outcome."""
 
     digests: dict[int, str]
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """How a candidate's outcomes compare: why it differs where that rejects (or ``None``),
+    what it did, and how it differs on probes (evidence, not a rejection)."""
+
+    reason: str | None
+    observed: Observed
+    probe_differences: tuple[ProbeDifference, ...] = ()
+    probes_differing: int = 0  # all of them; only the first few are described
 
 
 def observe(
@@ -98,6 +133,15 @@ def observe(
     return answer
 
 
+@dataclass(frozen=True)
+class Generated:
+    """Inputs drawn in the original's sandbox: in the real calls' domain, and probes."""
+
+    calls: list[bytes]
+    probes: list[bytes]
+    note: str | None = None
+
+
 def generate_inputs(
     project: Project,
     sandbox: Sandbox,
@@ -105,38 +149,45 @@ def generate_inputs(
     recorded: list[bytes],
     count: int,
     timeout: float,
-) -> tuple[list[bytes], str | None]:
-    """Property inputs drawn by hypothesis, in the original's sandbox; a note when none."""
-    spec = {"module": target.module, "qualname": target.qualname, "count": count}
+) -> Generated:
+    """Up to ``count`` in-domain calls and ``count // 2`` probes drawn by hypothesis from the
+    real calls (``evolver_inputs``); a note when there are none."""
+    probes = count // 2
+    spec = {"module": target.module, "qualname": target.qualname, "count": count, "probes": probes}
     try:
         answer = run_harness(
             project, sandbox, "evolver_inputs.py", spec, recorded, timeout, schema=InputsAnswer
         )
     except HarnessError as error:
-        return [], f"cannot generate inputs: {error}"
-    if len(answer.calls) > count:
-        return [], f"cannot generate inputs: gave {len(answer.calls)} calls, not at most {count}"
-    return answer.calls, None if answer.note is None else scrub(answer.note, REASON_LIMIT)
+        return Generated([], [], f"cannot generate inputs: {error}")
+    if len(answer.calls) > count or len(answer.probes) > probes:
+        return Generated([], [], "cannot generate inputs: gave more calls than asked")
+    note = None if answer.note is None else scrub(answer.note, REASON_LIMIT)
+    return Generated(answer.calls, answer.probes, note)
 
 
 def reference(
     project: Project,
     sandbox: Sandbox,
     target: TargetRef,
-    recorded: list[bytes],
-    generated: list[bytes],
+    calls: list[bytes],
+    origins: list[str],
     timeout: float,
 ) -> Behaviour:
-    """Observe the original twice; keep the generated calls it handles in time."""
-    limits = [RECORDED_CALL_LIMIT] * len(recorded) + [GENERATED_CALL_LIMIT] * len(generated)
-    first = observe(project, sandbox, target, recorded + generated, limits, timeout)
+    """Observe the original twice; keep the generated calls and probes it handles in time."""
+    limits = [
+        RECORDED_CALL_LIMIT if origin in _REAL else GENERATED_CALL_LIMIT for origin in origins
+    ]
+    first = observe(project, sandbox, target, calls, limits, timeout)
     kept = [
         number
         for number, seconds in enumerate(first.seconds)
-        if number < len(recorded) or seconds is not None
+        if origins[number] in _REAL or seconds is not None
     ]
-    calls = [(recorded + generated)[number] for number in kept]
-    second = observe(project, sandbox, target, calls, [limits[number] for number in kept], timeout)
+    kept_calls = [calls[number] for number in kept]
+    second = observe(
+        project, sandbox, target, kept_calls, [limits[number] for number in kept], timeout
+    )
     first_digests = [first.digests[number] for number in kept]
     checkable = frozenset(
         number
@@ -144,14 +195,14 @@ def reference(
         if one is not None and one == two
     )
     notes = []
-    unrepeatable = len(calls) - len(checkable)
+    unrepeatable = len(kept_calls) - len(checkable)
     if unrepeatable:
         notes.append(
             f"{unrepeatable} calls give a different outcome each time and are not compared"
         )
     return Behaviour(
-        calls=calls,
-        generated_from=len(recorded),
+        calls=kept_calls,
+        origins=[origins[number] for number in kept],
         observations=[first.observations[number] for number in kept],
         digests=first_digests,
         inputs=[first.inputs[number] for number in kept],
@@ -168,40 +219,75 @@ def check(
     behaviour: Behaviour,
     rel_tol: float,
     timeout: float,
-) -> tuple[str | None, Observed]:
-    """``(why the candidate differs, or None; what it did)``.
+    strict: bool = False,
+) -> Judgement:
+    """How the candidate in ``sandbox`` compares with the original on the behaviour's calls.
 
-    The reason quotes values the candidate produced: it is capped and scrubbed.
+    ``strict``: a difference on a probe rejects too. Reasons quote values the candidate
+    produced: they are capped and scrubbed.
     """
     limits = [max(2.0, 20 * seconds) for seconds in behaviour.seconds]
     answer = observe(project, sandbox, target, behaviour.calls, limits, timeout, True)
+    return judge(behaviour, answer, target.qualname, limits, rel_tol, strict)
+
+
+def judge(
+    behaviour: Behaviour,
+    answer: ObserveAnswer,
+    qualname: str,
+    limits: list[float],
+    rel_tol: float,
+    strict: bool,
+) -> Judgement:
+    """The candidate's outcomes (``answer``) against the original's, each call as its origin
+    says (see the module's docstring); the first difference that rejects is the reason."""
     observed = Observed({n: d for n, d in enumerate(answer.digests) if d is not None})
-    why = _first_mismatch(behaviour, answer, limits, rel_tol)
-    return (None if why is None else _scrubbed(why)), observed
-
-
-def _first_mismatch(
-    behaviour: Behaviour, answer: ObserveAnswer, limits: list[float], rel_tol: float
-) -> str | None:
     hung = answer.timed_out_at
     if hung is not None:
         took = behaviour.seconds[hung]
-        given = render_call(behaviour.inputs[hung])
         hang = f"did not finish in {limits[hung]:.1f}s (the original took {took:.3f}s)"
-        return f"on a call {given}: {hang}"
-    for number in sorted(behaviour.checkable):
-        kind = "recorded" if number < behaviour.generated_from else "generated"
-        was, mine = behaviour.observations[number], answer.observations[number]
-        if was is None or mine is None:  # checkable calls have an outcome; a forged answer not
-            why: str | None = "gave no outcome"
-        else:
-            try:
-                why = difference(was, mine, rel_tol, kind == "recorded")
-            except RecursionError:  # validated answers stay shallower; a last line of defence
-                why = "gives an outcome nested too deeply to compare"
-        if why is not None:
-            return f"on a {kind} call {render_call(behaviour.inputs[number])}: {why}"
-    return None
+        return Judgement(_scrubbed(f"on {_call(behaviour, hung)}: {hang}"), observed)
+    name = qualname.rsplit(".", 1)[-1]
+    probes: list[ProbeDifference] = []
+    differing = 0
+    rank = list(ORIGINS)
+    order = sorted(behaviour.checkable, key=lambda n: (rank.index(behaviour.origins[n]), n))
+    for number in order:
+        why = _compare(behaviour, answer, number, rel_tol)
+        if why is None:
+            continue
+        if behaviour.origins[number] != "probe" or strict:
+            return Judgement(_scrubbed(f"on {_call(behaviour, number)}: {why}"), observed)
+        differing += 1
+        if len(probes) < MAX_PROBE_DIFFERENCES:
+            given = _scrubbed(name + render_call(behaviour.inputs[number]), 120)
+            probes.append(ProbeDifference(given, _scrubbed(why, 200)))
+    return Judgement(None, observed, tuple(probes), differing)
+
+
+def _call(behaviour: Behaviour, number: int) -> str:
+    return f"{ORIGINS[behaviour.origins[number]]} {render_call(behaviour.inputs[number])}"
+
+
+def _compare(
+    behaviour: Behaviour, answer: ObserveAnswer, number: int, rel_tol: float
+) -> str | None:
+    """How the candidate's outcome of call ``number`` differs, as its origin judges it."""
+    origin = behaviour.origins[number]
+    was, mine = behaviour.observations[number], answer.observations[number]
+    if was is None or mine is None:  # checkable calls have an outcome; a forged answer not
+        return "gave no outcome"
+    # Both refuse an input the original cannot handle: any exception says so, unless the
+    # original refuses it on purpose (a ``raise`` of its own: its type is a contract).
+    both_refuse = was.get("raised") is not None and mine.get("raised") is not None
+    if origin == "generated" and both_refuse and not was.get("explicit"):
+        return None
+    if origin == "generated" and both_refuse and was["raised"][0] == mine["raised"][0]:
+        return None
+    try:
+        return difference(was, mine, rel_tol, origin in _REAL)
+    except RecursionError:  # validated answers stay shallower; a last line of defence
+        return "gives an outcome nested too deeply to compare"
 
 
 def _scrubbed(text: str, limit: int = REASON_LIMIT) -> str:
