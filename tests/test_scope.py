@@ -43,6 +43,8 @@ def verdict(new: str, qualname: str = "target", path: str = "m.py") -> tuple[str
         ORIGINAL.replace("return x + 1", "return 1 + x"),
         ORIGINAL.replace("import re\n", "import re\nimport functools\n_CACHE = {}\n"),
         ORIGINAL.replace("def target(x):", "def _fast(x):\n    return x\n\n\ndef target(x):"),
+        # an import put right above a class gives the class other blank lines: layout only
+        ORIGINAL.replace("\n\nclass Box:", "import heapq\n\nclass Box:").replace("x + 1", "1 + x"),
     ],
 )
 def test_allowed_edits(new: str) -> None:

@@ -52,7 +52,9 @@ _MAX_ITEMS = 40
 _MAX_TEXT = 120
 _MAX_DEPTH = 6
 _SAMPLE = 200  # recorded values a strategy samples from
-# Evidence that a collection is kept free of duplicates rather than unique by chance.
+# Items (in values of two or more) it takes to believe that values are kept sorted, or free of
+# duplicates, rather than so by chance.
+_ORDER_EVIDENCE = 6
 _UNIQUE_EVIDENCE = 8
 _CHARACTER_CLASSES = (string.ascii_lowercase, string.ascii_uppercase, string.digits)
 _BROAD = (
@@ -146,12 +148,13 @@ class Items:
     rows: bool = False  # a list of lists whose rows are all of one length in each value
 
     def strategy(self) -> st.SearchStrategy[Any]:
-        row = self.item.parts.get(list) if isinstance(self.item, Union) else None
-        if self.rows and isinstance(row, Items):
-            return _rows(row, self.longest).map(self.kind)
         if self.kind in (set, frozenset):
             return st.sets(self.item.strategy(), max_size=self.longest).map(self.kind)
-        drawn = st.lists(self.item.strategy(), max_size=self.longest, unique=self.unique)
+        row = self.item.parts.get(list) if isinstance(self.item, Union) else None
+        if self.rows and isinstance(row, Items):
+            drawn = _rows(row, self.longest)
+        else:
+            drawn = st.lists(self.item.strategy(), max_size=self.longest, unique=self.unique)
         return (drawn.map(sorted) if self.ordered else drawn).map(self.kind)
 
     def admits(self, value: Any) -> bool:
@@ -283,12 +286,9 @@ def _items(kind: type, values: list[Any], depth: int) -> Domain:
     longest = min(max(len(v) for v in values), _MAX_ITEMS)
     sequences = kind in (list, tuple)
     several = [list(v) for v in values if len(v) >= 2]
-    ordered = sequences and bool(several) and all(_sorted(v) for v in several)
-    unique = (
-        sequences
-        and sum(map(len, several)) >= _UNIQUE_EVIDENCE
-        and all(_unique(v) for v in several)
-    )
+    evidence = sum(map(len, several))
+    ordered = sequences and evidence >= _ORDER_EVIDENCE and all(_sorted(v) for v in several)
+    unique = sequences and evidence >= _UNIQUE_EVIDENCE and all(_unique(v) for v in several)
     rows = (
         kind is list
         and all(type(item) is list for item in items)
@@ -380,6 +380,26 @@ def probe_of(values: list[Any]) -> st.SearchStrategy[Any]:
     return st.one_of(*options)
 
 
+def relaxed(domain: Domain) -> st.SearchStrategy[Any] | None:
+    """Values of the domain's types without its structure: unsorted where every real value
+    was sorted, duplicates where none had any, ragged rows, intervals the wrong way round,
+    records of another width, dicts missing keys. ``None`` when there is no structure."""
+    if isinstance(domain, Union):
+        found = [r for part in domain.parts.values() if (r := relaxed(part)) is not None]
+        return st.one_of(*found) if found else None
+    if isinstance(domain, Items) and (domain.ordered or domain.unique or domain.rows):
+        drawn = st.lists(domain.item.strategy(), min_size=2, max_size=max(2, domain.longest))
+        return drawn.map(domain.kind)
+    if isinstance(domain, Record):
+        positions = [p.strategy() for p in domain.positions]
+        shorter = st.tuples(*positions[:-1])
+        return st.one_of(st.tuples(*positions), shorter, st.tuples(*positions, positions[-1]))
+    if isinstance(domain, Mapping) and domain.fixed is not None:
+        optional = {key: part.strategy() for key, part in domain.fixed.items()}
+        return st.fixed_dictionaries({}, optional=optional)
+    return None
+
+
 def _grouped(values: list[Any]) -> dict[type, list[Any]]:
     groups: dict[type, list[Any]] = {}
     for value in values:
@@ -467,8 +487,14 @@ def parameters(function: Any, recorded: list[tuple[tuple[Any, ...], dict[str, An
             continue
         if not values and not hinted:
             return None
-        probes = probe_of(values) if values else None
-        found[name] = Parameter(parameter, domain_of(values, hinted), probes, values, omitted)
+        # The object a method is called on is the program's own: probing it says nothing.
+        receiver = name in ("self", "cls") and name == next(iter(signature.parameters))
+        domain = domain_of(values, hinted)
+        probes = None
+        if values and not receiver:
+            loosened = relaxed(domain)
+            probes = probe_of(values) if loosened is None else st.one_of(probe_of(values), loosened)
+        found[name] = Parameter(parameter, domain, probes, values, omitted)
     return signature, found
 
 

@@ -52,7 +52,9 @@ def _compare(
             continue
         if name not in new_named:
             return f"removes the definition {name!r}"
-        if old_module.code_for_node(statement) != new_module.code_for_node(new_named[name]):
+        # Blank lines around a definition are layout: an import added above it moves them.
+        before = old_module.code_for_node(statement).strip()
+        if before != new_module.code_for_node(new_named[name]).strip():
             return f"changes {name!r}, which is not the target"
     old_other = [old_module.code_for_node(s).strip() for s in old_body if not _name(s)]
     new_other = [new_module.code_for_node(s).strip() for s in new_body if not _name(s)]
