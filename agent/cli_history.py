@@ -15,7 +15,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from agent import gitops
-from agent.domain import FunctionProfile, TargetRef
+from agent.domain import FunctionProfile, TargetRef, confidence_text
 from agent.errors import UsageError
 from agent.html_report import write_html
 from agent.loop import Resume
@@ -133,7 +133,8 @@ def show(
     if found["speedup"] is not None:
         low, high = found["ci"]
         out.print(
-            f"speedup {found['speedup']:.2f}× (95% interval {low:.2f}–{high:.2f}×, "
+            f"speedup {found['speedup']:.2f}× ({confidence_text(found['confidence'])} interval "
+            f"{low:.2f}–{high:.2f}×, "
             f"first calls {found['first_call_speedup']:.2f}×, {found['samples']} samples)"
         )
     if found["risk"]:

@@ -84,6 +84,7 @@ class HistoryItem:
     speedup: float | None
     ci: tuple[float, float] | None
     first_call: float | None
+    level: str  # of the interval: "99.5%"
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ def gather_history(target: Target, history: Sequence[Outcome]) -> list[HistoryIt
                 speedup=timing.speedup if timing else None,
                 ci=timing.ci if timing else None,
                 first_call=timing.first_call if timing else None,
+                level=timing.level if timing else "",
             )
         )
     items = items[::-1][:MAX_HISTORY]

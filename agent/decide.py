@@ -18,7 +18,7 @@ def commit_message(outcome: Outcome) -> str:
     return (
         f"evolver: {candidate.target} {timing.speedup:.2f}× faster\n\n"
         f"Target: {candidate.target}\n"
-        f"Speedup: {timing.speedup:.2f}× (95% CI {low:.2f}–{high:.2f}, "
+        f"Speedup: {timing.speedup:.2f}× ({timing.level} CI {low:.2f}–{high:.2f}, "
         f"{timing.samples} samples per side; {timing.first_call:.2f}× on first calls)\n"
         f"Provider: {candidate.provider} ({candidate.summary})\n"
         f"Candidate: {candidate.id}\n"

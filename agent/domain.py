@@ -106,6 +106,17 @@ class Timing:
     ci: tuple[float, float]
     samples: int
     first_call: float
+    confidence: float = 0.95  # the interval's two-sided level
+
+    @property
+    def level(self) -> str:
+        """``"99.5%"``: the interval's level, as people read it."""
+        return confidence_text(self.confidence)
+
+
+def confidence_text(confidence: float) -> str:
+    """``0.995`` as ``"99.5%"``, ``0.95`` as ``"95%"``."""
+    return f"{confidence * 100:.4g}%"
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from pygments.lexers import DiffLexer, TextLexer, get_lexer_for_filename
 from pygments.util import ClassNotFound
 
 from agent.domain import RISK_LEVELS
+from agent.report import interval_level
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "report.html.j2"
@@ -94,6 +95,7 @@ class CandidateRow:
     detail: str  # the commit, or why an accepted candidate was not committed
     speedup: str
     ci: str
+    level: str  # of the interval: "99.5%"
     first_call: str
     speedup_value: float | None  # for the chart
     interval: tuple[float, float] | None
@@ -174,6 +176,7 @@ class Page:
     timed: int
     sections: list[TargetSection]
     candidates: int
+    level: str  # of the speedup intervals: "99.5%"
     notes: list[str]
     flaky_tests: list[str]
     version: Any
@@ -249,6 +252,7 @@ def _page(report: dict[str, Any], title: str | None = None) -> Page:
         timed=len(chart.bars) if chart else 0,
         sections=sections,
         candidates=len(candidates),
+        level=interval_level(candidates),
         notes=[str(n) for n in _list(report.get("notes"))],
         flaky_tests=[str(t) for t in _list(report.get("flaky_tests"))],
         version=report.get("version"),
@@ -484,6 +488,7 @@ def _candidate_row(candidate: dict[str, Any], anchor: str) -> CandidateRow:
         detail=detail,
         speedup=_x(_number(candidate.get("speedup"))),
         ci=f"{ci[0]:.2f}–{ci[1]:.2f}×" if ci else "–",
+        level=interval_level([candidate]),
         first_call=_x(_number(candidate.get("first_call_speedup"))),
         speedup_value=_number(candidate.get("speedup")),
         interval=ci,
@@ -571,7 +576,7 @@ def _chart(sections: list[TargetSection]) -> Chart | None:
         whisker = (x(ci[0]), x(ci[1])) if ci else (None, None)
         value = row.speedup + (f"  [{ci[0]:.2f}–{ci[1]:.2f}]" if ci else "")
         tooltip = f"{section.target} · {row.summary}: {row.verdict}, speedup {row.speedup}"
-        tooltip += f", 95% interval {row.ci}" if ci else ""
+        tooltip += f", {row.level} interval {row.ci}" if ci else ""
         tooltip += f", first call {row.first_call}"
         bars.append(
             Bar(

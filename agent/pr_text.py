@@ -13,6 +13,7 @@ from typing import Any
 
 from agent.domain import RISK_LEVELS
 from agent.github import marker
+from agent.report import interval_level
 
 MAX_BODY = 60_000  # GitHub refuses bodies over 65,536 characters
 MAX_REASON = 300  # characters of a rejection's reason in the collapsed table
@@ -78,8 +79,9 @@ def _summary(report: dict[str, Any], committed: list[dict[str, Any]]) -> str:
     text = (
         f"Evolver profiled this repository at `{base}`, had {by} propose faster versions of its "
         "hottest functions and verified each in a sandbox: the same behaviour as the original "
-        "on recorded and generated calls, the tests passing, and a speedup proven by a 95% "
-        f"bootstrap interval. {changes} passed every check, one commit per function."
+        "on recorded and generated calls, the tests passing, and a speedup proven by a "
+        f"{interval_level(committed)} bootstrap interval. {changes} passed every check, "
+        "one commit per function."
     )
     run_id = report.get("run_id")
     if run_id:
@@ -127,7 +129,8 @@ def _table(report: dict[str, Any], committed: list[dict[str, Any]]) -> str:
         if isinstance(t, dict)
     }
     rows = [
-        "| target | change | speedup | 95% interval | first call | profile share | risk |",
+        f"| target | change | speedup | {interval_level(committed)} interval | first call "
+        "| profile share | risk |",
         "|---|---|--:|--:|--:|--:|---|",
     ]
     for c in committed:
@@ -163,8 +166,9 @@ def _verification(committed: list[dict[str, Any]]) -> str:
             lines.append(f"- **Checks passed:** {_text(_sentence(str(c.get('reason') or '')))}")
             if _number(c.get("speedup")):
                 lines.append(
-                    f"- **Timing:** {_times(c.get('speedup'))} faster (95% interval "
-                    f"{_interval(c.get('ci'))}, first calls {_times(c.get('first_call_speedup'))})."
+                    f"- **Timing:** {_times(c.get('speedup'))} faster "
+                    f"({interval_level([c])} interval {_interval(c.get('ci'))}, "
+                    f"first calls {_times(c.get('first_call_speedup'))})."
                 )
         risk = _risk(c)
         if risk:

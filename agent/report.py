@@ -17,6 +17,7 @@ from agent.domain import (
     RunReport,
     Target,
     TargetRef,
+    confidence_text,
 )
 
 JSON_VERSION = 1
@@ -49,6 +50,7 @@ def outcome_json(outcome: Outcome) -> dict[str, Any]:
         "reason": verdict.reason,
         "speedup": round(timing.speedup, 4) if timing else None,
         "ci": [round(timing.ci[0], 4), round(timing.ci[1], 4)] if timing else None,
+        "confidence": timing.confidence if timing else None,  # the interval's level
         "first_call_speedup": round(timing.first_call, 4) if timing else None,
         "committed": outcome.committed,
         "commit": outcome.commit,
@@ -61,6 +63,18 @@ def outcome_json(outcome: Outcome) -> dict[str, Any]:
         "risk": risk_json(outcome.risk),
         "patch": outcome.patch,
     }
+
+
+def interval_level(candidates: list[dict[str, Any]]) -> str:
+    """The level of the intervals of a JSON report's ``candidates`` (``"99.5%"``): the
+    lowest, if they differ (each is at least that); reports from before it was recorded had
+    95%."""
+    levels = [
+        float(c["confidence"])
+        for c in candidates
+        if isinstance(c.get("confidence"), (int, float)) and 0 < c["confidence"] < 1
+    ]
+    return confidence_text(min(levels, default=0.95))
 
 
 def risk_json(risk: Risk | None) -> dict[str, Any] | None:
@@ -142,8 +156,10 @@ def profile_table(targets: list[Target], title: str) -> Table:
 
 def results_table(report: RunReport) -> Table:
     table = Table(title="Candidates", title_justify="left")
-    for column in ("target", "candidate", "verdict", "speedup", "95% CI", "1st call", "detail"):
-        numeric = column in ("speedup", "95% CI", "1st call")
+    levels = {o.verdict.timing.level for o in report.outcomes if o.verdict.timing}
+    interval = f"{levels.pop()} CI" if len(levels) == 1 else "CI"
+    for column in ("target", "candidate", "verdict", "speedup", interval, "1st call", "detail"):
+        numeric = column in ("speedup", interval, "1st call")
         table.add_column(column, justify="right" if numeric else "left", overflow="fold")
     for o in report.outcomes:
         timing = o.verdict.timing

@@ -35,6 +35,9 @@ from agent.report import report_json, target_json
 DIRECTORY = ".evolver"
 FILENAME = "history.db"
 
+# Columns added after a history could first be written: (table → column → type).
+_COLUMNS = {"candidates": {"confidence": "REAL"}}
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY,
@@ -72,6 +75,7 @@ CREATE TABLE IF NOT EXISTS candidates (
     reason TEXT NOT NULL,
     evidence TEXT NOT NULL,          -- JSON: check → what it showed
     speedup REAL, ci_low REAL, ci_high REAL, first_call REAL, samples INTEGER,
+    confidence REAL,                 -- the interval's two-sided level (added later: see _COLUMNS)
     decision TEXT NOT NULL,          -- committed, accepted, rejected
     commit_sha TEXT,
     risk TEXT,                       -- low, medium, high
@@ -131,6 +135,15 @@ class Store:
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """A history written before a column existed gets it (empty for its old rows)."""
+        for table, columns in _COLUMNS.items():
+            have = {row["name"] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            for name, kind in columns.items():
+                if name not in have:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
     def close(self) -> None:
         self._db.close()
@@ -220,8 +233,9 @@ class Store:
         db.execute(
             "INSERT INTO candidates (run_id, target, candidate, provider, summary, prompt_sha256,"
             " reply_sha256, patch, stage, accepted, reason, evidence, speedup, ci_low, ci_high,"
-            " first_call, samples, decision, commit_sha, risk, risk_reasons, provenance)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " first_call, samples, confidence, decision, commit_sha, risk, risk_reasons,"
+            " provenance) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+            " ?, ?)",
             (
                 run_id,
                 str(candidate.target),
@@ -240,6 +254,7 @@ class Store:
                 timing.ci[1] if timing else None,
                 timing.first_call if timing else None,
                 timing.samples if timing else None,
+                timing.confidence if timing else None,
                 decision,
                 outcome.commit,
                 outcome.risk.level if outcome.risk else None,
@@ -331,7 +346,13 @@ class Store:
         for row in self.candidates(run_id):
             ci = row["ci"]
             timing = (
-                Timing(row["speedup"], (ci[0], ci[1]), row["samples"], row["first_call_speedup"])
+                Timing(
+                    row["speedup"],
+                    (ci[0], ci[1]),
+                    row["samples"],
+                    row["first_call_speedup"],
+                    row["confidence"] or 0.95,
+                )
                 if row["speedup"] is not None and ci
                 else None
             )
@@ -455,6 +476,7 @@ def _candidate(row: sqlite3.Row) -> dict[str, Any]:
         "ci": [row["ci_low"], row["ci_high"]] if row["ci_low"] is not None else None,
         "first_call_speedup": row["first_call"],
         "samples": row["samples"],
+        "confidence": row["confidence"] if row["confidence"] is not None else 0.95,
         "decision": row["decision"],
         "commit": row["commit_sha"],
         "risk": (

@@ -118,3 +118,22 @@ def test_history_commands_fail_clearly_on_bad_input(make_repo: MakeRepo, tmp_pat
     assert not_a_repo.returncode == 2 and "is not a git repository" in not_a_repo.stderr
     empty = evolver("history", "-C", str(repo), "--json")
     assert json.loads(empty.stdout) == {"runs": [], "events": []}
+
+
+def test_a_history_from_before_a_column_existed_gets_it(tmp_path: Path) -> None:
+    from agent import store
+
+    lines = store._SCHEMA.splitlines(keepends=True)
+    old_schema = "".join(line for line in lines if "confidence REAL" not in line)
+    assert old_schema != store._SCHEMA
+    (tmp_path / store.DIRECTORY).mkdir()
+    with sqlite3.connect(tmp_path / store.DIRECTORY / store.FILENAME) as db:
+        db.executescript(old_schema)
+        db.execute(
+            "INSERT INTO runs (started, status, repo, base_commit, branch, provider, config)"
+            " VALUES ('2026-01-01', 'done', '.', 'abc', 'b', 'rules', '{}')"
+        )
+    with store.Store(tmp_path) as history:
+        columns = {r["name"] for r in history._db.execute("PRAGMA table_info(candidates)")}
+        assert "confidence" in columns
+        assert history.runs()[0]["provider"] == "rules"  # the old rows are still there

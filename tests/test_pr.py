@@ -146,7 +146,7 @@ def test_a_run_becomes_a_pull_request_and_a_rerun_updates_it(
         )
         body = pull["body"]
         assert marker("evolver/main") in body
-        assert "| target | change | speedup | 95% interval | first call |" in body
+        assert "| target | change | speedup | 99.5% interval | first call |" in body
         low, high = winner["ci"]
         assert (
             f"| `pkg/core.py::count_known` | dict_keys_membership | {winner['speedup']:.2f}× "

@@ -203,7 +203,13 @@ def speed(bench: Bench, trial: Trial) -> Verdict:
     try:
         with bench.timing_lock:  # never time two things at once
             comparison = compare(
-                bench.project, bench.original, trial.sandbox, bench.target.ref, calls, bench.plan
+                bench.project,
+                bench.original,
+                trial.sandbox,
+                bench.target.ref,
+                calls,
+                bench.plan,
+                min_speedup=bench.min_speedup,
             )
     except TimingError as error:
         return Verdict(False, "speed", str(error))
@@ -216,9 +222,15 @@ def speed(bench: Bench, trial: Trial) -> Verdict:
         return Verdict(False, "equivalence", changed, timing)
     low, high = timing.ci
     if low < bench.min_speedup:
-        why = (
-            f"not proven faster: interval {low:.2f}–{high:.2f}× reaches below {bench.min_speedup}×"
-        )
+        interval = f"{timing.level} interval {low:.2f}–{high:.2f}×"
+        if comparison.undecided:  # not the same as slower: say so
+            why = (
+                f"too noisy to decide: {interval} straddles {bench.min_speedup}× after "
+                f"{comparison.processes} processes a side ({comparison.seconds:.0f}s, "
+                f"budget {bench.plan.budget:.0f}s)"
+            )
+        else:
+            why = f"not proven faster: {interval} reaches below {bench.min_speedup}×"
         return Verdict(False, "speed", why, timing)
     if timing.first_call < bench.min_speedup:
         why = f"not faster on first calls ({timing.first_call:.2f}×), only on repeated ones"
@@ -265,7 +277,7 @@ def _evidence(
         "within the domain the real calls show (hypothesis; where the original raises, "
         "the change raises too)",
         "probes": _probe_evidence(judgement, counts["probe"]),
-        "timing": f"{timing.speedup:.2f}× faster (95% interval {low:.2f}–{high:.2f}×, "
+        "timing": f"{timing.speedup:.2f}× faster ({timing.level} interval {low:.2f}–{high:.2f}×, "
         f"first calls {timing.first_call:.2f}×), alternating fresh processes timed by Evolver "
         f"from outside them, on {calls} recorded calls",
     }

@@ -8,6 +8,8 @@ says of its own timings (it ran candidate code, so it may lie) is only cross-che
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from statistics import median
 
@@ -15,16 +17,23 @@ from agent.domain import TargetRef, Timing
 from agent.project import Project
 from agent.verify.answers import TimeAnswer
 from agent.verify.harness import HarnessError, run_harness_with_result
-from agent.verify.stats import speedup_interval
+from agent.verify.stats import Look, look, look_confidence, look_schedule, speedup_interval
 from sandbox import Result, Sandbox
 
 
 @dataclass(frozen=True)
 class TimingPlan:
-    """How much to measure: ``processes`` per side, each giving ``values`` samples."""
+    """How much to measure: ``processes`` per side, each giving ``values`` samples.
+
+    When the comparison has a bar to clear and is still undecided after ``processes``, more
+    processes are taken, up to ``most_processes`` per side and ``budget`` wall seconds for the
+    whole comparison (see ``compare``).
+    """
 
     processes: int = 6
     values: int = 4
+    most_processes: int = 24
+    budget: float = 20.0
     # Seconds per sample; the loop count is calibrated to reach it. Long enough that losing a
     # scheduler time slice (~10 ms) to another process on a busy machine is noise, not signal.
     min_time: float = 0.05
@@ -108,11 +117,19 @@ class Comparison:
     ``seen`` maps each call's index to the digests of its observed outcomes, for the original
     and for the candidate, over all their processes; ``clock_patched`` names the ``time``
     functions the candidate replaced.
+
+    ``timing.confidence`` is the two-sided level of its interval; ``processes`` how many processes
+    per side it rests on; ``undecided`` that it still straddles the bar it was asked about
+    when the budget, or the most processes the plan allows, ran out (too noisy to say, which
+    is not the same as slower); ``seconds`` the wall time the comparison took.
     """
 
     timing: Timing
     seen: tuple[dict[int, set[str]], dict[int, set[str]]]
     clock_patched: frozenset[str]
+    processes: int = 0
+    undecided: bool = False
+    seconds: float = 0.0
 
 
 def compare(
@@ -122,6 +139,7 @@ def compare(
     target: TargetRef,
     calls: list[bytes],
     plan: TimingPlan,
+    min_speedup: float | None = None,
 ) -> Comparison:
     """Alternate original and candidate processes (A B B A …).
 
@@ -129,9 +147,20 @@ def compare(
     short for our clock (a much faster candidate) gets more loops, so that each figure is one
     we measured.
 
-    Stops early when, after two rounds, the candidate is clearly slower: no interval will
-    make it a winner and the time is better spent elsewhere.
+    Stops early when, after two rounds of more planned, the candidate is clearly slower: no
+    interval will make it a winner and the time is better spent elsewhere (no sequential
+    rounds follow then, and ``undecided`` stays false).
+
+    Without ``min_speedup``: ``plan.processes`` rounds and a 95% interval. With it, the
+    comparison is sequential: after the planned rounds, while the interval straddles
+    ``min_speedup``, more rounds (in pairs, keeping the alternation balanced) until the next
+    look of ``stats.look_schedule`` (up to ``plan.most_processes``), and a look again; it
+    stops when a look decides, or before a pair of rounds would overrun ``plan.budget`` (that
+    look then comes early). Every look uses the stricter level ``stats.look_confidence``
+    gives for the most looks the schedule has, so that looking again and again cannot raise
+    the chance of accepting code no faster than the bar above ``stats.FALSE_ACCEPT`` (1%).
     """
+    started = time.monotonic()
     spec: dict[str, object] = {
         "mode": "time",
         "module": target.module,
@@ -196,13 +225,79 @@ def compare(
     loops[1] = loops[0]
     warm: tuple[list[float], list[float]] = ([], [])
     first: tuple[list[float], list[float]] = ([], [])
-    for round_ in range(plan.processes):
-        for side in (0, 1) if round_ % 2 == 0 else (1, 0):
+
+    def one_round() -> None:
+        rounds = len(first[0])
+        for side in (0, 1) if rounds % 2 == 0 else (1, 0):
             first_pass, values = run(side)
             warm[side].extend(values)
             first[side].append(first_pass)
-        if round_ == 1 and median(warm[0]) / median(warm[1]) < 0.9:
+
+    clearly_slower = False
+    for round_ in range(plan.processes):
+        one_round()
+        # Only when it saves rounds: the planned ones, and any sequential ones after them.
+        early = round_ == 1 and plan.processes > 2
+        if early and median(warm[0]) / median(warm[1]) < 0.9:
+            clearly_slower = True
             break
-    speedup, interval = speedup_interval(*warm, per_process=plan.values)
-    timing = Timing(speedup, interval, len(warm[0]), median(first[0]) / median(first[1]))
-    return Comparison(timing, seen, frozenset(patched))
+    undecided = False
+    if min_speedup is None:
+        speedup, interval = speedup_interval(*warm, per_process=plan.values)
+        confidence = 0.95
+    else:
+        confidence = look_confidence(len(look_schedule(plan.processes, plan.most_processes)))
+        if clearly_slower:
+            seen_last = look(warm[0], warm[1], plan.values, min_speedup, confidence)
+        else:
+            seen_last = _sequential(plan, min_speedup, warm, one_round, started)
+            undecided = seen_last.decision == "undecided"
+        speedup, interval = seen_last.speedup, seen_last.interval
+    first_call = median(first[0]) / median(first[1])
+    timing = Timing(speedup, interval, len(warm[0]), first_call, confidence)
+    return Comparison(
+        timing,
+        seen,
+        frozenset(patched),
+        processes=len(first[0]),
+        undecided=undecided,
+        seconds=time.monotonic() - started,
+    )
+
+
+def _sequential(
+    plan: TimingPlan,
+    bar: float,
+    warm: tuple[list[float], list[float]],
+    one_round: Callable[[], None],
+    started: float,
+) -> Look:
+    """Look at the planned rounds, then add rounds and look again while undecided.
+
+    Rounds come in pairs (A B, B A) so that drift touches both sides alike; a pair is only
+    started when, at the pace so far, it ends within the budget. When the budget stops the
+    rounds short of a look, the look is taken there: it is still one of the schedule's looks,
+    so the error the schedule allows is not exceeded.
+    """
+    schedule = look_schedule(plan.processes, plan.most_processes)
+    confidence = look_confidence(len(schedule))
+    rounds = len(warm[0]) // plan.values
+    seen = look(warm[0], warm[1], plan.values, bar, confidence)
+    for processes in schedule[1:]:
+        if seen.decision != "undecided":
+            break
+        added = 0
+        while rounds + added < processes:
+            pace = (time.monotonic() - started) / (rounds + added)
+            if time.monotonic() - started + 2 * pace > plan.budget:
+                break
+            for _ in range(min(2, processes - rounds - added)):
+                one_round()
+                added += 1
+        if not added:
+            break
+        rounds += added
+        seen = look(warm[0], warm[1], plan.values, bar, confidence)
+        if rounds < processes:  # out of budget
+            break
+    return seen

@@ -1,0 +1,82 @@
+"""``timing.compare`` with a bar to clear: real sandboxes, real timing processes.
+
+The statistics of the sequential rule are tested on synthetic samples in test_stats.py; here,
+that compare takes more processes only when undecided, stays within its budget, and says so.
+"""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+from agent.domain import TargetRef
+from agent.project import Project
+from agent.verify.stats import decide, look_confidence, look_schedule
+from agent.verify.timing import Comparison, TimingPlan, compare
+from sandbox import Sandbox
+from tests.conftest import write_files
+
+WORK = """
+def work(n):
+    total = 0
+    for i in range(n{scale}):
+        total += i * i % 7
+    return total
+"""
+TARGET = TargetRef("pkg/work.py", "work")
+CALLS = [pickle.dumps(((20_000,), {}))]
+# Small processes, so that a test takes seconds: the rule, not the precision, is under test.
+PLAN = TimingPlan(processes=2, values=2, min_time=0.03, most_processes=6, budget=60.0)
+
+
+def tree(root: Path, scale: str) -> Path:
+    write_files(root, {"pkg/__init__.py": "", "pkg/work.py": WORK.format(scale=scale)})
+    return root
+
+
+def timed(tmp_path: Path, scale: str, plan: TimingPlan, bar: float | None) -> Comparison:
+    original, candidate = tree(tmp_path / "original", ""), tree(tmp_path / "candidate", scale)
+    with (
+        Sandbox.create(tmp_path / "boxes", original) as before,
+        Sandbox.create(tmp_path / "boxes", candidate) as after,
+    ):
+        return compare(Project(), before, after, TARGET, CALLS, plan, min_speedup=bar)
+
+
+def test_a_clear_speedup_is_decided_on_the_planned_processes(tmp_path: Path) -> None:
+    compared = timed(tmp_path, " // 4", PLAN, bar=1.05)
+    assert compared.processes == PLAN.processes and not compared.undecided
+    assert compared.timing.ci[0] >= 1.05
+    assert compared.timing.confidence == look_confidence(len(look_schedule(2, 6)))
+    assert compared.timing.samples == PLAN.processes * PLAN.values
+
+
+def test_identical_code_against_a_bar_of_one_is_timed_on_while_undecided(
+    tmp_path: Path,
+) -> None:
+    """A/A at a bar of 1.0 straddles it by nature: more processes, to the last look, then
+    "too noisy" rather than a verdict. Noise may still decide it (slower, or, at most 1% of
+    the time, faster): then at a look of the schedule, and the interval says so."""
+    compared = timed(tmp_path, "", PLAN, bar=1.0)
+    low, high = compared.timing.ci
+    assert compared.timing.samples == compared.processes * PLAN.values
+    if compared.undecided:
+        assert compared.processes == PLAN.most_processes, compared
+        assert low < 1.0 <= high
+    else:
+        assert compared.processes in look_schedule(PLAN.processes, PLAN.most_processes)
+        assert decide((low, high), 1.0) != "undecided"
+
+
+def test_the_budget_stops_the_extra_processes(tmp_path: Path) -> None:
+    """With no budget left after the planned rounds, no more processes: the look comes early
+    and says undecided."""
+    compared = timed(tmp_path, "", TimingPlan(**{**PLAN.__dict__, "budget": 0.0}), bar=1.0)
+    assert compared.processes == PLAN.processes
+    assert compared.undecided == (decide(compared.timing.ci, 1.0) == "undecided")
+
+
+def test_without_a_bar_the_plan_is_fixed_at_95_percent(tmp_path: Path) -> None:
+    compared = timed(tmp_path, "", PLAN, bar=None)
+    assert compared.processes == PLAN.processes and compared.timing.confidence == 0.95
+    assert not compared.undecided
