@@ -286,7 +286,7 @@ def _evidence(
 def _probe_evidence(judgement: same.Judgement, probes: int) -> str:
     if not judgement.probes_differing:
         return f"same outcomes on {probes} probes, inputs of shapes no real call or test used"
-    shown = "; ".join(f"`{text}`" for text in judgement.probe_differences[:2])
+    shown = "; ".join(f"`{d.call}` {d.difference}" for d in judgement.probe_differences[:2])
     more = judgement.probes_differing - min(2, len(judgement.probe_differences))
     rest = f" (and {more} more of {probes} probes)" if more else f" (of {probes} probes)"
     return f"differs only on inputs no real call or test used: {shown}{rest}"
