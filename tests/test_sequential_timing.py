@@ -80,3 +80,37 @@ def test_without_a_bar_the_plan_is_fixed_at_95_percent(tmp_path: Path) -> None:
     compared = timed(tmp_path, "", PLAN, bar=None)
     assert compared.processes == PLAN.processes and compared.timing.confidence == 0.95
     assert not compared.undecided
+
+
+SUM = """
+def total(values):
+    return sum(values)
+"""
+SUM_THAT_EMPTIES = """
+def total(values):
+    result = sum(values)
+    values.clear()  # the next loop, sharing the list, has nothing left to add up
+    return result
+"""
+
+
+def test_loops_share_arguments_the_original_leaves_alone_and_a_change_to_them_shows(
+    tmp_path: Path,
+) -> None:
+    """A large input is unpickled once a sample when the original leaves it as it was; a
+    candidate that changes it then gains speed on later loops, and the digests say so."""
+    target, calls = TargetRef("pkg/sums.py", "total"), [pickle.dumps(((list(range(3000)),), {}))]
+    sides = []
+    for name, code in (("original", SUM), ("candidate", SUM_THAT_EMPTIES)):
+        write_files(tmp_path / name, {"pkg/__init__.py": "", "pkg/sums.py": code})
+        sides.append(tmp_path / name)
+    with (
+        Sandbox.create(tmp_path / "boxes", sides[0]) as before,
+        Sandbox.create(tmp_path / "boxes", sides[1]) as after,
+    ):
+        compared = compare(Project(), before, after, target, calls, PLAN, min_speedup=1.05)
+    original, candidate = compared.seen
+    assert len(original[0]) == 1  # the original does the same on every loop it is checked on
+    assert candidate[0] - original[0], "the emptied list did not show in the candidate's digests"
+    # shared: a loop after the first found the list emptied (another result than loop one's)
+    assert len(candidate[0]) >= 2, candidate[0]

@@ -350,6 +350,7 @@ def test_the_timing_answer_schema_takes_what_the_timer_writes_and_nothing_else()
     seen = digest(outcome(2, (1,), {}))
     honest = {
         "loops": 40,
+        "unchanged": False,
         "first": 0.002,
         "values": [0.0001, 0.00012],
         "checks": {"0": [seen], "1": [seen, seen]},
@@ -359,6 +360,7 @@ def test_the_timing_answer_schema_takes_what_the_timer_writes_and_nothing_else()
     hostile: list[dict[str, Any]] = [
         {**honest, "loops": 0},
         {**honest, "loops": 1.5},
+        {**honest, "unchanged": "yes"},
         {**honest, "first": math.nan},
         {**honest, "values": [-1.0]},
         {**honest, "values": "fast"},

@@ -9,8 +9,10 @@
 - ``time``: time passes over all the calls. The clock is taken before the code under test is
   imported and kept in a local variable, so a candidate that patches ``time`` cannot change
   what is measured (the answer also says whether it tried). Each loop calls the function on
-  freshly unpickled arguments (calls may mutate them); unpickling happens outside the timed
-  region. Each timed region is bracketed by a mark (``[`` then ``]``) on stdout, which the
+  freshly unpickled arguments (calls may mutate them) — unless the spec says ``share``: the
+  parent does when the original's calibrating run reports its first pass left every call's
+  arguments ``unchanged``, and then a sample's loops share one copy. Unpickling happens
+  outside the timed region. Each timed region is bracketed by a mark (``[`` then ``]``) on stdout, which the
   parent timestamps as it reads them: the parent's clock decides, the figures this process
   reports are only cross-checked. Results that are not finished builtin values are forced
   (described) inside the region, so work a lazy result defers is timed. The module is
@@ -112,6 +114,7 @@ def measure(
     # calls looks fast on repeats, never on the first call in a fresh process. Its results
     # are forced on the clock: work a lazy result would do when read is counted.
     calls = fresh()
+    before = [digest(describe(call)) for call in calls]
     mark(b"[")
     start = clock()
     results = _one_pass(function, calls)
@@ -120,6 +123,7 @@ def measure(
     first = max(clock() - start, 1)
     mark(b"]")
     check(results, calls)
+    unchanged = before == [digest(describe(call)) for call in calls]
     # Finished values need no forcing in the samples (a result that is not finished while
     # timed describes differently, which the digest of a random loop shows); others do.
     forced = not all(plain(result) for result in results)
@@ -130,7 +134,10 @@ def measure(
     for _ in range(spec["values"]):
         # A fresh module for every sample: caches a candidate keeps between calls start empty.
         function = _resolve(module, qualname, reload=True)
-        batches = [fresh() for _ in range(loops)]
+        # Arguments the original leaves as they were are unpickled once a sample and shared
+        # by its loops (the parent says so): a large input costs its memory once, not once a
+        # loop. A call that changes them anyway shows it in the random loop's digest.
+        batches = [fresh()] * loops if spec.get("share") else [fresh() for _ in range(loops)]
         mark(b"[")
         start = clock()
         kept = [_one_pass(function, batch) for batch in batches]
@@ -144,6 +151,7 @@ def measure(
         check(kept[chosen], batches[chosen])
     return {
         "loops": loops,
+        "unchanged": unchanged,
         "first": first / 1e9,
         "values": values,
         "checks": {str(index): sorted(seen) for index, seen in checks.items()},

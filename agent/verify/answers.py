@@ -229,6 +229,7 @@ class TimeAnswer(BaseModel):
     model_config = STRICT
 
     loops: Annotated[int, Field(ge=1, le=10_000)]
+    unchanged: bool  # the first pass left every call's arguments as they were
     first: Seconds
     values: list[Seconds]
     checks: dict[Annotated[str, StringConstraints(pattern=r"^[0-9]{1,9}$")], list[Digest]]

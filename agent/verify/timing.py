@@ -172,12 +172,15 @@ def compare(
     sides = (original, candidate)
     # Loops per sample, each side's own: we divide our clock's figure by the count we gave.
     loops: list[int | None] = [None, None]
-    # Every loop's arguments are unpickled before a sample starts: bound what that holds.
+    # Every loop's arguments are unpickled before a sample starts: bound what that holds,
+    # unless the original leaves them as they were (its calibrating process says so, and
+    # runs no candidate code): then the loops of a sample share one copy on both sides.
     most = max(1, min(_MAX_LOOPS, _LOOP_MEMORY // max(1, 4 * sum(map(len, calls)))))
     seen: tuple[dict[int, set[str]], dict[int, set[str]]] = ({}, {})
     patched: set[str] = set()
 
     def run_once(side: int) -> tuple[float, list[float]]:
+        nonlocal most, spec
         try:
             answer, result = run_harness_with_result(
                 project,
@@ -192,6 +195,9 @@ def compare(
             raise TimingError(f"timing process {error}") from None
         if loops[side] is None:  # only the original calibrates: its sandbox has no candidate
             loops[side] = answer.loops
+            if answer.unchanged:
+                spec = {**spec, "share": True}
+                most = _MAX_LOOPS
         told = loops[side]
         assert told is not None
         if len(answer.values) != plan.values:
