@@ -7,19 +7,19 @@
   call; with ``stop_on_timeout``, the first call past its limit ends the run), and describe
   what it did (see ``evolver_observe``).
 - ``time``: time passes over all the calls. The clock is taken before the code under test is
-  imported and kept in a local variable, so a candidate that patches ``time`` cannot change
-  what is measured (the answer also says whether it tried). Each loop calls the function on
-  freshly unpickled arguments (calls may mutate them) — unless the spec says ``share``: the
-  parent does when the original's calibrating run reports its first pass left every call's
-  arguments ``unchanged``, and then a sample's loops share one copy. Unpickling happens
-  outside the timed region. Each timed region is bracketed by a mark (``[`` then ``]``) on stdout, which the
+  imported and kept in a local variable, so a candidate that patches ``time`` cannot change what
+  is measured (the answer also says whether it tried). Each loop calls the function on freshly
+  unpickled arguments (calls may mutate them) — unless the spec says ``share``: the parent does
+  when the original's calibrating run reports its first pass left every call's arguments
+  ``unchanged``, and then a sample's loops share one copy. Unpickling happens outside the timed
+  region. Each timed region is bracketed by a mark (``[`` then ``]``) on stdout, which the
   parent timestamps as it reads them: the parent's clock decides, the figures this process
   reports are only cross-checked. Results that are not finished builtin values are forced
-  (described) inside the region, so work a lazy result defers is timed. The module is
-  reloaded before each sample, so results a candidate caches between calls do not carry
-  over. The first pass and one loop of every sample, picked at random after it ran, are
-  described too: a candidate that behaves one way when checked and another when timed is
-  caught by comparing those with what ``observe`` saw.
+  (described) inside the region, so work a lazy result defers is timed. The module is reloaded
+  before each sample, so results a candidate caches between calls do not carry over. The first
+  pass and one loop of every sample, picked at random after it ran, are described too: a
+  candidate that behaves one way when checked and another when timed is caught by comparing
+  those with what ``observe`` saw.
 """
 
 from __future__ import annotations
