@@ -54,6 +54,7 @@ _CLOCK_SLACK = 0.003
 _MIN_REGION = 0.005
 _RECALIBRATIONS = 4
 _MAX_LOOPS = 10_000
+_MAX_SHARED_LOOPS = 1_000_000  # loops that share their arguments hold only their results
 _LOOP_MEMORY = 512 * 1024 * 1024
 # A first pass shorter than this is below what our clock resolves through a pipe: the first-call
 # gate then uses the process's own figure, bounded by ours.
@@ -197,7 +198,7 @@ def compare(
             loops[side] = answer.loops
             if answer.unchanged:
                 spec = {**spec, "share": True}
-                most = _MAX_LOOPS
+                most = _MAX_SHARED_LOOPS
         told = loops[side]
         assert told is not None
         if len(answer.values) != plan.values:
