@@ -154,7 +154,8 @@ def test_rejection_reasons_say_what_went_wrong(report: loop.RunReport) -> None:
     assert "no_such_name" in reasons["import-error"]
     assert reasons["wrong"].startswith("on a call from the tests ([3, 1, 3, 2, 1]): ")
     assert "test_dedupe_takes_one_argument" in reasons["extra-parameter"]
-    assert "not proven faster" in reasons["slower"]
+    # slower code is never called faster; on a busy machine it may stay undecided, said so
+    assert reasons["slower"].startswith(("not proven faster", "too noisy to decide"))
 
 
 def test_only_the_winner_reaches_git(report: loop.RunReport) -> None:
