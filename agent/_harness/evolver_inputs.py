@@ -245,10 +245,7 @@ class Union:
 
 def domain_of(values: list[Any], hints: Sequence[Any] = (), depth: int = 0) -> Union:
     """The domain the ``values`` show, widened by the type ``hints``."""
-    groups: dict[type, list[Any]] = {}
-    for value in values:
-        groups.setdefault(type(value), []).append(value)
-    parts = {kind: _part(kind, group, depth) for kind, group in groups.items()}
+    parts = {kind: _part(kind, group, depth) for kind, group in _grouped(values).items()}
     hinted = [hint for hint in hints if (typing.get_origin(hint) or hint) not in parts]
     return Union(parts, hinted)
 

@@ -79,11 +79,9 @@ class Bench:
         """The recorded calls and where each came from: the workload's are "recorded", unless
         the workload is the test suite; the tests' are "test"."""
         recording = self.recording
-        separate = recording.workload_calls != recording.test_calls
         found = dict.fromkeys(recording.test_calls, "test")
-        for call in recording.workload_calls:
-            if separate:
-                found[call] = "recorded"
+        if recording.workload_calls != recording.test_calls:
+            found.update(dict.fromkeys(recording.workload_calls, "recorded"))
         return found
 
     def notes(self) -> tuple[str, ...]:

@@ -144,6 +144,8 @@ class Look:
     speedup: float
     interval: tuple[float, float]
     decision: Decision
+    confidence: float  # the interval's level
+    bar: float
 
 
 def look(
@@ -166,7 +168,7 @@ def look(
         per_process=per_process,
     )
     processes = math.ceil(min(len(original), len(candidate)) / per_process)
-    return Look(processes, speedup, interval, decide(interval, bar))
+    return Look(processes, speedup, interval, decide(interval, bar), confidence, bar)
 
 
 def sequential(

@@ -253,11 +253,11 @@ def compare(
         speedup, interval = speedup_interval(*warm, per_process=plan.values)
         confidence = 0.95
     else:
-        confidence = look_confidence(len(look_schedule(plan.processes, plan.most_processes)))
-        if clearly_slower:
-            seen_last = look(warm[0], warm[1], plan.values, min_speedup, confidence)
-        else:
-            seen_last = _sequential(plan, min_speedup, warm, one_round, started)
+        schedule = look_schedule(plan.processes, plan.most_processes)
+        confidence = look_confidence(len(schedule))
+        seen_last = look(warm[0], warm[1], plan.values, min_speedup, confidence)
+        if not clearly_slower:
+            seen_last = _sequential(plan, schedule, seen_last, warm, one_round, started)
             undecided = seen_last.decision == "undecided"
         speedup, interval = seen_last.speedup, seen_last.interval
     first_call = median(first[0]) / median(first[1])
@@ -274,22 +274,22 @@ def compare(
 
 def _sequential(
     plan: TimingPlan,
-    bar: float,
+    schedule: list[int],
+    seen: Look,
     warm: tuple[list[float], list[float]],
     one_round: Callable[[], None],
     started: float,
 ) -> Look:
-    """Look at the planned rounds, then add rounds and look again while undecided.
+    """After ``seen``, the look at the planned rounds: add rounds and look again (at the same
+    level and bar) while undecided.
 
     Rounds come in pairs (A B, B A) so that drift touches both sides alike; a pair is only
     started when, at the pace so far, it ends within the budget. When the budget stops the
     rounds short of a look, the look is taken there: it is still one of the schedule's looks,
     so the error the schedule allows is not exceeded.
     """
-    schedule = look_schedule(plan.processes, plan.most_processes)
-    confidence = look_confidence(len(schedule))
+    confidence, bar = seen.confidence, seen.bar
     rounds = len(warm[0]) // plan.values
-    seen = look(warm[0], warm[1], plan.values, bar, confidence)
     for processes in schedule[1:]:
         if seen.decision != "undecided":
             break
