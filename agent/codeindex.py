@@ -41,15 +41,3 @@ def index_functions(source: str) -> dict[str, FunctionSpan]:
 
     visit(tree, "")
     return found
-
-
-def is_test_path(path: str) -> bool:
-    """Tests, benchmarks and their configuration: what judges a candidate, never a target."""
-    parts = path.split("/")
-    name = parts[-1]
-    return (
-        name == "conftest.py"
-        or name.startswith(("test_", "bench_"))
-        or name.endswith(("_test.py", "_bench.py"))
-        or any(p in {"tests", "test", "testing", "benchmarks", "bench"} for p in parts[:-1])
-    )

@@ -4,18 +4,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.codeindex import index_functions, is_test_path
+from agent.codeindex import index_functions
 from agent.domain import FunctionProfile, Target, TargetRef
 from agent.errors import UsageError
 from agent.metrics import measure
+from agent.testlayout import TestLayout
 
 MIN_SHARE = 0.001  # below a tenth of a percent of the workload, a speedup cannot matter
 
 
-def make_target(root: Path, ref: TargetRef, profile: FunctionProfile | None) -> Target:
-    """The target as it is now in ``root``; a UsageError when it cannot be one."""
+def make_target(
+    root: Path,
+    ref: TargetRef,
+    profile: FunctionProfile | None,
+    layout: TestLayout | None = None,
+) -> Target:
+    """The target as it is now in ``root``; a UsageError when it cannot be one.
+
+    ``layout`` is the repository's tests as pytest collects them (read from ``root`` when not
+    given): tests, benchmarks and conftest files judge candidates and are never one."""
     path = root / ref.path
-    if is_test_path(ref.path):
+    if (layout or TestLayout.of(root)).is_test(ref.path):
         raise UsageError(f"target {ref}: tests, benchmarks and conftest are never targets")
     if not path.is_file():
         raise UsageError(f"unknown target {ref}: no file {ref.path} at HEAD")
@@ -36,12 +45,16 @@ def make_target(root: Path, ref: TargetRef, profile: FunctionProfile | None) -> 
 def rank(root: Path, profiles: dict[TargetRef, FunctionProfile], limit: int) -> list[Target]:
     """The hottest functions first (time share; complexity breaks ties), at most ``limit``.
 
-    Nested functions are skipped: only a module-level function or a method can be replaced.
+    Nested functions are skipped: only a module-level function or a method can be replaced;
+    so are tests (the profile leaves them out already, but it may come from elsewhere).
     """
+    layout = TestLayout.of(root)
     targets = [
-        make_target(root, ref, profile)
+        make_target(root, ref, profile, layout)
         for ref, profile in profiles.items()
-        if profile.share >= MIN_SHARE and "<locals>" not in ref.qualname
+        if profile.share >= MIN_SHARE
+        and "<locals>" not in ref.qualname
+        and not layout.is_test(ref.path)
     ]
     targets.sort(
         key=lambda t: (
