@@ -69,12 +69,19 @@ def _replay(config: RunConfig, ledger: Ledger) -> Provider:
     return replay_provider(config.replies, ledger, _reply_log(config))
 
 
+def _neutral(config: RunConfig, ledger: Ledger) -> Provider:
+    from agent.providers.neutral import NeutralProvider
+
+    return NeutralProvider()
+
+
 PROVIDERS: dict[str, Callable[[RunConfig, Ledger], Provider]] = {
     "rules": _rules,
     "openai": _openai,
     "anthropic": _anthropic,
     "local": _local,
     "replay": _replay,
+    "neutral": _neutral,  # a measurement probe (evals/realrepos), not an optimizer
 }
 
 
