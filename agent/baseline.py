@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from agent.config import RunConfig
 from agent.errors import UsageError
-from agent.project import Project, TestRun, is_pytest
+from agent.project import Project, TestRun, is_pytest, open_project
 from agent.verify.suite import SuiteBaseline
 from agent.workspace import Workspace
 
@@ -26,9 +26,7 @@ def baseline(
     with timeouts fitted to the tests and the flaky tests known.
     """
     notes = [] if notes is None else notes
-    project = Project(
-        test_command=config.test_command, workload=config.workload, test_timeout=config.test_timeout
-    )
+    project = open_project(config, workspace, notes)
     step("running the baseline tests (twice, to find flaky ones)")
     # Both runs in one copy: the tests stage runs a candidate's targeted tests and then the
     # whole suite in one copy too, so a test that fails when run again in a used copy (state

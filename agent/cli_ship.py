@@ -18,7 +18,8 @@ from agent import gitops
 from agent.cli_history import RepoOpt, open_store, stored_report
 from agent.config import WatchConfig, load_config, load_watch_config
 from agent.errors import UsageError
-from agent.project import Project
+from agent.interpreter import find_python
+from agent.project import project_for
 from agent.pullrequest import PullRequestSettings, publish
 from agent.store import Store
 from agent.watch import Cycle, Watcher, revert
@@ -185,7 +186,9 @@ def watch(
     pyproject = gitops.read_file(git_repo, gitops.branch_tip(git_repo, branch), "pyproject.toml")
     settings = load_watch_config(pyproject, flags)
     run = load_config(repo.resolve(), pyproject, {})
-    project = Project(test_command=run.test_command, workload=run.workload)
+    # The project's own interpreter (its venv, [tool.evolver] python): watch.py's workspaces
+    # must show project.readable to their sandboxes.
+    project = project_for(find_python(run.repo, run.python), run)
     total = 1 if once else cycles
     err = Console(stderr=True)
     out = Console()

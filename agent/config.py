@@ -48,6 +48,9 @@ class RunConfig(BaseModel):
     workload: str | None = None
     test_command: tuple[str, ...] | None = None
     test_timeout: float = Field(900.0, gt=0)
+    # The project's interpreter (relative to the repo); None: its .venv or venv, else the
+    # active virtual environment, else Evolver's own (agent/interpreter.py).
+    python: str | None = Field(None, min_length=1)
     # Model providers
     temperature: float = Field(0.2, ge=0.0, le=2.0)
     max_tokens: int = Field(2048, ge=64, le=65536)

@@ -1,9 +1,10 @@
 """How to run the user's project in a sandbox: its tests, its workload, an import.
 
-Everything runs with the interpreter Evolver runs on (so the project's dependencies must be
-importable there), with the copy's root (and ``src/``) on ``PYTHONPATH`` ahead of anything
-installed, and with Evolver's harness folder on it so that profiling and call recording can
-ride along in any Python process the command starts.
+Everything runs with the project's own interpreter (``agent/interpreter.py`` finds it: its
+``.venv``, ``--python``, ...), with the copy's root (and ``src/``) on ``PYTHONPATH`` ahead of
+anything installed, Evolver's harness folder ahead of those so that profiling and call
+recording can ride along in any Python process the command starts, and what the harness needs
+that the interpreter lacks (lent from Evolver's environment) after them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from agent.config import RunConfig
+from agent.errors import UsageError
+from agent.interpreter import Interpreter, describe, find_python, lend_harness_libraries
 from agent.verify.suite import (
     Judgement,
     MalformedResults,
@@ -27,6 +31,7 @@ from agent.verify.suite import (
     parse_results,
 )
 from agent.verify.untrusted import UntrustedDataError, read_bounded
+from agent.workspace import Workspace
 from sandbox import Result, Sandbox
 
 HARNESS_DIR = Path(__file__).parent / "_harness"
@@ -85,6 +90,13 @@ class Project:
     test_command: tuple[str, ...] | None = None  # None: pytest
     workload: str | None = None  # a shell command; None: benchmarks, else the tests
     python: str = sys.executable
+    # Whether ``python``'s pytest has pytest-benchmark (``--benchmark-disable`` is passed only
+    # then, and benchmarks are a workload only then); the interpreter was asked once.
+    benchmark_plugin: bool = True
+    # Folders of what the harness needs and ``python`` lacks, after the project's own paths.
+    lent: tuple[str, ...] = ()
+    # What a sandbox hiding the user's checkout must show for ``python`` to run (its venv).
+    readable: tuple[Path, ...] = ()
     test_timeout: float = 900.0
     # Node ids of tests whose outcome changed between two baseline runs on HEAD: they judge
     # no candidate (the tests stage deselects them). Set by the baseline, like the timeout.
@@ -96,7 +108,8 @@ class Project:
     @property
     def pytest_argv(self) -> list[str]:
         """pytest, quiet, writing no cache into the copy, running benchmarks once, untimed."""
-        return [self.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--benchmark-disable"]
+        argv = [self.python, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+        return [*argv, "--benchmark-disable"] if self.benchmark_plugin else argv
 
     def not_flaky(self, node_ids: Iterable[str]) -> list[str]:
         """The tests among ``node_ids`` that are not flaky (nor inside a flaky node)."""
@@ -115,6 +128,7 @@ class Project:
         paths = [str(HARNESS_DIR), str(sandbox.work)]
         if (sandbox.work / "src").is_dir():
             paths.append(str(sandbox.work / "src"))
+        paths += self.lent
         return {
             "PATH": os.pathsep.join([str(Path(self.python).parent), os.environ.get("PATH", "")]),
             "PYTHONPATH": os.pathsep.join(paths),
@@ -155,7 +169,8 @@ class Project:
         """The workload to profile, and how to describe it."""
         if self.workload:
             return ["sh", "-c", self.workload], self.workload
-        benchmarks = find_benchmarks(sandbox.work)
+        # Without the plugin the benchmarks' fixture does not exist: they cannot run.
+        benchmarks = find_benchmarks(sandbox.work) if self.benchmark_plugin else []
         if benchmarks:
             return [*self.pytest_argv, *benchmarks], f"benchmarks: {shlex.join(benchmarks)}"
         return self.tests_argv, "the test suite"
@@ -173,6 +188,43 @@ class Project:
         return sandbox.run(
             [self.python, "-c", code, module], timeout=timeout, env=self.env(sandbox)
         )
+
+
+def project_for(interpreter: Interpreter, config: RunConfig, lent: Sequence[str] = ()) -> Project:
+    """The project of ``config``, run with ``interpreter`` (and ``lent`` on its path)."""
+    return Project(
+        test_command=config.test_command,
+        workload=config.workload,
+        python=interpreter.python,
+        benchmark_plugin=interpreter.has("pytest-benchmark"),
+        lent=tuple(lent),
+        readable=interpreter.readable(config.repo),
+        test_timeout=config.test_timeout,
+    )
+
+
+def open_project(
+    config: RunConfig, workspace: Workspace, notes: list[str] | None = None
+) -> Project:
+    """The project of ``config`` for one run in ``workspace``: its interpreter found (the note
+    in ``notes`` says which, and how), shown to the workspace's sandboxes, and what the
+    harness needs lent to it in a folder of the workspace."""
+    interpreter = find_python(config.repo, config.python)
+    if is_pytest(project_for(interpreter, config).tests_argv) and not interpreter.has("pytest"):
+        raise UsageError(
+            f"the project's interpreter {interpreter.python} ({interpreter.found_by}) has no "
+            "pytest, which runs the project's tests: install it into the project's environment"
+            " or choose another with --python"
+        )
+    folder = workspace.folder()
+    lent = lend_harness_libraries(interpreter, folder)
+    project = project_for(interpreter, config, [str(folder)] if lent else [])
+    workspace.show(project.readable)
+    if notes is not None:
+        notes.append(interpreter.note)
+        if lent:
+            notes.append(describe(lent))
+    return project
 
 
 def deselect_args(node_ids: Iterable[str]) -> list[str]:

@@ -16,14 +16,17 @@ class Workspace:
     runs in a fresh sandbox copy of it, so ``state/`` itself never runs anything.
 
     Commands see neither ``state/`` nor the paths in ``hidden`` (the user's real checkout),
-    where the sandbox can hide paths. Every directory name is tempfile's own, like any
-    program's scratch space: nothing in a command's paths says "Evolver" or "sandbox".
+    where the sandbox can hide paths, but for the paths in ``readable``, which they may read
+    wherever they are (the project's interpreter and its environment, a venv inside that
+    checkout). Every directory name is tempfile's own, like any program's scratch space:
+    nothing in a command's paths says "Evolver" or "sandbox".
     """
 
     def __init__(
         self,
         limits: Limits = Limits(),  # noqa: B008 - frozen, shared safely
         hidden: Sequence[Path] = (),
+        readable: Sequence[Path] = (),
     ) -> None:
         self.limits = limits
         self.root = Path(tempfile.mkdtemp())
@@ -31,12 +34,31 @@ class Workspace:
         # Apart from the state: on /dev/shm when there is room, where a copy is ~10x faster.
         self.sandboxes = Path(tempfile.mkdtemp(dir=default_parent()))
         self.hidden = (self.root, *hidden)
+        self.readable = tuple(readable)
 
     def sandbox(self, name: str) -> Sandbox:
         """A fresh copy of the state. ``name`` is for the reader of the calling code only: the
         copy gets an anonymous name, which is what commands see as their working directory."""
         del name
-        return Sandbox.create(self.sandboxes, self.state, limits=self.limits, hidden=self.hidden)
+        return Sandbox.create(
+            self.sandboxes,
+            self.state,
+            limits=self.limits,
+            hidden=self.hidden,
+            readable=self.readable,
+        )
+
+    def show(self, paths: Sequence[Path]) -> None:
+        """Let the commands of sandboxes made from now on read ``paths`` too: the project's
+        interpreter is known only once the run has its workspace."""
+        self.readable = tuple(dict.fromkeys([*self.readable, *paths]))
+
+    def folder(self) -> Path:
+        """A new directory of this run's own, hidden like ``state/`` but for what a command is
+        shown of it (through ``PYTHONPATH``, say), readable by whoever commands run as."""
+        made = Path(tempfile.mkdtemp(dir=self.root))
+        made.chmod(0o755)
+        return made
 
     def update(self, files: dict[str, str]) -> None:
         """Apply a winner to the state."""

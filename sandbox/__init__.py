@@ -6,7 +6,8 @@ confinement this machine offers, chosen once per process and reported by :func:`
 
 - bubblewrap when it works: the file system read-only outside the sandbox; ``/tmp``,
   ``/run``, home directories, neighbouring sandboxes and the paths the caller names hidden
-  (but for what the command needs: the interpreter, its ``PYTHONPATH``); the kernel's settings
+  (but for what the command needs: the interpreter, its ``PYTHONPATH``, and the paths the
+  caller names readable, shown read-only); the kernel's settings
   (``/proc/sys``, ``/sys``) read-only; no network, an own pid namespace, no capabilities; and,
   when we are root, the command runs as ``nobody`` (uid 65534), to which the sandbox tree is
   handed over;

@@ -74,14 +74,17 @@ class Layer:
         network: bool = False,
         env: Mapping[str, str] | None = None,
         hidden: Sequence[Path] = (),
+        readable: Sequence[Path] = (),
     ) -> list[str]:
         """``argv`` wrapped in this layer; ``writable`` are the only directories bubblewrap
         leaves writable, ``env`` is the command's environment (its PYTHONPATH must be seen),
         ``hidden`` are files and directories bubblewrap hides besides home directories (but
-        for what the command needs inside them)."""
+        for what the command needs inside them), ``readable`` are shown read-only even inside
+        hidden ones (another interpreter's environment, say; a path named in both stays
+        hidden)."""
         if self.name == "bubblewrap":
             assert self.program is not None
-            view = _View(cwd, writable, network, env or {}, hidden, self.user)
+            view = _View(cwd, writable, network, env or {}, hidden, self.user, readable)
             return [*_bubblewrap(self.program, view), "--", *argv]
         if self.name == "unshare":
             assert self.program is not None
@@ -129,6 +132,7 @@ class _View:
     env: Mapping[str, str]
     hidden: Sequence[Path]
     user: int | None
+    readable: Sequence[Path] = ()
 
 
 def _bubblewrap(program: str, view: _View) -> list[str]:
@@ -189,14 +193,14 @@ def _plan(view: _View) -> list[tuple[str, str]]:
 
     Every path gets a rule: hidden (an empty tmpfs, or /dev/null for a file), shown read-only,
     or writable. Applied parents first, so the most specific rule wins: a needed interpreter
-    under a hidden home is shown, a hidden checkout under a shown directory stays hidden. A rule
-    that changes nothing (shown where already visible, hidden inside a hidden directory) is
-    left out; every mount costs time at each command's start. Inside a hidden directory the
-    way to a mount is made first, world-traversable: bubblewrap itself would make it 0700,
-    closed to an unprivileged command.
+    (or a path the caller named readable) under a hidden home is shown, a hidden checkout under
+    a shown directory stays hidden. A rule that changes nothing (shown where already visible,
+    hidden inside a hidden directory) is left out; every mount costs time at each command's
+    start. Inside a hidden directory the way to a mount is made first, world-traversable:
+    bubblewrap itself would make it 0700, closed to an unprivileged command.
     """
     rules: dict[str, str] = {}
-    needed = _needed(view.env, view.cwd, view.network)
+    needed = [*_needed(view.env, view.cwd, view.network), *_existing_forms(view.readable)]
     writable = [os.path.abspath(path) for path in view.writable]
     for path in needed:
         rules[path] = _SHOW
@@ -286,8 +290,14 @@ def _needed(env: Mapping[str, str], cwd: Path, network: bool) -> list[str]:
     wanted += [entry for entry in env.get("PYTHONPATH", "").split(os.pathsep) if entry]
     if network:
         wanted.append("/etc/resolv.conf")
+    return _existing_forms(wanted)
+
+
+def _existing_forms(paths: Iterable[str | Path]) -> list[str]:
+    """Each path as given (absolute) and as it resolves, where it exists: a link to a
+    directory needs its target shown too."""
     found = set()
-    for path in wanted:
+    for path in paths:
         for form in {os.path.abspath(path), os.path.realpath(path)}:
             if os.path.exists(form):
                 found.add(form)

@@ -137,13 +137,15 @@ def run_process(
     network: bool = False,
     writable: Sequence[Path] = (),
     hidden: Sequence[Path] = (),
+    readable: Sequence[Path] = (),
 ) -> Result:
     """Run ``argv`` under ``limits`` with exactly ``env``; kill all it started at the end.
 
     ``writable`` are the directories the command may write where the file system outside them
     can be made read-only (bubblewrap); elsewhere nothing stops it writing where we can.
     ``hidden`` are paths it must not see, besides home directories, where paths can be hidden
-    (bubblewrap; see :func:`sandbox.protection`). Without
+    (bubblewrap; see :func:`sandbox.protection`). ``readable`` are shown read-only even inside
+    hidden ones (a path named in both stays hidden). Without
     network isolation available the command runs anyway; callers that care check
     :func:`network_isolation_available` (or :func:`sandbox.protection`) and report it.
     """
@@ -154,7 +156,7 @@ def run_process(
     # Absolute, so that bubblewrap binds and enters the same directories we mean.
     cwd = Path(os.path.abspath(cwd))
     writable = [Path(os.path.abspath(path)) for path in writable]
-    view = _View(writable=tuple(writable), hidden=tuple(hidden))
+    view = _View(writable=tuple(writable), hidden=tuple(hidden), readable=tuple(readable))
     support = _cgroup.support()
     cgroup = None
     if support is not None and _wants_cgroup(limits, _confine.choose()):
@@ -180,10 +182,11 @@ def _wants_cgroup(limits: Limits, layer: _confine.Layer) -> bool:
 
 @dataclass(frozen=True)
 class _View:
-    """What the command may write, and what it must not see."""
+    """What the command may write, what it must not see, and what it may read regardless."""
 
     writable: tuple[Path, ...] = ()
     hidden: tuple[Path, ...] = ()
+    readable: tuple[Path, ...] = ()
 
 
 def _command(
@@ -211,7 +214,13 @@ def _command(
         launcher += ["--user", f"{layer.user}:{layer.user}"]
     launcher += ["--channel", str(channel), "--", *argv]
     command = layer.wrap(
-        launcher, cwd=cwd, writable=view.writable, hidden=view.hidden, network=network, env=env
+        launcher,
+        cwd=cwd,
+        writable=view.writable,
+        network=network,
+        env=env,
+        hidden=view.hidden,
+        readable=view.readable,
     )
     if cgroup is not None:
         command = [*_cgroup.join_prefix(cgroup), *command]

@@ -23,7 +23,9 @@ class Sandbox:
     two, the sandbox's limits, and no network unless ``network=True``. Under bubblewrap this
     tree is the only place they can write, and they cannot see home directories, the other
     sandboxes next to this one, nor the paths in ``hidden`` (the user's real checkout, say),
-    but for what they need inside them (the interpreter, ``PYTHONPATH``).
+    but for what they need inside them (the interpreter, ``PYTHONPATH``) and the paths in
+    ``readable``, shown read-only wherever they are (another interpreter's environment, say;
+    a path named in both stays hidden).
 
     When commands run as an unprivileged user (bubblewrap as root), the tree belongs to that
     user: the copy is handed over when it is made, files written with :meth:`write_file` are
@@ -40,6 +42,7 @@ class Sandbox:
         limits: Limits = Limits(),  # noqa: B008 - frozen, so one shared default is safe
         network: bool = False,
         hidden: Sequence[Path] = (),
+        readable: Sequence[Path] = (),
     ) -> None:
         """Wrap an existing sandbox directory; :meth:`create` makes a new one."""
         self.root = root
@@ -49,6 +52,7 @@ class Sandbox:
         self.limits = limits
         self.network = network
         self.hidden = tuple(hidden)
+        self.readable = tuple(readable)
         # The uid the tree was last handed to; None until we know.
         self._owner: int | None = None
 
@@ -62,10 +66,12 @@ class Sandbox:
         limits: Limits = Limits(),  # noqa: B008 - frozen, so one shared default is safe
         network: bool = False,
         hidden: Sequence[Path] = (),
+        readable: Sequence[Path] = (),
     ) -> Sandbox:
         """Make ``parent/<name or a unique name>/`` and copy the directory ``source`` into it.
 
-        ``hidden``: files and directories its commands must not see (see the class).
+        ``hidden``: files and directories its commands must not see; ``readable``: what they
+        may read even inside those (see the class).
         """
         # Resolve first: ``cp -a`` copies a symlink given as the source as the link itself.
         source = source.resolve(strict=True)
@@ -85,7 +91,7 @@ class Sandbox:
                 raise ValueError(f"sandbox name {name!r} must be a single path component")
             root = parent / name
             root.mkdir(mode=0o700)  # an existing directory is someone else's: never reuse it
-        sandbox = cls(root, limits=limits, network=network, hidden=hidden)
+        sandbox = cls(root, limits=limits, network=network, hidden=hidden, readable=readable)
         try:
             _copy_tree(source, sandbox.work)
             sandbox.home.mkdir()
@@ -122,6 +128,7 @@ class Sandbox:
             writable=(self.root,),
             # Its neighbours too: other candidates' copies, and whatever else lives there.
             hidden=(self.root.parent, *self.hidden),
+            readable=self.readable,
         )
 
     def write_file(self, relative: str, text: str) -> None:

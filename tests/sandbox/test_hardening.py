@@ -174,6 +174,37 @@ def test_homes_and_hidden_paths_are_unreadable(
 
 
 @pytest.mark.usefixtures("bwrap")
+def test_readable_paths_are_shown_read_only_inside_hidden_ones(
+    tmp_path: Path, source: Path, outside: Path
+) -> None:
+    """A project's venv lives in the hidden checkout: named readable, it alone is shown there,
+    read-only; a path named both hidden and readable stays hidden."""
+    checkout, home = outside / "checkout", Path(tempfile.mkdtemp(dir=Path.home()))
+    try:
+        for folder in (checkout / ".venv", checkout / "private", home / "env"):
+            folder.mkdir(parents=True)
+            (folder / "file.txt").write_text(f"{folder.name}\n")
+            os.chmod(folder / "file.txt", 0o666)  # only the read-only mount stops a write
+            os.chmod(folder, 0o755)
+        os.chmod(home, 0o755)
+        venv, private, in_home = (
+            f / "file.txt" for f in (checkout / ".venv", checkout / "private", home / "env")
+        )
+        readable = (checkout / ".venv", home / "env", private.parent)
+        hidden = (checkout, private.parent)
+        with Sandbox.create(tmp_path / "boxes", source, hidden=hidden, readable=readable) as box:
+            shown = python(box, READ, str(venv), str(private), str(in_home)).stdout.splitlines()
+            write = f"open({str(venv)!r}, 'a').write('x')"
+            written = box.run([PYTHON, "-c", write], timeout=30)
+    finally:
+        shutil.rmtree(home)
+    assert shown[0] == ".venv" and shown[2] == "env", shown
+    assert shown[1].startswith("unreadable"), shown
+    assert not written.ok and "Read-only file system" in written.stderr
+    assert venv.read_text() == ".venv\n"
+
+
+@pytest.mark.usefixtures("bwrap")
 def test_neighbouring_sandboxes_are_hidden(source: Path, outside: Path) -> None:
     with Sandbox.create(outside, source) as box, Sandbox.create(outside, source) as neighbour:
         (neighbour.work / "data.txt").write_text("neighbour's\n")
