@@ -47,7 +47,8 @@ def confirm(
 
     Stops after fewer rounds (at least one) when another would overrun ``budget`` seconds.
     """
-    benchmarks = find_benchmarks(base.work) if project.workload is None else []
+    wanted = project.workload is None and project.benchmark_plugin
+    benchmarks = find_benchmarks(base.work) if wanted else []
     what = project.workload_argv(base)[1]
     walls: tuple[list[float], list[float]] = ([], [])
     medians: tuple[dict[str, list[float]], dict[str, list[float]]] = ({}, {})

@@ -46,9 +46,11 @@ class Measurement:
 def measure(repo: git.Repo, commit: str, settings: WatchConfig, project: Project) -> Measurement:
     metrics: dict[str, list[float]] = {}
     notes: list[str] = []
-    with Workspace(hidden=(Path(str(repo.working_tree_dir)),)) as workspace:
+    checkout = Path(str(repo.working_tree_dir))
+    with Workspace(hidden=(checkout,), readable=project.readable) as workspace:
         gitops.export_tree(repo, commit, workspace.state)
-        benchmarks = find_benchmarks(workspace.state) if settings.benchmarks else []
+        wanted = settings.benchmarks and project.benchmark_plugin
+        benchmarks = find_benchmarks(workspace.state) if wanted else []
         if settings.benchmarks and not benchmarks:
             notes.append("no pytest-benchmark benchmarks to measure")
         for number in range(settings.repeats):

@@ -22,6 +22,7 @@ from pathlib import Path
 from agent.config import RunConfig
 from agent.errors import UsageError
 from agent.interpreter import Interpreter, describe, find_python, lend_harness_libraries
+from agent.testlayout import TestLayout
 from agent.verify.suite import (
     Judgement,
     MalformedResults,
@@ -155,6 +156,8 @@ class Project:
             )
             run = _run_of(result, chosen, tuple(deselect), per_test=False)
             return replace(run, judgement=judge(run, self.suite))
+        if chosen:  # the paths a command names would be collected beside the chosen tests
+            argv = without_paths(argv, sandbox.work)
         argv = [*argv, "-p", RESULTS_PLUGIN, "-rfE", *deselect_args(deselect), *(chosen or ())]
         with ResultsFile(sandbox) as results:
             env = self.env(sandbox, {**(extra_env or {}), **results.env})
@@ -225,6 +228,28 @@ def open_project(
         if lent:
             notes.append(describe(lent))
     return project
+
+
+# pytest options whose value is a separate word that may name a path (never a test to run).
+_PATH_VALUED = frozenset({
+    "-c", "--config-file", "--rootdir", "--confcutdir", "--basetemp", "--ignore",
+    "--ignore-glob", "--junitxml", "--junit-xml", "--log-file", "--cov", "--cov-config",
+    "-p", "-k", "-m", "-o", "--override-ini", "-W", "--pythonwarnings", "--deselect",
+})  # fmt: skip
+
+
+def without_paths(argv: list[str], root: Path) -> list[str]:
+    """``argv`` (a pytest command) without the files and folders it names to collect, so that
+    only the tests asked for run; an option's own value stays."""
+    start = 3 if argv[1:3] == ["-m", "pytest"] else 1
+    kept = argv[:start]
+    for position in range(start, len(argv)):
+        word, before = argv[position], argv[position - 1]
+        is_value = before in _PATH_VALUED
+        names_path = not word.startswith("-") and (root / word.split("::")[0]).exists()
+        if is_value or not names_path:
+            kept.append(word)
+    return kept
 
 
 def deselect_args(node_ids: Iterable[str]) -> list[str]:
@@ -328,11 +353,13 @@ _SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "site-packages", "build",
 
 
 def find_benchmarks(root: Path) -> list[str]:
-    """Test files that use pytest-benchmark's ``benchmark`` fixture, relative to ``root``."""
+    """Test files (as the project's pytest configuration finds them) that use pytest-benchmark's
+    ``benchmark`` fixture, relative to ``root``."""
     found = []
+    layout = TestLayout.of(root)
     for path in sorted(root.rglob("*.py")):
         relative = path.relative_to(root)
-        if _SKIP_DIRS.intersection(relative.parts) or not path.name.startswith(("test", "bench")):
+        if _SKIP_DIRS.intersection(relative.parts) or not layout.is_test(relative.as_posix()):
             continue
         try:
             text = path.read_text(encoding="utf-8", errors="replace")

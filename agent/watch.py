@@ -242,7 +242,8 @@ class Watcher:
                     self._land(now, report, candidate, reverted)
 
     def _hot_targets(self, commit: str) -> list[TargetRef]:
-        with Workspace(hidden=(Path(str(self.repo.working_tree_dir)),)) as workspace:
+        checkout = Path(str(self.repo.working_tree_dir))
+        with Workspace(hidden=(checkout,), readable=self.project.readable) as workspace:
             gitops.export_tree(self.repo, commit, workspace.state)
             with workspace.sandbox("profile") as sandbox:
                 profile = profile_workload(self.project, sandbox)
