@@ -21,6 +21,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from agent import cli_history, cli_ship, gitops, loop
@@ -39,13 +40,20 @@ from agent.config import RunConfig, load_config
 from agent.domain import Outcome
 from agent.errors import UsageError
 from agent.profiling import Profile, profile_workload
-from agent.project import Project
-from agent.prompting import PromptContext, build_prompt
+from agent.project import Project, open_project
+from agent.prompting import PromptBudgetError, PromptContext, build_prompt
 from agent.providers import make_provider
 from agent.providers.usage import Ledger
 from agent.ranking import make_target, rank
 from agent.recording import record_calls
-from agent.report import print_summary, profile_table, report_json, target_json, write_json
+from agent.report import (
+    print_summary,
+    profile_table,
+    report_json,
+    results_console,
+    target_json,
+    write_json,
+)
 from agent.store import RunJournal
 from agent.workspace import Workspace
 from evals.cli import app as eval_app
@@ -68,32 +76,61 @@ TestOpt = Annotated[
     typer.Option("--test-command", help="Command that runs the tests (default: pytest)."),
 ]
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write a JSON report here.")]
+PythonOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--python",
+        help="The project's Python interpreter (default: the repo's .venv or venv, else the "
+        "active virtual environment, else Evolver's own)",
+    ),
+]
 
 
 ProgressOpt = Annotated[
-    bool | None,
+    bool,
     typer.Option(
-        "--progress/--no-progress", help="Show progress on stderr (default: on a terminal)."
+        "--progress/--no-progress",
+        help="Show progress on stderr: timed lines on a terminal, plain lines otherwise "
+        "(a CI log, a file).",
     ),
 ]
 
 
 class ConsoleObserver:
-    """Progress lines on stderr, so that stdout stays the results alone."""
+    """Progress lines on stderr, so that stdout stays the results alone: on a terminal with
+    the time, elsewhere (a CI log) plain whole lines, no colour, no cursor movement."""
 
     def __init__(self, console: Console, enabled: bool) -> None:
         self.console = console
         self.enabled = enabled
 
+    @classmethod
+    def on_stderr(cls, enabled: bool) -> ConsoleObserver:
+        terminal = Console(stderr=True).is_terminal
+        return cls(Console(stderr=True, log_path=False, log_time=terminal), enabled)
+
     def step(self, message: str) -> None:
-        if self.enabled:
-            self.console.log(message)
+        self._line(escape(message))
 
     def outcome(self, outcome: Outcome) -> None:
-        if self.enabled:
-            v = outcome.verdict
-            mark = "[green]✓[/]" if v.accepted else "[red]✗[/]"
-            self.console.log(f"  {mark} {outcome.candidate.summary}: {v.stage}: {v.reason}")
+        v = outcome.verdict
+        mark = "[green]✓[/]" if v.accepted else "[red]✗[/]"
+        said = escape(f"{outcome.candidate.summary}: {v.stage}: {v.reason}")  # may hold [...]
+        self._line(f"  {mark} {said}")
+
+    def _line(self, text: str) -> None:
+        if not self.enabled:
+            return
+        if self.console.is_terminal:
+            self.console.log(text)
+        else:
+            self.console.print(text, soft_wrap=True, highlight=False)
+
+
+def _from_here(python: str | None) -> str | None:
+    """A ``--python`` path is relative to where the command runs (in ``[tool.evolver]``, to
+    the repo); a bare name (``python3.12``) is looked up on PATH."""
+    return str(Path(python).absolute()) if python and "/" in python else python
 
 
 def _config(repo: Path, flags: dict[str, Any]) -> RunConfig:
@@ -212,7 +249,16 @@ def run(
     pr_branch: PrBranchOpt = None,
     pr_base: PrBaseOpt = None,
     draft: DraftOpt = False,
-    progress: ProgressOpt = None,
+    progress: ProgressOpt = True,
+    python: PythonOpt = None,
+    max_prompt_tokens: Annotated[
+        int | None,
+        typer.Option("--max-prompt-tokens", help="Most tokens in a prompt to a model."),
+    ] = None,
+    context_window: Annotated[
+        int | None,
+        typer.Option("--context-window", help="The model's context window, in tokens."),
+    ] = None,
 ) -> None:
     """Profile REPO, propose faster versions of its hottest functions, verify them, and
     commit the winners to a new branch."""
@@ -253,6 +299,9 @@ def run(
         "model_path": model_path,
         "record_replies": record_replies,
         "replies": replies,
+        "python": _from_here(python),
+        "max_prompt_tokens": max_prompt_tokens,
+        "context_window": context_window,
     }
     store = None if no_history else open_store(repo)
     point = None
@@ -262,8 +311,7 @@ def run(
     config = _config(repo, flags)
     ledger = Ledger(config.budget_usd, config.prices)
     source = make_provider(config, ledger)
-    console = Console(stderr=True)
-    observer = ConsoleObserver(console, console.is_terminal if progress is None else progress)
+    observer = ConsoleObserver.on_stderr(progress)
     journal = None
     if store is not None:
         settings = config.model_dump(mode="json", exclude={"repo", "json_path"})
@@ -277,7 +325,7 @@ def run(
     report.usage = ledger.summary()
     if journal is not None:
         journal.end(report)  # with the model's tokens and cost, which the loop does not know
-    out = Console()
+    out = results_console()
     if report.targets:
         out.print(profile_table(report.targets, "Targets"))
     print_summary(out, report)
@@ -301,16 +349,16 @@ def profile(
     test_command: TestOpt = None,
     max_targets: Annotated[int, typer.Option("--max-targets", help="Rows to show.")] = 20,
     json_path: JsonOpt = None,
+    python: PythonOpt = None,
 ) -> None:
     """Show where REPO's workload spends its time, ranked as `run` would take it."""
-    config = _config(
-        repo, {"workload": workload, "test_command": test_command, "max_targets": max_targets}
-    )
-    project = Project(test_command=config.test_command, workload=config.workload)
-    with _profiled_head(config, project) as (workspace, measured):
+    flags = {"workload": workload, "test_command": test_command, "max_targets": max_targets,
+             "python": _from_here(python)}  # fmt: skip
+    config = _config(repo, flags)
+    with _profiled_head(config) as (workspace, _, measured):
         targets = rank(workspace.state, measured.functions, config.max_targets)
     title = f"Hot functions ({measured.workload}, {measured.total_time:.2f}s profiled)"
-    Console().print(profile_table(targets, title))
+    results_console().print(profile_table(targets, title))
     if json_path:
         data = {
             "version": 1,
@@ -323,18 +371,29 @@ def profile(
 
 
 @contextmanager
-def _profiled_head(config: RunConfig, project: Project) -> Iterator[tuple[Workspace, Profile]]:
-    """A private export of HEAD and the profile of its workload (for commands that only look)."""
+def _profiled_head(config: RunConfig) -> Iterator[tuple[Workspace, Project, Profile]]:
+    """A private export of HEAD, the project, and the profile of its workload (for commands
+    that only look)."""
     git_repo = gitops.open_repo(config.repo)
     # The user's checkout is hidden from every command: the sandbox has its own copy.
-    with (
-        Workspace(hidden=(config.repo,)) as workspace,
-        Console(stderr=True).status("profiling the workload"),
-    ):
+    with Workspace(hidden=(config.repo,)) as workspace:
         gitops.export_tree(git_repo, git_repo.head.commit.hexsha, workspace.state)
-        with workspace.sandbox("profile") as sandbox:
+        project = open_project(config, workspace)
+        with _working("profiling the workload"), workspace.sandbox("profile") as sandbox:
             measured = profile_workload(project, sandbox)
-        yield workspace, measured
+        yield workspace, project, measured
+
+
+@contextmanager
+def _working(message: str) -> Iterator[None]:
+    """A spinner on a terminal; elsewhere one plain line on stderr."""
+    err = Console(stderr=True)
+    if err.is_terminal:
+        with err.status(message):
+            yield
+    else:
+        err.print(message, soft_wrap=True, highlight=False, markup=False)
+        yield
 
 
 @app.command()
@@ -346,13 +405,17 @@ def prompt(
     model: Annotated[str | None, typer.Option(help="Model whose tokenizer counts.")] = None,
     workload: WorkloadOpt = None,
     test_command: TestOpt = None,
+    python: PythonOpt = None,
+    max_prompt_tokens: Annotated[
+        int | None, typer.Option("--max-prompt-tokens", help="Most tokens in the prompt.")
+    ] = None,
 ) -> None:
     """Show the prompt a model would get for a target, with tokens per section."""
     flags = {"workload": workload, "test_command": test_command, "model": model,
-             "targets": (target,) if target else ()}  # fmt: skip
+             "targets": (target,) if target else (), "python": _from_here(python),
+             "max_prompt_tokens": max_prompt_tokens}  # fmt: skip
     config = _config(repo, flags)
-    project = Project(test_command=config.test_command, workload=config.workload)
-    with _profiled_head(config, project) as (workspace, measured):
+    with _profiled_head(config) as (workspace, project, measured):
         chosen = [make_target(workspace.state, ref, None) for ref in config.targets]
         ranked = loop.select_targets(config, workspace, measured, chosen)
         if not ranked:
@@ -362,12 +425,18 @@ def prompt(
             tests = record_calls(project, sandbox, [hot.ref])[hot.ref].tests
         source = (workspace.state / hot.ref.path).read_text(encoding="utf-8")
         context = PromptContext(hot, source, workspace.state, tuple(sorted(tests)), ())
-        built = build_prompt(
-            context, model=config.model, max_prompt_tokens=config.max_prompt_tokens
-        )
-    out = Console()
+        try:
+            built = build_prompt(
+                context, model=config.model, max_prompt_tokens=config.max_prompt_tokens
+            )
+        except PromptBudgetError as error:
+            raise UsageError(f"{error} (raise --max-prompt-tokens)") from None
+    out = results_console()
     for message in built.messages:
-        out.rule(message["role"])
+        if out.is_terminal:
+            out.rule(message["role"])
+        else:
+            out.print(f"--- {message['role']} ---", markup=False, highlight=False)
         out.print(message["content"], markup=False, highlight=False)
     table = Table(title=f"Tokens per section{' (estimated)' if built.estimated else ''}")
     table.add_column("section")

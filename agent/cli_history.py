@@ -6,6 +6,7 @@ Registered on the app by ``agent.cli``; the history itself is ``agent.store``.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +20,7 @@ from agent.domain import FunctionProfile, TargetRef, confidence_text
 from agent.errors import UsageError
 from agent.html_report import write_html
 from agent.loop import Resume
+from agent.report import results_console
 from agent.store import Store
 
 RepoOpt = Annotated[
@@ -95,7 +97,7 @@ def history(
         key = "runs" if run is None else "candidates"
         print(json.dumps({key: rows, "events": events}, indent=2))
         return
-    out = Console()
+    out = results_console()
     if run is None:
         out.print(_runs_table(rows))
     else:
@@ -105,17 +107,27 @@ def history(
 
 
 def show(
-    candidate: Annotated[int, typer.Argument(help="A candidate's ID (see `evolver history RUN`).")],
+    candidate: Annotated[
+        str,
+        typer.Argument(
+            help="A candidate: its number in the history (`evolver history RUN`), or its id in "
+            "a JSON report (a unique prefix will do)."
+        ),
+    ],
     repo: RepoOpt = Path("."),
     as_json: JsonFlag = False,
 ) -> None:
     """One candidate: its diff, the evidence for or against it, and its measurements."""
     with open_store(repo) as store:
-        found = store.candidate(candidate)
+        number, others = find_candidate(store, candidate)
+        found = store.candidate(number)
     if as_json:
         print(json.dumps(found, indent=2))
         return
-    out = Console()
+    out = results_console()
+    if others:
+        shown = ", ".join(f"{row['id']} (run {row['run_id']})" for row in others)
+        out.print(f"[dim]the newest of {len(others) + 1}; also: evolver show {shown}[/]")
     verdict = found["decision"]
     colour = {"committed": "green", "accepted": "yellow"}.get(verdict, "red")
     out.print(
@@ -143,6 +155,43 @@ def show(
         out.print(f"{event['at']} {event['kind']} {event['commit'] or ''} {event['detail']}")
     if found["patch"]:
         out.print(Syntax(found["patch"], "diff", theme="ansi_dark", background_color="default"))
+
+
+def find_candidate(store: Store, given: str) -> tuple[int, list[dict[str, Any]]]:
+    """The history's number of the candidate ``given`` names: a number in the history, or a
+    candidate id of a JSON report (a content digest, or a unique prefix of one). The same
+    change proposed in several runs has one id: the newest is shown, the others returned."""
+    text = given.strip().lower()
+    if text.isdecimal() and text.isascii():
+        number = int(text)
+        if _has_candidate(store, number) or not _HEX_ID.fullmatch(text):
+            return number, []  # an unknown number: the store says so
+    if not _HEX_ID.fullmatch(text):
+        raise UsageError(f"no candidate {given} in the history: give its number or its id")
+    rows = [
+        row
+        for run in store.runs(limit=2**31)
+        for row in store.candidates(run["id"])
+        if row["candidate"].startswith(text)
+    ]
+    ids = sorted({row["candidate"] for row in rows})
+    if not rows:
+        raise UsageError(f"no candidate {given} in the history ({store.path})")
+    if len(ids) > 1:
+        raise UsageError(f"candidate id {given} is ambiguous: {', '.join(ids[:5])}; give more")
+    newest, *others = sorted(rows, key=lambda row: -row["id"])
+    return newest["id"], others
+
+
+_HEX_ID = re.compile(r"[0-9a-f]{4,64}")  # a candidate id, or enough of one to tell
+
+
+def _has_candidate(store: Store, number: int) -> bool:
+    try:
+        store.candidate(number)
+    except UsageError:
+        return False
+    return True
 
 
 def report(

@@ -1,4 +1,4 @@
-"""The loop: baseline → profile → rank → propose → verify → decide → record → confirm.
+"""The loop: baseline → profile → rank → propose → record → verify → decide → commit → confirm.
 
 Everything runs on a private export of HEAD (see ``Workspace``); the only write to the
 user's repository is the result branch, created at the very end by ``ResultBranch.publish``.
@@ -21,10 +21,11 @@ from agent.domain import Candidate, FunctionProfile, Outcome, RunReport, Target,
 from agent.patching import as_diff
 from agent.profiling import Profile, profile_workload
 from agent.project import Project, deselected_by
-from agent.providers.base import ProposalRequest, Provider
+from agent.providers.base import ProposalRequest, Provider, TargetSkipped, needs_of
 from agent.providers.chat import ProviderFailed
 from agent.ranking import make_target, rank
 from agent.recording import Recording, record_calls
+from agent.report import plural
 from agent.risk import assess
 from agent.verify.cascade import Bench, verify
 from agent.verify.timing import TimingPlan
@@ -126,30 +127,9 @@ def run(
             if journal is not None:
                 journal.targets_chosen(report.targets)
         todo = [t for t in report.targets if not resume or t.ref not in resume.done]
-        recordings: dict[TargetRef, Recording] = {}
         if not report.targets:
             report.notes.append("the profile shows no function of the repository worth optimizing")
-        if todo:
-            observer.step(f"recording calls to {len(todo)} targets")
-            with workspace.sandbox("record") as sandbox:
-                recordings = record_calls(
-                    project, sandbox, [t.ref for t in todo], notes=report.notes
-                )
-        for number, ranked in enumerate(todo, 1):
-            observer.step(f"[{number}/{len(todo)}] {ranked.ref}")
-            outcomes = improve(
-                config,
-                provider,
-                project,
-                workspace,
-                ranked,
-                recordings[ranked.ref],
-                branch,
-                observer,
-                report,
-            )
-            if journal is not None:
-                journal.target_done(ranked, outcomes, branch.tip)
+        improve_all(config, provider, project, workspace, todo, branch, observer, journal, report)
         if report.committed and config.confirm:
             report.confirmation = confirm_result(
                 repo, base, branch.tip, project, workspace, observer.step, report
@@ -159,6 +139,39 @@ def run(
         report.notes.append(f"no candidates: {provider.name} found nothing to change")
     report.finished = _now()
     return report
+
+
+def improve_all(
+    config: RunConfig,
+    provider: Provider,
+    project: Project,
+    workspace: Workspace,
+    todo: list[Target],
+    branch: gitops.ResultBranch,
+    observer: Observer,
+    journal: Journal | None,
+    report: RunReport,
+) -> None:
+    """Ask the provider about every target first, then record calls (one run of the tests)
+    only to those it had candidates for, then evolve them one by one. Recording is the costly
+    part, so the first round goes without the tests that reach a target; later rounds have
+    them."""
+    if todo:
+        observer.step(f"asking {provider.name} about {plural(len(todo), 'target')}")
+    firsts = {t.ref: first_round(config, provider, workspace, t, report.notes) for t in todo}
+    wanted = [t for t in todo if firsts[t.ref] is not None]
+    recordings = record(project, workspace, wanted, observer, report.notes)
+    for ranked in todo:  # in order, all of them: the journal's tips follow that order
+        outcomes: list[Outcome] = []
+        if ranked.ref in recordings:
+            observer.step(f"[{wanted.index(ranked) + 1}/{len(wanted)}] {ranked.ref}")
+            recording, first = recordings[ranked.ref], firsts[ranked.ref]
+            outcomes = improve(
+                config, provider, project, workspace, ranked, recording, first, branch,
+                observer, report,
+            )  # fmt: skip
+        if journal is not None:
+            journal.target_done(ranked, outcomes, branch.tip)
 
 
 def _now() -> str:
@@ -172,11 +185,13 @@ def improve(
     workspace: Workspace,
     ranked: Target,
     recording: Recording,
+    first: FirstRound | None,
     branch: gitops.ResultBranch,
     observer: Observer,
     report: RunReport,
 ) -> list[Outcome]:
-    """Evolve one target; commit the best proven candidate, if any, on the result branch."""
+    """Evolve one target, starting from its ``first`` candidates; commit the best proven
+    candidate, if any, on the result branch."""
     flaky = sorted(t for t in recording.tests if deselected_by(t, project.flaky_tests))
     if flaky:
         report.notes.append(
@@ -196,10 +211,9 @@ def improve(
         strict_behaviour=config.strict_behaviour,
         check_timeout=config.check_timeout,
     )
-    outcomes = evolve(config, provider, bench, observer, report.notes)
+    outcomes = evolve(config, provider, bench, observer, report.notes, first)
     report.notes.extend(f"{target.ref}: {note}" for note in bench.notes())
     if not outcomes:
-        report.notes.append(f"{target.ref}: {provider.name} proposed nothing")
         return []
     for outcome in outcomes:
         if outcome.verdict.accepted:  # so the behaviour was observed: counts() is free
@@ -215,36 +229,108 @@ def improve(
 
 
 def evolve(
-    config: RunConfig, provider: Provider, bench: Bench, observer: Observer, notes: list[str]
+    config: RunConfig,
+    provider: Provider,
+    bench: Bench,
+    observer: Observer,
+    notes: list[str],
+    first: FirstRound | None = None,
 ) -> list[Outcome]:
     """Rounds of propose → verify for one target, each told how the earlier ones fared;
-    stops early when a round brings nothing new."""
+    stops early when a round brings nothing new. ``first`` is the first round, when it was
+    asked for the file as it still stands."""
     history: list[Outcome] = []
     seen: set[str] = set()
     tests = tuple(sorted(bench.recording.tests))
     with bench.workspace.sandbox("original") as original:
         bench.original = original
-        for _ in range(config.rounds):
-            request = ProposalRequest(
-                bench.target,
-                bench.file_source,
-                config.candidates,
-                tuple(history),
-                tests,
-                bench.workspace.state,
-            )
-            try:
-                fresh = [c for c in provider.propose(request) if c.id not in seen]
-            except ProviderFailed as error:
-                notes.append(f"{bench.target.ref}: {provider.name} failed: {error}")
-                break
+        for number in range(config.rounds):
+            if number == 0 and first is not None and first.file_source == bench.file_source:
+                proposed: list[Candidate] | None = first.candidates
+            else:  # a later round, or an earlier winner changed the file
+                request = ProposalRequest(
+                    bench.target,
+                    bench.file_source,
+                    config.candidates,
+                    tuple(history),
+                    tests,
+                    bench.workspace.state,
+                )
+                proposed = ask(provider, request, notes)
+            fresh = [c for c in proposed or () if c.id not in seen]
             if not fresh:
                 break
             seen.update(c.id for c in fresh)
-            for outcome in verify_all(fresh, bench, config.jobs):
+            for outcome in verify_all(within_needs(fresh, bench, notes), bench, config.jobs):
                 observer.outcome(outcome)
                 history.append(outcome)
     return history
+
+
+@dataclass(frozen=True)
+class FirstRound:
+    """A target's first candidates, asked before any call was recorded (so without the tests
+    that reach it), and the text of its file they were made from."""
+
+    file_source: str
+    candidates: list[Candidate]
+
+
+def first_round(
+    config: RunConfig, provider: Provider, workspace: Workspace, ranked: Target, notes: list[str]
+) -> FirstRound | None:
+    """The target's first candidates, or ``None`` (said in ``notes``) when there are none."""
+    target = make_target(workspace.state, ranked.ref, ranked.profile)
+    source = (workspace.state / target.ref.path).read_text(encoding="utf-8")
+    request = ProposalRequest(target, source, config.candidates, repo_root=workspace.state)
+    proposed = ask(provider, request, notes)
+    if proposed == []:
+        notes.append(f"{target.ref}: {provider.name} proposed nothing")
+    return FirstRound(source, proposed) if proposed else None
+
+
+def ask(provider: Provider, request: ProposalRequest, notes: list[str]) -> list[Candidate] | None:
+    """The provider's candidates; ``None`` when it failed or skipped the target (noted)."""
+    ref = request.target.ref
+    try:
+        return provider.propose(request)
+    except ProviderFailed as error:
+        notes.append(f"{ref}: {provider.name} failed: {error}")
+    except TargetSkipped as error:
+        notes.append(f"{ref}: skipped: {error}")
+    return None
+
+
+def within_needs(candidates: list[Candidate], bench: Bench, notes: list[str]) -> list[Candidate]:
+    """The candidates whose declared needs the recorded calls may meet; a note for each need
+    that drops one."""
+    kept = []
+    for candidate in candidates:
+        unmet = [(need.by, why) for need in needs_of(candidate)
+                 if (why := need.unmet(bench.recording.largest_argument))]  # fmt: skip
+        for by, why in unmet:
+            note = f"{by}: skipped for {bench.target.ref}: {why}"
+            if note not in notes:
+                notes.append(note)
+        if not unmet:
+            kept.append(candidate)
+    return kept
+
+
+def record(
+    project: Project,
+    workspace: Workspace,
+    targets: list[Target],
+    observer: Observer,
+    notes: list[str],
+) -> dict[TargetRef, Recording]:
+    """Calls to ``targets`` and the tests that reach them, in one run of the tests (and the
+    workload)."""
+    if not targets:
+        return {}
+    observer.step(f"recording calls to {plural(len(targets), 'target')}")
+    with workspace.sandbox("record") as sandbox:
+        return record_calls(project, sandbox, [t.ref for t in targets], notes=notes)
 
 
 def verify_all(candidates: list[Candidate], bench: Bench, jobs: int) -> list[Outcome]:

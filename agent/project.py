@@ -28,6 +28,7 @@ from agent.verify.suite import (
     MalformedResults,
     SuiteBaseline,
     SuiteRecord,
+    collection_error,
     judge,
     parse_results,
 )
@@ -73,7 +74,8 @@ class TestRun:
         if self.failed:
             shown = ", ".join(self.failed[:5])
             more = f" and {len(self.failed) - 5} more" if len(self.failed) > 5 else ""
-            return f"failing tests: {shown}{more}"
+            cause = collection_error(self.record, self.output, self.failed)
+            return f"failing tests: {shown}{more}" + (f" ({cause})" if cause else "")
         if self.judgement is not None and not self.judgement.passed:
             return self.judgement.reason
         last = self.output.strip().splitlines()[-1:] or ["no output"]

@@ -67,7 +67,13 @@ _TOKENS_REPLY_PRIMING = 3
 
 
 class PromptBudgetError(ValueError):
-    """The sections that are never dropped do not fit the budget on their own."""
+    """The sections that are never dropped do not fit the budget on their own: they take
+    ``tokens``, over ``budget``."""
+
+    def __init__(self, message: str, tokens: int, budget: int) -> None:
+        super().__init__(message)
+        self.tokens = tokens
+        self.budget = budget
 
 
 @dataclass(frozen=True)
@@ -322,7 +328,9 @@ def build_prompt(
     if floor > budget:
         raise PromptBudgetError(
             f"{context.target.ref}: the task and profile alone take {floor} tokens, "
-            f"over the budget of {budget}"
+            f"over the budget of {budget}",
+            floor,
+            budget,
         )
     variables, text, total, estimated = render(included)
     removed: dict[str, list[Any]] = {section: [] for section in parts}

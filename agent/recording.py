@@ -22,6 +22,7 @@ from typing import Any
 
 from agent.domain import TargetRef
 from agent.project import Project
+from agent.report import plural
 from agent.verify.answers import MAX_BLOB_BYTES, decode_blob
 from agent.verify.untrusted import (
     UntrustedDataError,
@@ -41,7 +42,8 @@ MAX_TESTS = 100_000  # node ids in one dump
 MAX_TEST_ID = 1000
 
 _DUMP_NAME = re.compile(r"[0-9]{1,10}\.json")  # <pid>.json, as the recorder names them
-_ENTRY_KEYS = frozenset({"calls", "tests", "seen", "skipped"})
+_ENTRY_KEYS = frozenset({"calls", "tests", "seen", "skipped", "largest"})
+MAX_SIZE = 2**31  # the recorder caps the sizes it notes here
 # A pytest node id: a path, "::", a name. Never an option (the ids end up on pytest's command
 # line), never a control character.
 _TEST_ID = re.compile(r"[^\s\-][^\x00-\x1f\x7f]*::[^\x00-\x1f\x7f]+")
@@ -53,6 +55,10 @@ class Recording:
     test_calls: list[bytes] = field(default_factory=list)
     tests: set[str] = field(default_factory=set)  # pytest node ids that reached the target
     skipped: int = 0  # calls whose arguments could not be pickled
+    # The largest size among the arguments of the sampled calls (a container's or string's
+    # length, a count; one level inside them too), None when none had one: how many items
+    # the target's loops may see, for rules that only pay off on longer ones.
+    largest_argument: int | None = None
 
     @property
     def timing_calls(self) -> list[bytes]:
@@ -67,6 +73,7 @@ class _Entry:
     calls: list[bytes] = field(default_factory=list)
     tests: set[str] = field(default_factory=set)
     skipped: int = 0
+    largest: int | None = None
 
 
 class _MalformedDump(ValueError):
@@ -94,15 +101,22 @@ def record_calls(
         recording.test_calls = entry.calls
         recording.tests = entry.tests
         recording.skipped += entry.skipped
+        recording.largest_argument = _larger(recording.largest_argument, entry.largest)
         if not separate_workload:
             recording.workload_calls = entry.calls
     if separate_workload:
         for ref, entry in _recorded(
             lambda env: project.run_workload(sandbox, env), sandbox, targets, max_calls, notes
         ):
-            recordings[ref].workload_calls = entry.calls
-            recordings[ref].skipped += entry.skipped
+            recording = recordings[ref]
+            recording.workload_calls = entry.calls
+            recording.skipped += entry.skipped
+            recording.largest_argument = _larger(recording.largest_argument, entry.largest)
     return recordings
+
+
+def _larger(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else max(a, b)
 
 
 def _recorded(
@@ -142,6 +156,7 @@ def _recorded(
                 into.calls.extend(fresh[: max_calls - len(into.calls)])
                 into.tests.update(entry.tests)
                 into.skipped += entry.skipped
+                into.largest = _larger(into.largest, entry.largest)
     finally:
         shutil.rmtree(out, ignore_errors=True)  # never follows a link the run left in its place
     return list(merged.items())
@@ -156,7 +171,9 @@ def _dumps(out: Path, notes: list[str]) -> list[Path]:
     dumps = [out / name for name in names if _DUMP_NAME.fullmatch(name)]
     others = len(names) - len(dumps) - ("spec.json" in names)
     if others:
-        notes.append(f"ignored {others} files in the recorder's folder that it does not write")
+        notes.append(
+            f"ignored {plural(others, 'file')} in the recorder's folder that it does not write"
+        )
     if len(dumps) > MAX_DUMPS:
         notes.append(f"read the recorder's dumps of {MAX_DUMPS} processes of {len(dumps)}")
     return dumps[:MAX_DUMPS]
@@ -174,7 +191,7 @@ def _read_dump(path: Path, keys: dict[str, TargetRef], max_calls: int) -> dict[T
 
 def _entry(value: Any, max_calls: int) -> _Entry:
     if type(value) is not dict or not set(value) <= _ENTRY_KEYS:
-        raise _MalformedDump("an entry is not an object of calls, tests, seen and skipped")
+        raise _MalformedDump("an entry is not an object of calls, tests, seen, skipped and largest")
     calls, tests = value.get("calls"), value.get("tests")
     if type(calls) is not list or len(calls) > max_calls:
         raise _MalformedDump(f"calls are not a list of at most {max_calls}")
@@ -184,13 +201,17 @@ def _entry(value: Any, max_calls: int) -> _Entry:
         count = value.get(name, 0)
         if type(count) is not int or count < 0:
             raise _MalformedDump(f"{name} is not a count")
+    largest = value.get("largest")
+    if largest is not None and (type(largest) is not int or not 0 <= largest <= MAX_SIZE):
+        raise _MalformedDump(f"largest is not a size of at most {MAX_SIZE}")
     if any(type(test) is not str for test in tests):
         raise _MalformedDump("a test id is not text")
     try:
         blobs = [decode_blob(call) for call in calls]
     except ValueError as error:
         raise _MalformedDump(str(error)) from None
-    return _Entry(blobs, {test for test in tests if _usable_test_id(test)}, value.get("skipped", 0))
+    usable = {test for test in tests if _usable_test_id(test)}
+    return _Entry(blobs, usable, value.get("skipped", 0), largest)
 
 
 def _usable_test_id(test: str) -> bool:

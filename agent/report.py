@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from agent.domain import (
@@ -21,6 +22,19 @@ from agent.domain import (
 )
 
 JSON_VERSION = 1
+PIPED_WIDTH = 4096  # columns of results that go to a pipe or a file: nothing is cut or wrapped
+
+
+def results_console() -> Console:
+    """Where results go (stdout): as wide as the terminal on one; elsewhere (a pipe, a file,
+    a CI log) complete lines, so that tables are never cut to 80 columns nor wrapped."""
+    console = Console()
+    return console if console.is_terminal else Console(width=PIPED_WIDTH, soft_wrap=True)
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``"1 target"``, ``"2 targets"``: the noun in the plural only when it is."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
 
 
 def target_json(target: Target) -> dict[str, Any]:
@@ -182,8 +196,10 @@ def results_table(report: RunReport) -> Table:
     if confirmed is not None:
         table.add_section()
         wall = f"{confirmed.base_seconds:.2f}s → {confirmed.result_seconds:.2f}s"
+        count = len(confirmed.benchmarks)
+        medians = f"geometric mean of {count} benchmarks' medians" if count != 1 else "its median"
         how = (
-            f"geometric mean of {len(confirmed.benchmarks)} benchmarks' medians; wall {wall}"
+            f"{medians}; wall {wall}"
             if confirmed.method == "benchmarks"
             else f"median wall time {wall}"
         )
@@ -210,7 +226,7 @@ def print_summary(console: Console, report: RunReport) -> None:
     if report.outcomes:
         console.print(results_table(report))
     for note in report.notes:
-        console.print(f"[dim]note:[/] {note}")
+        console.print(f"[dim]note:[/] {escape(note)}")
     if report.branch:
         console.print(
             f"[bold green]{report.committed} change(s) committed[/] on branch "

@@ -10,12 +10,15 @@ from tests.conftest import KEYS_PROJECT, MakeRepo, evolver, git, repo_state
 
 
 def assert_usage_error(done: object, *fragments: str) -> None:
+    """Exit 2, and one line that says why: the last on stderr (progress, on by default, may
+    come before it)."""
     assert done.returncode == 2, done.stderr  # type: ignore[attr-defined]
     lines = done.stderr.strip().splitlines()  # type: ignore[attr-defined]
-    assert len(lines) == 1, done.stderr  # type: ignore[attr-defined]
-    assert lines[0].startswith("evolver: error: ")
+    said = [line for line in lines if line.startswith("evolver:")]
+    assert said == lines[-1:], done.stderr  # type: ignore[attr-defined]
+    assert lines[-1].startswith("evolver: error: ")
     for fragment in fragments:
-        assert fragment in lines[0]
+        assert fragment in lines[-1]
 
 
 def test_not_a_git_repository(tmp_path: Path) -> None:
@@ -95,3 +98,13 @@ def test_existing_branch_is_refused(make_repo: MakeRepo) -> None:
 def test_bad_config_key_in_pyproject(make_repo: MakeRepo) -> None:
     repo = make_repo({**KEYS_PROJECT, "pyproject.toml": "[tool.evolver]\nmin_sppedup = 2\n"})
     assert_usage_error(evolver("run", str(repo)), "unknown key 'min_sppedup'")
+
+
+def test_a_baseline_collection_error_names_its_cause(make_repo: MakeRepo) -> None:
+    repo = make_repo({**KEYS_PROJECT, "tests/test_bad.py": "import no_such_module_here\n"})
+    assert_usage_error(
+        evolver("run", str(repo)),
+        "baseline tests fail",
+        "ERROR collecting tests/test_bad.py: ModuleNotFoundError: "
+        "No module named 'no_such_module_here'",
+    )

@@ -125,7 +125,8 @@ def test_unauthorized_stops_at_once(make_repo: MakeRepo, tmp_path: Path, provide
         assert len(server.requests) == 1  # never retried
     assert done.returncode == 2  # type: ignore[attr-defined]
     lines = done.stderr.strip().splitlines()  # type: ignore[attr-defined]
-    assert len(lines) == 1 and "401" in lines[0], lines
+    errors = [line for line in lines if line.startswith("evolver:")]
+    assert errors == [lines[-1]] and "401" in lines[-1], lines
     assert git(repo, "branch", "--list", "evolver/*") == ""
 
 

@@ -332,8 +332,11 @@ def test_the_context_window_bounds_the_budget(repo: Path) -> None:
 
 
 def test_a_budget_too_small_for_the_task_is_an_error(repo: Path) -> None:
-    with pytest.raises(PromptBudgetError, match="task and profile alone"):
+    with pytest.raises(PromptBudgetError, match="task and profile alone") as raised:
         build_prompt(context(repo), max_prompt_tokens=100)
+    assert raised.value.budget == 100 and raised.value.tokens > 100
+    floor = raised.value.tokens
+    assert build_prompt(context(repo), max_prompt_tokens=floor).tokens <= floor
 
 
 def test_templates_refuse_undefined_variables() -> None:

@@ -8,7 +8,9 @@ It does nothing unless asked through the environment:
   of their outermost calls (distinct, spread over the whole run, pickled before the call since
   calls may mutate them) and the pytest tests that reached them; at exit, write
   ``<out>/<pid>.json``: ``{"targets": {"module:qualname": {"calls": [base64 of each pickle],
-  "tests": [node ids], "seen": calls seen, "skipped": calls not picklable}}}``.
+  "tests": [node ids], "seen": calls seen, "skipped": calls not picklable, "largest": the
+  largest size among the arguments of the calls sampled}}}`` (``largest`` only when one had a
+  size: see :func:`_largest_size`).
 
 Both dumps are JSON, never pickles or marshal data: Evolver reads them in its own process, and
 the code that ran here could have rewritten them; to Evolver the pickled calls are opaque bytes
@@ -22,6 +24,7 @@ import atexit
 import base64
 import importlib.abc
 import importlib.util
+import itertools
 import json
 import os
 import pickle
@@ -54,6 +57,53 @@ def _start_profile(out_dir: str) -> None:
 
     atexit.register(dump)
     profiler.enable()
+
+
+_SIZED = (list, tuple, dict, set, frozenset, str, bytes, bytearray)
+_TEXT = (str, bytes, bytearray)
+_PEEK = 32  # elements (or attributes) of one container looked into
+_MAX_SIZE = 2**31  # a count larger than any loop runs: the dump keeps ints small
+
+
+def _largest_size(values: Any, depth: int = 1) -> int:
+    """The largest size among ``values``: the length of a built-in container or string, or a
+    non-negative int among the arguments themselves (a count, as in ``range(n)``); looking
+    ``depth`` levels into containers and objects' attributes (rows of a table, ``self.items``).
+    -1 when nothing has a size. Exact built-in types only, so no code of the program runs
+    (but an object's ``__dict__`` descriptor, which :func:`_attributes` guards)."""
+    largest = -1
+    for value in values:
+        kind = type(value)
+        if kind in _SIZED:
+            largest = max(largest, min(len(value), _MAX_SIZE))
+            if depth and kind not in _TEXT:
+                inner = value.values() if kind is dict else value
+                largest = max(largest, _largest_size(itertools.islice(inner, _PEEK), depth - 1))
+        elif kind is int and depth and value >= 0:
+            largest = max(largest, min(value, _MAX_SIZE))
+        elif depth:
+            attributes = _attributes(value)
+            if attributes is not None:
+                inner = itertools.islice(attributes.values(), _PEEK)
+                largest = max(largest, _largest_size(inner, depth - 1))
+    return largest
+
+
+def _attributes(value: Any) -> dict[str, Any] | None:
+    """An object's own attributes, without its class's ``__getattribute__`` or ``__getattr__``."""
+    try:
+        attributes = object.__getattribute__(value, "__dict__")
+    except Exception:  # no __dict__ (slots, builtins), or a descriptor that fails
+        return None
+    return attributes if type(attributes) is dict else None
+
+
+def _call_size(args: Any, kwargs: Any) -> int:
+    """:func:`_largest_size` of a call's arguments, -1 when it cannot tell."""
+    try:
+        return _largest_size([*args, *kwargs.values()])
+    except Exception:  # a container that changed while we looked
+        return -1
 
 
 class _Recorder:
@@ -89,7 +139,8 @@ class _Recorder:
         import random
 
         entry = self.data.setdefault(
-            key, {"calls": [], "digests": [], "tests": set(), "seen": 0, "skipped": 0}
+            key,
+            {"calls": [], "digests": [], "tests": set(), "seen": 0, "skipped": 0, "largest": -1},
         )
         # A reservoir sample of the calls: each outermost call is equally likely to be kept,
         # so the sample spans the whole run rather than its first few calls. Seeded: the same
@@ -104,6 +155,9 @@ class _Recorder:
                 slot = chance.randrange(entry["seen"])
                 if slot >= self.max_calls:
                     return
+            # Only the sampled calls: a size costs a little on every call measured, and the
+            # sample's share of the calls shrinks as the run goes on.
+            entry["largest"] = max(entry["largest"], _call_size(args, kwargs))
             try:
                 blob = pickle.dumps((args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
             except Exception:
@@ -139,15 +193,16 @@ class _Recorder:
         return recorded
 
     def dump(self) -> None:
-        targets = {
-            key: {
+        targets = {}
+        for key, entry in self.data.items():
+            targets[key] = {
                 "calls": [base64.b64encode(blob).decode("ascii") for blob in entry["calls"]],
                 "tests": sorted(entry["tests"]),
                 "seen": entry["seen"],
                 "skipped": entry["skipped"],
             }
-            for key, entry in self.data.items()
-        }
+            if entry["largest"] >= 0:
+                targets[key]["largest"] = entry["largest"]
         _write_json(self.out_dir, {"targets": targets})
 
 

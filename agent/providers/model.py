@@ -19,8 +19,8 @@ from tenacity import (
 from agent.domain import Candidate
 from agent.errors import UsageError
 from agent.patching import PatchError, apply_reply, normalized
-from agent.prompting import PromptContext, build_prompt, template_digest
-from agent.providers.base import ProposalRequest, candidate_id
+from agent.prompting import Prompt, PromptBudgetError, PromptContext, build_prompt, template_digest
+from agent.providers.base import ProposalRequest, TargetSkipped, candidate_id
 from agent.providers.cache import ResponseCache
 from agent.providers.chat import (
     ChatClient,
@@ -95,16 +95,7 @@ class ModelProvider:
         if self.ledger.exhausted:
             raise ProviderFailed(f"budget of ${self.ledger.budget_usd} spent")
         target = request.target
-        assert request.repo_root is not None, "model prompts quote the tests from the repo"
-        prompt = build_prompt(
-            PromptContext(
-                target, request.file_source, request.repo_root, request.tests, request.history
-            ),
-            model=self.settings.model,
-            max_prompt_tokens=self.settings.max_prompt_tokens,
-            context_window=self.settings.context_window,
-            max_output_tokens=self.settings.max_tokens,
-        )
+        prompt = self._prompt(request)
         system, user = (m["content"] for m in prompt.messages)
         chat = ChatRequest(
             self.settings.model,
@@ -160,6 +151,26 @@ class ModelProvider:
                 ),
             )
         return list(candidates.values())
+
+    def _prompt(self, request: ProposalRequest) -> Prompt:
+        """The prompt for the request; a target too big for the budget is skipped, not fatal."""
+        assert request.repo_root is not None, "model prompts quote the tests from the repo"
+        context = PromptContext(
+            request.target, request.file_source, request.repo_root, request.tests, request.history
+        )
+        try:
+            return build_prompt(
+                context,
+                model=self.settings.model,
+                max_prompt_tokens=self.settings.max_prompt_tokens,
+                context_window=self.settings.context_window,
+                max_output_tokens=self.settings.max_tokens,
+            )
+        except PromptBudgetError as error:
+            raise TargetSkipped(
+                f"the function alone takes {error.tokens} tokens, over the prompt budget of "
+                f"{error.budget} (raise --max-prompt-tokens or --context-window)"
+            ) from None
 
     def _cache_key(self, request: ProposalRequest, chat: ChatRequest) -> str:
         """The same question about the same code gets the cached answer.

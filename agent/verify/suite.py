@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from hashlib import sha256
@@ -27,6 +28,13 @@ if TYPE_CHECKING:
     from agent.project import TestRun
 
 PHASES = ("setup", "call", "teardown")
+# pytest's report of a collector that failed: a section "___ ERROR collecting tests/x.py ___"
+# whose first "E   " line is the error, or a short summary "ERROR tests/x.py - ImportError: ...".
+_COLLECTION_SECTION = re.compile(
+    r"^_+ ERROR collecting (\S+) _+$(?:(?!^[_=]{3,}).)*?^E +(\S.*)$", re.MULTILINE | re.DOTALL
+)
+_COLLECTION_SUMMARY = re.compile(r"^ERROR (\S+) - (.+)$", re.MULTILINE)
+CAUSE_CHARS = 300
 OUTCOMES = ("passed", "failed", "skipped")
 SHOWN = 5
 
@@ -350,6 +358,28 @@ def _faults(
             (),
         )
     return None, ()
+
+
+def collection_error(
+    record: SuiteRecord | None, output: str, among: Sequence[str] = ()
+) -> str | None:
+    """``"ERROR collecting tests/test_x.py: ImportError: ..."``: the first module (of ``among``,
+    when given) that failed to collect, with the first line of why; from the plugin's record,
+    else from pytest's short summary in ``output``; ``None`` when nothing failed to collect.
+    Scrubbed and short: the text comes from the project's (or a candidate's) code."""
+    found: dict[str, str] = dict(record.collection_errors) if record is not None else {}
+    for match in [*_COLLECTION_SECTION.finditer(output), *_COLLECTION_SUMMARY.finditer(output)]:
+        node, said = match.groups()
+        # Without a record, a module that errors is a collection error (a test's is in setup).
+        if node in found if record is not None else "::" not in node:
+            found[node] = found.get(node) or said
+    wanted = [node for node in found if not among or node in among]
+    if not wanted:
+        return None
+    node = wanted[0]
+    cause = found[node].strip().splitlines()[:1]
+    said = f": {cause[0]}" if cause else ""
+    return scrub(f"ERROR collecting {node}{said}", CAUSE_CHARS)
 
 
 def _different_tests(record: SuiteRecord, expected: Sequence[str]) -> str | None:

@@ -220,3 +220,25 @@ def grouped(pairs, flag):
     assert "groups_setdefault(k, []).append(v)" in after
     inputs = [([], True), ([(1, 2), (1, 3), (2, 2)], True), ([(1, 2)], False)]
     assert_same_behaviour(before, after, "grouped", inputs)
+
+
+def test_its_candidates_declare_the_trip_count_they_need() -> None:
+    """The rules provider passes the rule's ``min_items`` on, alone or combined; the run then
+    drops the candidate where the recorded calls are shorter (tests/test_papercuts.py)."""
+    from agent.domain import Metrics, Target, TargetRef
+    from agent.providers.base import Need, ProposalRequest, needs_of
+    from agent.providers.rules import RULES
+    from agent.providers.rules.provider import RulesProvider
+
+    source = (
+        "import math\n\n\ndef f(xs):\n    total = 0.0\n    for x in xs:\n"
+        "        if x not in ('a', 'b', 'c', 'd', 'e'):\n"
+        "            total += math.sqrt(len(x))\n    return total\n"
+    )
+    target = Target(TargetRef.parse("m.py::f"), "", 1, Metrics(1, 1.0, 1.0, 1))
+    candidates = RulesProvider(RULES).propose(ProposalRequest(target, source, 5))
+    needs = {c.summary: needs_of(c) for c in candidates}
+    hoist = [Need("hoist_attribute_lookup", RULE.min_items)]
+    assert needs["hoist_attribute_lookup"] == hoist
+    assert needs["list_membership_to_set+hoist_attribute_lookup"] == hoist
+    assert needs["list_membership_to_set"] == []

@@ -140,12 +140,15 @@ class FunctionRule:
     module-level statements.
 
     Subclasses implement :meth:`rewrite`, may implement :meth:`candidate`, and list the imports
-    their rewrite needs.
+    their rewrite needs. A rule whose rewrite only pays off on loops of many items declares
+    ``min_items``: its candidates are dropped when no recorded call of the target had an
+    argument that large (``agent.providers.base.Need``).
     """
 
     name: str = ""
     summary: str = ""
     imports: Sequence[tuple[str, str | None]] = ()
+    min_items: int = 0
 
     def candidate(self, function: cst.FunctionDef) -> bool:
         """A cheap syntactic test: ``False`` means the rule does not fire, with no more work."""

@@ -18,6 +18,10 @@ comprehension, of the target function, when the container is
     (when it is a list, so mutable) is only used by membership tests, ``len`` and iteration
     anywhere in the module: ``_NAME_SET = frozenset(NAME)`` goes right after it.
 
+A display of fewer than five elements is left alone in all three cases: CPython compiles a
+constant one into a tuple constant, and a scan of a few items costs what hashing the value
+does, so a set cannot win there (and building one per call, in (b), loses).
+
 Assumptions left to the verifier: the value tested is hashable, with a hash that agrees with
 ``==`` (an unhashable one raises ``TypeError`` against a set where a list answers ``False``);
 for (b) the elements are hashable and nobody else mutates a list parameter while the function
@@ -47,6 +51,16 @@ _SEQUENCE_ANNOTATIONS = frozenset({"list", "tuple", "List", "Tuple"})
 _SEQUENCE_BUILDERS = frozenset({"list", "tuple", "sorted"})
 _UNHASHABLE = (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
 _MEMBERSHIP_TEST = m.ComparisonTarget(operator=m.In() | m.NotIn())
+MIN_DISPLAY_ITEMS = 5  # fewer, and a scan is as fast as a set
+
+
+def _few_items(node: cst.BaseExpression) -> bool:
+    """A list or tuple display of fewer than ``MIN_DISPLAY_ITEMS`` plain elements."""
+    return (
+        isinstance(node, (cst.List, cst.Tuple))
+        and all(isinstance(e, cst.Element) for e in node.elements)
+        and len(node.elements) < MIN_DISPLAY_ITEMS
+    )
 
 
 def _hashable_literal(node: cst.BaseExpression) -> bool:
@@ -132,7 +146,8 @@ def _builds_sequence(value: cst.BaseExpression, shadowed: set[str]) -> bool:
     """Whether ``value`` evaluates to a fresh list or tuple (with no obviously unhashable
     element)."""
     if isinstance(value, (cst.List, cst.Tuple)):
-        return not any(isinstance(e.value, _UNHASHABLE) for e in value.elements)
+        unhashable = any(isinstance(e.value, _UNHASHABLE) for e in value.elements)
+        return not unhashable and not _few_items(value)
     if isinstance(value, cst.ListComp):
         return True
     if isinstance(value, cst.Call) and isinstance(value.func, cst.Name):
@@ -199,7 +214,7 @@ def _module_constant(
     assert isinstance(definition, cst.SimpleStatementLine)
     assign = definition.body[0]
     assert isinstance(assign, cst.Assign)
-    if not _literal_display(assign.value):
+    if not _literal_display(assign.value) or _few_items(assign.value):
         return None
     if isinstance(assign.value, cst.List):  # mutable: every use in the module must only read
         target = assign.targets[0].target
@@ -320,6 +335,8 @@ class ListMembershipToSet(FunctionRule):
         for test, loop in _repeated_tests(ctx):
             comparator = test.comparator
             if isinstance(comparator, (cst.List, cst.Tuple)) and _literal_display(comparator):
+                if _few_items(comparator):
+                    continue
                 as_set = _as_set(comparator)
                 if as_set is not None:
                     edit.comparators[comparator] = as_set

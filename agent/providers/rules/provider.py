@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from agent.domain import Candidate
-from agent.providers.base import ProposalRequest, candidate_id
+from agent.providers.base import NEEDS, Need, ProposalRequest, candidate_id
 from agent.providers.rules.base import Rule
 
 
@@ -26,17 +26,17 @@ class RulesProvider:
             rewritten = rule.apply(module, qualname)
             if rewritten is not None:
                 fired.append((rule, rewritten))
-        proposals = [(rule.name, new.code) for rule, new in fired]
+        proposals = [([rule], new.code) for rule, new in fired]
         if len(fired) > 1:
-            combined, names = module, list[str]()
+            combined, used = module, list[Rule]()
             for rule, _ in fired:  # each rule again, on the previous one's output
                 rewritten = rule.apply(combined, qualname)
                 if rewritten is not None:
-                    combined, names = rewritten, [*names, rule.name]
-            if len(names) > 1:
-                proposals.insert(0, ("+".join(names), combined.code))
+                    combined, used = rewritten, [*used, rule]
+            if len(used) > 1:
+                proposals.insert(0, (used, combined.code))
         candidates: dict[str, Candidate] = {}
-        for summary, code in proposals:
+        for rules, code in proposals:
             ident = candidate_id(target, code)
             candidates.setdefault(
                 ident,
@@ -45,7 +45,18 @@ class RulesProvider:
                     target=target.ref,
                     provider=self.name,
                     files={target.ref.path: code},
-                    summary=summary,
+                    summary="+".join(rule.name for rule in rules),
+                    provenance=_needs(rules),
                 ),
             )
         return list(candidates.values())[:limit]
+
+
+def _needs(rules: list[Rule]) -> dict[str, object]:
+    """The provenance that declares what the rules need of the real calls, if anything."""
+    needs = [
+        Need(rule.name, min_items).as_json()
+        for rule in rules
+        if (min_items := getattr(rule, "min_items", 0))
+    ]
+    return {NEEDS: needs} if needs else {}
