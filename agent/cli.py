@@ -183,6 +183,14 @@ def run(
         float | None,
         typer.Option("--check-timeout", help="Seconds per import, behaviour or timing check."),
     ] = None,
+    timing_budget: Annotated[
+        float | None,
+        typer.Option(
+            "--timing-budget",
+            help="Seconds a candidate's timing may take to decide (more processes while its "
+            "interval straddles the bar; default 20).",
+        ),
+    ] = None,
     memory_mb: Annotated[
         int | None,
         typer.Option("--memory-mb", help="Memory for each sandboxed command, in MiB."),
@@ -282,6 +290,7 @@ def run(
         "float_tolerance": float_tolerance,
         "strict_behaviour": strict_behaviour,
         "check_timeout": check_timeout,
+        "timing_budget": timing_budget,
         "memory_mb": memory_mb,
         "branch": branch,
         "json_path": json_path,

@@ -38,6 +38,8 @@ class RunConfig(BaseModel):
     strict_behaviour: bool = False
     # Seconds for each import check, behaviour check and timing process of a candidate.
     check_timeout: float = Field(300.0, gt=0)
+    # Wall seconds a candidate's timing may take while its interval straddles the bar.
+    timing_budget: float = Field(20.0, gt=0, le=3600)
     # Memory for each sandboxed command and everything it starts, in MiB.
     memory_mb: int = Field(4096, ge=128)
     # Time the repo's workload on the base and on the result at the end.

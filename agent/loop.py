@@ -206,7 +206,7 @@ def improve(
         target,
         recording,
         config.min_speedup,
-        plan=TimingPlan(timeout=config.check_timeout),
+        plan=TimingPlan(timeout=config.check_timeout, budget=config.timing_budget),
         rel_tol=config.float_tolerance,
         strict_behaviour=config.strict_behaviour,
         check_timeout=config.check_timeout,

@@ -33,6 +33,7 @@ from agent.verify.suite import (
     parse_results,
 )
 from agent.verify.untrusted import UntrustedDataError, read_bounded
+from agent.workload import outside_paths
 from agent.workspace import Workspace
 from sandbox import Result, Sandbox
 
@@ -225,6 +226,8 @@ def open_project(
     lent = lend_harness_libraries(interpreter, folder)
     project = project_for(interpreter, config, [str(folder)] if lent else [])
     workspace.show(project.readable)
+    if config.workload:  # a script the workload names outside the repo: the user's to show
+        workspace.show(outside_paths(config.workload, config.repo, Path.cwd()))
     if notes is not None:
         notes.append(interpreter.note)
         if lent:

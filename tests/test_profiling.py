@@ -268,3 +268,20 @@ def test_outside_paths_names_existing_files_outside_the_repository(tmp_path: Pat
     ]
     assert outside_paths("python bench.py", repo, cwd=repo) == []
     assert outside_paths("python run.py 'unclosed", repo, cwd=elsewhere) == [elsewhere / "run.py"]
+
+
+def test_cli_shows_a_workload_script_outside_the_repository(
+    make_repo: MakeRepo, tmp_path: Path
+) -> None:
+    """The user named it: the sandbox may read it (and nothing else of where it lives)."""
+    repo = make_repo(KEYS_PROJECT)
+    script = tmp_path / "elsewhere" / "bench.py"
+    write_files(
+        script.parent,
+        {"bench.py": "from pkg.core import count_known\n"
+         "count_known({i: i for i in range(500)}, list(range(200000)))\n"},
+    )  # fmt: skip
+    report = tmp_path / "profile.json"
+    done = evolver("profile", str(repo), "--workload", f"python {script}", "--json", str(report))
+    assert done.returncode == 0, done.stderr
+    assert "pkg/core.py::count_known" in report.read_text()
