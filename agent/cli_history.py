@@ -16,7 +16,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from agent import gitops
-from agent.domain import FunctionProfile, TargetRef, confidence_text
+from agent.domain import FunctionProfile, TargetRef, compared, confidence_text
 from agent.errors import UsageError
 from agent.html_report import write_html
 from agent.loop import Resume
@@ -138,16 +138,23 @@ def show(
         out.print(f"commit {found['commit']}")
     stages = " → ".join(found["stages_passed"]) or "none"
     out.print(f"stages passed: {stages}")
+    if found["stages_not_compared"]:
+        out.print(f"not compared: {', '.join(found['stages_not_compared'])}")
     if not found["accepted"]:
         out.print(f"rejected at [bold]{found['stage']}[/]: {found['reason']}")
     for check, sentence in found["evidence"].items():
-        out.print(f"  [green]✓[/] {check}: {sentence}")
+        mark = "[green]✓[/]" if compared(sentence) else "–"
+        out.print(f"  {mark} {check}: {sentence}")
     if found["speedup"] is not None:
         low, high = found["ci"]
+        how = (
+            f"end to end (the whole run's), {found['samples']} processes a side"
+            if found["timing_method"] == "end to end"
+            else f"first calls {found['first_call_speedup']:.2f}×, {found['samples']} samples"
+        )
         out.print(
             f"speedup {found['speedup']:.2f}× ({confidence_text(found['confidence'])} interval "
-            f"{low:.2f}–{high:.2f}×, "
-            f"first calls {found['first_call_speedup']:.2f}×, {found['samples']} samples)"
+            f"{low:.2f}–{high:.2f}×, {how})"
         )
     if found["risk"]:
         out.print(f"risk {found['risk']['level']}: {'; '.join(found['risk']['reasons'])}")

@@ -15,12 +15,26 @@ def commit_message(outcome: Outcome) -> str:
     candidate, timing = outcome.candidate, outcome.verdict.timing
     assert timing is not None
     low, high = timing.ci
+    interval = f"{timing.level} CI {low:.2f}–{high:.2f}"
+    if timing.method == "end to end":
+        subject = f"the workload {timing.speedup:.2f}× faster end to end"
+        speedup = f"{interval}, {timing.samples} processes per side, whole runs"
+        verified = (
+            "import, full test suite, the workload's output, timing end to end on the "
+            "workload (behaviour not compared per call)"
+        )
+    else:
+        subject = f"{timing.speedup:.2f}× faster"
+        speedup = (
+            f"{interval}, {timing.samples} samples per side; "
+            f"{timing.first_call:.2f}× on first calls"
+        )
+        verified = "import, targeted tests, full test suite, timing on recorded calls"
     return (
-        f"evolver: {candidate.target} {timing.speedup:.2f}× faster\n\n"
+        f"evolver: {candidate.target} {subject}\n\n"
         f"Target: {candidate.target}\n"
-        f"Speedup: {timing.speedup:.2f}× ({timing.level} CI {low:.2f}–{high:.2f}, "
-        f"{timing.samples} samples per side; {timing.first_call:.2f}× on first calls)\n"
+        f"Speedup: {timing.speedup:.2f}× ({speedup})\n"
         f"Provider: {candidate.provider} ({candidate.summary})\n"
         f"Candidate: {candidate.id}\n"
-        f"Verified: import, targeted tests, full test suite, timing on recorded calls\n"
+        f"Verified: {verified}\n"
     )

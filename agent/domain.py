@@ -100,6 +100,11 @@ class Timing:
 
     ``first_call`` is the speedup of the first pass in each fresh process alone: a candidate
     that caches results across calls shines on repeated calls, never on the first.
+
+    ``method`` says what was timed: ``"per call"``, the target on recorded calls (the speedup
+    is the target's own); ``"end to end"``, the whole workload or the tests that reach the
+    target, one fresh process per value (the speedup is the whole run's, the target's diluted
+    by the rest; every value is a first run, so ``first_call`` is the speedup of the medians).
     """
 
     speedup: float
@@ -107,6 +112,7 @@ class Timing:
     samples: int
     first_call: float
     confidence: float = 0.95  # the interval's two-sided level
+    method: str = "per call"
 
     @property
     def level(self) -> str:
@@ -135,7 +141,11 @@ class Verdict:
     """``evidence`` says, for an accepted candidate, what each check showed (check → sentence);
     ``probe_differences`` how it differs from the original on inputs no real call or test
     used (``f([[]]) raises TypeError where the original raises KeyError``): not a rejection,
-    but a reviewer's business."""
+    but a reviewer's business.
+
+    ``not_compared`` names the stages (of :data:`STAGES`) that ran but compared nothing (the
+    behaviour stage when no call could be recorded): never to be shown as passed. An evidence
+    sentence for such a check starts with :data:`NOT_COMPARED`."""
 
     accepted: bool
     stage: str
@@ -143,6 +153,15 @@ class Verdict:
     timing: Timing | None = None
     evidence: dict[str, str] = field(default_factory=dict)
     probe_differences: tuple[ProbeDifference, ...] = ()
+    not_compared: tuple[str, ...] = ()
+
+
+NOT_COMPARED = "not compared"
+
+
+def compared(sentence: str) -> bool:
+    """Whether an evidence sentence says that its check compared something."""
+    return not sentence.startswith(NOT_COMPARED)
 
 
 RISK_LEVELS = ("low", "medium", "high")  # least to most
@@ -151,6 +170,19 @@ RISK_LEVELS = ("low", "medium", "high")  # least to most
 # ``tamper`` rejects between the stages that run code; ``internal`` is a check that failed
 # itself (a candidate may never stop a run, so that too is a rejection with its reason).
 STAGES = ("reply", "parse", "scope", "capability", "import", "equivalence", "tests", "speed")
+
+
+def stages_passed(stage: str, accepted: bool, not_compared: tuple[str, ...] = ()) -> list[str]:
+    """The cascade's stages a candidate got through: all for an accepted one, else those
+    before the one that rejected it (``tamper`` and ``internal`` reject between stages), but
+    never one that compared nothing."""
+    if accepted:
+        reached = list(STAGES)
+    elif stage in STAGES:
+        reached = list(STAGES[: STAGES.index(stage)])
+    else:
+        reached = []
+    return [name for name in reached if name not in not_compared]
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from pygments.lexer import Lexer
 from pygments.lexers import DiffLexer, TextLexer, get_lexer_for_filename
 from pygments.util import ClassNotFound
 
-from agent.domain import RISK_LEVELS
+from agent.domain import RISK_LEVELS, compared
 from agent.report import interval_level
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -102,9 +102,15 @@ class CandidateRow:
     risk_level: str | None
     risk_class: str
     risk_reasons: tuple[str, ...]
-    evidence: tuple[tuple[str, str], ...]
+    # (check, sentence, whether it compared anything): a check that compared nothing gets
+    # no tick
+    evidence: tuple[tuple[str, str, bool], ...]
     diff: Diff | None
     anchor: str
+    # "end to end" when the speedup is the whole workload's (the target's calls could not be
+    # timed one by one); empty when per call
+    method: str = ""
+    not_compared: tuple[str, ...] = ()  # stages that ran but compared nothing
 
 
 @dataclass(frozen=True)
@@ -495,9 +501,13 @@ def _candidate_row(candidate: dict[str, Any], anchor: str) -> CandidateRow:
         risk_level=level,
         risk_class=level if level in RISK_LEVELS else "neutral",
         risk_reasons=reasons,
-        evidence=tuple((_check_label(str(k)), str(v)) for k, v in evidence.items())
+        evidence=tuple(
+            (_check_label(str(k)), str(v), compared(str(v))) for k, v in evidence.items()
+        )
         if isinstance(evidence, dict)
         else (),
+        method="end to end" if candidate.get("timing_method") == "end to end" else "",
+        not_compared=tuple(str(s) for s in _list(candidate.get("not_compared"))),
         diff=render_diff(patch) if isinstance(patch, str) and patch.strip() else None,
         anchor=anchor,
     )
@@ -577,7 +587,9 @@ def _chart(sections: list[TargetSection]) -> Chart | None:
         value = row.speedup + (f"  [{ci[0]:.2f}–{ci[1]:.2f}]" if ci else "")
         tooltip = f"{section.target} · {row.summary}: {row.verdict}, speedup {row.speedup}"
         tooltip += f", {row.level} interval {row.ci}" if ci else ""
-        tooltip += f", first call {row.first_call}"
+        tooltip += (
+            ", end to end (the whole run's)" if row.method else f", first call {row.first_call}"
+        )
         bars.append(
             Bar(
                 y=y + (CHART_ROW - CHART_BAR) / 2,

@@ -24,6 +24,7 @@ _EVIDENCE = {  # check → heading, in the order a reviewer reads them
     "differential": "Differential check on recorded calls",
     "property": "Property check on generated inputs",
     "probes": "Probes (inputs no real call or test used)",
+    "workload": "What the workload shows (run whole, original and change alternately)",
     "timing": "Timing",
 }
 
@@ -76,11 +77,36 @@ def _summary(report: dict[str, Any], committed: list[dict[str, Any]]) -> str:
     base = str(report.get("base_commit") or "")[:10] or "an unknown commit"
     count = len(committed)
     changes = f"{count} change" + ("" if count == 1 else "s")
+    judged_whole = sum(_end_to_end(c) for c in committed)
+    if judged_whole and judged_whole == count:
+        checks = (
+            "their calls could not be recorded, so the behaviour was not compared per call "
+            "but on what the workload and the tests show (the workload's output and exit code "
+            "the same as the original's, the tests passing), and a speedup of the whole "
+            f"workload, timed end to end, proven by a {interval_level(committed)} bootstrap "
+            "interval"
+        )
+        passed = "passed every check that could be made"
+    elif judged_whole:
+        # Never claim a comparison that was not made: say which changes were judged whole.
+        these = "1 of them" if judged_whole == 1 else f"{judged_whole} of them"
+        checks = (
+            "the same behaviour as the original on recorded and generated calls (for "
+            f"{these}, whose calls could not be recorded, not compared per call: only the "
+            "workload's output and exit code, and the tests), the tests passing, and a speedup "
+            f"proven by a {interval_level(committed)} bootstrap interval (for {these}, of the "
+            "whole workload, timed end to end)"
+        )
+        passed = "passed every check that could be made"
+    else:
+        checks = (
+            "the same behaviour as the original on recorded and generated calls, the tests "
+            f"passing, and a speedup proven by a {interval_level(committed)} bootstrap interval"
+        )
+        passed = "passed every check"
     text = (
         f"Evolver profiled this repository at `{base}`, had {by} propose faster versions of its "
-        "hottest functions and verified each in a sandbox: the same behaviour as the original "
-        "on recorded and generated calls, the tests passing, and a speedup proven by a "
-        f"{interval_level(committed)} bootstrap interval. {changes} passed every check, "
+        f"hottest functions and verified each in a sandbox: {checks}. {changes} {passed}, "
         "one commit per function."
     )
     run_id = report.get("run_id")
@@ -137,12 +163,13 @@ def _table(report: dict[str, Any], committed: list[dict[str, Any]]) -> str:
         target = str(c.get("target") or "")
         share = _float(shares.get(target))
         risk = _risk(c)
+        whole = _end_to_end(c)
         cells = [
             _code(target),
             _cell(str(c.get("summary") or "")),
-            _times(c.get("speedup")),
+            _times(c.get("speedup")) + (" end to end" if whole else ""),
             _interval(c.get("ci")),
-            _times(c.get("first_call_speedup")),
+            "–" if whole else _times(c.get("first_call_speedup")),
             f"{share:.1%}" if share is not None else "–",
             risk[0] if risk else "–",
         ]
@@ -238,6 +265,15 @@ def _notes(report: dict[str, Any]) -> str:
 
 
 # --- helpers -------------------------------------------------------------------------------
+
+
+def _end_to_end(candidate: dict[str, Any]) -> bool:
+    """Whether it was judged end to end: its speedup is the whole workload's, and its calls
+    were not compared one by one."""
+    not_compared = candidate.get("not_compared")
+    return candidate.get("timing_method") == "end to end" or (
+        isinstance(not_compared, list) and "equivalence" in not_compared
+    )
 
 
 def committed_candidates(report: dict[str, Any]) -> list[dict[str, Any]]:

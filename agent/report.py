@@ -66,6 +66,8 @@ def outcome_json(outcome: Outcome) -> dict[str, Any]:
         "ci": [round(timing.ci[0], 4), round(timing.ci[1], 4)] if timing else None,
         "confidence": timing.confidence if timing else None,  # the interval's level
         "first_call_speedup": round(timing.first_call, 4) if timing else None,
+        "timing_method": timing.method if timing else None,  # "per call" or "end to end"
+        "not_compared": list(verdict.not_compared),  # stages that had nothing to compare
         "committed": outcome.committed,
         "commit": outcome.commit,
         "provenance": {k: v for k, v in outcome.candidate.provenance.items() if k != "reply"},

@@ -28,6 +28,7 @@ from agent.domain import (
     TargetRef,
     Timing,
     Verdict,
+    stages_passed,
 )
 from agent.errors import UsageError
 from agent.report import report_json, target_json
@@ -36,7 +37,7 @@ DIRECTORY = ".evolver"
 FILENAME = "history.db"
 
 # Columns added after a history could first be written: (table → column → type).
-_COLUMNS = {"candidates": {"confidence": "REAL"}}
+_COLUMNS = {"candidates": {"confidence": "REAL", "timing_method": "TEXT", "not_compared": "TEXT"}}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -76,6 +77,8 @@ CREATE TABLE IF NOT EXISTS candidates (
     evidence TEXT NOT NULL,          -- JSON: check → what it showed
     speedup REAL, ci_low REAL, ci_high REAL, first_call REAL, samples INTEGER,
     confidence REAL,                 -- the interval's two-sided level (added later: see _COLUMNS)
+    timing_method TEXT,              -- per call, end to end (added later; NULL: per call)
+    not_compared TEXT,               -- JSON list: stages that compared nothing (added later)
     decision TEXT NOT NULL,          -- committed, accepted, rejected
     commit_sha TEXT,
     risk TEXT,                       -- low, medium, high
@@ -233,9 +236,9 @@ class Store:
         db.execute(
             "INSERT INTO candidates (run_id, target, candidate, provider, summary, prompt_sha256,"
             " reply_sha256, patch, stage, accepted, reason, evidence, speedup, ci_low, ci_high,"
-            " first_call, samples, confidence, decision, commit_sha, risk, risk_reasons,"
-            " provenance) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-            " ?, ?)",
+            " first_call, samples, confidence, timing_method, not_compared, decision,"
+            " commit_sha, risk, risk_reasons, provenance)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 run_id,
                 str(candidate.target),
@@ -255,6 +258,8 @@ class Store:
                 timing.first_call if timing else None,
                 timing.samples if timing else None,
                 timing.confidence if timing else None,
+                timing.method if timing else None,
+                json.dumps(list(verdict.not_compared)),
                 decision,
                 outcome.commit,
                 outcome.risk.level if outcome.risk else None,
@@ -352,6 +357,7 @@ class Store:
                     row["samples"],
                     row["first_call_speedup"],
                     row["confidence"] or 0.95,
+                    row["timing_method"],
                 )
                 if row["speedup"] is not None and ci
                 else None
@@ -367,7 +373,14 @@ class Store:
                         row["summary"],
                         provenance=row["provenance"],
                     ),
-                    Verdict(row["accepted"], row["stage"], row["reason"], timing, row["evidence"]),
+                    Verdict(
+                        row["accepted"],
+                        row["stage"],
+                        row["reason"],
+                        timing,
+                        row["evidence"],
+                        not_compared=tuple(row["stages_not_compared"]),
+                    ),
                     committed=row["decision"] == "committed",
                     commit=row["commit"],
                     patch=row["patch"],
@@ -457,6 +470,7 @@ class RunJournal:
 
 
 def _candidate(row: sqlite3.Row) -> dict[str, Any]:
+    not_compared = _stage_names(row["not_compared"])
     return {
         "id": row["id"],
         "run_id": row["run_id"],
@@ -468,7 +482,8 @@ def _candidate(row: sqlite3.Row) -> dict[str, Any]:
         "reply_sha256": row["reply_sha256"],
         "patch": row["patch"],
         "stage": row["stage"],
-        "stages_passed": _passed(row["stage"], bool(row["accepted"])),
+        "stages_passed": stages_passed(row["stage"], bool(row["accepted"]), not_compared),
+        "stages_not_compared": list(not_compared),
         "accepted": bool(row["accepted"]),
         "reason": row["reason"],
         "evidence": json.loads(row["evidence"]),
@@ -477,6 +492,9 @@ def _candidate(row: sqlite3.Row) -> dict[str, Any]:
         "first_call_speedup": row["first_call"],
         "samples": row["samples"],
         "confidence": row["confidence"] if row["confidence"] is not None else 0.95,
+        # Rows from before it was recorded were all timed per call.
+        "timing_method": row["timing_method"]
+        or ("per call" if row["speedup"] is not None else None),
         "decision": row["decision"],
         "commit": row["commit_sha"],
         "risk": (
@@ -488,11 +506,7 @@ def _candidate(row: sqlite3.Row) -> dict[str, Any]:
     }
 
 
-def _passed(stage: str, accepted: bool) -> list[str]:
-    """The cascade's stages a candidate got through: all for an accepted one, else those
-    before the one that rejected it (``tamper`` rejects between stages)."""
-    if accepted:
-        return list(STAGES)
-    if stage not in STAGES:
-        return []
-    return list(STAGES[: STAGES.index(stage)])
+def _stage_names(text: str | None) -> tuple[str, ...]:
+    """The stages a row says compared nothing (none in rows from before it was recorded)."""
+    names = json.loads(text) if text else []
+    return tuple(name for name in names if name in STAGES)

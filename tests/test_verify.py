@@ -165,3 +165,10 @@ def test_only_the_winner_reaches_git(report: loop.RunReport) -> None:
     assert git(repo, "rev-list", "main..evolver/verify").split() == [winner.commit]
     assert git(repo, "show", "evolver/verify:pkg/slow.py") == edit(FAST_BODY).strip()
     assert winner.verdict.timing is not None and winner.verdict.timing.ci[0] > 2
+
+
+def test_recorded_calls_are_compared_and_timed_per_call(report: loop.RunReport) -> None:
+    for outcome in report.outcomes:
+        assert outcome.verdict.not_compared == (), outcome.candidate.summary
+        timing = outcome.verdict.timing
+        assert timing is None or timing.method == "per call"

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 
-from agent.domain import Candidate, Target, Timing, Verdict
+from agent.domain import NOT_COMPARED, Candidate, Target, Timing, Verdict
 from agent.project import Project, is_pytest
 from agent.recording import Recording
 from agent.verify import equivalence as same
 from agent.verify.capabilities import check_capabilities
+from agent.verify.endtoend import EndToEnd, EndToEndError, Measured, Reach, Rejected, reach
 from agent.verify.harness import HarnessError
 from agent.verify.scope import check_static
 from agent.verify.suite import judge
@@ -39,6 +41,44 @@ class Bench:
     check_timeout: float = 300.0  # seconds per import, behaviour or generation process
     _behaviour: same.Behaviour | None = None
     _behaviour_lock: threading.Lock = field(default_factory=threading.Lock)
+    _reach: Reach | None = None  # what reaches the target, when judged end to end
+
+    @property
+    def per_call(self) -> bool:
+        """Whether calls were recorded to compare and time the target on, one by one."""
+        return bool(self.recording.workload_calls or self.recording.test_calls)
+
+    @property
+    def reached(self) -> bool:
+        """Whether the workload or the tests reach the target at all (calls were seen, if not
+        recorded, or the profile counted some)."""
+        profile = self.target.profile
+        seen = profile is not None and profile.calls > 0
+        return self.per_call or bool(self.recording.skipped or self.recording.tests or seen)
+
+    def unrecorded(self) -> str:
+        """Why no call could be compared: ``566 calls, arguments not picklable``."""
+        skipped = self.recording.skipped
+        if skipped:
+            return f"{skipped} calls, arguments not picklable"
+        return "no call recorded, though the profile counts some"
+
+    def end_to_end(self, candidate: Sandbox) -> EndToEnd:
+        """A comparison of the original and ``candidate`` on what reaches the target."""
+        assert self.original is not None, "the loop provides the original's sandbox"
+        if self._reach is None:
+            self._reach = reach(self.project, self.original, self.recording)
+        profile = self.target.profile
+        return EndToEnd(
+            self.project,
+            self._reach,
+            self.original,
+            candidate,
+            self.plan,
+            self.min_speedup,
+            share=None if profile is None else profile.share,
+            share_seconds=None if profile is None else profile.own_time,
+        )
 
     @property
     def file_source(self) -> str:
@@ -48,6 +88,8 @@ class Bench:
     def behaviour(self) -> same.Behaviour:
         """What the original does on real, generated and probe calls; observed once per target."""
         with self._behaviour_lock:
+            if self._behaviour is None and not self.per_call:  # nothing to observe it on
+                self._behaviour = same.Behaviour([], [], [], [], [], [], frozenset())
             if self._behaviour is None:
                 assert self.original is not None, "the loop provides the original's sandbox"
                 real = self._real_calls()
@@ -86,7 +128,11 @@ class Bench:
 
     def notes(self) -> tuple[str, ...]:
         """What the behaviour check could not do, if it ran."""
-        return () if self._behaviour is None else self._behaviour.notes
+        notes = () if self._behaviour is None else self._behaviour.notes
+        if self._reach is not None:
+            how = f"judged end to end on {self._reach.description}"
+            notes = (*notes, f"behaviour not compared per call ({self.unrecorded()}): {how}")
+        return notes
 
 
 @dataclass
@@ -96,6 +142,9 @@ class Trial:
     candidate: Candidate
     sandbox: Sandbox
     judgement: same.Judgement | None = None
+    not_compared: list[str] = field(default_factory=list)  # stages that compared nothing
+    endtoend: EndToEnd | None = None  # when judged end to end
+    suite: str | None = None  # what the whole suite's run showed: "506 tests ran and passed"
 
 
 def verify(candidate: Candidate, bench: Bench) -> Verdict:
@@ -134,13 +183,18 @@ def _verdict(candidate: Candidate, bench: Bench) -> Verdict:
         # itself) must be the same after each stage as before it: its code runs in every stage.
         guard = Snapshot.take(sandbox.work)
         trial = Trial(candidate, sandbox)
-        for stage in (imports, equivalent, tests, speed):
-            verdict = stage(bench, trial)
-            changed = guard.changes()
-            if changed:
-                return Verdict(False, "tamper", f"changes {', '.join(changed[:3])} while it runs")
-            if verdict is not None:
-                return verdict
+        verdict = _stages(bench, trial, guard)
+        return dataclasses.replace(verdict, not_compared=tuple(trial.not_compared))
+
+
+def _stages(bench: Bench, trial: Trial, guard: Snapshot) -> Verdict:
+    for stage in (imports, equivalent, tests, speed):
+        verdict = stage(bench, trial)
+        changed = guard.changes()
+        if changed:
+            return Verdict(False, "tamper", f"changes {', '.join(changed[:3])} while it runs")
+        if verdict is not None:
+            return verdict
     raise AssertionError("the speed stage always decides")
 
 
@@ -155,7 +209,15 @@ def imports(bench: Bench, trial: Trial) -> Verdict | None:
 
 
 def equivalent(bench: Bench, trial: Trial) -> Verdict | None:
-    """The differential and property check: the same outcomes as the original's."""
+    """The differential and property check: the same outcomes as the original's.
+
+    With no call recorded to compare on, it compares nothing per call, and says so: the
+    behaviour is judged on what the workload shows instead (its output and exit code, here),
+    and the tests stage follows as ever.
+    """
+    if not bench.per_call:
+        trial.not_compared.append("equivalence")
+        return _workload_behaviour(bench, trial) if bench.reached else None
     try:
         behaviour = bench.behaviour()
         trial.judgement = same.check(
@@ -179,17 +241,42 @@ def tests(bench: Bench, trial: Trial) -> Verdict | None:
     never by its exit code alone; tests found flaky on HEAD judge nothing."""
     project = bench.project
     targeted = sorted(project.not_flaky(bench.recording.tests))
-    for select in ([targeted] if targeted else []) + [None]:
+    for select in ([targeted] if targeted and not _all_of_them(project, targeted) else []) + [None]:
         run = project.run_tests(trial.sandbox, select=select, deselect=project.flaky_tests)
         judged = judge(run, project.suite)
         if not judged.passed:
             scope = f"{len(targeted)} targeted tests" if select else "the test suite"
             return Verdict(False, "tests", f"{scope}: {judged.reason}")
+        if select is None:
+            trial.suite = _suite_summary(run.outcomes, judged.reason)
     return None
+
+
+def _suite_summary(outcomes: dict[str, str] | None, reason: str) -> str:
+    """``505 passed, 1 skipped`` from the trusted records; the judgement's words without."""
+    if not outcomes:
+        return reason
+    counts = Counter(outcomes.values())
+    return ", ".join(f"{counts[kind]} {kind}" for kind in ("passed", "skipped") if counts[kind])
+
+
+def _all_of_them(project: Project, targeted: list[str]) -> bool:
+    """Whether the targeted tests are the whole suite: then one run of it is enough."""
+    suite = project.suite
+    if suite is None or not suite.per_test:
+        return False
+    flaky = project.flaky_tests
+    return set(suite.expected(targeted, flaky)) == set(suite.expected(None, flaky))
+
+
+# What an undecided comparison lacks: more processes, or less noise in each.
+_WOULD_DECIDE = "; a larger --timing-budget or a quieter machine would decide it"
 
 
 def speed(bench: Bench, trial: Trial) -> Verdict:
     calls = bench.recording.timing_calls
+    if not calls and bench.reached:
+        return _speed_end_to_end(bench, trial)
     if not calls:
         why = (
             f"{bench.recording.skipped} calls had arguments that could not be pickled"
@@ -225,7 +312,7 @@ def speed(bench: Bench, trial: Trial) -> Verdict:
             why = (
                 f"too noisy to decide: {interval} straddles {bench.min_speedup}× after "
                 f"{comparison.processes} processes a side ({comparison.seconds:.0f}s, "
-                f"budget {bench.plan.budget:.0f}s)"
+                f"budget {bench.plan.budget:.0f}s){_WOULD_DECIDE}"
             )
         else:
             why = f"not proven faster: {interval} reaches below {bench.min_speedup}×"
@@ -251,23 +338,10 @@ def _evidence(
 ) -> dict[str, str]:
     """What each check showed, one sentence each, for reports and pull requests."""
     counts = bench.behaviour().counts()
-    targeted = len(bench.recording.tests)
     low, high = timing.ci
-    if not targeted:
-        passed = "the whole test suite passes"
-    elif targeted == 1:
-        passed = "the test that reaches it, then the whole test suite, pass"
-    else:
-        passed = f"the {targeted} tests that reach it, then the whole test suite, pass"
-    how = (
-        "each test's outcome checked against the baseline's"
-        if is_pytest(bench.project.tests_argv)
-        else "exit code only, not per test"
-    )
     return {
-        "tests": f"{passed} ({how})",
-        "capabilities": "reaches nothing its original does not: the same modules, builtins, "
-        "environment, files and processes, and no new code at import (checked before it ran)",
+        "tests": _tests_evidence(bench),
+        "capabilities": _CAPABILITIES,
         "differential": f"same results, exceptions and argument states as the original "
         f"on {counts['recorded']} calls recorded from the real workload and "
         f"{counts['test']} made by the tests",
@@ -279,6 +353,28 @@ def _evidence(
         f"first calls {timing.first_call:.2f}×), alternating fresh processes timed by Evolver "
         f"from outside them, on {calls} recorded calls",
     }
+
+
+_CAPABILITIES = (
+    "reaches nothing its original does not: the same modules, builtins, environment, files "
+    "and processes, and no new code at import (checked before it ran)"
+)
+
+
+def _tests_evidence(bench: Bench) -> str:
+    targeted = len(bench.recording.tests)
+    if not targeted:
+        passed = "the whole test suite passes"
+    elif targeted == 1:
+        passed = "the test that reaches it, then the whole test suite, pass"
+    else:
+        passed = f"the {targeted} tests that reach it, then the whole test suite, pass"
+    how = (
+        "each test's outcome checked against the baseline's"
+        if is_pytest(bench.project.tests_argv)
+        else "exit code only, not per test"
+    )
+    return f"{passed} ({how})"
 
 
 def _probe_evidence(judgement: same.Judgement, probes: int) -> str:
@@ -310,3 +406,96 @@ def _changed_while_timed(
                 f"on the recorded call {given}: behaves differently while timed than when checked"
             )
     return None
+
+
+# Judging end to end, when no call could be recorded (see agent/verify/endtoend.py)
+
+
+def _workload_behaviour(bench: Bench, trial: Trial) -> Verdict | None:
+    """The first rounds of the end-to-end comparison: the workload's exit code and output, the
+    original's run twice, the candidate's compared with them (timed too: they count). When the
+    tests are what reaches the target, the tests stage judges, and timing starts after it."""
+    trial.endtoend = bench.end_to_end(trial.sandbox)
+    if trial.endtoend.reach.is_tests:
+        return None
+    try:
+        with bench.timing_lock:  # these runs are timed too: never beside another timing
+            trial.endtoend.behaviour()
+    except Rejected as rejected:
+        return Verdict(False, rejected.stage, rejected.reason)
+    except EndToEndError as error:
+        return Verdict(False, "equivalence", f"cannot be judged end to end: {error}")
+    if not trial.endtoend.output_compared() and not bench.recording.tests:
+        # Then only an exit code would stand for its behaviour: a change that did less work
+        # and printed the same nothing would pass. Nothing is accepted on no evidence.
+        return Verdict(
+            False,
+            "equivalence",
+            f"nothing observes its behaviour: no call could be recorded ({bench.unrecorded()}), "
+            f"no test reaches it, and {trial.endtoend.output_note()}",
+        )
+    return None
+
+
+def _speed_end_to_end(bench: Bench, trial: Trial) -> Verdict:
+    """The whole run's speedup, against the bar ``--min-speedup`` on the target gives it."""
+    comparison = trial.endtoend or bench.end_to_end(trial.sandbox)
+    try:
+        with bench.timing_lock:  # never time two things at once
+            measured = comparison.measure()
+    except Rejected as rejected:
+        return Verdict(False, rejected.stage, rejected.reason)
+    except EndToEndError as error:
+        return Verdict(False, "speed", f"cannot time it end to end: {error}")
+    timing, bar = measured.timing, measured.bar.describe()
+    where = f"end to end on {comparison.reach.description}"
+    low, high = timing.ci
+    interval = f"{timing.level} interval {low:.2f}–{high:.2f}×"
+    if low < measured.bar.value:
+        if measured.undecided:  # not the same as slower: say so
+            why = (
+                f"too noisy to decide: {where}, {interval} straddles the {bar} after "
+                f"{measured.processes} processes a side ({measured.seconds:.0f}s, "
+                f"budget {bench.plan.budget:.0f}s){_ceiling(measured.bar.share)}{_WOULD_DECIDE}"
+            )
+        else:
+            why = f"not proven faster: {where}, {interval} reaches below the {bar}"
+        return Verdict(False, "speed", why, timing)
+    tests = trial.suite or "the whole test suite passes"
+    reason = (
+        f"behaviour: {NOT_COMPARED} per call ({bench.unrecorded()}); "
+        f"{comparison.output_note()}; tests: {tests}; timing: {where}, "
+        f"{timing.speedup:.2f}× [{low:.2f}–{high:.2f}] ({bar})"
+    )
+    return Verdict(
+        True, "speed", reason, timing, evidence=_end_to_end_evidence(bench, comparison, measured)
+    )
+
+
+def _ceiling(share: float | None) -> str:
+    """What the whole run could gain at most: what decides whether more processes could
+    ever settle it."""
+    if share is None or share >= 0.5:
+        return ""
+    return (
+        f"; at a {share:.0%} share the workload would be at most {1 / (1 - share):.3g}× "
+        "faster even if the target took no time"
+    )
+
+
+def _end_to_end_evidence(bench: Bench, comparison: EndToEnd, measured: Measured) -> dict[str, str]:
+    """What each check showed when the target was judged end to end: what was compared, and
+    that the calls themselves were not."""
+    timing = measured.timing
+    low, high = timing.ci
+    return {
+        "tests": _tests_evidence(bench),
+        "capabilities": _CAPABILITIES,
+        "differential": f"{NOT_COMPARED} per call: {bench.unrecorded()}, so no call could be "
+        "replayed; judged on what the workload and the tests observe instead",
+        "workload": comparison.output_note(),
+        "timing": f"{timing.speedup:.2f}× faster end to end on {comparison.reach.description} "
+        f"({timing.level} interval {low:.2f}–{high:.2f}×, {measured.bar.describe()}): the "
+        "whole run's speedup, the target's own diluted by the rest; alternating fresh "
+        f"processes timed by Evolver from outside them, {measured.processes} a side",
+    }
