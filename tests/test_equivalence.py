@@ -7,14 +7,21 @@ property check on generated inputs, the timing checks or the tamper guard can ob
 
 from __future__ import annotations
 
+import pickle
+import subprocess
+import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from agent import loop
 from agent.config import RunConfig
-from agent.domain import Candidate, RunReport
+from agent.domain import Candidate, RunReport, TargetRef
+from agent.project import Project
 from agent.providers.base import ProposalRequest, candidate_id
+from agent.verify import equivalence as same
+from sandbox import Sandbox
 from tests.conftest import git, write_files
 
 ORIGINAL = {
@@ -243,3 +250,84 @@ def test_wrong_or_cheating_rewrites_are_rejected(report: RunReport, name: str) -
 def test_every_candidate_was_judged(report: RunReport) -> None:
     assert sorted(o.candidate.summary for o in report.outcomes) == sorted(WRONG)
     assert report.committed == 0
+
+
+# A constructor whose half-built ``self`` (as a recorded call holds it: the object before
+# ``__init__`` ran) cannot be printed, compared or hashed: ``__repr__``, ``__eq__`` and
+# ``__hash__`` need what ``__init__`` sets. Slots, like sqlparse's ``Token``.
+TOKEN = """
+class Token:
+    __slots__ = ("kind", "value", "upper")
+
+    def __init__(self, kind, value):
+        {neutral}self.kind = kind
+        self.value = value
+        self.upper = value.upper() if kind == "keyword" else value
+
+    def __repr__(self):
+        return f"<{{self.kind}} {{self.value!r}}>"
+
+    def __eq__(self, other):
+        return (self.kind, self.value) == (other.kind, other.value)
+
+    def __hash__(self):
+        return hash((self.kind, self.value))
+"""
+# The calls as the recorder pickles them: ``self`` before the call, the other arguments.
+RECORD_HALF_BUILT = """
+import pickle
+from pkg.tok import Token
+for kind, value in [("keyword", "select"), ("name", "price"), ("keyword", "from")]:
+    call = ((object.__new__(Token), kind, value), {})
+    print(pickle.dumps(call).hex())
+"""
+
+
+def test_a_constructor_and_an_identical_candidate_agree(tmp_path: Path) -> None:
+    """The original observed on its recorded, generated and probe calls, and the same code
+    (plus a ``pass``) checked against it: nothing differs, and every real call is compared."""
+    original, candidate = tmp_path / "original", tmp_path / "candidate"
+    write_files(original, {"pkg/__init__.py": "", "pkg/tok.py": TOKEN.format(neutral="")})
+    write_files(
+        candidate, {"pkg/__init__.py": "", "pkg/tok.py": TOKEN.format(neutral="pass\n        ")}
+    )
+    made = subprocess.run(
+        [sys.executable, "-c", RECORD_HALF_BUILT], cwd=original, capture_output=True, check=True
+    )
+    recorded = [bytes.fromhex(line) for line in made.stdout.decode().split()]
+    target, project = TargetRef("pkg/tok.py", "Token.__init__"), Project()
+    with (
+        Sandbox.create(tmp_path / "boxes", original) as before,
+        Sandbox.create(tmp_path / "boxes", candidate) as after,
+    ):
+        generated = same.generate_inputs(project, before, target, recorded, 10, 120)
+        calls = [*recorded, *generated.calls, *generated.probes]
+        origins = ["recorded"] * len(recorded) + ["generated"] * len(generated.calls)
+        origins += ["probe"] * len(generated.probes)
+        behaviour = same.reference(project, before, target, calls, origins, 120)
+        judged = same.check(project, after, target, behaviour, 1e-9, 120, strict=True)
+    assert judged.reason is None and judged.probes_differing == 0
+    assert behaviour.counts()["recorded"] == len(recorded), behaviour.notes
+    assert behaviour.counts()["generated"] > 0, (generated.note, behaviour.notes)
+
+
+def test_an_original_that_cannot_be_observed_is_left_out_and_said(tmp_path: Path) -> None:
+    """The original's sandbox runs no candidate code: when observing it fails, nothing is
+    compared, the notes say why, and no candidate is held to it."""
+    write_files(tmp_path / "original", {"pkg/__init__.py": "", "pkg/gone.py": GONE})
+    target = TargetRef("pkg/gone.py", "leave")
+    with Sandbox.create(tmp_path / "boxes", tmp_path / "original") as before:
+        behaviour = same.reference(
+            Project(), before, target, [pickle.dumps(((1,), {}))], ["recorded"], 60
+        )
+    assert not behaviour.calls and not behaviour.checkable
+    assert behaviour.notes[0].startswith("behaviour not compared per call: observing the original")
+
+
+GONE = """
+import os
+
+
+def leave(code):
+    os._exit(code)
+"""

@@ -123,3 +123,59 @@ def test_calls_render_as_argument_lists() -> None:
     arguments = describe(((1, "a", [2.5]), {"key": None}))
     assert render_call(arguments) == "(1, 'a', [2.5], key=None)"
     assert render(describe(list(range(100))), limit=20).endswith("…")
+
+
+class Half:
+    """A constructor sets what ``__repr__``, ``__eq__`` and ``__hash__`` need: ``self`` on
+    entry to ``__init__`` (as a recorded call holds it) has none of it."""
+
+    __slots__ = ("kind", "value")
+
+    def __init__(self, kind: str, value: str) -> None:
+        self.kind = kind
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"Half({self.kind!r}, {self.value!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Half) and (self.kind, self.value) == (other.kind, other.value)
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.value))
+
+
+class Unprintable(Exception):
+    def __str__(self) -> str:
+        raise AttributeError("no message yet")
+
+
+def test_a_half_built_object_is_described_the_same_each_time() -> None:
+    """Reading it runs code that fails: the failure is its description, the same in every
+    process, never a crash of the one describing it."""
+    half = object.__new__(Half)
+    assert describe(half) == describe(object.__new__(Half))
+    assert describe(half)[:2] == ["obj", "tests.test_observe.Half"]
+    assert describe({"nested": [half]})[2][0][1][2][0] == describe(half)
+    built = observed(Half.__init__, object.__new__(Half), "keyword", "select")
+    assert built["returned"] is None
+    assert built["args"][2][0][2][0][2] == [
+        "map",
+        "dict",
+        [["kind", "keyword"], ["value", "select"]],
+    ]
+    assert (
+        difference(
+            built, observed(Half.__init__, object.__new__(Half), "keyword", "select"), 1e-9, True
+        )
+        is None
+    )
+
+
+def test_an_exception_whose_message_fails_is_still_an_outcome() -> None:
+    def refuse() -> None:
+        raise Unprintable
+
+    seen = observed(refuse)
+    assert seen["raised"][0] == "tests.test_observe.Unprintable"
+    assert digest(seen) == digest(observed(refuse))

@@ -7,13 +7,15 @@ that compare takes more processes only when undecided, stays within its budget, 
 from __future__ import annotations
 
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 from agent.domain import TargetRef
 from agent.project import Project
 from agent.verify.stats import decide, look_confidence, look_schedule
 from agent.verify.timing import Comparison, TimingPlan, compare
-from sandbox import Sandbox
+from sandbox import Limits, Sandbox
 from tests.conftest import write_files
 
 WORK = """
@@ -114,3 +116,82 @@ def test_loops_share_arguments_the_original_leaves_alone_and_a_change_to_them_sh
     assert candidate[0] - original[0], "the emptied list did not show in the candidate's digests"
     # shared: a loop after the first found the list emptied (another result than loop one's)
     assert len(candidate[0]) >= 2, candidate[0]
+
+
+# Cheap calls on a large argument (sqlparse's ``imt`` and ``Token.__init__`` are handed its
+# whole token-type tree): a copy of the argument per loop, ten thousand loops a sample, does
+# not fit in a sandbox's memory. Unpickled, this list takes about 4 MB.
+LARGE = list(range(100_000))
+CHEAP = """
+def size(table):
+    return len(table)
+
+
+class Entry:
+    def __init__(self, table, key):
+        {neutral}self.key = key
+        self.first = table[0]
+
+
+def push(items):
+    items.append(sum(items))
+    return len(items)
+"""
+SMALL_MEMORY = Limits(memory_mb=768)
+
+
+def neutral_pair(tmp_path: Path, target: TargetRef, calls: list[bytes]) -> Comparison:
+    """The original against the same code plus a ``pass``, in sandboxes of little memory."""
+    sides = []
+    for name, neutral in (("original", ""), ("candidate", "pass\n        ")):
+        write_files(
+            tmp_path / name, {"pkg/__init__.py": "", "pkg/cheap.py": CHEAP.format(neutral=neutral)}
+        )
+        sides.append(tmp_path / name)
+    with (
+        Sandbox.create(tmp_path / "boxes", sides[0], limits=SMALL_MEMORY) as before,
+        Sandbox.create(tmp_path / "boxes", sides[1], limits=SMALL_MEMORY) as after,
+    ):
+        return compare(Project(), before, after, target, calls, PLAN)
+
+
+def test_a_cheap_call_on_a_large_argument_is_timed_within_memory(tmp_path: Path) -> None:
+    """Left as it was, the argument is shared by the loops from the calibrating process on."""
+    calls = [pickle.dumps(((LARGE,), {}))]
+    compared = neutral_pair(tmp_path, TargetRef("pkg/cheap.py", "size"), calls)
+    assert compared.timing.samples == PLAN.processes * PLAN.values
+    assert len(compared.seen[0][0]) == len(compared.seen[1][0]) == 1
+
+
+def test_a_constructor_copies_only_the_self_it_builds(tmp_path: Path) -> None:
+    """``self`` changes, so every loop gets a new one; the large table it is handed does not,
+    so the loops share it: memory and copying stay small."""
+    made = subprocess.run(
+        [sys.executable, "-c", RECORD_ENTRY],
+        cwd=tree_with_cheap(tmp_path / "record"),
+        capture_output=True,
+        check=True,
+    )
+    compared = neutral_pair(tmp_path, TargetRef("pkg/cheap.py", "Entry.__init__"), [made.stdout])
+    assert compared.timing.samples == PLAN.processes * PLAN.values
+    assert len(compared.seen[0][0]) == len(compared.seen[1][0]) == 1
+
+
+RECORD_ENTRY = """
+import pickle, sys
+from pkg.cheap import Entry
+sys.stdout.buffer.write(pickle.dumps(((object.__new__(Entry), list(range(100_000)), 7), {})))
+"""
+
+
+def tree_with_cheap(root: Path) -> Path:
+    write_files(root, {"pkg/__init__.py": "", "pkg/cheap.py": CHEAP.format(neutral="")})
+    return root
+
+
+def test_a_call_that_changes_its_argument_gets_a_fresh_copy_every_loop(tmp_path: Path) -> None:
+    """Sharing is for what the call leaves alone: every loop of ``push`` sees the list as it
+    was recorded, so every loop gives the same outcome."""
+    calls = [pickle.dumps(((list(range(1000)),), {}))]
+    compared = neutral_pair(tmp_path, TargetRef("pkg/cheap.py", "push"), calls)
+    assert len(compared.seen[0][0]) == len(compared.seen[1][0]) == 1

@@ -71,6 +71,15 @@ _BROAD = (
 )
 
 
+def picked(values: list[Any]) -> st.SearchStrategy[Any]:
+    """One of ``values``, by position: ``st.sampled_from`` hashes its elements, and the
+    program's objects may not hash (``self`` recorded on entry to ``__init__`` has none of
+    the attributes its ``__hash__`` reads)."""
+    if not values:
+        return st.nothing()
+    return st.integers(0, len(values) - 1).map(values.__getitem__)
+
+
 class Domain(Protocol):
     """What the evidence says one value may be: a strategy inside it, and a membership test."""
 
@@ -86,7 +95,7 @@ class Exact:
     values: list[Any]
 
     def strategy(self) -> st.SearchStrategy[Any]:
-        return st.sampled_from(self.values[:_SAMPLE])
+        return picked(self.values[:_SAMPLE])
 
     def admits(self, value: Any) -> bool:
         return any(type(seen) is type(value) and _equal(seen, value) for seen in self.values)
@@ -338,14 +347,14 @@ def _sorted(items: list[Any]) -> bool:
 def _unique(items: list[Any]) -> bool:
     try:
         return len(set(items)) == len(items)
-    except TypeError:
+    except Exception:  # unhashable, or a ``__hash__`` that fails (a half-built object)
         return False
 
 
 def _hashable(value: Any) -> bool:
     try:
         hash(value)
-    except TypeError:
+    except Exception:  # unhashable, or a ``__hash__`` that fails (a half-built object)
         return False
     return True
 
@@ -372,7 +381,7 @@ def _instance(value: Any, hint: Any) -> bool:
 def probe_of(values: list[Any]) -> st.SearchStrategy[Any]:
     """Values around ``values`` an expert might not call fair: other types and shapes."""
     options = [_probe_kind(kind, group) for kind, group in _grouped(values).items()]
-    seen = st.sampled_from(values[:_SAMPLE]) if values else st.none()
+    seen = picked(values[:_SAMPLE]) if values else st.none()
     options += [st.none(), st.lists(seen, max_size=3)]  # nothing, or a list where a value was
     return st.one_of(*options)
 
@@ -405,7 +414,7 @@ def _grouped(values: list[Any]) -> dict[type, list[Any]]:
 
 
 def _probe_kind(kind: type, values: list[Any]) -> st.SearchStrategy[Any]:
-    seen = st.sampled_from(values[:_SAMPLE])
+    seen = picked(values[:_SAMPLE])
     if kind is int:
         return st.integers(min(min(values), -2) - 10, max(max(values), 2) + 10)
     if kind is float:
@@ -418,16 +427,16 @@ def _probe_kind(kind: type, values: list[Any]) -> st.SearchStrategy[Any]:
         items = [item for value in values for item in value][: _SAMPLE * 4]
         if not items:
             return seen
-        item = st.one_of(probe_of(items), st.sampled_from(items[:_SAMPLE]))
+        item = st.one_of(probe_of(items), picked(items[:_SAMPLE]))
         if kind in (set, frozenset):
-            return st.sets(st.sampled_from(items[:_SAMPLE]), max_size=_MAX_ITEMS).map(kind)
+            return st.sets(picked(items[:_SAMPLE]), max_size=_MAX_ITEMS).map(kind)
         return st.lists(item, max_size=_MAX_ITEMS).map(kind)
     if kind is dict:
         keys = [k for value in values for k in value][: _SAMPLE * 4]
         vals = [v for value in values for v in value.values()][: _SAMPLE * 4]
         if not keys:
             return seen
-        return st.dictionaries(st.sampled_from(keys), probe_of(vals), max_size=_MAX_ITEMS)
+        return st.dictionaries(picked(keys), probe_of(vals), max_size=_MAX_ITEMS)
     return seen
 
 
@@ -472,7 +481,7 @@ def parameters(function: Any, recorded: list[tuple[tuple[Any, ...], dict[str, An
     found: dict[str, Parameter] = {}
     for name, parameter in signature.parameters.items():
         values = [v for v in seen[name] if v is not _MISSING]
-        omitted = _MISSING in seen[name]
+        omitted = any(v is _MISSING for v in seen[name])  # ``in`` would run their ``__eq__``
         if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
             found[name] = Parameter(parameter, None, None, values, omitted or not values)
             continue
@@ -501,7 +510,7 @@ def _call_strategy(
     parts: dict[str, st.SearchStrategy[Any]] = {}
     for name, parameter in found.items():
         if parameter.domain is None:
-            drawn = st.sampled_from(parameter.seen) if parameter.seen else st.just(_MISSING)
+            drawn = picked(parameter.seen) if parameter.seen else st.just(_MISSING)
         elif probing and parameter.probes is not None:
             drawn = st.one_of(parameter.domain.strategy(), parameter.probes)
         else:

@@ -109,6 +109,16 @@ class _Describer:
             return value
         if depth > _MAX_DEPTH:
             return ["deep"]
+        try:
+            return self._described(value, depth)
+        except Exception as error:
+            # Reading it ran the program's code, and that failed: a ``__repr__`` or a property
+            # needing attributes a constructor has not set yet (``self`` on entry to
+            # ``__init__``), an iterator that raises. What failed is the description: the
+            # same in every process that does the same, so it compares like any other.
+            return ["obj", _safe_type_name(value), ["exception", _safe_type_name(error), ""]]
+
+    def _described(self, value: Any, depth: int) -> Any:
         if isinstance(value, _MUTABLE) or hasattr(value, "__dict__"):
             ref = self.seen.get(id(value))
             if ref is not None:
@@ -140,6 +150,14 @@ class _Describer:
             return ["obj", name, self.describe(state, inner)]
         text = repr(value)
         return ["obj", name, None if " at 0x" in text else text]
+
+
+def _safe_type_name(value: Any) -> str:
+    """:func:`type_name`, or a mark when reading the type's names runs code that fails."""
+    try:
+        return type_name(value)
+    except Exception:
+        return "?"
 
 
 def preview(tree: Any, items: int = 16, text: int = 200, depth: int = 6) -> Any:
@@ -186,7 +204,7 @@ class Consumed:
     """A returned iterator, drained: the items it gave and the exception that ended it."""
 
     def __init__(self, iterator: Iterator[Any]) -> None:
-        self.kind = type_name(iterator)
+        self.kind = _safe_type_name(iterator)
         self.items: list[Any] = []
         self.error: Exception | None = None
         try:
@@ -267,7 +285,11 @@ def outcome(result: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[
 
 
 def _exception(error: BaseException) -> list[str]:
-    return [type_name(error), str(error)[:500]]
+    try:  # an exception's ``__str__`` is the program's code too
+        message = str(error)[:500]
+    except Exception as failed:
+        message = f"<its message could not be read: {_safe_type_name(failed)}>"
+    return [_safe_type_name(error), message]
 
 
 _RAISES = frozenset(dis.opmap[name] for name in ("RAISE_VARARGS", "RERAISE"))

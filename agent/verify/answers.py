@@ -229,6 +229,11 @@ class TimeAnswer(BaseModel):
     model_config = STRICT
 
     loops: Annotated[int, Field(ge=1, le=1_000_000)]
+    # The most loops a sample may take: what the memory a loop holds (measured) and the time
+    # its copies take allow. And per call, the arguments its first pass changed (positions and
+    # keywords): those each loop gets a copy of, the others one copy shared by the loops.
+    most_loops: Annotated[int, Field(ge=1, le=1_000_000)] = 1_000_000
+    changed: list[list[Annotated[int, Field(ge=0)] | Text]] | None = None
     unchanged: bool  # the first pass left every call's arguments as they were
     first: Seconds
     values: list[Seconds]

@@ -174,32 +174,44 @@ def reference(
     origins: list[str],
     timeout: float,
 ) -> Behaviour:
-    """Observe the original twice; keep the generated calls and probes it handles in time."""
+    """Observe the original twice; keep the generated calls and probes it handles in time.
+
+    Only what the original repeats is compared; what it does not, or what cannot be observed
+    at all, is left out and said in the notes, never held against a candidate (the original's
+    sandbox runs no candidate code, so a failure there is not the candidate's).
+    """
     limits = [
         RECORDED_CALL_LIMIT if origin in _REAL else GENERATED_CALL_LIMIT for origin in origins
     ]
-    first = observe(project, sandbox, target, calls, limits, timeout)
-    kept = [
-        number
-        for number, seconds in enumerate(first.seconds)
-        if origins[number] in _REAL or seconds is not None
-    ]
-    kept_calls = [calls[number] for number in kept]
-    second = observe(
-        project, sandbox, target, kept_calls, [limits[number] for number in kept], timeout
-    )
-    first_digests = [first.digests[number] for number in kept]
-    checkable = frozenset(
-        number
-        for number, (one, two) in enumerate(zip(first_digests, second.digests, strict=True))
-        if one is not None and one == two
-    )
-    notes = []
-    unrepeatable = len(kept_calls) - len(checkable)
-    if unrepeatable:
-        notes.append(
-            f"{unrepeatable} calls give a different outcome each time and are not compared"
+    try:
+        first = observe(project, sandbox, target, calls, limits, timeout)
+        kept = [
+            number
+            for number, seconds in enumerate(first.seconds)
+            if origins[number] in _REAL or seconds is not None
+        ]
+        kept_calls = [calls[number] for number in kept]
+        second = observe(
+            project, sandbox, target, kept_calls, [limits[number] for number in kept], timeout
         )
+    except HarnessError as error:
+        note = f"behaviour not compared per call: observing the original {error}"
+        return Behaviour([], [], [], [], [], [], frozenset(), notes=(note,))
+    first_digests = [first.digests[number] for number in kept]
+    pairs = list(zip(first_digests, second.digests, strict=True))
+    checkable = frozenset(
+        number for number, (one, two) in enumerate(pairs) if one is not None and one == two
+    )
+    unobserved = sum(1 for one, two in pairs if one is None or two is None)
+    varying = len(kept_calls) - len(checkable) - unobserved
+    notes = []
+    if unobserved:
+        notes.append(
+            f"{unobserved} calls could not be observed on the original (past "
+            f"{RECORDED_CALL_LIMIT:.0f}s, or their arguments do not unpickle) and are not compared"
+        )
+    if varying:
+        notes.append(f"{varying} calls give a different outcome each time and are not compared")
     return Behaviour(
         calls=kept_calls,
         origins=[origins[number] for number in kept],

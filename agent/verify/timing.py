@@ -53,9 +53,9 @@ _CLOCK_SLACK = 0.003
 # latency stays small beside it (at most so many times, up to so many loops a sample).
 _MIN_REGION = 0.005
 _RECALIBRATIONS = 4
-_MAX_LOOPS = 10_000
-_MAX_SHARED_LOOPS = 1_000_000  # loops that share their arguments hold only their results
-_LOOP_MEMORY = 512 * 1024 * 1024
+_MAX_LOOPS = 10_000  # until the original's calibrating process has measured a loop's cost
+_MAX_MEASURED_LOOPS = 1_000_000
+_LOOP_MEMORY = 512 * 1024 * 1024  # what a timing process may hold for a sample's loops
 # A first pass shorter than this is below what our clock resolves through a pipe: the first-call
 # gate then uses the process's own figure, bounded by ours.
 _FIRST_RESOLVED = 0.005
@@ -169,14 +169,18 @@ def compare(
         "values": plan.values,
         "min_time": plan.min_time,
         "warmups": 1,
+        "memory": _LOOP_MEMORY,
     }
     sides = (original, candidate)
     # Loops per sample, each side's own: we divide our clock's figure by the count we gave.
     loops: list[int | None] = [None, None]
-    # Every loop's arguments are unpickled before a sample starts: bound what that holds,
-    # unless the original leaves them as they were (its calibrating process says so, and
-    # runs no candidate code): then the loops of a sample share one copy on both sides.
-    most = max(1, min(_MAX_LOOPS, _LOOP_MEMORY // max(1, 4 * sum(map(len, calls)))))
+    # Every loop's arguments are unpickled before a sample starts, and every loop's results
+    # are kept until it ends: the original's calibrating process (which runs no candidate
+    # code) measures what a loop holds and says how many loops fit in memory, with a copy of
+    # the arguments each, or sharing one when its calls leave them as they were (then the
+    # loops of a sample share one copy on both sides). Until it has spoken: a copy is at
+    # least as large as its pickle.
+    most = max(1, min(_MAX_LOOPS, _LOOP_MEMORY // max(1, sum(map(len, calls)))))
     seen: tuple[dict[int, set[str]], dict[int, set[str]]] = ({}, {})
     patched: set[str] = set()
 
@@ -196,9 +200,13 @@ def compare(
             raise TimingError(f"timing process {error}") from None
         if loops[side] is None:  # only the original calibrates: its sandbox has no candidate
             loops[side] = answer.loops
+            # Its loops copied the arguments its calls change and shared the others: every
+            # later process, on both sides, does the same, within the same bound.
             if answer.unchanged:
                 spec = {**spec, "share": True}
-                most = _MAX_SHARED_LOOPS
+            elif answer.changed is not None and len(answer.changed) == len(calls):
+                spec = {**spec, "fresh": answer.changed}
+            most = min(_MAX_MEASURED_LOOPS, answer.most_loops)
         told = loops[side]
         assert told is not None
         if len(answer.values) != plan.values:
