@@ -26,6 +26,7 @@ FLAKY_TEST = """
     from pathlib import Path
 
     from pkg.core import double
+    from pkg.seen import known
 
     COUNTER = Path(__file__).with_name("runs.txt")
 
@@ -33,7 +34,13 @@ FLAKY_TEST = """
     def test_sometimes():
         runs = int(COUNTER.read_text()) if COUNTER.exists() else 0
         COUNTER.write_text(str(runs + 1))
-        assert double(runs) % 4 == 2
+        assert known({1: 1}, [runs]) == [1] and double(runs) % 4 == 2
+"""
+
+# Reached only by the flaky test; a rule has a candidate for it (`k in d.keys()`).
+SEEN = """
+    def known(d, keys):
+        return [k for k in keys if k in d.keys()]
 """
 
 
@@ -60,11 +67,13 @@ BENCHMARKS = {
 def test_flaky_test_judges_nothing_its_target_is_skipped_and_the_result_is_confirmed(
     make_repo: MakeRepo, tmp_path: Path
 ) -> None:
-    repo = make_repo({**KEYS_PROJECT, **BENCHMARKS, "tests/test_flaky.py": FLAKY_TEST})
+    repo = make_repo(
+        {**KEYS_PROJECT, **BENCHMARKS, "tests/test_flaky.py": FLAKY_TEST, "pkg/seen.py": SEEN}
+    )
     report_path = tmp_path / "report.json"
     done = evolver(
         "run", str(repo), "--branch", "evolver/flaky", "--json", str(report_path),
-        "--target", "pkg/core.py::count_known", "--target", "pkg/core.py::double",
+        "--target", "pkg/core.py::count_known", "--target", "pkg/seen.py::known",
     )  # fmt: skip
 
     assert done.returncode == 0, done.stderr
@@ -73,8 +82,8 @@ def test_flaky_test_judges_nothing_its_target_is_skipped_and_the_result_is_confi
     assert report["flaky_tests"] == [flaky]
     notes = "\n".join(report["notes"])
     assert f"not used to judge candidates: {flaky}" in notes
-    # double is reached by the flaky test: skipped, nothing proposed for it.
-    assert "pkg/core.py::double: skipped: tests that reach it are flaky on HEAD" in notes
+    # known is reached by the flaky test: skipped, its candidate never verified.
+    assert "pkg/seen.py::known: skipped: tests that reach it are flaky on HEAD" in notes
     assert {c["target"] for c in report["candidates"]} == {"pkg/core.py::count_known"}
     # count_known's candidate passed the full suite, which the flaky test would have failed.
     [candidate] = report["candidates"]
