@@ -231,6 +231,8 @@ def equivalent(bench: Bench, trial: Trial) -> Verdict | None:
         )
     except HarnessError as error:
         return Verdict(False, "equivalence", f"the behaviour check {error}")
+    if not behaviour.checkable:  # the original repeated nothing: there was nothing to match
+        trial.not_compared.append("equivalence")
     why = trial.judgement.reason
     return None if why is None else Verdict(False, "equivalence", why)
 
@@ -337,14 +339,21 @@ def _evidence(
     bench: Bench, judgement: same.Judgement, timing: Timing, calls: int
 ) -> dict[str, str]:
     """What each check showed, one sentence each, for reports and pull requests."""
-    counts = bench.behaviour().counts()
+    behaviour = bench.behaviour()
+    counts = behaviour.counts()
     low, high = timing.ci
+    differential = (
+        f"same results, exceptions and argument states as the original "
+        f"on {counts['recorded']} calls recorded from the real workload and "
+        f"{counts['test']} made by the tests"
+        if behaviour.checkable
+        else f"{NOT_COMPARED}: the original repeated no outcome to compare "
+        f"({'; '.join(behaviour.notes) or 'no call could be observed'})"
+    )
     return {
         "tests": _tests_evidence(bench),
         "capabilities": _CAPABILITIES,
-        "differential": f"same results, exceptions and argument states as the original "
-        f"on {counts['recorded']} calls recorded from the real workload and "
-        f"{counts['test']} made by the tests",
+        "differential": differential,
         "property": f"same outcomes as the original on {counts['generated']} inputs generated "
         "within the domain the real calls show (hypothesis; where the original raises, "
         "the change raises too)",
