@@ -89,6 +89,27 @@ class TestLayout:
         )
 
 
+def import_roots(root: Path, layout: TestLayout | None = None) -> list[Path]:
+    """The folders pytest puts on ``sys.path`` to import the tests and conftests under ``root``
+    (its default ``prepend`` mode: the first folder up from each that is not a package), so
+    that a value a test made (an instance of a class a test module defines, pickled when it
+    was recorded) can be loaded again outside pytest."""
+    layout = layout or TestLayout.of(root)
+    found: dict[Path, None] = {}
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = sorted(d for d in subfolders if d not in _SKIP_DIRS)
+        here = Path(folder)
+        relative = Path(os.path.relpath(here, root)).as_posix()
+        tests = [f for f in files if f.endswith(".py") and layout.is_test(f"{relative}/{f}")]
+        if not tests or here == root:
+            continue
+        while (here / "__init__.py").is_file() and here != root:
+            here = here.parent
+        if here != root:  # the root is on the path already
+            found.setdefault(here)
+    return list(found)
+
+
 def _matches(pattern: str, path: str, name: str) -> bool:
     """pytest's ``fnmatch_ex``: a pattern without ``/`` matches the file name; one with ``/``
     the path (pytest matches absolute paths against ``*/pattern``, so a prefix may come first)."""

@@ -331,3 +331,84 @@ import os
 def leave(code):
     os._exit(code)
 """
+
+
+# What a module's ``__getattr__`` returns (dateutil's lazy submodules), and a path into the
+# project: both say where the copy lives, which differs from sandbox to sandbox.
+LAZY = """
+import importlib
+import os
+
+
+def load(name):
+    {neutral}return importlib.import_module("pkg." + name)
+
+
+def where(name):
+    return os.path.join(os.path.dirname(__file__), name)
+"""
+
+
+@pytest.mark.parametrize("function", ["load", "where"])
+def test_the_copys_location_is_not_behaviour(tmp_path: Path, function: str) -> None:
+    """Original and an identical candidate run from two copies: a module is its name and a
+    path is relative to the copy, so nothing differs; a different module still does."""
+    original, candidate, other = tmp_path / "original", tmp_path / "candidate", tmp_path / "o"
+    files = {"pkg/__init__.py": "", "pkg/util.py": "", "pkg/more.py": ""}
+    write_files(original, {**files, "pkg/lazy.py": LAZY.format(neutral="")})
+    write_files(candidate, {**files, "pkg/lazy.py": LAZY.format(neutral="pass\n    ")})
+    write_files(other, {**files, "pkg/lazy.py": LAZY.format(neutral="name = 'more'\n    ")})
+    target, project = TargetRef("pkg/lazy.py", function), Project()
+    calls = [pickle.dumps((("util",), {}))]
+    with (
+        Sandbox.create(tmp_path / "boxes", original) as before,
+        Sandbox.create(tmp_path / "boxes", candidate) as after,
+        Sandbox.create(tmp_path / "boxes", other) as different,
+    ):
+        behaviour = same.reference(project, before, target, calls, ["recorded"], 120)
+        judged = same.check(project, after, target, behaviour, 1e-9, 120)
+        wrongly = same.check(project, different, target, behaviour, 1e-9, 120)
+    assert behaviour.counts()["recorded"] == 1, behaviour.notes
+    assert judged.reason is None
+    if function == "load":
+        assert wrongly.reason is not None and "pkg.more" in wrongly.reason, wrongly.reason
+
+
+SHAPES_TEST = """
+from pkg.area import area
+
+
+class Box:
+    def __init__(self, width, height):
+        self.width, self.height = width, height
+
+
+def test_area():
+    assert area(Box(2, 3)) == 6
+"""
+# As pytest imports it (prepend mode: the test's folder first on sys.path, "test_shapes").
+RECORD_FROM_A_TEST = """
+import pickle, sys
+sys.path.insert(0, "tests")
+from test_shapes import Box
+print(pickle.dumps(((Box(2, 3),), {})).hex())
+"""
+
+
+def test_a_value_a_test_module_made_can_be_observed(tmp_path: Path) -> None:
+    """A class defined in a test module (imported by pytest from its own folder) loads in the
+    harness too, so the call it was recorded on is compared, not left out."""
+    tree = tmp_path / "tree"
+    area = "def area(box):\n    return box.width * box.height\n"
+    write_files(
+        tree, {"pkg/__init__.py": "", "pkg/area.py": area, "tests/test_shapes.py": SHAPES_TEST}
+    )
+    made = subprocess.run(
+        [sys.executable, "-c", RECORD_FROM_A_TEST], cwd=tree, capture_output=True, check=True
+    )
+    call = bytes.fromhex(made.stdout.decode().strip())
+    with Sandbox.create(tmp_path / "boxes", tree) as box:
+        behaviour = same.reference(
+            Project(), box, TargetRef("pkg/area.py", "area"), [call], ["test"], 120
+        )
+    assert behaviour.counts()["test"] == 1, behaviour.notes

@@ -16,8 +16,10 @@ import contextlib
 import dis
 import hashlib
 import json
+import os
 import signal
 import sys
+import types
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -98,6 +100,17 @@ def describe(value: Any) -> Any:
     return _Describer().describe(value, 0)
 
 
+# Where the sandbox's copy of the project lives differs from copy to copy: a path into it
+# (a module's ``__file__``, a loader's path) says where the verifier ran it, not what the code
+# does, so it is described relative to the copy.
+_WORK = os.getcwd()
+_WORK_MARK = "<project>"
+
+
+def _located(text: str) -> str:
+    return text.replace(_WORK, _WORK_MARK) if _WORK in text else text
+
+
 class _Describer:
     def __init__(self) -> None:
         self.seen: dict[int, int] = {}
@@ -105,7 +118,9 @@ class _Describer:
 
     def describe(self, value: Any, depth: int) -> Any:
         kind = type(value)
-        if value is None or kind is bool or kind is int or kind is float or kind is str:
+        if kind is str:
+            return _located(value)
+        if value is None or kind is bool or kind is int or kind is float:
             return value
         if depth > _MAX_DEPTH:
             return ["deep"]
@@ -127,6 +142,8 @@ class _Describer:
             self.keep.append(value)
         name = type_name(value)
         inner = depth + 1
+        if isinstance(value, types.ModuleType):  # a module is its name, not its namespace
+            return ["module", name, _located(str(getattr(value, "__name__", "")))]
         if isinstance(value, (list, tuple)):
             return ["seq", name, [self.describe(item, inner) for item in value]]
         if isinstance(value, dict):

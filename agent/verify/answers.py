@@ -126,7 +126,7 @@ def _children(node: list[Any]) -> Iterator[Any]:
         ):
             raise ValueError("a map description has no list of [key, value] pairs")
         return chain.from_iterable(payload)
-    if kind in ("bytes", "scalar", "exception", "callable"):
+    if kind in ("bytes", "scalar", "exception", "callable", "module"):
         if type(payload) is not str:
             raise ValueError(f"a {kind} description has no text")
         return iter(())

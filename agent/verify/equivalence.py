@@ -469,6 +469,8 @@ def _render(tree: Any, budget: int) -> str:
         return f"{name}({text!r})"
     if kind in ("scalar", "bytes"):
         return f"{name}({text})"
+    if kind == "module":
+        return f"<module {text}>"
     return f"<{name}>"
 
 

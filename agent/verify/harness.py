@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from agent._harness.evolver_blobs import write_calls
 from agent.project import HARNESS_DIR, Project
+from agent.testlayout import import_roots
 from agent.verify.answers import MalformedAnswer, parse_answer
 from agent.verify.untrusted import UntrustedDataError, read_json, scrub, write_new
 from sandbox import Result, Sandbox
@@ -71,7 +72,7 @@ def run_harness_with_result(
         except OSError as error:
             raise HarnessError(f"cannot write its input: {error.strerror}") from None
         argv = [project.python, str(HARNESS_DIR / script), str(spec_file)]
-        result = sandbox.run(argv, timeout=timeout, env=project.env(sandbox))
+        result = sandbox.run(argv, timeout=timeout, env=_env(project, sandbox))
         if result.timed_out:
             raise HarnessError(f"timed out after {timeout:.0f}s")
         if result.limits_hit:
@@ -88,6 +89,15 @@ def run_harness_with_result(
         for path in (calls_file, spec_file, out_file):
             with contextlib.suppress(OSError):  # the code under test may have made it a directory
                 path.unlink()
+
+
+def _env(project: Project, sandbox: Sandbox) -> dict[str, str]:
+    """The project's environment, and last on the path the folders pytest imports tests from:
+    a recorded argument may be an instance of a class a test module defines."""
+    env = project.env(sandbox)
+    roots = [str(root) for root in import_roots(sandbox.work)]
+    env["PYTHONPATH"] = os.pathsep.join([env["PYTHONPATH"], *roots])
+    return env
 
 
 def _validated(answer: Any, schema: type[M]) -> M:
