@@ -26,7 +26,6 @@ FLAKY_TEST = """
     from pathlib import Path
 
     from pkg.core import double
-    from pkg.seen import known
 
     COUNTER = Path(__file__).with_name("runs.txt")
 
@@ -34,14 +33,17 @@ FLAKY_TEST = """
     def test_sometimes():
         runs = int(COUNTER.read_text()) if COUNTER.exists() else 0
         COUNTER.write_text(str(runs + 1))
-        assert known({1: 1}, [runs]) == [1] and double(runs) % 4 == 2
+        assert double(runs) % 4 == 2
 """
 
-# Reached only by the flaky test; a rule has a candidate for it (`k in d.keys()`).
+# Reached only by a flaky test; a rule has a candidate for it (`k in d.keys()`).
 SEEN = """
     def known(d, keys):
         return [k for k in keys if k in d.keys()]
 """
+FLAKY_SEEN_TEST = FLAKY_TEST.replace(
+    "from pkg.core import double", "from pkg.core import double\n    from pkg.seen import known"
+).replace("assert double(runs)", "assert known({1: 1}, [runs]) == [1] and double(runs)")
 
 
 BENCHMARKS = {
@@ -68,7 +70,7 @@ def test_flaky_test_judges_nothing_its_target_is_skipped_and_the_result_is_confi
     make_repo: MakeRepo, tmp_path: Path
 ) -> None:
     repo = make_repo(
-        {**KEYS_PROJECT, **BENCHMARKS, "tests/test_flaky.py": FLAKY_TEST, "pkg/seen.py": SEEN}
+        {**KEYS_PROJECT, **BENCHMARKS, "tests/test_flaky.py": FLAKY_SEEN_TEST, "pkg/seen.py": SEEN}
     )
     report_path = tmp_path / "report.json"
     done = evolver(
@@ -139,7 +141,9 @@ def baseline_of(tree: Path, files: dict[str, str], **config: object) -> tuple[Pr
         write_files(workspace.state, files)
         settings = RunConfig(repo=tree, **config)  # type: ignore[arg-type]
         project = baseline(settings, workspace, loop.Silent().step, notes)
-    return project, notes
+    # The first note names the project's interpreter; the baseline's own follow it.
+    assert notes[0].startswith("project interpreter: "), notes
+    return project, notes[1:]
 
 
 def test_per_test_outcomes_become_node_ids(tmp_path: Path) -> None:
