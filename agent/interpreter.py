@@ -161,6 +161,20 @@ def _same_place(first: str, second: str) -> bool:
     return os.path.realpath(first) == os.path.realpath(second)
 
 
+def _run_code(python: str, code: str) -> subprocess.CompletedProcess[str]:
+    """``python -c code``, isolated from the environment and writing no bytecode into the
+    project's (``-I -B``), away from any folder whose modules it could pick up."""
+    return subprocess.run(
+        [python, "-I", "-B", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=PROBE_TIMEOUT,
+        stdin=subprocess.DEVNULL,
+        cwd=tempfile.gettempdir(),
+        check=False,
+    )
+
+
 def probe(python: Path, found_by: str) -> Interpreter:
     """Ask ``python`` (in a plain subprocess, isolated, writing no bytecode: ``-I -B``) what
     it is and what it has."""
@@ -171,15 +185,7 @@ def probe(python: Path, found_by: str) -> Interpreter:
     if not python.is_file() or not os.access(python, os.X_OK):
         raise UsageError(f"{where} is not an executable file")
     try:
-        done = subprocess.run(
-            [str(python), "-I", "-B", "-c", _PROBE],
-            capture_output=True,
-            text=True,
-            timeout=PROBE_TIMEOUT,
-            stdin=subprocess.DEVNULL,
-            cwd=tempfile.gettempdir(),
-            check=False,
-        )
+        done = _run_code(str(python), _PROBE)
     except (OSError, subprocess.TimeoutExpired) as error:
         raise UsageError(f"{where} does not run: {error}") from None
     try:
@@ -305,15 +311,7 @@ def _check_imports(interpreter: Interpreter, folder: Path) -> None:
     """Import what the harness imports under ``interpreter``, with ``folder`` after its own
     path, as the harness will."""
     code = f"import sys; sys.path.append({str(folder)!r}); import {', '.join(HARNESS_IMPORTS)}"
-    done = subprocess.run(
-        [interpreter.python, "-I", "-B", "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=PROBE_TIMEOUT,
-        stdin=subprocess.DEVNULL,
-        cwd=tempfile.gettempdir(),
-        check=False,
-    )
+    done = _run_code(interpreter.python, code)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1][:200]
         raise UsageError(

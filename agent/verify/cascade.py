@@ -271,8 +271,15 @@ def _all_of_them(project: Project, targeted: list[str]) -> bool:
     return set(suite.expected(targeted, flaky)) == set(suite.expected(None, flaky))
 
 
-# What an undecided comparison lacks: more processes, or less noise in each.
-_WOULD_DECIDE = "; a larger --timing-budget or a quieter machine would decide it"
+def _short_of(interval: str, bar: str, undecided: bool, processes: int, spent: str) -> str:
+    """Why an interval that reaches below the bar rejects: undecided when the budget ran out
+    with the interval still straddling it, which is not the same as slower, and says so."""
+    if not undecided:
+        return f"not proven faster: {interval} reaches below {bar}"
+    return (
+        f"too noisy to decide: {interval} straddles {bar} after {processes} processes a side "
+        f"({spent}); a larger --timing-budget or a quieter machine would decide it"
+    )
 
 
 def speed(bench: Bench, trial: Trial) -> Verdict:
@@ -310,14 +317,10 @@ def speed(bench: Bench, trial: Trial) -> Verdict:
     low, high = timing.ci
     if low < bench.min_speedup:
         interval = f"{timing.level} interval {low:.2f}–{high:.2f}×"
-        if comparison.undecided:  # not the same as slower: say so
-            why = (
-                f"too noisy to decide: {interval} straddles {bench.min_speedup}× after "
-                f"{comparison.processes} processes a side ({comparison.seconds:.0f}s, "
-                f"budget {bench.plan.budget:.0f}s){_WOULD_DECIDE}"
-            )
-        else:
-            why = f"not proven faster: {interval} reaches below {bench.min_speedup}×"
+        why = _short_of(
+            interval, f"{bench.min_speedup}×", comparison.undecided, comparison.processes,
+            f"{comparison.seconds:.0f}s, budget {bench.plan.budget:.0f}s",
+        )  # fmt: skip
         return Verdict(False, "speed", why, timing)
     if timing.first_call < bench.min_speedup:
         why = f"not faster on first calls ({timing.first_call:.2f}×), only on repeated ones"
@@ -461,14 +464,11 @@ def _speed_end_to_end(bench: Bench, trial: Trial) -> Verdict:
     low, high = timing.ci
     interval = f"{timing.level} interval {low:.2f}–{high:.2f}×"
     if low < measured.bar.value:
-        if measured.undecided:  # not the same as slower: say so
-            why = (
-                f"too noisy to decide: {where}, {interval} straddles the {bar} after "
-                f"{measured.processes} processes a side ({measured.seconds:.0f}s, "
-                f"budget {bench.plan.budget:.0f}s){_ceiling(measured.bar.share)}{_WOULD_DECIDE}"
-            )
-        else:
-            why = f"not proven faster: {where}, {interval} reaches below the {bar}"
+        spent = f"{measured.seconds:.0f}s, budget {bench.plan.budget:.0f}s"
+        why = _short_of(
+            f"{where}, {interval}", f"the {bar}", measured.undecided, measured.processes,
+            spent + _ceiling(measured.bar.share),
+        )  # fmt: skip
         return Verdict(False, "speed", why, timing)
     tests = trial.suite or "the whole test suite passes"
     reason = (
