@@ -172,3 +172,16 @@ def test_recorded_calls_are_compared_and_timed_per_call(report: loop.RunReport) 
         assert outcome.verdict.not_compared == (), outcome.candidate.summary
         timing = outcome.verdict.timing
         assert timing is None or timing.method == "per call"
+
+
+def test_undecided_is_not_slower_and_says_what_would_decide() -> None:
+    """Inconclusive is said as such, with the way out; only a decided look is 'not faster'."""
+    from agent.verify.cascade import _short_of
+
+    undecided = _short_of("99.5% interval 0.46–1.20×", "1.05×", True, 24, "20s, budget 20s")
+    assert undecided == (
+        "too noisy to decide: 99.5% interval 0.46–1.20× straddles 1.05× after 24 processes a "
+        "side (20s, budget 20s); a larger --timing-budget or a quieter machine would decide it"
+    )
+    decided = _short_of("99.5% interval 0.46–0.90×", "1.05×", False, 6, "5s, budget 20s")
+    assert decided == "not proven faster: 99.5% interval 0.46–0.90× reaches below 1.05×"
