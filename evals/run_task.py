@@ -106,6 +106,7 @@ def _agent(task: Task, settings: EvalSettings, repo: Path) -> tuple[RunConfig, P
     if settings.replies_dir is not None:
         options["replies"] = settings.replies_dir / f"{task.name}.jsonl"
     elif settings.record_dir is not None and settings.provider not in ("rules", "oracle"):
+        settings.record_dir.mkdir(parents=True, exist_ok=True)
         options["record_replies"] = settings.record_dir / f"{task.name}.jsonl"
     provider_name = "rules" if settings.provider == "oracle" else settings.provider
     config = RunConfig(

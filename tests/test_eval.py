@@ -14,6 +14,7 @@ from evals.executors import LocalExecutor, RayExecutor
 from evals.harness import run_eval
 from evals.run_task import EvalSettings
 from tests.conftest import evolver, write_files
+from tests.llm_server import LLMServer, Reply
 
 SLOW_PAIRS = """
 def count_pairs(values: list[int], total: int) -> int:
@@ -143,6 +144,26 @@ def test_the_oracle_is_judged_by_hidden_tests_and_retimed(oracle_run: tuple[Path
     assert (out / "results.md").read_text().count("pairs") >= 1
     assert (out / "chart.svg").read_text().startswith("<svg")
     assert "pairs" in done.stdout
+
+
+def test_a_model_provider_is_scored_and_its_replies_recorded(corpus: Path, tmp_path: Path) -> None:
+    """`evolver eval` with a model provider (the loopback server speaking OpenAI's wire
+    format), end to end: the reply logs' folder is made, the model's answer judged."""
+    out = tmp_path / "model"
+    answer = f"Count complements with a dict:\n\n```python\n{FAST_PAIRS.strip()}\n```\n"
+    with LLMServer([Reply(text=answer, input_tokens=900, output_tokens=150)]) as server:
+        done = evolver(
+            "eval", "--provider", "openai", "--model", "gpt-4.1-mini",
+            "--base-url", server.openai_base_url, "--tasks-dir", str(corpus),
+            "--tasks", "pairs", "--rounds", "1", "--candidates", "1", "--out", str(out),
+            env={"OPENAI_API_KEY": "", "XDG_CACHE_HOME": str(tmp_path / "cache")},
+        )  # fmt: skip
+        assert len(server.requests) == 1
+    assert done.returncode == 0, done.stderr
+    [task] = json.loads((out / "results.json").read_text())["tasks"]
+    assert task["committed"] and task["hidden_tests"] == "passed", task
+    [line] = (out / "replies" / "pairs.jsonl").read_text().splitlines()
+    assert json.loads(line)["target"] == "pkg/pairs.py::count_pairs"
 
 
 def test_a_rerun_resumes(oracle_run: tuple[Path, Any], corpus: Path) -> None:
