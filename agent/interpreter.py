@@ -163,7 +163,9 @@ def _same_place(first: str, second: str) -> bool:
 
 def _run_code(python: str, code: str) -> subprocess.CompletedProcess[str]:
     """``python -c code``, isolated from the environment and writing no bytecode into the
-    project's (``-I -B``), away from any folder whose modules it could pick up."""
+    project's (``-I -B``), away from any folder whose modules it could pick up. It runs
+    outside the sandbox, and the project's environment may run code as it starts (``.pth``
+    files): it gets no variable of ours (API keys), only a ``PATH``."""
     return subprocess.run(
         [python, "-I", "-B", "-c", code],
         capture_output=True,
@@ -171,6 +173,7 @@ def _run_code(python: str, code: str) -> subprocess.CompletedProcess[str]:
         timeout=PROBE_TIMEOUT,
         stdin=subprocess.DEVNULL,
         cwd=tempfile.gettempdir(),
+        env={"PATH": os.environ.get("PATH", os.defpath)},
         check=False,
     )
 

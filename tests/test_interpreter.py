@@ -236,3 +236,13 @@ def test_project_venv_end_to_end(project_venv: Path, tmp_path: Path) -> None:
     assert git(repo, "diff", "--name-only", "main", report["branch"]) == "pkg/core.py"
     assert freeze(project_venv) == packages
     assert tree(project_venv) == files_before
+
+
+def test_the_interpreter_probe_gets_none_of_our_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """It runs outside the sandbox, and a project's environment may run code as it starts."""
+    from agent.interpreter import _run_code
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-not-for-the-project")
+    done = _run_code(sys.executable, "import os; print(sorted(os.environ))")
+    assert done.returncode == 0, done.stderr
+    assert "OPENAI_API_KEY" not in done.stdout and "PATH" in done.stdout
