@@ -136,7 +136,10 @@ def test_a_faster_candidate_is_accepted_end_to_end(judged: Judged) -> None:
     assert verdict.accepted, verdict.reason
     assert verdict.not_compared == ("equivalence",)
     assert verdict.timing is not None and verdict.timing.method == "end to end"
-    assert verdict.timing.ci[0] > 1.2, verdict.reason  # the quadratic loop was most of it
+    # The quadratic loop was most of it: the median ratio shows it; the interval's lower end
+    # (past the bar, or it would not be accepted) swings with whole-process noise.
+    assert verdict.timing.speedup > 1.5, verdict.reason
+    assert verdict.timing.ci[0] >= 1.05, verdict.reason
     assert "tests: 1 passed;" in verdict.reason
     assert "not compared per call" in verdict.reason
     assert "arguments not picklable" in verdict.reason
