@@ -203,6 +203,14 @@ def run(
     workload: WorkloadOpt = None,
     test_command: TestOpt = None,
     temperature: Annotated[float | None, typer.Option(help="Model sampling temperature.")] = None,
+    strategies: Annotated[
+        str | None,
+        typer.Option(
+            help="varied: each candidate asked for another optimization strategy (algorithm, "
+            "data structure, builtins, repeated work, caching, parallel); single: every "
+            "candidate offered them all.",
+        ),
+    ] = None,
     max_tokens: Annotated[
         int | None, typer.Option("--max-tokens", help="Most tokens per model reply.")
     ] = None,
@@ -298,6 +306,7 @@ def run(
         "workload": workload,
         "test_command": test_command,
         "temperature": temperature,
+        "strategies": strategies,
         "max_tokens": max_tokens,
         "request_timeout": timeout,
         "seed": seed,

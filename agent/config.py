@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -55,6 +55,8 @@ class RunConfig(BaseModel):
     python: str | None = Field(None, min_length=1)
     # Model providers
     temperature: float = Field(0.2, ge=0.0, le=2.0)
+    # One optimization strategy per candidate ("varied"), or all offered to each ("single").
+    strategies: Literal["varied", "single"] = "varied"
     max_tokens: int = Field(2048, ge=64, le=65536)
     max_prompt_tokens: int = Field(6000, ge=500, le=1_000_000)
     context_window: int | None = Field(None, ge=1000)

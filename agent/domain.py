@@ -83,6 +83,8 @@ class Candidate:
     ``problem`` is set instead of ``files`` when a provider's answer could not be turned into
     an edit (a model reply with elided code, say): it is rejected with that reason, unrun.
     ``provenance`` says where it came from (model, tokens, cost, prompt and reply digests).
+    ``strategy`` names the optimization strategy it follows (``prompts/strategies.toml``), when
+    one was asked for or named.
     """
 
     id: str
@@ -92,6 +94,7 @@ class Candidate:
     summary: str
     problem: str | None = None
     provenance: dict[str, Any] = field(default_factory=dict)
+    strategy: str | None = None
 
 
 @dataclass(frozen=True)

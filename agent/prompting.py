@@ -56,6 +56,8 @@ from agent.domain import Outcome, Target
 if TYPE_CHECKING:
     import tiktoken
 
+    from agent.strategies import Strategy
+
 REPLY_FORMATS = ("definition", "search_replace")
 
 # Droppable sections, least useful first: the order in which they give way to the budget.
@@ -84,6 +86,9 @@ class PromptContext:
     tests: Sequence[str]  # pytest node ids that reach the target
     history: Sequence[Outcome]  # earlier candidates for this target, oldest first
     reply_format: str = "definition"  # or "search_replace"
+    # The one strategy asked for; or none, and then each of ``strategies`` is offered.
+    strategy: Strategy | None = None
+    strategies: Sequence[Strategy] = ()
 
 
 @dataclass(frozen=True)
@@ -199,7 +204,7 @@ def _public_file_cached(name: str) -> bool:
 # Templates
 
 
-def _template_source(name: str) -> str | None:
+def template_text(name: str) -> str | None:
     """A template's text: from ``agent/prompts/`` when installed that way, else ``prompts/``
     beside the package in a source checkout."""
     packaged = resources.files("agent") / "prompts" / name
@@ -211,13 +216,14 @@ def _template_source(name: str) -> str | None:
     return None
 
 
-TEMPLATES = ("system.j2", "optimize.j2")
+# Everything a prompt is made from: a change to any of them must not reuse cached replies.
+TEMPLATES = ("system.j2", "optimize.j2", "strategies.toml")
 
 
 @lru_cache(maxsize=1)
 def template_digest() -> str:
     """A digest of the templates' text: a changed prompt must not reuse cached replies."""
-    text = "\0".join(_template_source(name) or "" for name in TEMPLATES)
+    text = "\0".join(template_text(name) or "" for name in TEMPLATES)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -238,7 +244,7 @@ def _seconds(value: float) -> str:
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FunctionLoader(_template_source),
+        loader=jinja2.FunctionLoader(template_text),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         trim_blocks=True,
@@ -307,6 +313,8 @@ def build_prompt(
         "reply_format": context.reply_format,
         "python_version": f"{sys.version_info.major}.{sys.version_info.minor}",
         "tests_total": tests_total,
+        "strategy": context.strategy,
+        "strategies": list(context.strategies),
     }
     system = _environment().get_template("system.j2")
     user = _environment().get_template("optimize.j2")
@@ -357,6 +365,7 @@ def build_prompt(
         "task": _count(system_text, names)[0]
         + _count(_block(user, "task", variables), names)[0]
         + _count(_block(user, "reply", variables), names)[0]
+        + _count(_block(user, "strategy", variables), names)[0]
     }
     for section in ("profile", *reversed(DROP_ORDER)):
         if section == "profile" or included[section]:

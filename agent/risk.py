@@ -3,7 +3,8 @@
 Verification proves a change on the calls and inputs it saw; risk is about what it could not
 see. It grows with the size of the diff, with added complexity, with the kind of change (a
 catalogued codemod with its own tests is the safest; a free-form rewrite, a new cache that
-holds memory, a changed signature, a new import are less so) and with thin evidence. The level
+holds memory, a changed signature, a new import are less so), with the strategy it follows
+(caching and parallel code are high; ``prompts/strategies.toml``) and with thin evidence. The level
 is the highest any factor gives; the reasons say which. A change that behaves differently from
 the original on probes (inputs of shapes no real call or test used) is one level riskier.
 """
@@ -16,6 +17,7 @@ from agent.codeindex import index_functions
 from agent.domain import RISK_LEVELS as LEVELS
 from agent.domain import Outcome, Risk, Target
 from agent.metrics import measure
+from agent.strategies import by_name
 
 SMALL_DIFF, LARGE_DIFF = 12, 40  # changed lines
 FEW_RECORDED_CALLS = 5
@@ -36,6 +38,10 @@ def assess(outcome: Outcome, target: Target, recorded_calls: int | None = None) 
         found.append(("low", f"a catalogued codemod ({candidate.summary}) with its own tests"))
     else:
         found.append(("medium", f"a rewrite proposed by {candidate.provider}"))
+    for name in (candidate.strategy or "").split("+"):
+        strategy = by_name(name)
+        if strategy is not None and strategy.risk != "low":
+            found.append((strategy.risk, f"the {strategy.name} strategy: {strategy.risk_reason}"))
     new_source = _new_function(outcome, target)
     if new_source is None:
         found.append(("high", "the function could not be found after the change"))

@@ -143,6 +143,7 @@ def _model_provider(
         seed=config.seed,
         max_attempts=config.max_attempts,
         max_retry_seconds=config.max_retry_seconds,
+        strategies=config.strategies,
     )
     cache = ResponseCache(config.cache_dir or default_cache_dir()) if config.cache else None
     log = _reply_log(config)

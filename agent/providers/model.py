@@ -31,6 +31,7 @@ from agent.providers.chat import (
     Unauthorized,
 )
 from agent.providers.usage import Ledger
+from agent.strategies import Strategy, assign, named_in, strategies
 
 if TYPE_CHECKING:
     from agent.providers.replies import ReplyLog
@@ -46,6 +47,7 @@ class ModelSettings:
     seed: int | None = None
     max_attempts: int = 6
     max_retry_seconds: float = 300.0
+    strategies: str = "varied"  # or "single" (agent/strategies.py)
 
 
 class ReplyStore(Protocol):
@@ -57,7 +59,9 @@ class ReplyStore(Protocol):
 
 
 class ModelProvider:
-    """Asks ``client`` for ``limit`` completions per round and turns each into a candidate.
+    """Asks ``client`` for ``limit`` completions per round and turns each into a candidate:
+    one request per candidate, each for another strategy (``varied``), or one request for all
+    (``single``).
 
     A reply that cannot be applied still becomes a candidate, with its ``problem`` set, so
     the report (and the next round's prompt) says why it was rejected.
@@ -65,7 +69,7 @@ class ModelProvider:
     ``log`` records every completion used, fresh or cached (``--record-replies``). A replay
     (``replies.py``) is a ``ModelProvider`` named ``replay`` whose ``origin`` is the recorded
     provider (which the cache keys and the log name), asking ``n`` replies per request as
-    recorded, whatever the loop's ``limit``.
+    recorded per request.
     """
 
     def __init__(
@@ -92,21 +96,34 @@ class ModelProvider:
         self.n = n
 
     def propose(self, request: ProposalRequest) -> list[Candidate]:
+        """``request.limit`` candidates: in ``varied`` mode one request per candidate, each
+        asking for its own strategy; in ``single`` mode one request for all of them, each
+        reply naming the strategy it chose."""
         if self.ledger.exhausted:
             raise ProviderFailed(f"budget of ${self.ledger.budget_usd} spent")
+        if self.settings.strategies == "single":
+            return self._ask(request, None, self.n or request.limit)
+        candidates: dict[str, Candidate] = {}
+        for strategy in assign(len(request.history), request.limit):
+            for candidate in self._ask(request, strategy, self.n or 1):
+                candidates.setdefault(candidate.id, candidate)  # the same code judged once
+        return list(candidates.values())
+
+    def _ask(self, request: ProposalRequest, strategy: Strategy | None, n: int) -> list[Candidate]:
+        """``n`` completions of one prompt, each turned into a candidate."""
         target = request.target
-        prompt = self._prompt(request)
+        prompt = self._prompt(request, strategy)
         system, user = (m["content"] for m in prompt.messages)
         chat = ChatRequest(
             self.settings.model,
             system,
             user,
-            self.n or request.limit,
+            n,
             self.settings.temperature,
             self.settings.max_tokens,
             self.settings.seed,
         )
-        key = self._cache_key(request, chat)
+        key = self._cache_key(request, chat, strategy)
         completion, cached, cost = self._complete(chat, key)
         if self.log is not None:
             self._record(key, str(target.ref), chat, completion, cached, cost)
@@ -123,17 +140,21 @@ class ModelProvider:
             "cached": cached,
         }
         candidates: dict[str, Candidate] = {}
-        for number, reply in enumerate(completion.texts, 1):
-            summary = f"{self.settings.model} #{len(request.history) + number}"
+        for reply in completion.texts:
+            number = len(request.history) + len(candidates) + 1
+            summary = f"{self.settings.model} #{number}"
             details = {**provenance, "reply_sha256": _sha(reply), "reply": reply}
+            label = strategy.name if strategy is not None else named_in(reply)
             try:
                 new_source = apply_reply(reply, request.file_source, target.ref.qualname)
             except PatchError as error:
                 key = "problem:" + _sha(reply)
+                problem = str(error)
                 candidates.setdefault(
                     key,
-                    Candidate(key[8:18], target.ref, self.name, {}, summary, str(error), details),
-                )
+                    Candidate(key[8:18], target.ref, self.name, {}, summary, problem, details,
+                              label),
+                )  # fmt: skip
                 continue
             # The id comes from the normalised code: the same code formatted differently is
             # judged once, in this round and in later ones.
@@ -148,15 +169,22 @@ class ModelProvider:
                     summary,
                     None,
                     details,
+                    label,
                 ),
             )
         return list(candidates.values())
 
-    def _prompt(self, request: ProposalRequest) -> Prompt:
+    def _prompt(self, request: ProposalRequest, strategy: Strategy | None) -> Prompt:
         """The prompt for the request; a target too big for the budget is skipped, not fatal."""
         assert request.repo_root is not None, "model prompts quote the tests from the repo"
         context = PromptContext(
-            request.target, request.file_source, request.repo_root, request.tests, request.history
+            request.target,
+            request.file_source,
+            request.repo_root,
+            request.tests,
+            request.history,
+            strategy=strategy,
+            strategies=strategies() if strategy is None else (),
         )
         try:
             return build_prompt(
@@ -172,10 +200,13 @@ class ModelProvider:
                 f"{error.budget} (raise --max-prompt-tokens or --context-window)"
             ) from None
 
-    def _cache_key(self, request: ProposalRequest, chat: ChatRequest) -> str:
+    def _cache_key(
+        self, request: ProposalRequest, chat: ChatRequest, strategy: Strategy | None
+    ) -> str:
         """The same question about the same code gets the cached answer.
 
-        The key holds the endpoint, model, parameters, templates, the target's file, its
+        The key holds the endpoint, model, parameters, templates, the strategy asked for (if
+        any), the target's file, its
         tests and the earlier candidates with their verdicts, but not the profile's timings
         that the prompt also quotes: those differ on every run, and a rerun should be free.
         """
@@ -183,6 +214,7 @@ class ModelProvider:
             "provider": self.origin, "endpoint": self.endpoint,
             "parameters": {**asdict(chat), "system": None, "user": None},
             "templates": template_digest(),
+            "strategy": None if strategy is None else strategy.name,
             "target": str(request.target.ref), "file": request.file_source,
             "tests": request.tests,
             "history": [(o.candidate.id, o.verdict.stage, o.verdict.accepted)

@@ -129,7 +129,7 @@ def _made_by(
 ) -> tuple[object, ...]:
     """What enters the cache keys besides the question itself."""
     s = settings
-    return (provider, endpoint, s.model, s.temperature, s.max_tokens, s.seed, n)
+    return (provider, endpoint, s.model, s.temperature, s.max_tokens, s.seed, s.strategies, n)
 
 
 def _parse(line: str) -> tuple[str, str | None, ModelSettings, int, str, Completion, float]:

@@ -47,6 +47,7 @@ _LEAVES = (cst.Name, cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString)
 
 class AnyAllGenerator(FunctionRule):
     name = "any_all_generator"
+    strategy = "builtins"
     summary = (
         "`any([... for ...])` / `all([...])` → `any(... for ...)`, short-circuiting; only when "
         "the skipped elements are side-effect free"

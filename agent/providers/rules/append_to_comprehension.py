@@ -206,6 +206,7 @@ def _result_unobserved(
 
 class AppendToComprehension(FunctionRule):
     name = "append_to_comprehension"
+    strategy = "builtins"
     summary = "`r = []` + `for x in it: r.append(e)` → `r = [e for x in it]` (also with one `if`)"
 
     def candidate(self, function: cst.FunctionDef) -> bool:

@@ -26,6 +26,7 @@ from libcst.metadata import BuiltinAssignment, MetadataWrapper, Scope, ScopeProv
 class Rule(Protocol):
     name: str
     summary: str
+    strategy: str  # the optimization strategy it applies (prompts/strategies.toml)
 
     def apply(self, module: cst.Module, qualname: str) -> cst.Module | None:
         """Rewrite the function ``qualname`` in ``module``; ``None`` when the rule does not fire."""
@@ -147,6 +148,7 @@ class FunctionRule:
 
     name: str = ""
     summary: str = ""
+    strategy: str = "builtins"
     imports: Sequence[tuple[str, str | None]] = ()
     min_items: int = 0
 

@@ -44,6 +44,7 @@ from agent.providers.rules.base import (
 
 class DedupeWithDict(FunctionRule):
     name = "dedupe_with_dict"
+    strategy = "data-structure"
     summary = (
         "order-preserving dedupe `for x in it: if x not in out: out.append(x)` → "
         "`out = list(dict.fromkeys(it))`, or a seen-set when `x` is used later; needs hashable "

@@ -35,6 +35,7 @@ _FRONT_CALL = m.Call(
 
 class DequeForQueue(FunctionRule):
     name = "deque_for_queue"
+    strategy = "data-structure"
     summary = (
         "local list used as a queue (`q.pop(0)` / `q.insert(0, v)` in a loop) → "
         "`collections.deque` with `popleft()` / `appendleft(v)`"

@@ -24,6 +24,7 @@ class _DropKeys(cst.CSTTransformer):
 
 class DictKeysMembership(FunctionRule):
     name = "dict_keys_membership"
+    strategy = "data-structure"
     summary = "`k in d.keys()` → `k in d`"
 
     def rewrite(self, ctx: RuleContext) -> cst.FunctionDef | None:

@@ -53,6 +53,7 @@ _DISPLAYS: dict[type[cst.CSTNode], type] = {
 
 class HoistAttributeLookup(FunctionRule):
     name = "hoist_attribute_lookup"
+    strategy = "repeated-work"
     summary = (
         "in loops, `math.sqrt(x)` / `out.append(x)` → `_sqrt(x)` / `out_append(x)` with the "
         "lookup hoisted before the outermost loop (stdlib modules and local list/dict/set only)"

@@ -150,6 +150,7 @@ class _Edit(cst.CSTTransformer):
 
 class HoistRegex(FunctionRule):
     name = "hoist_regex"
+    strategy = "repeated-work"
     summary = '`re.match(r"…", s)` in a loop → `_F_RE.match(s)`, with `_F_RE = re.compile(r"…")`'
 
     def candidate(self, function: cst.FunctionDef) -> bool:

@@ -321,6 +321,7 @@ class _Edit(cst.CSTTransformer):
 
 class ListMembershipToSet(FunctionRule):
     name = "list_membership_to_set"
+    strategy = "data-structure"
     summary = (
         "`x in [a, b]` / `x in L` inside a loop → `x in {a, b}` / `x in L_set`, "
         "the set built once before the loop"

@@ -63,6 +63,7 @@ _DECORATOR = cst.Decorator(cst.parse_expression("functools.lru_cache(maxsize=Non
 
 class MemoizeRecursive(FunctionRule):
     name = "memoize_recursive"
+    strategy = "caching"
     summary = (
         "pure self-recursive function with immutable annotated parameters → "
         "`@functools.lru_cache(maxsize=None, typed=True)`"

@@ -47,6 +47,7 @@ class RulesProvider:
                     files={target.ref.path: code},
                     summary="+".join(rule.name for rule in rules),
                     provenance=_needs(rules),
+                    strategy="+".join(dict.fromkeys(rule.strategy for rule in rules)),
                 ),
             )
         return list(candidates.values())[:limit]

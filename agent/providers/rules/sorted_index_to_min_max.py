@@ -222,6 +222,7 @@ class _Edit(cst.CSTTransformer):
 
 class SortedIndexToMinMax(FunctionRule):
     name = "sorted_index_to_min_max"
+    strategy = "algorithm"
     summary = "`sorted(xs)[0]` → `min(xs)`, `sorted(xs)[-1]` → `max(xs)` (where `xs` is non-empty)"
 
     def candidate(self, function: cst.FunctionDef) -> bool:

@@ -126,6 +126,7 @@ class _Edit(cst.CSTTransformer):
 
 class StringConcatJoin(FunctionRule):
     name = "string_concat_join"
+    strategy = "builtins"
     summary = '`s = ""` + `s += x` in a loop → `parts.append(x)`, then `s = "".join(parts)`'
 
     def candidate(self, function: cst.FunctionDef) -> bool:
