@@ -255,6 +255,7 @@ def evolve(
                     tuple(history),
                     tests,
                     bench.workspace.state,
+                    number,
                 )
                 proposed = ask(provider, request, notes)
             fresh = [c for c in proposed or () if c.id not in seen]

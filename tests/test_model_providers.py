@@ -86,10 +86,11 @@ def test_a_correct_faster_reply_is_committed_on_the_demo(tmp_path: Path, provide
 def test_replies_are_cached_and_no_cache_asks_again(make_repo: MakeRepo, tmp_path: Path) -> None:
     repo = make_repo(KEYS_PROJECT)
     with LLMServer([Reply(text=FASTER)]) as server:
-        first, _ = run(repo, tmp_path, "openai", server, "--rounds", "1", branch="evolver/a")
-        again, report = run(repo, tmp_path, "openai", server, "--rounds", "1", branch="evolver/b")
+        one = ("--rounds", "1", "--candidates", "1")
+        first, _ = run(repo, tmp_path, "openai", server, *one, branch="evolver/a")
+        again, report = run(repo, tmp_path, "openai", server, *one, branch="evolver/b")
         assert len(server.requests) == 1
-        fresh, fresh_report = run(repo, tmp_path, "openai", server, "--rounds", "1", "--no-cache",
+        fresh, fresh_report = run(repo, tmp_path, "openai", server, *one, "--no-cache",
                                   branch="evolver/c")  # fmt: skip
         assert len(server.requests) == 2
     assert first.returncode == again.returncode == fresh.returncode == 0  # type: ignore[attr-defined]
@@ -108,7 +109,8 @@ def test_faults_are_retried_and_reported(make_repo: MakeRepo, tmp_path: Path) ->
         Reply(text=FASTER),
     ]
     with LLMServer(replies) as server:
-        done, report = run(repo, tmp_path, "openai", server, "--rounds", "1", "--timeout", "1")
+        done, report = run(repo, tmp_path, "openai", server, "--rounds", "1", "--candidates", "1",
+                           "--timeout", "1")  # fmt: skip
     assert done.returncode == 0, done.stderr  # type: ignore[attr-defined]
     assert len(server.requests) == 5
     assert report["usage"]["retries"] == 4
@@ -145,7 +147,7 @@ def test_a_reply_that_elides_code_is_rejected_with_its_reason(
 ) -> None:
     repo = make_repo(KEYS_PROJECT)
     with LLMServer([Reply(text=ELIDED)]) as server:
-        done, report = run(repo, tmp_path, "openai", server, "--rounds", "2")
+        done, report = run(repo, tmp_path, "openai", server, "--rounds", "2", "--candidates", "1")
     assert done.returncode == 0, done.stderr  # type: ignore[attr-defined]
     [candidate] = report["candidates"]  # the second round brought nothing new
     assert candidate["verdict"] == "rejected" and candidate["stage"] == "reply"
@@ -156,6 +158,7 @@ def test_a_reply_that_elides_code_is_rejected_with_its_reason(
 
 
 def test_budget_stops_new_requests(make_repo: MakeRepo, tmp_path: Path) -> None:
+    """Also between the requests of one round: each candidate's strategy is its own request."""
     repo = make_repo(KEYS_PROJECT)
     with LLMServer([Reply(text=ELIDED, input_tokens=10**6)]) as server:
         done, report = run(repo, tmp_path, "openai", server, "--rounds", "3", "--budget-usd",

@@ -30,6 +30,7 @@ class ProposalRequest:
     history: tuple[Outcome, ...] = ()
     tests: tuple[str, ...] = ()
     repo_root: Path | None = None
+    round_number: int = 0  # 0 for the first round of this target
 
 
 class TargetSkipped(Exception):

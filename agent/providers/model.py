@@ -99,18 +99,19 @@ class ModelProvider:
         """``request.limit`` candidates: in ``varied`` mode one request per candidate, each
         asking for its own strategy; in ``single`` mode one request for all of them, each
         reply naming the strategy it chose."""
-        if self.ledger.exhausted:
-            raise ProviderFailed(f"budget of ${self.ledger.budget_usd} spent")
         if self.settings.strategies == "single":
             return self._ask(request, None, self.n or request.limit)
         candidates: dict[str, Candidate] = {}
-        for strategy in assign(len(request.history), request.limit):
+        start = request.round_number * request.limit  # each round goes on to the next ones
+        for strategy in assign(start, request.limit):
             for candidate in self._ask(request, strategy, self.n or 1):
                 candidates.setdefault(candidate.id, candidate)  # the same code judged once
         return list(candidates.values())
 
     def _ask(self, request: ProposalRequest, strategy: Strategy | None, n: int) -> list[Candidate]:
         """``n`` completions of one prompt, each turned into a candidate."""
+        if self.ledger.exhausted:
+            raise ProviderFailed(f"budget of ${self.ledger.budget_usd} spent")
         target = request.target
         prompt = self._prompt(request, strategy)
         system, user = (m["content"] for m in prompt.messages)
