@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 
@@ -132,8 +133,9 @@ def show(
     colour = {"committed": "green", "accepted": "yellow"}.get(verdict, "red")
     out.print(
         f"[bold]candidate {found['id']}[/] (run {found['run_id']}) · {found['target']} · "
-        f"{found['summary']} · {found['provider']} · [{colour}]{verdict}[/]"
+        f"{escape(found['summary'])} · {escape(found['provider'])} · [{colour}]{verdict}[/]"
     )
+    out.print(f"strategy: {escape(found['strategy'] or 'unknown')}")
     if found["commit"]:
         out.print(f"commit {found['commit']}")
     stages = " → ".join(found["stages_passed"]) or "none"
@@ -141,10 +143,11 @@ def show(
     if found["stages_not_compared"]:
         out.print(f"not compared: {', '.join(found['stages_not_compared'])}")
     if not found["accepted"]:
-        out.print(f"rejected at [bold]{found['stage']}[/]: {found['reason']}")
+        # Reasons and evidence quote what candidate code did: printed as text, never markup.
+        out.print(f"rejected at [bold]{escape(found['stage'])}[/]: {escape(found['reason'])}")
     for check, sentence in found["evidence"].items():
         mark = "[green]✓[/]" if compared(sentence) else "–"
-        out.print(f"  {mark} {check}: {sentence}")
+        out.print(f"  {mark} {escape(check)}: {escape(sentence)}")
     if found["speedup"] is not None:
         low, high = found["ci"]
         how = (
@@ -157,7 +160,7 @@ def show(
             f"{low:.2f}–{high:.2f}×, {how})"
         )
     if found["risk"]:
-        out.print(f"risk {found['risk']['level']}: {'; '.join(found['risk']['reasons'])}")
+        out.print(f"risk {found['risk']['level']}: {escape('; '.join(found['risk']['reasons']))}")
     for event in found["events"]:
         out.print(f"{event['at']} {event['kind']} {event['commit'] or ''} {event['detail']}")
     if found["patch"]:
@@ -280,7 +283,8 @@ def _runs_table(rows: list[dict[str, Any]]) -> Table:
 
 def _candidates_table(run: int, rows: list[dict[str, Any]]) -> Table:
     table = Table(title=f"Run {run}: candidates", title_justify="left")
-    for column in ("id", "target", "candidate", "decision", "stage", "speedup", "risk", "detail"):
+    columns = ("id", "target", "candidate", "strategy", "decision", "stage", "speedup", "risk")
+    for column in (*columns, "detail"):
         table.add_column(
             column, justify="right" if column in ("id", "speedup") else "left", overflow="fold"
         )
@@ -288,12 +292,13 @@ def _candidates_table(run: int, rows: list[dict[str, Any]]) -> Table:
         table.add_row(
             str(row["id"]),
             row["target"],
-            row["summary"],
+            escape(row["summary"]),
+            escape(row["strategy"] or "–"),
             row["decision"],
-            row["stage"],
+            escape(row["stage"]),
             f"{row['speedup']:.2f}×" if row["speedup"] is not None else "–",
             row["risk"]["level"] if row["risk"] else "–",
-            (row["commit"] or "")[:10] if row["decision"] == "committed" else row["reason"],
+            (row["commit"] or "")[:10] if row["decision"] == "committed" else escape(row["reason"]),
         )
     return table
 

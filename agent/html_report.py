@@ -2,10 +2,10 @@
 
 The input is the run's JSON report (format version 1, ``agent.report.report_json``), so that a
 report saved by any earlier run can be rendered again; the fields added later (``hotspots``,
-``run_id``, ``started``, ``finished``, ``model``, and ``patch``, ``evidence`` and ``risk`` per
-candidate) are optional. The page needs nothing but itself: the chart is inline SVG, the CSS is
-embedded, there is no script and no font or image to fetch, so it can be mailed, archived as a
-CI artifact or opened offline and still look the same.
+``run_id``, ``started``, ``finished``, ``model``, and ``patch``, ``evidence``, ``risk`` and
+``strategy`` per candidate) are optional. The page needs nothing but itself: the chart is
+inline SVG, the CSS is embedded, there is no script and no font or image to fetch, so it can be
+mailed, archived as a CI artifact or opened offline and still look the same.
 """
 
 from __future__ import annotations
@@ -111,6 +111,9 @@ class CandidateRow:
     # timed one by one); empty when per call
     method: str = ""
     not_compared: tuple[str, ...] = ()  # stages that ran but compared nothing
+    # The optimization strategies it follows: one for a model's candidate, one per rule for
+    # a rules candidate ("builtins+data-structure"); empty when the report does not say.
+    strategies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -508,9 +511,17 @@ def _candidate_row(candidate: dict[str, Any], anchor: str) -> CandidateRow:
         else (),
         method="end to end" if candidate.get("timing_method") == "end to end" else "",
         not_compared=tuple(str(s) for s in _list(candidate.get("not_compared"))),
+        strategies=_strategies(candidate.get("strategy")),
         diff=render_diff(patch) if isinstance(patch, str) and patch.strip() else None,
         anchor=anchor,
     )
+
+
+def _strategies(label: Any) -> tuple[str, ...]:
+    """``"builtins+data-structure"`` as its parts; nothing for a missing or odd value."""
+    if not isinstance(label, str):
+        return ()
+    return tuple(part for part in (p.strip() for p in label.split("+")) if part)
 
 
 def _check_label(check: str) -> str:
@@ -585,7 +596,9 @@ def _chart(sections: list[TargetSection]) -> Chart | None:
             start, end = one - 1, one + 1
         whisker = (x(ci[0]), x(ci[1])) if ci else (None, None)
         value = row.speedup + (f"  [{ci[0]:.2f}–{ci[1]:.2f}]" if ci else "")
-        tooltip = f"{section.target} · {row.summary}: {row.verdict}, speedup {row.speedup}"
+        tooltip = f"{section.target} · {row.summary}"
+        tooltip += f" ({' + '.join(row.strategies)})" if row.strategies else ""
+        tooltip += f": {row.verdict}, speedup {row.speedup}"
         tooltip += f", {row.level} interval {row.ci}" if ci else ""
         tooltip += (
             ", end to end (the whole run's)" if row.method else f", first call {row.first_call}"

@@ -1,9 +1,9 @@
 """A run's pull request in words: its title, and a Markdown body a reviewer can act on.
 
-The body holds the per-target table (speedup, interval, first calls, share of the profile,
-risk), how each change was verified, the risk with its reasons, the whole-result
-confirmation, the rejected candidates folded away and the notes, and ends with the hidden
-marker by which Evolver knows its own pull request. Everything comes from the run's JSON
+The body holds the per-target table (optimization strategy, speedup, interval, first calls,
+share of the profile, risk), how each change was verified, the risk with its reasons, the
+whole-result confirmation, the rejected candidates folded away and the notes, and ends with the
+hidden marker by which Evolver knows its own pull request. Everything comes from the run's JSON
 report; older reports without evidence or risk still render.
 """
 
@@ -155,9 +155,9 @@ def _table(report: dict[str, Any], committed: list[dict[str, Any]]) -> str:
         if isinstance(t, dict)
     }
     rows = [
-        f"| target | change | speedup | {interval_level(committed)} interval | first call "
-        "| profile share | risk |",
-        "|---|---|--:|--:|--:|--:|---|",
+        f"| target | change | strategy | speedup | {interval_level(committed)} interval "
+        "| first call | profile share | risk |",
+        "|---|---|---|--:|--:|--:|--:|---|",
     ]
     for c in committed:
         target = str(c.get("target") or "")
@@ -167,6 +167,7 @@ def _table(report: dict[str, Any], committed: list[dict[str, Any]]) -> str:
         cells = [
             _code(target),
             _cell(str(c.get("summary") or "")),
+            _cell(_strategy(c)),
             _times(c.get("speedup")) + (" end to end" if whole else ""),
             _interval(c.get("ci")),
             "–" if whole else _times(c.get("first_call_speedup")),
@@ -183,6 +184,7 @@ def _verification(committed: list[dict[str, Any]]) -> str:
         commit = str(c.get("commit") or "")[:10]
         heading = f"#### {_code(str(c.get('target') or ''))}: {_text(str(c.get('summary') or ''))}"
         lines = [heading + (f" ({commit})" if commit else "")]
+        lines.append(f"- **Strategy:** {_text(_strategy(c, unknown='not recorded'))}")
         evidence = c.get("evidence")
         if isinstance(evidence, dict) and evidence:
             known = [k for k in _EVIDENCE if k in evidence]
@@ -234,7 +236,7 @@ def _others(report: dict[str, Any]) -> str:
     label = f"{rejected} rejected candidate" + ("" if rejected == 1 else "s")
     if passed:
         label += f", {passed} verified but beaten by a faster one"
-    rows = ["| target | candidate | stage | why not |", "|---|---|---|---|"]
+    rows = ["| target | candidate | strategy | stage | why not |", "|---|---|---|---|---|"]
     for c in others:
         if c.get("verdict") == "accepted":
             why = f"verified ({_times(c.get('speedup'))}), but another candidate was faster"
@@ -244,6 +246,7 @@ def _others(report: dict[str, Any]) -> str:
         cells = [
             _code(str(c.get("target") or "")),
             _cell(str(c.get("summary") or "")),
+            _cell(_strategy(c)),
             _cell(str(c.get("stage") or "")),
             _cell(why),
         ]
@@ -274,6 +277,15 @@ def _end_to_end(candidate: dict[str, Any]) -> bool:
     return candidate.get("timing_method") == "end to end" or (
         isinstance(not_compared, list) and "equivalence" in not_compared
     )
+
+
+def _strategy(candidate: dict[str, Any], unknown: str = "–") -> str:
+    """The optimization strategy it followed, as a reader writes it: ``"caching"``, or for a
+    change several rules made ``"builtins + data-structure"``; reports from before it was
+    recorded have none."""
+    label = candidate.get("strategy")
+    parts = [p.strip() for p in label.split("+") if p.strip()] if isinstance(label, str) else []
+    return " + ".join(parts) or unknown
 
 
 def committed_candidates(report: dict[str, Any]) -> list[dict[str, Any]]:

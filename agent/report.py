@@ -59,6 +59,9 @@ def outcome_json(outcome: Outcome) -> dict[str, Any]:
         "target": str(outcome.candidate.target),
         "provider": outcome.candidate.provider,
         "summary": outcome.candidate.summary,
+        # The optimization strategy it follows ("caching"; rules joined: "builtins+caching"),
+        # null when unknown. Added to format 1 later: readers must not require it.
+        "strategy": outcome.candidate.strategy,
         "verdict": "accepted" if verdict.accepted else "rejected",
         "stage": verdict.stage,
         "reason": verdict.reason,
@@ -174,7 +177,8 @@ def results_table(report: RunReport) -> Table:
     table = Table(title="Candidates", title_justify="left")
     levels = {o.verdict.timing.level for o in report.outcomes if o.verdict.timing}
     interval = f"{levels.pop()} CI" if len(levels) == 1 else "CI"
-    for column in ("target", "candidate", "verdict", "speedup", interval, "1st call", "detail"):
+    columns = ("target", "candidate", "strategy", "verdict", "speedup", interval, "1st call")
+    for column in (*columns, "detail"):
         numeric = column in ("speedup", interval, "1st call")
         table.add_column(column, justify="right" if numeric else "left", overflow="fold")
     for o in report.outcomes:
@@ -184,10 +188,12 @@ def results_table(report: RunReport) -> Table:
         elif o.verdict.accepted:
             verdict, detail = "[yellow]accepted[/]", "a better candidate won"
         else:
-            verdict, detail = "[red]rejected[/]", f"{o.verdict.stage}: {o.verdict.reason}"
+            # Reasons quote what candidate code did (an exception's message): never markup.
+            verdict, detail = "[red]rejected[/]", escape(f"{o.verdict.stage}: {o.verdict.reason}")
         table.add_row(
             str(o.candidate.target),
-            o.candidate.summary,
+            escape(o.candidate.summary),
+            escape(o.candidate.strategy or "–"),
             verdict,
             f"{timing.speedup:.2f}×" if timing else "–",
             f"{timing.ci[0]:.2f}–{timing.ci[1]:.2f}" if timing else "–",
@@ -208,6 +214,7 @@ def results_table(report: RunReport) -> Table:
         table.add_row(
             "[bold]whole result[/]",
             confirmed.what,
+            "–",
             _change(confirmed.speedup),
             f"{confirmed.speedup:.2f}×",
             "–",

@@ -37,7 +37,14 @@ DIRECTORY = ".evolver"
 FILENAME = "history.db"
 
 # Columns added after a history could first be written: (table → column → type).
-_COLUMNS = {"candidates": {"confidence": "REAL", "timing_method": "TEXT", "not_compared": "TEXT"}}
+_COLUMNS = {
+    "candidates": {
+        "confidence": "REAL",
+        "timing_method": "TEXT",
+        "not_compared": "TEXT",
+        "strategy": "TEXT",
+    }
+}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -68,6 +75,7 @@ CREATE TABLE IF NOT EXISTS candidates (
     candidate TEXT NOT NULL,         -- the candidate's own id (a content digest)
     provider TEXT NOT NULL,
     summary TEXT NOT NULL,
+    strategy TEXT,                   -- optimization strategy (added later; NULL: unknown)
     prompt_sha256 TEXT,
     reply_sha256 TEXT,
     patch TEXT,
@@ -233,39 +241,38 @@ class Store:
         decision = (
             "committed" if outcome.committed else "accepted" if verdict.accepted else "rejected"
         )
+        row = {
+            "run_id": run_id,
+            "target": str(candidate.target),
+            "candidate": candidate.id,
+            "provider": candidate.provider,
+            "summary": candidate.summary,
+            "strategy": candidate.strategy,
+            "prompt_sha256": provenance.get("prompt_sha256"),
+            "reply_sha256": provenance.get("reply_sha256"),
+            "patch": outcome.patch,
+            "stage": verdict.stage,
+            "accepted": int(verdict.accepted),
+            "reason": verdict.reason,
+            "evidence": json.dumps(verdict.evidence),
+            "speedup": timing.speedup if timing else None,
+            "ci_low": timing.ci[0] if timing else None,
+            "ci_high": timing.ci[1] if timing else None,
+            "first_call": timing.first_call if timing else None,
+            "samples": timing.samples if timing else None,
+            "confidence": timing.confidence if timing else None,
+            "timing_method": timing.method if timing else None,
+            "not_compared": json.dumps(list(verdict.not_compared)),
+            "decision": decision,
+            "commit_sha": outcome.commit,
+            "risk": outcome.risk.level if outcome.risk else None,
+            "risk_reasons": json.dumps(list(outcome.risk.reasons) if outcome.risk else []),
+            "provenance": json.dumps(provenance, default=str),
+        }
+        # The column names are this function's own constants; only the values are data.
         db.execute(
-            "INSERT INTO candidates (run_id, target, candidate, provider, summary, prompt_sha256,"
-            " reply_sha256, patch, stage, accepted, reason, evidence, speedup, ci_low, ci_high,"
-            " first_call, samples, confidence, timing_method, not_compared, decision,"
-            " commit_sha, risk, risk_reasons, provenance)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                run_id,
-                str(candidate.target),
-                candidate.id,
-                candidate.provider,
-                candidate.summary,
-                provenance.get("prompt_sha256"),
-                provenance.get("reply_sha256"),
-                outcome.patch,
-                verdict.stage,
-                int(verdict.accepted),
-                verdict.reason,
-                json.dumps(verdict.evidence),
-                timing.speedup if timing else None,
-                timing.ci[0] if timing else None,
-                timing.ci[1] if timing else None,
-                timing.first_call if timing else None,
-                timing.samples if timing else None,
-                timing.confidence if timing else None,
-                timing.method if timing else None,
-                json.dumps(list(verdict.not_compared)),
-                decision,
-                outcome.commit,
-                outcome.risk.level if outcome.risk else None,
-                json.dumps(list(outcome.risk.reasons) if outcome.risk else []),
-                json.dumps(provenance, default=str),
-            ),
+            f"INSERT INTO candidates ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+            tuple(row.values()),
         )
 
     # Reading
@@ -372,6 +379,7 @@ class Store:
                         {},
                         row["summary"],
                         provenance=row["provenance"],
+                        strategy=row["strategy"],
                     ),
                     Verdict(
                         row["accepted"],
@@ -478,6 +486,7 @@ def _candidate(row: sqlite3.Row) -> dict[str, Any]:
         "candidate": row["candidate"],
         "provider": row["provider"],
         "summary": row["summary"],
+        "strategy": row["strategy"],  # None in rows from before it was recorded
         "prompt_sha256": row["prompt_sha256"],
         "reply_sha256": row["reply_sha256"],
         "patch": row["patch"],

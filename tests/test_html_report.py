@@ -20,6 +20,7 @@ import pytest
 from markupsafe import escape
 
 from agent.html_report import render_diff, render_html, write_html
+from agent.strategies import by_name
 from tests.conftest import evolver, git, write_files
 
 # Three slow functions the offline rules provider knows: `k in d.keys()` (dict_keys_membership,
@@ -137,7 +138,9 @@ def test_real_report_has_the_fields_the_page_shows(real_report: dict[str, Any]) 
     assert "model" in real_report
     assert len(real_report["hotspots"]) >= 3  # render is profiled though not tried
     for candidate in real_report["candidates"]:
-        assert {"patch", "evidence", "risk"} <= candidate.keys()
+        assert {"patch", "evidence", "risk", "strategy"} <= candidate.keys()
+        # Rules candidates are labelled by their rules' strategies: "builtins+data-structure".
+        assert all(by_name(part) for part in candidate["strategy"].split("+")), candidate
         if candidate["committed"]:
             assert candidate["patch"].startswith("--- a/pkg/core.py")
             assert candidate["evidence"] and candidate["risk"]["level"] in ("low", "medium", "high")
@@ -300,6 +303,10 @@ def test_real_report_in_chromium(browser: Any, real_report: dict[str, Any], tmp_
         assert page.locator("ul.evidence li").count() == sum(
             len(c["evidence"]) for c in real_report["candidates"] if c["committed"]
         )
+        shown = page.locator("table.candidates td.strategy").all_inner_texts()
+        assert sorted(" ".join(text.split()) for text in shown) == sorted(
+            c["strategy"].replace("+", " ") for c in real_report["candidates"]
+        )
 
         save_screenshot(opened, tmp_path, "report.png")
         assert_self_contained(opened)
@@ -327,6 +334,44 @@ def test_dark_scheme_and_every_optional_field_in_chromium(browser: Any, tmp_path
         assert one is not None and slower is not None
         assert slower["x"] + slower["width"] <= one["x"] + 1
         save_screenshot(opened, tmp_path, "report-dark.png")
+        assert_self_contained(opened)
+
+
+def test_each_candidate_shows_its_strategy_in_chromium(browser: Any, tmp_path: Path) -> None:
+    """One strategy, two joined by rules, and none (a report from before they were recorded):
+    each in its row's own cell, visible, and named again by the committed change."""
+    path = tmp_path / "strategies.html"
+    write_html(full_report(), path)
+    with visit(browser, path) as opened:
+        page = opened.page
+        headers = page.locator("table.candidates thead th").all_inner_texts()
+        assert headers[1].strip().lower() == "strategy"
+        cells = page.locator("table.candidates tbody tr td.strategy")
+        assert cells.count() == 3
+        assert [cells.nth(i).locator(".badge.strategy").all_inner_texts() for i in range(3)] == [
+            ["caching"],
+            ["builtins", "data-structure"],
+            [],
+        ]
+        assert cells.nth(2).inner_text().strip() == "–"
+        for badge in page.locator(".badge.strategy").all():
+            assert badge.is_visible()
+            box = badge.bounding_box()
+            assert box is not None and box["width"] > 20 and box["height"] > 8
+        # Beside its candidate: on the same row, to the right of the summary.
+        first = page.locator("table.candidates tbody tr").first
+        summary_box = first.locator("td").nth(0).bounding_box()
+        strategy_box = first.locator("td.strategy").bounding_box()
+        assert summary_box is not None and strategy_box is not None
+        assert strategy_box["x"] >= summary_box["x"] + summary_box["width"] - 1
+        assert abs(strategy_box["y"] - summary_box["y"]) < 2
+        # The added column still leaves the table within the page's width (no sideways scroll).
+        wrap = page.locator("#targets .table-wrap").first
+        assert wrap.evaluate("w => w.scrollWidth <= w.clientWidth")
+        assert "(caching)" in page.locator(".change.committed h4").inner_text()
+        assert "builtins + data-structure" in page.locator("details.change summary").inner_text()
+        tooltips = page.locator("svg.chart .bar title").all_text_contents()
+        assert any("(caching)" in t for t in tooltips)
         assert_self_contained(opened)
 
 
@@ -457,8 +502,15 @@ def full_report() -> dict[str, Any]:
             patch=PATCH,
             evidence={"differential": "same outcomes on 14 recorded calls", "tests": "all pass"},
             risk={"level": "high", "reasons": ["changes what an iterator argument sees"]},
+            strategy="caching",
         ),
-        candidate("shop/cart.py::total", "hoist_attribute_lookup", speedup=0.5, patch=PATCH),
+        candidate(
+            "shop/cart.py::total",
+            "hoist_attribute_lookup",
+            speedup=0.5,
+            patch=PATCH,
+            strategy="builtins+data-structure",
+        ),
         candidate("shop/cart.py::total", "dedupe_with_dict", speedup=None, patch=None),
     ]
     return report
@@ -473,6 +525,8 @@ def test_a_report_without_the_newer_fields_renders() -> None:
     assert "Evolver · shop" in html  # the title, without a run id
     assert "<dt>run</dt>" not in html and "Whole result" not in html
     assert 'class="diff' not in html  # no patch, no diff, and no empty block for one
+    assert html.count('<td class="strategy"><span class="muted">–</span></td>') == 3
+    assert 'class="badge strategy"' not in html
 
 
 def test_an_empty_report_renders() -> None:
@@ -506,12 +560,14 @@ def test_hostile_text_is_escaped() -> None:
             patch=f"--- a/{attack}\n+++ b/{attack}\n@@ -1 +1 @@\n-x = 1\n+x = '{attack}'\n",
             evidence={attack: attack},
             risk={"level": attack, "reasons": [attack]},
+            strategy=f"caching+{attack}",
         )
     ]
     report["candidates"][0]["verdict"] = attack
     html = render_html(report, title=attack)
     assert "<script" not in html and "<img" not in html
     assert "&lt;script&gt;" in html
+    assert '<span class="badge strategy">&lt;script&gt;' in html  # each part of the label
     # In the chart's tooltip and label too (inline SVG is parsed as markup like the rest).
     tooltip = re.search(r"<title>([^<]*)</title></rect>", html)
     assert tooltip is not None and "&lt;script&gt;" in tooltip.group(1)

@@ -146,12 +146,15 @@ def test_a_run_becomes_a_pull_request_and_a_rerun_updates_it(
         )
         body = pull["body"]
         assert marker("evolver/main") in body
-        assert "| target | change | speedup | 99.5% interval | first call |" in body
+        assert "| target | change | strategy | speedup | 99.5% interval | first call |" in body
         low, high = winner["ci"]
+        assert winner["strategy"] == "data-structure"  # the rule's, carried by the report
         assert (
-            f"| `pkg/core.py::count_known` | dict_keys_membership | {winner['speedup']:.2f}× "
-            f"| {low:.2f}–{high:.2f}× | {winner['first_call_speedup']:.2f}× |"
+            "| `pkg/core.py::count_known` | dict_keys_membership | data-structure "
+            f"| {winner['speedup']:.2f}× | {low:.2f}–{high:.2f}× "
+            f"| {winner['first_call_speedup']:.2f}× |"
         ) in body
+        assert "- **Strategy:** data-structure\n" in body
         assert "### How each change was verified" in body and winner["commit"][:10] in body
         for heading in ("Tests", "Differential check on recorded calls",
                         "Property check on generated inputs", "Timing"):  # fmt: skip
@@ -374,6 +377,7 @@ REPORT: dict[str, Any] = {
                 "property": "same outcomes on 50 generated inputs",
             },
             "risk": {"level": "medium", "reasons": ["adds a cache: memory grows"]},
+            "strategy": "caching",
         },
         {
             "target": "pkg/b.py::Cls.meth", "summary": "hoist", "verdict": "accepted",
@@ -385,7 +389,7 @@ REPORT: dict[str, Any] = {
             "target": "pkg/a.py::fast", "summary": "broken", "verdict": "rejected",
             "stage": "behaviour", "reason": "on a generated call ([]): raises <IndexError>",
             "speedup": None, "ci": None, "first_call_speedup": None, "committed": False,
-            "commit": None,
+            "commit": None, "strategy": "builtins+data-structure",
         },
     ],
     "notes": ["target x skipped: flaky"],
@@ -406,11 +410,12 @@ def test_title_and_body() -> None:
     assert "**Whole result:** 4.50× faster than the base" in body
     assert "geometric mean of 1 benchmarks' medians, 3 runs a side" in body
     # One row per committed change; a | and a newline inside a cell neither split nor end it.
+    # The second change comes from a report written before strategies were recorded.
     assert (
-        "| `pkg/a.py::fast` | use a set \\| not a list really | 12.04× | 11.50–12.50× | 10.00× "
-        "| 50.0% | medium |"
+        "| `pkg/a.py::fast` | use a set \\| not a list really | caching | 12.04× | 11.50–12.50× "
+        "| 10.00× | 50.0% | medium |"
     ) in body
-    assert "| `pkg/b.py::Cls.meth` | hoist | 1.50× | 1.30–1.70× | 1.40× | 12.5% | – |" in body
+    assert "| `pkg/b.py::Cls.meth` | hoist | – | 1.50× | 1.30–1.70× | 1.40× | 12.5% | – |" in body
     verified = body.split("### How each change was verified", 1)[1]
     first, second = verified.split("#### ")[1:3]
     order = [first.index(f"- **{h}:**") for h in (
@@ -418,15 +423,35 @@ def test_title_and_body() -> None:
         "Timing", "Risk")]  # fmt: skip
     assert order == sorted(order)
     assert "- **Tests:** 3 tests that reach it pass." in first
+    assert first.index("- **Strategy:** caching\n") < first.index("- **Tests:**")
+    assert "- **Strategy:** not recorded\n" in second
     assert "- **Risk:** medium: adds a cache: memory grows" in first
     assert "- **Checks passed:** Same outcomes on 3 recorded calls." in second  # no evidence
     assert "- **Timing:** 1.50× faster (95% interval 1.30–1.70×, first calls 1.40×)." in second
     assert "### Risk: medium\nReview these first:\n- `pkg/a.py::fast`: adds a cache" in body
     assert "<details>\n<summary>1 rejected candidate</summary>" in body
     assert "raises &lt;IndexError&gt;" in body  # visible, not swallowed as an HTML tag
+    # A rules candidate's several strategies, read as such, in the rejected candidates too.
+    assert "| `pkg/a.py::fast` | broken | builtins + data-structure | behaviour |" in body
     assert "### Notes\n- target x skipped: flaky" in body
     one = {**REPORT, "candidates": REPORT["candidates"][1:2]}
     assert pr_title(one) == "Evolver: 1 verified speedup in Cls.meth (1.5×)"
+
+
+def test_a_strategy_label_cannot_break_the_body() -> None:
+    """A label is only data from a report (hand-edited, or from an older version): a ``|``
+    stays in its cell, a newline on its line and a tag visible as text."""
+    hostile = "caching|x\n### <img src=x onerror=alert(1)>"
+    [change, *_] = REPORT["candidates"]
+    body = pr_body({**REPORT, "candidates": [{**change, "strategy": hostile}]})
+    [row] = [line for line in body.splitlines() if line.startswith("| `pkg/a.py::fast`")]
+    assert row.count(" | ") == 7  # eight cells, as the header has
+    assert "| caching\\|x ### &lt;img src=x onerror=alert(1)&gt; |" in row
+    assert "<img" not in body and "\n### &lt;img" not in body
+    for odd in (None, 7, "", "+"):  # missing, not text, or no name in it
+        plain = pr_body({**REPORT, "candidates": [{**change, "strategy": odd}]})
+        assert "| use a set \\| not a list really | – | 12.04× |" in plain
+        assert "- **Strategy:** not recorded\n" in plain
 
 
 def test_body_stays_within_githubs_limit() -> None:
