@@ -3,10 +3,11 @@
 Verification proves a change on the calls and inputs it saw; risk is about what it could not
 see. It grows with the size of the diff, with added complexity, with the kind of change (a
 catalogued codemod with its own tests is the safest; a free-form rewrite, a new cache that
-holds memory, a changed signature, a new import are less so), with the strategy it follows
-(caching and parallel code are high; ``prompts/strategies.toml``) and with thin evidence. The level
-is the highest any factor gives; the reasons say which. A change that behaves differently from
-the original on probes (inputs of shapes no real call or test used) is one level riskier.
+holds memory, a changed signature, a new import are less so), with the strategy a model
+followed (caching and parallel code are high; ``prompts/strategies.toml``) and with thin
+evidence. The level is the highest any factor gives; the reasons say which. A change that
+behaves differently from the original on probes (inputs of shapes no real call or test used)
+is one level riskier.
 """
 
 from __future__ import annotations
@@ -38,9 +39,9 @@ def assess(outcome: Outcome, target: Target, recorded_calls: int | None = None) 
         found.append(("low", f"a catalogued codemod ({candidate.summary}) with its own tests"))
     else:
         found.append(("medium", f"a rewrite proposed by {candidate.provider}"))
-    for name in (candidate.strategy or "").split("+"):
-        strategy = by_name(name)
-        if strategy is not None and strategy.risk != "low":
+        # A model's strategy says what kind of change to review; a codemod's is catalogued.
+        strategy = by_name(candidate.strategy)
+        if strategy is not None:
             found.append((strategy.risk, f"the {strategy.name} strategy: {strategy.risk_reason}"))
     new_source = _new_function(outcome, target)
     if new_source is None:

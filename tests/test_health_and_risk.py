@@ -57,9 +57,11 @@ ORIGINAL = textwrap.dedent(
 ).lstrip()
 
 
-def outcome(new_file: str, provider: str = "rules", summary: str = "a_rule") -> Outcome:
+def outcome(
+    new_file: str, provider: str = "rules", summary: str = "a_rule", strategy: str | None = None
+) -> Outcome:
     ref = TargetRef("pkg/m.py", "total")
-    candidate = Candidate("c1", ref, provider, {"pkg/m.py": new_file}, summary)
+    candidate = Candidate("c1", ref, provider, {"pkg/m.py": new_file}, summary, strategy=strategy)
     old, new = ORIGINAL.splitlines(), new_file.splitlines()
     patch = "--- a/pkg/m.py\n+++ b/pkg/m.py\n" + "".join(
         [f"-{line}\n" for line in old if line not in new]
@@ -75,6 +77,20 @@ def test_a_small_codemod_is_low_risk() -> None:
     risk = assess(outcome("def total(xs):\n    return sum(xs)\n"), TARGET, recorded_calls=12)
     assert risk.level == "low"
     assert risk.reasons == ("a catalogued codemod (a_rule) with its own tests",)
+
+
+def test_caching_and_parallel_strategies_raise_the_risk() -> None:
+    faster = "def total(xs):\n    return sum(xs)\n"
+    risks = {
+        label: assess(outcome(faster, "openai", "m #1", label), TARGET, 12)
+        for label in ("algorithm", "caching", "parallel", None)
+    }
+    assert risks["algorithm"].level == risks[None].level == "medium"
+    for label in ("caching", "parallel"):
+        assert risks[label].level == "high"
+        assert any(f"the {label} strategy" in reason for reason in risks[label].reasons)
+    # A codemod's risks are its own (a cache it adds is medium), whatever its label.
+    assert assess(outcome(faster, strategy="caching"), TARGET, 12).level == "low"
 
 
 def test_what_raises_the_risk() -> None:

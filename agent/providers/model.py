@@ -100,16 +100,20 @@ class ModelProvider:
         asking for its own strategy; in ``single`` mode one request for all of them, each
         reply naming the strategy it chose."""
         if self.settings.strategies == "single":
-            return self._ask(request, None, self.n or request.limit)
+            return self._ask(request, None, self.n or request.limit, len(request.history))
         candidates: dict[str, Candidate] = {}
         start = request.round_number * request.limit  # each round goes on to the next ones
         for strategy in assign(start, request.limit):
-            for candidate in self._ask(request, strategy, self.n or 1):
+            numbered = len(request.history) + len(candidates)
+            for candidate in self._ask(request, strategy, self.n or 1, numbered):
                 candidates.setdefault(candidate.id, candidate)  # the same code judged once
         return list(candidates.values())
 
-    def _ask(self, request: ProposalRequest, strategy: Strategy | None, n: int) -> list[Candidate]:
-        """``n`` completions of one prompt, each turned into a candidate."""
+    def _ask(
+        self, request: ProposalRequest, strategy: Strategy | None, n: int, numbered: int
+    ) -> list[Candidate]:
+        """``n`` completions of one prompt, each turned into a candidate numbered after the
+        ``numbered`` earlier ones."""
         if self.ledger.exhausted:
             raise ProviderFailed(f"budget of ${self.ledger.budget_usd} spent")
         target = request.target
@@ -142,8 +146,7 @@ class ModelProvider:
         }
         candidates: dict[str, Candidate] = {}
         for reply in completion.texts:
-            number = len(request.history) + len(candidates) + 1
-            summary = f"{self.settings.model} #{number}"
+            summary = f"{self.settings.model} #{numbered + len(candidates) + 1}"
             details = {**provenance, "reply_sha256": _sha(reply), "reply": reply}
             label = strategy.name if strategy is not None else named_in(reply)
             try:

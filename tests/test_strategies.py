@@ -1,0 +1,119 @@
+"""Optimization strategies: each candidate a model is asked for follows its own, or the model
+chooses among all and names its choice; the label reaches the candidate and its risk."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.providers.rules import RULES
+from agent.strategies import assign, by_name, named_in, strategies
+from tests.conftest import KEYS_PROJECT, MakeRepo, evolver
+from tests.llm_server import LLMServer, Reply
+
+FASTER = """`dict` membership is already O(1), so skip `keys()`.
+
+```python
+def count_known(d, keys):
+    total = 0
+    for k in keys:
+        if k in d:
+            total += 1
+    return total
+```
+"""
+
+CACHED = "Strategy: caching\n\n" + FASTER.replace("total = 0", "seen = {}\n    total = 0")
+
+
+def _user(request: dict[str, Any]) -> str:
+    return str(request["body"]["messages"][-1]["content"])
+
+
+def _asked(request: dict[str, Any]) -> str | None:
+    """The strategy a request's prompt asks for, by its title."""
+    text = _user(request)
+    return next((s.name for s in strategies() if f"faster by {s.title}." in text), None)
+
+
+def _run(repo: Path, tmp_path: Path, server: LLMServer, *flags: str) -> dict[str, Any]:
+    report_path = tmp_path / "report.json"
+    done = evolver(
+        "run", str(repo), "--provider", "openai", "--base-url", server.openai_base_url,
+        "--target", "pkg/core.py::count_known", "--json", str(report_path), "--no-confirm",
+        *flags, env={"OPENAI_API_KEY": "sk-test", "XDG_CACHE_HOME": str(tmp_path / "cache")},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report: dict[str, Any] = json.loads(report_path.read_text())
+    return report
+
+
+def test_each_candidate_of_a_round_asks_for_another_strategy(
+    make_repo: MakeRepo, tmp_path: Path
+) -> None:
+    repo = make_repo(KEYS_PROJECT)
+    # Only the data-structure prompt gets the right answer; the others a reply with no code.
+    with LLMServer(
+        lambda body: Reply(text=FASTER if "a better data structure." in json.dumps(body) else "no")
+    ) as server:
+        report = _run(repo, tmp_path, server, "--rounds", "2", "--candidates", "3")
+    asked = [_asked(request) for request in server.requests]
+    assert asked == [s.name for s in strategies()]  # two rounds of three: all six, in order
+    assert all(request["body"].get("n", 1) == 1 for request in server.requests)
+    summaries = [c["summary"].rsplit(" ", 1)[-1] for c in report["candidates"]]
+    assert summaries == [f"#{n}" for n in range(1, len(summaries) + 1)]
+    by_strategy = {c["strategy"]: c for c in report["candidates"]}
+    assert by_strategy["data-structure"]["committed"], report["candidates"]
+
+
+def test_single_mode_offers_every_strategy_and_labels_the_one_named(
+    make_repo: MakeRepo, tmp_path: Path
+) -> None:
+    repo = make_repo(KEYS_PROJECT)
+    with LLMServer([Reply(texts=[CACHED, FASTER])]) as server:
+        report = _run(
+            repo, tmp_path, server, "--rounds", "1", "--candidates", "2", "--strategies", "single"
+        )
+    [request] = server.requests
+    assert request["body"]["n"] == 2
+    prompt = _user(request)
+    assert "Strategy: <name>" in prompt
+    assert all(f"`{s.name}`, {s.title}" in prompt for s in strategies())
+    labels = sorted(str(c["strategy"]) for c in report["candidates"])
+    assert labels == ["None", "caching"], report["candidates"]
+
+
+def test_an_unknown_strategies_mode_is_a_usage_error(make_repo: MakeRepo) -> None:
+    repo = make_repo(KEYS_PROJECT)
+    done = evolver("run", str(repo), "--strategies", "every")
+    assert done.returncode == 2
+    assert "strategies" in done.stderr and done.stderr.count("\n") == 1, done.stderr
+
+
+def test_strategies_are_handed_out_in_turn_across_rounds() -> None:
+    names = [s.name for s in strategies()]
+    assert [s.name for s in assign(0, 3)] == names[:3]
+    assert [s.name for s in assign(3, 3)] == names[3:6]
+    assert [s.name for s in assign(5, 2)] == [names[5], names[0]]  # then round again
+
+
+@pytest.mark.parametrize(
+    ("reply", "named"),
+    [
+        ("Strategy: caching\n```python\n...```", "caching"),
+        ("**Strategy:** `data-structure`\nUse a set.", "data-structure"),
+        ("strategy: ALGORITHM", "algorithm"),
+        ("Strategy: magic\n", None),  # not one of ours
+        ("No strategy named here; the strategy is clear.", None),
+    ],
+)
+def test_the_strategy_a_reply_names(reply: str, named: str | None) -> None:
+    assert named_in(reply) == named
+
+
+def test_every_rule_applies_a_known_strategy() -> None:
+    for rule in RULES:
+        assert by_name(rule.strategy) is not None, (rule.name, rule.strategy)
