@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from agent.config import load_config
 from agent.errors import UsageError
 from evals import tables
 from evals.compare import compare as compare_runs
@@ -54,6 +55,20 @@ def evaluate(
     candidates: Annotated[int | None, typer.Option(help="Candidates per round.")] = None,
     temperature: Annotated[float | None, typer.Option(help="Model sampling temperature.")] = None,
     seed: Annotated[int | None, typer.Option(help="Sampling seed.")] = None,
+    strategies: Annotated[
+        str | None,
+        typer.Option(
+            help="varied (the default): each candidate asked for another optimization "
+            "strategy; single: every candidate offered them all.",
+        ),
+    ] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option("--max-tokens", help="Most tokens per model reply.")
+    ] = None,
+    max_prompt_tokens: Annotated[
+        int | None,
+        typer.Option("--max-prompt-tokens", help="Most tokens in a prompt to a model."),
+    ] = None,
     budget_usd: Annotated[
         float | None, typer.Option("--budget-usd", help="Most to spend per task.")
     ] = None,
@@ -79,10 +94,15 @@ def evaluate(
             "candidates": candidates,
             "temperature": temperature,
             "seed": seed,
+            "strategies": strategies,
+            "max_tokens": max_tokens,
+            "max_prompt_tokens": max_prompt_tokens,
             "budget_usd": budget_usd,
         }.items()
         if value is not None
     }
+    # Checked here, once, rather than failing in every task's worker.
+    load_config(Path.cwd(), None, options)
     chosen = load_tasks(tasks, tasks_dir)
     settings = EvalSettings(
         provider,

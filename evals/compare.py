@@ -54,6 +54,24 @@ _VERDICT_STYLES = {
 }
 _NOTABLE = {"new wrong commit", "still wrong commit", "regressed", "newly solved", "new error"}
 
+# Which way each verdict moved B against A. A wrong commit kept is no change (and stays bold).
+DIRECTIONS = ("gained", "lost", "same", "only in A", "only in B")
+_DIRECTION = {
+    "new wrong commit": "lost",
+    "still wrong commit": "same",
+    "newly solved": "gained",
+    "regressed": "lost",
+    "wrong commit fixed": "gained",
+    "new error": "lost",
+    "error fixed": "gained",
+    "faster": "gained",
+    "slower": "lost",
+    "same": "same",
+    "only in A": "only in A",
+    "only in B": "only in B",
+}
+_DIRECTION_STYLES = {"gained": "green", "lost": "red"}
+
 
 def _verdict(a: TaskResult, b: TaskResult) -> str:
     if b.wrong_commit:
@@ -84,13 +102,45 @@ class Comparison:
     label_b: str
     tasks: tuple[dict[str, Any], ...]
     overall: tuple[dict[str, Any], ...]
+    stored_references: tuple[int, int] = (0, 0)  # A's and B's references not timed in the run
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Tasks per direction (``DIRECTIONS``), every direction present."""
+        found = {direction: 0 for direction in DIRECTIONS}
+        for row in self.tasks:
+            found[row["direction"]] += 1
+        return found
+
+    @property
+    def counts_text(self) -> str:
+        """``"2 gained, 1 lost, 3 same"``, then the tasks only one run has, if any."""
+        counts = self.counts
+        text = f"{counts['gained']} gained, {counts['lost']} lost, {counts['same']} same"
+        for side in ("only in A", "only in B"):
+            if counts[side]:
+                text += f", {counts[side]} {side}"
+        return text
+
+    @property
+    def reference_note(self) -> str | None:
+        """A warning when a run's references were stored values, not timed in the run."""
+        stored_a, stored_b = self.stored_references
+        if not (stored_a or stored_b):
+            return None
+        return (
+            f"References stored, not timed in the run: {stored_a} in A, {stored_b} in B; "
+            "shares and Opt@1 of those tasks compare unlike timings."
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
             "a": self.label_a,
             "b": self.label_b,
+            "counts": self.counts,
             "tasks": list(self.tasks),
             "overall": list(self.overall),
+            "stored_references": {"a": self.stored_references[0], "b": self.stored_references[1]},
         }
 
 
@@ -98,9 +148,10 @@ def comparison(a: Mapping[str, Any], b: Mapping[str, Any]) -> Comparison:
     """Runs A and B side by side.
 
     Per task (A's order, then the tasks only B has): the scored speedups, their ratio B/A
-    (``change``), the outcomes, and a ``verdict`` (one of ``VERDICTS``). Overall: each metric
-    of ``summary`` for A and B, B − A (for a fraction, the difference of the shares), which
-    way is better, and whether B improved on it; all also as text."""
+    (``change``), the outcomes, a ``verdict`` (one of ``VERDICTS``) and its ``direction``
+    (gained, lost, same, only in A or only in B; ``Comparison.counts`` tallies them).
+    Overall: each metric of ``summary`` for A and B, B − A (for a fraction, the difference of
+    the shares), which way is better, and whether B improved on it; all also as text."""
     tasks_a, tasks_b = _run_results(a), _run_results(b)
     by_name_a = {task.task: task for task in tasks_a}
     by_name_b = {task.task: task for task in tasks_b}
@@ -130,6 +181,7 @@ def comparison(a: Mapping[str, Any], b: Mapping[str, Any]) -> Comparison:
                 "outcome_a": None if task_a is None else task_a.outcome,
                 "outcome_b": None if task_b is None else task_b.outcome,
                 "verdict": verdict,
+                "direction": _DIRECTION[verdict],
             }
         )
     scores_a, scores_b = summary(tasks_a), summary(tasks_b)
@@ -160,7 +212,11 @@ def comparison(a: Mapping[str, Any], b: Mapping[str, Any]) -> Comparison:
             }
         )
     label_a, label_b = run_label(a), run_label(b)
-    return Comparison(label_a, label_b, tuple(rows), tuple(overall))
+    stored = (
+        sum(task.reference_stored for task in tasks_a),
+        sum(task.reference_stored for task in tasks_b),
+    )
+    return Comparison(label_a, label_b, tuple(rows), tuple(overall), stored)
 
 
 def _change_text(change: float | None) -> str:
@@ -189,10 +245,14 @@ def _task_cells(row: Mapping[str, Any]) -> list[str]:
         _outcome_text(row["outcome_a"]),
         _outcome_text(row["outcome_b"]),
         row["verdict"],
+        row["direction"],
     ]
 
 
-_COMPARE_HEADER = ("Task", "Kind", "A", "B", "Change", "A outcome", "B outcome", "Verdict")
+_COMPARE_HEADER = (
+    "Task", "Kind", "A", "B", "Change", "A outcome", "B outcome", "Verdict", "B against A",
+)  # fmt: skip
+_VERDICT_COLUMN = 7
 
 
 def comparison_markdown(result: Comparison) -> str:
@@ -202,35 +262,39 @@ def comparison_markdown(result: Comparison) -> str:
         cells = _task_cells(row)
         cells[0] = _md(cells[0])
         if row["verdict"] in _NOTABLE:
-            cells[-1] = f"**{cells[-1]}**"
+            cells[_VERDICT_COLUMN] = f"**{cells[_VERDICT_COLUMN]}**"
         rows.append(cells)
     overall = [
         (row["label"], row["a_text"], row["b_text"], row["difference_text"])
         for row in result.overall
     ]
-    return (
-        "\n\n".join(
-            [
-                "# Evolver eval: A against B",
-                f"A: {_md(result.label_a)}. B: {_md(result.label_b)}. Speedups are the scored "
-                "ones (1.0× for nothing usable committed); change is B against A.",
-                _md_table(_COMPARE_HEADER, rows, (2, 3, 4)),
-                "## Overall",
-                _md_table(("Metric", "A", "B", "B − A"), overall, (1, 2, 3)),
-            ]
-        )
-        + "\n"
-    )
+    parts = [
+        "# Evolver eval: A against B",
+        f"**{result.counts_text}.**",
+        f"A: {_md(result.label_a)}. B: {_md(result.label_b)}. Speedups are the scored "
+        "ones (1.0× for nothing usable committed); change is B against A.",
+        _md_table(_COMPARE_HEADER, rows, (2, 3, 4)),
+    ]
+    if result.reference_note:
+        parts.append(result.reference_note)
+    parts += ["## Overall", _md_table(("Metric", "A", "B", "B − A"), overall, (1, 2, 3))]
+    return "\n\n".join(parts) + "\n"
 
 
 def comparison_rich(result: Comparison) -> RenderableType:
     """A comparison as rich tables, for the terminal."""
-    per_task = Table(title=f"A: {result.label_a}   B: {result.label_b}", title_justify="left")
+    per_task = Table(
+        title=f"A: {result.label_a}   B: {result.label_b}",
+        title_justify="left",
+        caption=result.reference_note,
+        caption_justify="left",
+    )
     for i, name in enumerate(_COMPARE_HEADER):
         per_task.add_column(name, justify="right" if i in (2, 3, 4) else "left")
     for row in result.tasks:
         cells = [Text(cell) for cell in _task_cells(row)]
-        cells[-1].stylize(_VERDICT_STYLES.get(row["verdict"], ""))
+        cells[_VERDICT_COLUMN].stylize(_VERDICT_STYLES.get(row["verdict"], ""))
+        cells[-1].stylize(_DIRECTION_STYLES.get(row["direction"], ""))
         per_task.add_row(*cells)
     overall = Table("Metric", "A", "B", "B − A", title="Overall", title_justify="left")
     for row in result.overall:
@@ -241,7 +305,7 @@ def comparison_rich(result: Comparison) -> RenderableType:
             Text(row["b_text"]),
             Text(row["difference_text"], style=style),
         )
-    return Group(per_task, overall)
+    return Group(Text(result.counts_text, style="bold"), per_task, overall)
 
 
 def compare(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[RenderableType, str]:

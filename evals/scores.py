@@ -15,6 +15,16 @@ A task's result is the JSON the harness writes for it (``TaskResult`` mirrors it
   **reaching the reference** (GSO's Opt@1): a correct speedup of at least ``OPT_SHARE`` (95%)
   of the reference.
 
+The reference's speedup is timed in the same run, by the same method, as the agent's result
+(``reference_timing`` "measured"); when that was not done it is ``task.toml``'s stored value
+("stored"), timed otherwise, and the share and Opt@1 then compare unlike timings: the
+renderings mark it. A result written before the reference was timed in the run has no
+``reference_timing``: its reference was the stored value, and it reads as "stored".
+
+Each candidate carries the optimization strategy it followed (``prompts/strategies.toml``;
+a rules candidate that applied several rules is labelled with their strategies joined by
+"+") and whether it was committed; the summary's ``strategies`` counts them per task kind.
+
 A task whose status is ``error`` is never solved and scores 1.0; a wrong commit still counts
 as one even then.
 
@@ -33,11 +43,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from agent.strategies import strategies as prompt_strategies
+
 KINDS = ("rules", "model", "none")
 STATUSES = ("ok", "error")
 HIDDEN = ("passed", "failed", None)
 MIN_SPEEDUP = 1.1  # a correct speedup is at least this
 OPT_SHARE = 0.95  # reaching the reference: at least this share of its speedup
+REFERENCE_TIMINGS = ("measured", "stored", None)
+UNLABELLED = "unlabelled"  # the strategy of a candidate that names none
 _TOLERANCE = 1e-9  # so that 0.95 × 2.0 counts as 1.9 whatever the rounding
 
 # Outcomes, from the most to the least important; each task has exactly one.
@@ -64,6 +78,10 @@ def _opt_float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
 @dataclass(frozen=True)
 class CandidateResult:
     """One candidate the agent tried on a task, and the verdict on it."""
@@ -72,14 +90,19 @@ class CandidateResult:
     stage: str = ""
     accepted: bool = False
     reason: str = ""
+    strategy: str | None = None  # "algorithm", or rules' "builtins+data-structure"
+    committed: bool = False  # the one (of its round) that went into the result branch
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> CandidateResult:
+        strategy = data.get("strategy")
         return cls(
             summary=str(data.get("summary") or ""),
             stage=str(data.get("stage") or ""),
             accepted=bool(data.get("accepted", False)),
             reason=str(data.get("reason") or ""),
+            strategy=None if strategy is None else str(strategy),
+            committed=bool(data.get("committed", False)),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -88,7 +111,35 @@ class CandidateResult:
             "stage": self.stage,
             "accepted": self.accepted,
             "reason": self.reason,
+            "strategy": self.strategy,
+            "committed": self.committed,
         }
+
+    @property
+    def strategies(self) -> tuple[str, ...]:
+        """The strategies it followed, each once: a joined label's parts, or ``UNLABELLED``."""
+        parts = [part.strip() for part in (self.strategy or "").split("+")]
+        named = tuple(dict.fromkeys(part for part in parts if part))
+        return named or (UNLABELLED,)
+
+
+def _interval(data: Mapping[str, Any], key: str) -> tuple[float, float] | None:
+    interval = data.get(key)
+    if interval is None:
+        return None
+    if isinstance(interval, (str, bytes, Mapping)) or len(interval) != 2:
+        raise ValueError(f"task {data['task']!r}: {key} is not [low, high]")
+    return float(interval[0]), float(interval[1])
+
+
+def _reference_timing(data: Mapping[str, Any], reference: float | None) -> str | None:
+    """As written; absent (a result from before the reference was timed in the run), the
+    reference there was task.toml's stored value. A null one with a reference speedup (the
+    run stopped before timing it) is not upgraded: ``reference_stored`` reads it so."""
+    if "reference_timing" in data:
+        timing = data["reference_timing"]
+        return None if timing is None else str(timing)
+    return None if reference is None else "stored"
 
 
 @dataclass(frozen=True)
@@ -108,6 +159,10 @@ class TaskResult:
     speedup_interval: tuple[float, float] | None = None
     claimed_speedup: float | None = None  # what the agent reported
     reference_speedup: float | None = None  # None for kind "none"
+    reference_interval: tuple[float, float] | None = None
+    stored_reference_speedup: float | None = None  # task.toml's, informational
+    reference_timing: str | None = None  # "measured" in this run, or "stored"
+    reference_error: str | None = None  # why the reference could not be timed in the run
     candidates: tuple[CandidateResult, ...] = ()
     input_tokens: int = 0
     output_tokens: int = 0
@@ -129,6 +184,11 @@ class TaskResult:
         reference = self.reference_speedup
         if reference is not None and not (math.isfinite(reference) and reference > 0):
             raise ValueError(f"task {self.task!r}: reference_speedup {reference!r} is not positive")
+        if self.reference_timing not in REFERENCE_TIMINGS:
+            raise ValueError(
+                f"task {self.task!r}: reference_timing {self.reference_timing!r} is not "
+                "measured, stored or null"
+            )
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> TaskResult:
@@ -141,26 +201,26 @@ class TaskResult:
         if missing:
             raise ValueError(f"task result {dict(data)!r} lacks {', '.join(missing)}")
         error = data.get("error")
-        interval = data.get("speedup_interval")
-        if interval is not None and len(interval) != 2:
-            raise ValueError(f"task {data['task']!r}: speedup_interval is not [low, high]")
         try:
+            reference = _opt_float(data.get("reference_speedup"))
             return cls(
                 task=str(data["task"]),
                 kind=str(data["kind"]),
                 tags=tuple(str(tag) for tag in data.get("tags") or ()),
                 target=str(data.get("target") or ""),
                 status=str(data.get("status") or ("error" if error else "ok")),
-                error=None if error is None else str(error),
+                error=_opt_str(error),
                 committed=bool(data.get("committed", False)),
                 hidden_tests=data.get("hidden_tests"),
                 hidden_failures=tuple(str(node) for node in data.get("hidden_failures") or ()),
                 speedup=_float(data.get("speedup"), 1.0),
-                speedup_interval=(
-                    None if interval is None else (float(interval[0]), float(interval[1]))
-                ),
+                speedup_interval=_interval(data, "speedup_interval"),
                 claimed_speedup=_opt_float(data.get("claimed_speedup")),
-                reference_speedup=_opt_float(data.get("reference_speedup")),
+                reference_speedup=reference,
+                reference_interval=_interval(data, "reference_interval"),
+                stored_reference_speedup=_opt_float(data.get("stored_reference_speedup")),
+                reference_timing=_reference_timing(data, reference),
+                reference_error=_opt_str(data.get("reference_error")),
                 candidates=tuple(
                     CandidateResult.from_json(candidate)
                     for candidate in data.get("candidates") or ()
@@ -190,6 +250,12 @@ class TaskResult:
             ),
             "claimed_speedup": self.claimed_speedup,
             "reference_speedup": self.reference_speedup,
+            "reference_interval": (
+                None if self.reference_interval is None else list(self.reference_interval)
+            ),
+            "stored_reference_speedup": self.stored_reference_speedup,
+            "reference_timing": self.reference_timing,
+            "reference_error": self.reference_error,
             "candidates": [candidate.to_json() for candidate in self.candidates],
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
@@ -242,6 +308,12 @@ class TaskResult:
             and self.correct_speedup
             and self.speedup >= OPT_SHARE * self.reference_speedup - _TOLERANCE
         )
+
+    @property
+    def reference_stored(self) -> bool:
+        """The reference's speedup is task.toml's value, not timed in this run (whatever
+        ``reference_timing`` says short of "measured": nothing else could have set it)."""
+        return self.reference_speedup is not None and self.reference_timing != "measured"
 
     @property
     def candidates_accepted(self) -> int:
@@ -346,7 +418,68 @@ def summary(results: Iterable[TaskResult | Mapping[str, Any]]) -> dict[str, Any]
             "mean": _round(wall / count, 2) if count else None,
         },
         "by_kind": by_kind,
+        "reference_measured": _fraction(
+            sum(task.reference_timing == "measured" for task in referenced), len(referenced)
+        ),
+        "strategies": strategy_counts(tasks),
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Strategies
+
+
+def _zero() -> dict[str, int]:
+    return {"tried": 0, "accepted": 0, "committed": 0, "won": 0}
+
+
+def _count_strategies(tasks: Iterable[TaskResult]) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = {}
+    for task in tasks:
+        winners: set[str] = set()
+        for candidate in task.candidates:
+            for name in candidate.strategies:
+                row = counts.setdefault(name, _zero())
+                row["tried"] += 1
+                row["accepted"] += candidate.accepted
+                row["committed"] += candidate.committed
+                if candidate.committed:
+                    winners.add(name)
+        # A task is won once per strategy, however many of its rounds that strategy won.
+        if task.correct_speedup:
+            for name in winners:
+                counts[name]["won"] += 1
+    return counts
+
+
+def _strategy_order(names: Iterable[str]) -> list[str]:
+    """The prompts' order (algorithm first), then unknown labels alphabetically, then
+    ``UNLABELLED``."""
+    known = [strategy.name for strategy in prompt_strategies()]
+    given = set(names)
+    ordered = [name for name in known if name in given]
+    ordered += sorted(given - set(known) - {UNLABELLED})
+    return ordered + ([UNLABELLED] if UNLABELLED in given else [])
+
+
+def strategy_counts(results: Iterable[TaskResult | Mapping[str, Any]]) -> dict[str, Any]:
+    """Which strategies were tried and which won, overall and per task kind.
+
+    ``{"overall": {strategy: counts}, "by_kind": {kind: {strategy: counts}}}``, where counts
+    is ``{"tried", "accepted", "committed", "won"}``: candidates that followed the strategy,
+    those accepted by the checks, those committed, and tasks where a committed candidate of
+    that strategy made a correct speedup. A candidate labelled with several strategies
+    ("builtins+data-structure", a rules candidate) counts for each; a candidate with none
+    counts as ``UNLABELLED``. Every kind lists the same strategies as ``overall``, in the
+    prompts' order."""
+    tasks = as_results(results)
+    overall = _count_strategies(tasks)
+    names = _strategy_order(overall)
+    by_kind = {}
+    for kind in KINDS:
+        counts = _count_strategies(task for task in tasks if task.kind == kind)
+        by_kind[kind] = {name: counts.get(name, _zero()) for name in names}
+    return {"overall": {name: overall[name] for name in names}, "by_kind": by_kind}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,7 +17,15 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from evals.scores import KINDS, OUTCOMES, TaskResult, _run_results, run_label, summary
+from evals.scores import (
+    KINDS,
+    OUTCOMES,
+    UNLABELLED,
+    TaskResult,
+    _run_results,
+    run_label,
+    summary,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Formatting
@@ -129,6 +137,7 @@ _METRICS = (
     _Metric("speedup.mean", "Speedup, arithmetic mean", "speedup", "higher"),
     _Metric("opt_at_1", "Opt@1: ≥ 95% of the reference's speedup", "fraction", "higher"),
     _Metric("reference_share_geomean", "Share of the reference, geometric mean", "share", "higher"),
+    _Metric("reference_measured", "References timed in this run", "fraction", None),
     _Metric("cost_usd.per_task", "Cost per task", "usd", "lower"),
     _Metric("cost_usd.total", "Cost, total", "usd", "lower"),
     _Metric("tokens.input", "Input tokens", "count", "lower"),
@@ -172,6 +181,18 @@ def _hidden_text(task: TaskResult) -> str:
     return task.hidden_tests or "—"
 
 
+STORED_MARK = "†"
+STORED_NOTE = (
+    f"{STORED_MARK} stored value (task.toml), not measured in this run: its share and Opt@1 "
+    "compare the harness's timing of the result with a timing made otherwise."
+)
+
+
+def _reference_text(task: TaskResult) -> str:
+    reference = _x(task.reference_speedup)
+    return reference + STORED_MARK if task.reference_stored else reference
+
+
 def _task_row(task: TaskResult) -> list[str]:
     speedup = _x(task.speedup)
     return [
@@ -181,9 +202,10 @@ def _task_row(task: TaskResult) -> list[str]:
         "yes" if task.committed else "no",
         _hidden_text(task),
         f"~~{speedup}~~" if task.wrong_commit else speedup,
-        _x(task.reference_speedup),
+        _reference_text(task),
         _percent(task.reference_share),
         f"{task.candidates_accepted}/{len(task.candidates)}",
+        _committed_strategies(task),
         _usd(task.cost_usd),
         f"{task.wall_seconds:.1f}",
     ]
@@ -191,9 +213,51 @@ def _task_row(task: TaskResult) -> list[str]:
 
 _TASK_HEADER = (
     "Task", "Kind", "Outcome", "Committed", "Hidden tests", "Speedup", "Reference", "Share",
-    "Accepted/candidates", "Cost", "Wall s",
+    "Accepted/candidates", "Committed strategy", "Cost", "Wall s",
 )  # fmt: skip
-_TASK_RIGHT = (5, 6, 7, 8, 9, 10)
+_TASK_RIGHT = (5, 6, 7, 8, 10, 11)
+_TASK_TEXT = (0, 9)  # cells from the results' data, escaped in Markdown
+
+
+def _committed_strategies(task: TaskResult) -> str:
+    """The strategies of the committed candidates (several rounds may each commit one)."""
+    labels = [c.strategy or UNLABELLED for c in task.candidates if c.committed]
+    return ", ".join(dict.fromkeys(labels)) or "—"
+
+
+# ---------------------------------------------------------------------------------------------
+# Strategies
+
+STRATEGIES_NOTE = (
+    "Each cell: tried/accepted/won — candidates that followed the strategy, those the checks "
+    "accepted, and tasks where its committed candidate made a correct speedup. A rules "
+    "candidate that applied several rules counts for each of their strategies."
+)
+
+
+def _strategy_cell(counts: Mapping[str, int]) -> str:
+    return f"{counts['tried']}/{counts['accepted']}/{counts['won']}"
+
+
+def strategy_table(scores: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """The summary's ``strategies`` as a table: a row per strategy, a column per task kind
+    that has tasks, then all kinds and the candidates committed. No rows when no candidate
+    was tried."""
+    found = scores.get("strategies") or {}
+    overall: Mapping[str, Mapping[str, int]] = found.get("overall") or {}
+    by_kind: Mapping[str, Mapping[str, Mapping[str, int]]] = found.get("by_kind") or {}
+    kinds = [kind for kind in KINDS if scores["by_kind"][kind]["tasks"]]
+    header = ["Strategy", *kinds, "All kinds", "Committed"]
+    rows = [
+        [
+            name,
+            *(_strategy_cell(by_kind[kind][name]) for kind in kinds),
+            _strategy_cell(counts),
+            str(counts["committed"]),
+        ]
+        for name, counts in overall.items()
+    ]
+    return header, rows
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,13 +280,18 @@ def markdown(run: Mapping[str, Any]) -> str:
     parts = [head, ", ".join(facts) + "."]
     parts.append(
         "A correct speedup: committed, the hidden tests pass, and ≥ 1.1× as timed by the "
-        "harness. Share: of the reference solution's speedup (a task with nothing usable "
-        "committed counts 1.0×). A struck-through speedup is a wrong commit's: it counts 1.0×."
+        "harness. Reference: the reference solution's speedup, timed in the same run the same "
+        "way. Share: of the reference's speedup (a task with nothing usable committed counts "
+        "1.0×). A struck-through speedup is a wrong commit's: it counts 1.0×."
     )
     rows = [
-        [_md(cell) if i == 0 else cell for i, cell in enumerate(_task_row(task))] for task in tasks
+        [_md(cell) if i in _TASK_TEXT else cell for i, cell in enumerate(_task_row(task))]
+        for task in tasks
     ]
     parts.append(_md_table(_TASK_HEADER, rows, _TASK_RIGHT))
+    stored = [task for task in tasks if task.reference_stored]
+    if stored:
+        parts.append(STORED_NOTE + "".join(_why_stored(task) for task in stored))
     parts.append("## Overall")
     parts.append(
         _md_table(("Metric", "Value"), [(m.label, m.text(scores)) for m in _METRICS], (1,))
@@ -239,6 +308,12 @@ def markdown(run: Mapping[str, Any]) -> str:
         if scores["by_kind"][kind]["tasks"]
     ]
     parts.append(_md_table(("Kind", "Tasks", "Solved", "Speedup, geomean"), kind_rows, (1, 2, 3)))
+    header, strategy_rows = strategy_table(scores)
+    if strategy_rows:
+        parts.append("## Strategies")
+        parts.append(STRATEGIES_NOTE)
+        cells = [[_md(row[0]), *row[1:]] for row in strategy_rows]
+        parts.append(_md_table(header, cells, tuple(range(1, len(header)))))
     wrong = [task for task in tasks if task.wrong_commit]
     if wrong:
         parts.append("## Wrong commits")
@@ -250,6 +325,13 @@ def markdown(run: Mapping[str, Any]) -> str:
             "\n".join(f"- {_md(task.task)}: {_md(_shorten(task.error or '?'))}" for task in errors)
         )
     return "\n\n".join(parts) + "\n"
+
+
+def _why_stored(task: TaskResult) -> str:
+    """A line for the footnote when the run said why it could not time the reference."""
+    if not task.reference_error:
+        return ""
+    return f"\n- {_md(task.task)}: {_md(_shorten(task.reference_error))}"
 
 
 def _shorten(text: str, limit: int = 200) -> str:
@@ -273,7 +355,12 @@ def run_rich(run: Mapping[str, Any]) -> RenderableType:
     """A run as rich tables (the per-task one and the overall one), for the terminal."""
     tasks = _run_results(run)
     scores = summary(tasks)
-    per_task = Table(title=f"Evolver eval: {run_label(run)}", title_justify="left")
+    per_task = Table(
+        title=f"Evolver eval: {run_label(run)}",
+        title_justify="left",
+        caption=STORED_NOTE if any(task.reference_stored for task in tasks) else None,
+        caption_justify="left",
+    )
     for i, name in enumerate(_TASK_HEADER):
         per_task.add_column(name, justify="right" if i in _TASK_RIGHT else "left")
     for task in tasks:
@@ -283,7 +370,17 @@ def run_rich(run: Mapping[str, Any]) -> RenderableType:
     overall = Table("Metric", "Value", title="Overall", title_justify="left")
     for metric in (*_METRICS, *_kind_metrics(k for k in KINDS if scores["by_kind"][k]["tasks"])):
         overall.add_row(Text(metric.label), Text(metric.text(scores)))
-    return Group(per_task, overall)
+    header, strategy_rows = strategy_table(scores)
+    if not strategy_rows:
+        return Group(per_task, overall)
+    by_strategy = Table(
+        title="Strategies", title_justify="left", caption=STRATEGIES_NOTE, caption_justify="left"
+    )
+    for i, name in enumerate(header):
+        by_strategy.add_column(name, justify="right" if i else "left")
+    for row in strategy_rows:
+        by_strategy.add_row(*map(Text, row))
+    return Group(per_task, overall, by_strategy)
 
 
 _OUTCOME_STYLES = {"wrong_commit": "bold red", "error": "magenta"}

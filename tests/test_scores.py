@@ -34,6 +34,10 @@ def result(task: str = "t", **fields: Any) -> dict[str, Any]:
         "speedup_interval": None,
         "claimed_speedup": None,
         "reference_speedup": 4.0,
+        "reference_interval": None,
+        "stored_reference_speedup": None,
+        "reference_timing": "measured",
+        "reference_error": None,
         "candidates": [],
         "input_tokens": 0,
         "output_tokens": 0,
@@ -41,6 +45,8 @@ def result(task: str = "t", **fields: Any) -> dict[str, Any]:
         "wall_seconds": 1.0,
     }
     data.update(fields)
+    if data["reference_speedup"] is None and "reference_timing" not in fields:
+        data["reference_timing"] = None
     return data
 
 
@@ -80,9 +86,25 @@ def test_json_round_trips_exactly() -> None:
         speedup_interval=[1.8, 2.2],
         claimed_speedup=2.1,
         tags=["text", "hashing"],
+        reference_interval=[3.8, 4.2],
+        stored_reference_speedup=5.1,
         candidates=[
-            {"summary": "dict lookup", "stage": "benchmark", "accepted": True, "reason": "2.0×"},
-            {"summary": "sort once", "stage": "tests", "accepted": False, "reason": "failed"},
+            {
+                "summary": "dict lookup",
+                "stage": "benchmark",
+                "accepted": True,
+                "reason": "2.0×",
+                "strategy": "data-structure",
+                "committed": True,
+            },
+            {
+                "summary": "sort once",
+                "stage": "tests",
+                "accepted": False,
+                "reason": "failed",
+                "strategy": None,
+                "committed": False,
+            },
         ],
         input_tokens=1200,
         output_tokens=340,
@@ -93,6 +115,8 @@ def test_json_round_trips_exactly() -> None:
     assert list(task.to_json()) == list(data)  # the same keys in the same order
     assert json.loads(json.dumps(task.to_json())) == data
     assert task.candidates_accepted == 1
+    assert task.reference_interval == (3.8, 4.2) and task.reference_timing == "measured"
+    assert task.candidates[0].strategy == "data-structure" and task.candidates[0].committed
 
 
 def test_missing_optional_keys_default_to_nothing_done() -> None:
@@ -116,6 +140,10 @@ def test_missing_optional_keys_default_to_nothing_done() -> None:
         result(speedup=float("nan")),
         result(reference_speedup=-2.0),
         result(speedup_interval=[1.0]),
+        result(reference_interval=[2.0, 3.0, 4.0]),
+        result(reference_interval="ab"),
+        result(reference_timing="guessed"),
+        result(stored_reference_speedup=[2.0]),
         result(candidates=[3]),
     ],
 )
