@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from agent.domain import TargetRef
 from agent.errors import UsageError
 
 if sys.version_info >= (3, 11):
@@ -16,6 +19,7 @@ else:  # pragma: no cover - Python 3.10
 
 TASKS_DIR = Path(__file__).resolve().parent / "tasks"
 KINDS = ("rules", "model", "none")
+_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 @dataclass(frozen=True)
@@ -54,22 +58,97 @@ class Task:
 
 
 def load_task(root: Path) -> Task:
+    """The task at ``root``; :class:`UsageError` when its ``task.toml`` cannot make one."""
     try:
-        meta = tomllib.loads((root / "task.toml").read_text(encoding="utf-8"))
-        task = Task(
-            name=meta["name"],
-            root=root,
-            description=meta.get("description", ""),
-            target=meta["target"],
-            kind=meta["kind"],
-            tags=tuple(meta.get("tags", ())),
-            reference_speedup=meta.get("reference", {}).get("speedup"),
-        )
+        task = _task(root, _read_meta(root))
     except (OSError, tomllib.TOMLDecodeError, KeyError) as error:
         raise UsageError(f"task {root.name}: bad task.toml: {error}") from None
     if task.kind not in KINDS:
         raise UsageError(f"task {root.name}: kind {task.kind!r} is not one of {', '.join(KINDS)}")
     return task
+
+
+def load_task_checked(root: Path) -> tuple[Task | None, list[str]]:
+    """The task at ``root`` and every problem with it as ``evals/tasks/README.md`` describes a
+    task (its ``task.toml`` fields, and where its files are): empty when it is well formed.
+    The task is ``None`` when ``task.toml`` cannot be read or lacks what makes one."""
+    try:
+        meta = _read_meta(root)
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        return None, [f"task.toml: {error}"]
+    problems = _layout_problems(root, meta)
+    try:
+        task: Task | None = _task(root, meta)
+    except (KeyError, TypeError, AttributeError) as error:
+        return None, [*problems, f"task.toml lacks {error}"]
+    return task, problems
+
+
+def _read_meta(root: Path) -> dict[str, Any]:
+    return tomllib.loads((root / "task.toml").read_text(encoding="utf-8"))
+
+
+def _task(root: Path, meta: dict[str, Any]) -> Task:
+    return Task(
+        name=meta["name"],
+        root=root,
+        description=meta.get("description", ""),
+        target=meta["target"],
+        kind=meta["kind"],
+        tags=tuple(meta.get("tags", ())),
+        reference_speedup=meta.get("reference", {}).get("speedup"),
+    )
+
+
+def _layout_problems(root: Path, meta: dict[str, Any]) -> list[str]:
+    return [*_field_problems(root, meta), *_file_problems(root, meta)]
+
+
+def _field_problems(root: Path, meta: dict[str, Any]) -> list[str]:
+    problems = []
+    if not _NAME.match(root.name):
+        problems.append("directory name is not kebab-case")
+    if meta.get("name") != root.name:
+        problems.append(f"name {meta.get('name')!r} is not the directory's")
+    description = meta.get("description")
+    if not isinstance(description, str) or not description.strip() or "\n" in description:
+        problems.append("description must be one non-empty line")
+    if meta.get("kind") not in KINDS:
+        problems.append(f"kind {meta.get('kind')!r} is not one of {', '.join(KINDS)}")
+    tags = meta.get("tags")
+    if not (isinstance(tags, list) and tags and all(isinstance(t, str) for t in tags)):
+        problems.append("tags must be a non-empty list of strings")
+    target = str(meta.get("target", ""))
+    try:
+        ref = TargetRef.parse(target)
+    except ValueError:
+        problems.append(f"target {target!r} is not FILE::QUALNAME of a file in repo/")
+    else:
+        if not (root / "repo" / ref.path).is_file():
+            problems.append(f"target {target!r} is not FILE::QUALNAME of a file in repo/")
+    return problems
+
+
+def _file_problems(root: Path, meta: dict[str, Any]) -> list[str]:
+    problems = []
+    repo = root / "repo"
+    if not list((repo / "tests").glob("test_*.py")):
+        problems.append("no visible tests (repo/tests/test_*.py)")
+    if not list((repo / "benchmarks").glob("test_bench_*.py")):
+        problems.append("no benchmark (repo/benchmarks/test_bench_*.py)")
+    if not list((root / "hidden").glob("test_hidden_*.py")):
+        problems.append("no hidden tests (hidden/test_hidden_*.py)")
+    reference = meta.get("reference")
+    if meta.get("kind") == "none":
+        if (root / "reference").exists() or reference is not None:
+            problems.append("a 'none' task has no reference/ and no [reference]")
+    elif meta.get("kind") in KINDS:
+        if not (root / "reference").is_dir():
+            problems.append("no reference/")
+        # Informational (the eval times the reference itself), but the fallback when it cannot.
+        if not isinstance(reference, dict) or not isinstance(reference.get("speedup"), float):
+            problems.append("[reference] speedup (a float) is missing")
+    return problems
 
 
 def load_tasks(pattern: str = "*", tasks_dir: Path = TASKS_DIR) -> list[Task]:

@@ -2,11 +2,16 @@
 
 The agent works on a fresh git copy of the task's ``repo/`` (the hidden tests are not in it).
 Whatever it commits is then judged without trusting its report: the hidden tests run on the
-result branch, and the benchmark's call is re-timed on the original and on the result.
+result branch, and the benchmark's call is re-timed on the original, on the result and on the
+task's reference, interleaved in the same run (``evals/retime.py``), so that the result's
+speedup and the reference's compare like with like. When nothing is judged, the original and
+the reference are still timed that way; the ``task.toml`` figure is informational, and used
+only when that timing fails (``reference_timing`` says which).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -26,7 +31,7 @@ from agent.providers.base import Provider
 from agent.providers.usage import Ledger
 from evals.corpus import Task
 from evals.oracle import OracleProvider
-from evals.retime import RetimeError, retime
+from evals.retime import CALLS, ROUNDS, RetimeError, Samples, retime_sides, speedup
 from sandbox import Sandbox
 
 BRANCH = "evolver/eval"
@@ -46,7 +51,8 @@ class EvalSettings:
     options: dict[str, Any] = field(default_factory=dict)  # RunConfig fields (model, rounds…)
     replies_dir: Path | None = None  # replay: <dir>/<task>.jsonl
     record_dir: Path | None = None  # model runs record their replies to <dir>/<task>.jsonl
-    retime_rounds: int = 4
+    retime_rounds: int = ROUNDS  # processes per side, each timing ``retime_calls`` calls
+    retime_calls: int = CALLS
 
     def fingerprint(self) -> dict[str, Any]:
         """What makes two runs comparable task by task (for resuming)."""
@@ -70,7 +76,11 @@ def run_task(task: Task, settings: EvalSettings) -> dict[str, Any]:
         "speedup": 1.0,
         "speedup_interval": None,
         "claimed_speedup": None,
+        # Measured in this run (see ``_judge``, ``_reference_alone``); the stored figure until then.
         "reference_speedup": task.reference_speedup,
+        "reference_interval": None,
+        "stored_reference_speedup": task.reference_speedup,
+        "reference_timing": None,  # "measured" | "stored"; None for a task with no reference
         "candidates": [],
         "input_tokens": 0,
         "output_tokens": 0,
@@ -78,15 +88,18 @@ def run_task(task: Task, settings: EvalSettings) -> dict[str, Any]:
     }
     scratch = Path(tempfile.mkdtemp(prefix=f"evolver-eval-{task.name}-"))
     try:
-        repo = _fresh_repo(task, scratch / "repo")
-        config, provider, ledger = _agent(task, settings, repo)
-        report = loop.run(config, provider, loop.Silent())
-        report.usage = ledger.summary()
-        result.update(_what_it_did(report))
-        if report.committed:
-            result.update(_judge(task, repo, scratch))
-    except (UsageError, RetimeError, subprocess.CalledProcessError) as error:
-        result.update(status="error", error=str(error)[:500])
+        try:
+            repo = _fresh_repo(task, scratch / "repo")
+            config, provider, ledger = _agent(task, settings, repo)
+            report = loop.run(config, provider, loop.Silent())
+            report.usage = ledger.summary()
+            result.update(_what_it_did(report))
+            if report.committed:
+                result.update(_judge(task, repo, scratch, settings))
+        except (UsageError, RetimeError, subprocess.CalledProcessError) as error:
+            result.update(status="error", error=str(error)[:500])
+        if task.reference is not None and result["reference_timing"] is None:
+            result.update(_reference_alone(task, scratch, settings))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     result["wall_seconds"] = round(time.monotonic() - started, 2)
@@ -132,6 +145,8 @@ def _what_it_did(report: RunReport) -> dict[str, Any]:
         "candidates": [
             {
                 "summary": o.candidate.summary,
+                "strategy": o.candidate.strategy,
+                "committed": o.committed,
                 "stage": o.verdict.stage,
                 "accepted": o.verdict.accepted,
                 "reason": o.verdict.reason,
@@ -145,8 +160,9 @@ def _what_it_did(report: RunReport) -> dict[str, Any]:
     }
 
 
-def _judge(task: Task, repo: Path, scratch: Path) -> dict[str, Any]:
-    """Hidden tests on the result branch, and the speedup re-timed, all in sandboxes."""
+def _judge(task: Task, repo: Path, scratch: Path, settings: EvalSettings) -> dict[str, Any]:
+    """Hidden tests on the result branch, and the result and the reference re-timed against
+    the original, all in sandboxes."""
     result_tree = scratch / "result"
     subprocess.run(
         ["git", "clone", "-q", "--branch", BRANCH, str(repo), str(result_tree)],
@@ -159,16 +175,77 @@ def _judge(task: Task, repo: Path, scratch: Path) -> dict[str, Any]:
         shutil.copy(path, result_tree / "tests" / path.name)
     project = Project()
     parent = scratch / "sandboxes"
-    with (
-        Sandbox.create(parent, result_tree) as judged,
-        Sandbox.create(parent, task.repo) as original,
-    ):
+    with contextlib.ExitStack() as stack:
+        judged = stack.enter_context(Sandbox.create(parent, result_tree))
         tests = project.run_tests(judged, select=[f"tests/{p.name}" for p in hidden])
-        module = TargetRef.parse(task.target).module
-        speedup, interval = retime(project, original, judged, task.benchmark, module)
-    return {
+        sides = {
+            "original": stack.enter_context(Sandbox.create(parent, task.repo)),
+            "result": judged,
+        }
+        if task.reference is not None:
+            sides["reference"] = stack.enter_context(_reference_sandbox(task, parent))
+        samples = _retime(project, task, sides, settings)
+    speed, interval = speedup(samples, "result")
+    judged_result = {
         "hidden_tests": "passed" if tests.ok else "failed",
         "hidden_failures": list(tests.failed) or ([] if tests.ok else [tests.describe_failure()]),
-        "speedup": round(speedup, 4),
-        "speedup_interval": [round(interval[0], 4), round(interval[1], 4)],
+        "speedup": round(speed, 4),
+        "speedup_interval": _rounded(interval),
     }
+    if task.reference is not None:
+        judged_result.update(_reference_figures(samples))
+    return judged_result
+
+
+def _reference_alone(task: Task, scratch: Path, settings: EvalSettings) -> dict[str, Any]:
+    """The reference timed against the original when no result was: the share of the
+    reference is then as like for like as a judged result's. Should that fail, the stored
+    figure stands, and ``reference_timing`` says so."""
+    parent = scratch / "reference-sandboxes"
+    try:
+        with (
+            Sandbox.create(parent, task.repo) as original,
+            _reference_sandbox(task, parent) as reference,
+        ):
+            sides = {"original": original, "reference": reference}
+            samples = _retime(Project(), task, sides, settings)
+    except (RetimeError, OSError, UsageError) as error:
+        return {"reference_timing": "stored", "reference_error": str(error)[:300]}
+    return _reference_figures(samples)
+
+
+def _reference_sandbox(task: Task, parent: Path) -> Sandbox:
+    """A copy of the task's repo with its reference files laid over it."""
+    assert task.reference is not None, "only for tasks with a reference"
+    sandbox = Sandbox.create(parent, task.repo)
+    try:
+        for path in sorted(task.reference.rglob("*")):
+            if path.is_file():
+                relative = path.relative_to(task.reference).as_posix()
+                sandbox.write_file(relative, path.read_text(encoding="utf-8"))
+    except BaseException:
+        sandbox.remove()
+        raise
+    return sandbox
+
+
+def _retime(
+    project: Project, task: Task, sides: dict[str, Sandbox], settings: EvalSettings
+) -> Samples:
+    module = TargetRef.parse(task.target).module
+    return retime_sides(
+        project, sides, task.benchmark, module, settings.retime_rounds, settings.retime_calls
+    )
+
+
+def _reference_figures(samples: Samples) -> dict[str, Any]:
+    speed, interval = speedup(samples, "reference")
+    return {
+        "reference_speedup": round(speed, 4),
+        "reference_interval": _rounded(interval),
+        "reference_timing": "measured",
+    }
+
+
+def _rounded(interval: tuple[float, float]) -> list[float]:
+    return [round(interval[0], 4), round(interval[1], 4)]

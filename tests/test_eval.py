@@ -4,15 +4,18 @@ catch, resuming, the Ray executor against the local one, and `eval compare`."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from evals.corpus import load_tasks
+from agent.errors import UsageError
+from evals.corpus import load_task, load_task_checked, load_tasks
 from evals.executors import LocalExecutor, RayExecutor
 from evals.harness import run_eval
-from evals.run_task import EvalSettings
+from evals.run_task import EvalSettings, run_task
 from tests.conftest import evolver, write_files
 from tests.llm_server import LLMServer, Reply
 
@@ -146,6 +149,56 @@ def test_the_oracle_is_judged_by_hidden_tests_and_retimed(oracle_run: tuple[Path
     assert "pairs" in done.stdout
 
 
+def test_the_reference_is_timed_in_the_same_run(oracle_run: tuple[Path, Any]) -> None:
+    """The reference's speedup is measured beside the result's, by the same timer, on the same
+    original's samples; the oracle's result is the reference, so the two agree."""
+    out, _ = oracle_run
+    tasks = by_task(json.loads((out / "results.json").read_text()))
+    pairs = tasks["pairs"]
+    assert pairs["reference_timing"] == "measured"
+    assert pairs["stored_reference_speedup"] == 10.0  # task.toml's, informational
+    low, high = pairs["reference_interval"]
+    assert low <= pairs["reference_speedup"] <= high
+    assert pairs["reference_speedup"] > 3
+    assert 0.5 < pairs["speedup"] / pairs["reference_speedup"] < 2
+    nothing = tasks["nothing"]
+    assert nothing["reference_timing"] is None and nothing["reference_speedup"] is None
+    [candidate] = pairs["candidates"]
+    assert candidate["committed"] is True and "strategy" in candidate
+
+
+SLOWER_PAIRS = FAST_PAIRS.replace(
+    "    return count", "    for _ in range(2_000):\n        sorted(values)\n    return count"
+)
+BROKEN_PAIRS = FAST_PAIRS.replace("    return count", "    raise ValueError(values)")
+
+
+@pytest.fixture(scope="module")
+def rejected_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Tasks whose reference the agent rejects: slower than the original, and broken."""
+    root = tmp_path_factory.mktemp("rejected")
+    for name, fast in (("pairs-slower", SLOWER_PAIRS), ("pairs-broken", BROKEN_PAIRS)):
+        write_files(root / name, task_files(name, "model", "pairs", SLOW_PAIRS, fast))
+    return root
+
+
+def test_the_reference_is_timed_when_nothing_is_committed(rejected_corpus: Path) -> None:
+    [task] = load_tasks("pairs-slower", rejected_corpus)
+    result = run_task(task, EvalSettings("oracle", retime_rounds=2, retime_calls=3))
+    assert not result["committed"], result
+    assert result["reference_timing"] == "measured"
+    assert result["reference_speedup"] < 1 < result["stored_reference_speedup"]
+
+
+def test_the_stored_reference_figure_stands_when_timing_fails(rejected_corpus: Path) -> None:
+    [task] = load_tasks("pairs-broken", rejected_corpus)
+    result = run_task(task, EvalSettings("oracle", retime_rounds=2, retime_calls=3))
+    assert not result["committed"], result
+    assert result["reference_timing"] == "stored"
+    assert result["reference_speedup"] == result["stored_reference_speedup"] == 10.0
+    assert "ValueError" in result["reference_error"]
+
+
 def test_a_model_provider_is_scored_and_its_replies_recorded(corpus: Path, tmp_path: Path) -> None:
     """`evolver eval` with a model provider (the loopback server speaking OpenAI's wire
     format), end to end: the reply logs' folder is made, the model's answer judged."""
@@ -209,3 +262,63 @@ def test_compare_shows_two_runs_side_by_side(oracle_run: tuple[Path, Any], tmp_p
 def test_local_executor_with_one_job_runs_in_order() -> None:
     executor = LocalExecutor(1)
     assert list(executor.map(lambda n: {"n": n}, [3, 1])) == [(3, {"n": 3}), (1, {"n": 1})]
+
+
+# --- checking the corpus (evals/check_tasks.py) ------------------------------------------------
+
+# Right on the visible and hidden tests, wrong on any input with repeated values (the
+# benchmark's): only the behaviour check can tell.
+UNIQUE_PAIRS = """
+def count_pairs(values: list[int], total: int) -> int:
+    seen = set(values)
+    return sum(1 for value in seen if total - value in seen and value < total - value)
+"""
+
+
+def check_tasks(*args: str) -> subprocess.CompletedProcess[str]:
+    script = Path(__file__).resolve().parent.parent / "evals" / "check_tasks.py"
+    return subprocess.run(
+        [sys.executable, str(script), *args], capture_output=True, text=True, timeout=600
+    )
+
+
+def test_check_tasks_passes_a_good_task_and_times_its_reference(corpus: Path) -> None:
+    done = check_tasks("--tasks-dir", str(corpus), "--only", "pairs")
+    assert done.returncode == 0, done.stdout + done.stderr
+    [pairs] = [line.split() for line in done.stdout.splitlines() if line.startswith("pairs ")]
+    assert pairs[-1] == "ok" and float(pairs[4].rstrip("x")) > 3, done.stdout
+    # task.toml's figure (10x) is informational: far off, it warns and fails nothing.
+    assert "warning: measured" in done.stdout
+
+
+def test_check_tasks_catches_a_reference_that_behaves_otherwise(tmp_path: Path) -> None:
+    write_files(tmp_path / "pairs", task_files("pairs", "model", "pairs", SLOW_PAIRS, UNIQUE_PAIRS))
+    done = check_tasks("--tasks-dir", str(tmp_path), "--no-timing")
+    assert done.returncode == 1
+    assert "reference differs: on a recorded call" in done.stdout, done.stdout
+
+
+def test_check_tasks_on_a_task_of_the_corpus() -> None:
+    done = check_tasks("--only", "merge-intervals", "--no-timing")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 tasks (0 rules, 1 model, 0 none), 0 failing" in done.stdout
+    unknown = check_tasks("--only", "no-such-task")
+    assert unknown.returncode == 2 and "no such task" in unknown.stderr
+
+
+def test_a_task_is_loaded_with_all_its_problems(tmp_path: Path) -> None:
+    files = task_files("Bad_Name", "fast", "pairs", SLOW_PAIRS, None)
+    files["task.toml"] = files["task.toml"].replace('tags = ["test"]', "tags = []")
+    del files["hidden/test_hidden_pairs.py"]
+    write_files(tmp_path / "Bad_Name", files)
+    task, problems = load_task_checked(tmp_path / "Bad_Name")
+    assert task is not None and task.name == "Bad_Name"
+    assert any("kebab-case" in p for p in problems)
+    assert any("kind 'fast'" in p for p in problems)
+    assert any("tags" in p for p in problems)
+    assert any("no hidden tests" in p for p in problems)
+    with pytest.raises(UsageError, match="kind 'fast'"):  # the eval's loader still refuses it
+        load_task(tmp_path / "Bad_Name")
+    (tmp_path / "Bad_Name" / "task.toml").write_text("name = [")
+    task, problems = load_task_checked(tmp_path / "Bad_Name")
+    assert task is None and problems[0].startswith("task.toml:")
