@@ -102,11 +102,19 @@ class ModelProvider:
         if self.settings.strategies == "single":
             return self._ask(request, None, self.n or request.limit, len(request.history))
         candidates: dict[str, Candidate] = {}
+        failed: ProviderFailed | None = None
         start = request.round_number * request.limit  # each round goes on to the next ones
         for strategy in assign(start, request.limit):
             numbered = len(request.history) + len(candidates)
-            for candidate in self._ask(request, strategy, self.n or 1, numbered):
+            try:
+                answered = self._ask(request, strategy, self.n or 1, numbered)
+            except ProviderFailed as error:  # the other strategies' answers still count
+                failed = failed or error
+                continue
+            for candidate in answered:
                 candidates.setdefault(candidate.id, candidate)  # the same code judged once
+        if failed is not None and not candidates:
+            raise failed
         return list(candidates.values())
 
     def _ask(
