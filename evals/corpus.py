@@ -152,9 +152,11 @@ def _file_problems(root: Path, meta: dict[str, Any]) -> list[str]:
 
 
 def load_tasks(pattern: str = "*", tasks_dir: Path = TASKS_DIR) -> list[Task]:
-    """The tasks whose names match the glob ``pattern``, by name."""
+    """The tasks whose names match the glob ``pattern`` (or one of several, comma-separated),
+    by name."""
+    globs = [part.strip() for part in pattern.split(",") if part.strip()]
     roots = sorted(p for p in tasks_dir.iterdir() if (p / "task.toml").is_file())
-    tasks = [load_task(p) for p in roots if fnmatch.fnmatch(p.name, pattern)]
+    tasks = [load_task(p) for p in roots if any(fnmatch.fnmatch(p.name, glob) for glob in globs)]
     if not tasks:
         raise UsageError(f"--tasks {pattern!r}: no task matches in {tasks_dir}")
     return tasks

@@ -35,6 +35,7 @@ from evals.retime import CALLS, ROUNDS, RetimeError, Samples, retime_sides, spee
 from sandbox import Sandbox
 
 BRANCH = "evolver/eval"
+MODEL_PROVIDERS = ("openai", "anthropic", "local")  # those whose replies are recorded
 _GIT_ENV = {
     "GIT_AUTHOR_NAME": "evolver-eval",
     "GIT_AUTHOR_EMAIL": "eval@evolver.invalid",
@@ -118,9 +119,11 @@ def _agent(task: Task, settings: EvalSettings, repo: Path) -> tuple[RunConfig, P
     options = dict(settings.options)
     if settings.replies_dir is not None:
         options["replies"] = settings.replies_dir / f"{task.name}.jsonl"
-    elif settings.record_dir is not None and settings.provider not in ("rules", "oracle"):
+    elif settings.record_dir is not None and settings.provider in MODEL_PROVIDERS:
         settings.record_dir.mkdir(parents=True, exist_ok=True)
-        options["record_replies"] = settings.record_dir / f"{task.name}.jsonl"
+        log = settings.record_dir / f"{task.name}.jsonl"
+        log.unlink(missing_ok=True)  # a task resumed runs again whole: so does its log
+        options["record_replies"] = log
     provider_name = "rules" if settings.provider == "oracle" else settings.provider
     config = RunConfig(
         repo=repo,
@@ -137,6 +140,7 @@ def _agent(task: Task, settings: EvalSettings, repo: Path) -> tuple[RunConfig, P
 
 
 def _what_it_did(report: RunReport) -> dict[str, Any]:
+    usage = report.usage
     committed = [o for o in report.outcomes if o.committed]
     timing = committed[0].verdict.timing if committed else None
     return {
@@ -154,9 +158,15 @@ def _what_it_did(report: RunReport) -> dict[str, Any]:
             for o in report.outcomes
         ],
         "notes": report.notes,
-        "input_tokens": int(report.usage.get("input_tokens", 0)),
-        "output_tokens": int(report.usage.get("output_tokens", 0)),
-        "cost_usd": float(report.usage.get("cost_usd", 0.0)),
+        # A replay spends nothing, but its replies cost the recorded tokens: those are the
+        # model's figures (one of the two is always 0).
+        "input_tokens": sum(
+            int(usage.get(k, 0)) for k in ("input_tokens", "recorded_input_tokens")
+        ),
+        "output_tokens": sum(
+            int(usage.get(k, 0)) for k in ("output_tokens", "recorded_output_tokens")
+        ),
+        "cost_usd": float(usage.get("cost_usd", 0.0)),
     }
 
 
