@@ -55,6 +55,7 @@ from agent.report import (
     write_json,
 )
 from agent.store import RunJournal
+from agent.strategies import Strategy, assign, by_name, strategies
 from agent.workspace import Workspace
 from evals.cli import app as eval_app
 
@@ -414,6 +415,17 @@ def _working(message: str) -> Iterator[None]:
         yield
 
 
+def _prompt_strategy(name: str | None) -> tuple[Strategy | None, tuple[Strategy, ...]]:
+    """The strategy a prompt asks for, or none and all of them offered (``single``)."""
+    if name == "single":
+        return None, strategies()
+    chosen = assign(0, 1)[0] if name is None else by_name(name)
+    if chosen is None:
+        known = ", ".join(s.name for s in strategies())
+        raise UsageError(f"--strategy {name}: not a strategy (known: {known}, or single)")
+    return chosen, ()
+
+
 @app.command()
 def prompt(
     repo: RepoArg,
@@ -427,8 +439,16 @@ def prompt(
     max_prompt_tokens: Annotated[
         int | None, typer.Option("--max-prompt-tokens", help="Most tokens in the prompt.")
     ] = None,
+    strategy: Annotated[
+        str | None,
+        typer.Option(
+            help="The strategy asked for (default: the first candidate's), or 'single' for the "
+            "prompt that offers them all."
+        ),
+    ] = None,
 ) -> None:
     """Show the prompt a model would get for a target, with tokens per section."""
+    asked, offered = _prompt_strategy(strategy)
     flags = {"workload": workload, "test_command": test_command, "model": model,
              "targets": (target,) if target else (), "python": _from_here(python),
              "max_prompt_tokens": max_prompt_tokens}  # fmt: skip
@@ -442,7 +462,10 @@ def prompt(
         with workspace.sandbox("record") as sandbox:
             tests = record_calls(project, sandbox, [hot.ref])[hot.ref].tests
         source = (workspace.state / hot.ref.path).read_text(encoding="utf-8")
-        context = PromptContext(hot, source, workspace.state, tuple(sorted(tests)), ())
+        context = PromptContext(
+            hot, source, workspace.state, tuple(sorted(tests)), (),
+            strategy=asked, strategies=offered,
+        )  # fmt: skip
         try:
             built = build_prompt(
                 context, model=config.model, max_prompt_tokens=config.max_prompt_tokens

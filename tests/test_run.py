@@ -183,3 +183,11 @@ def test_prompt_command_shows_the_prompt_and_its_tokens(make_repo: MakeRepo) -> 
     assert "def count_known(d, keys):" in done.stdout
     assert "tests/test_core.py::test_count_known" in done.stdout  # the test that reaches it
     assert "Tokens per section" in done.stdout and "(estimated)" not in done.stdout
+    assert "Make it faster by a better algorithm." in done.stdout  # the first candidate's ask
+
+    offered = evolver("prompt", str(repo), "--target", "pkg/core.py::count_known",
+                      "--strategy", "single")  # fmt: skip
+    assert offered.returncode == 0, offered.stderr
+    assert "`Strategy: <name>`" in offered.stdout and "faster by" not in offered.stdout
+    unknown = evolver("prompt", str(repo), "--strategy", "magic")
+    assert unknown.returncode == 2 and "not a strategy" in unknown.stderr
