@@ -13,18 +13,7 @@ from agent.providers.rules import RULES
 from agent.strategies import assign, by_name, named_in, strategies
 from tests.conftest import KEYS_PROJECT, MakeRepo, evolver
 from tests.llm_server import LLMServer, Reply
-
-FASTER = """`dict` membership is already O(1), so skip `keys()`.
-
-```python
-def count_known(d, keys):
-    total = 0
-    for k in keys:
-        if k in d:
-            total += 1
-    return total
-```
-"""
+from tests.test_model_providers import FASTER
 
 CACHED = "Strategy: caching\n\n" + FASTER.replace("total = 0", "seen = {}\n    total = 0")
 
