@@ -30,6 +30,7 @@ from agent.cli_ship import (
     DraftOpt,
     GitHubRepoOpt,
     GitHubUrlOpt,
+    MemoryOpt,
     PrBaseOpt,
     PrBranchOpt,
     RemoteOpt,
@@ -56,7 +57,7 @@ from agent.report import (
 )
 from agent.store import RunJournal
 from agent.strategies import Strategy, assign, by_name, strategies
-from agent.workspace import Workspace
+from agent.workspace import Workspace, limits_of
 from evals.cli import app as eval_app
 
 app = typer.Typer(
@@ -369,10 +370,11 @@ def profile(
     max_targets: Annotated[int, typer.Option("--max-targets", help="Rows to show.")] = 20,
     json_path: JsonOpt = None,
     python: PythonOpt = None,
+    memory_mb: MemoryOpt = None,
 ) -> None:
     """Show where REPO's workload spends its time, ranked as `run` would take it."""
     flags = {"workload": workload, "test_command": test_command, "max_targets": max_targets,
-             "python": _from_here(python)}  # fmt: skip
+             "python": _from_here(python), "memory_mb": memory_mb}  # fmt: skip
     config = _config(repo, flags)
     with _profiled_head(config) as (workspace, _, measured):
         targets = rank(workspace.state, measured.functions, config.max_targets)
@@ -394,9 +396,8 @@ def _profiled_head(config: RunConfig) -> Iterator[tuple[Workspace, Project, Prof
     """A private export of HEAD, the project, and the profile of its workload (for commands
     that only look)."""
     git_repo = gitops.open_repo(config.repo)
-    # The user's checkout is hidden from every command: the sandbox has its own copy.
-    with Workspace(hidden=(config.repo,)) as workspace:
-        gitops.export_tree(git_repo, git_repo.head.commit.hexsha, workspace.state)
+    head = git_repo.head.commit.hexsha
+    with Workspace.for_commit(git_repo, head, limits_of(config)) as workspace:
         project = open_project(config, workspace)
         with _working("profiling the workload"), workspace.sandbox("profile") as sandbox:
             measured = profile_workload(project, sandbox)
@@ -446,12 +447,13 @@ def prompt(
             "prompt that offers them all."
         ),
     ] = None,
+    memory_mb: MemoryOpt = None,
 ) -> None:
     """Show the prompt a model would get for a target, with tokens per section."""
     asked, offered = _prompt_strategy(strategy)
     flags = {"workload": workload, "test_command": test_command, "model": model,
              "targets": (target,) if target else (), "python": _from_here(python),
-             "max_prompt_tokens": max_prompt_tokens}  # fmt: skip
+             "max_prompt_tokens": max_prompt_tokens, "memory_mb": memory_mb}  # fmt: skip
     config = _config(repo, flags)
     with _profiled_head(config) as (workspace, project, measured):
         chosen = [make_target(workspace.state, ref, None) for ref in config.targets]

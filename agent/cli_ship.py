@@ -23,7 +23,13 @@ from agent.project import project_for
 from agent.pullrequest import PullRequestSettings, publish
 from agent.store import Store
 from agent.watch import Cycle, Watcher, revert
+from agent.workspace import limits_of
 
+# Every command that runs the project's code takes it (evolver run, profile, prompt, watch).
+MemoryOpt = Annotated[
+    int | None,
+    typer.Option("--memory-mb", help="Memory for each sandboxed command, in MiB."),
+]
 RemoteOpt = Annotated[str, typer.Option("--remote", help="The git remote to push to.")]
 GitHubUrlOpt = Annotated[
     str | None,
@@ -174,6 +180,7 @@ def watch(
     once: Annotated[bool, typer.Option("--once", help="One cycle (for cron or CI).")] = False,
     provider: Annotated[str | None, typer.Option(help="The evolutions' provider.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON line per cycle.")] = False,
+    memory_mb: MemoryOpt = None,
 ) -> None:
     """Measure a branch at an interval; evolve when its metrics slip or commits land; land
     what the risk policy allows; revert a landed change that made things worse."""
@@ -185,7 +192,7 @@ def watch(
         branch = load_watch_config(head, flags).branch
     pyproject = gitops.read_file(git_repo, gitops.branch_tip(git_repo, branch), "pyproject.toml")
     settings = load_watch_config(pyproject, flags)
-    run = load_config(repo.resolve(), pyproject, {})
+    run = load_config(repo.resolve(), pyproject, {"memory_mb": memory_mb})
     # The project's own interpreter (its venv, [tool.evolver] python): watch.py's workspaces
     # must show project.readable to their sandboxes.
     project = project_for(find_python(run.repo, run.python), run)
@@ -193,7 +200,7 @@ def watch(
     err = Console(stderr=True)
     out = Console()
     with open_store(repo) as store:
-        watcher = Watcher(repo, settings, store, project, step=lambda m: err.log(m))
+        watcher = Watcher(repo, settings, store, project, limits_of(run), step=lambda m: err.log(m))
         number = 0
         while total is None or number < total:
             if number:

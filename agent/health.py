@@ -11,17 +11,15 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from statistics import median
 
 import git
 
-from agent import gitops
 from agent.config import Threshold, WatchConfig
 from agent.confirm import benchmark_medians, run_benchmarks
 from agent.project import Project, find_benchmarks
 from agent.workspace import Workspace
-from sandbox import Result
+from sandbox import Limits, Result
 
 
 class MeasureFailed(Exception):
@@ -43,12 +41,12 @@ class Measurement:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
-def measure(repo: git.Repo, commit: str, settings: WatchConfig, project: Project) -> Measurement:
+def measure(
+    repo: git.Repo, commit: str, settings: WatchConfig, project: Project, limits: Limits
+) -> Measurement:
     metrics: dict[str, list[float]] = {}
     notes: list[str] = []
-    checkout = Path(str(repo.working_tree_dir))
-    with Workspace(hidden=(checkout,), readable=project.readable) as workspace:
-        gitops.export_tree(repo, commit, workspace.state)
+    with Workspace.for_commit(repo, commit, limits, project.readable) as workspace:
         wanted = settings.benchmarks and project.benchmark_plugin
         benchmarks = find_benchmarks(workspace.state) if wanted else []
         if settings.benchmarks and not benchmarks:
@@ -134,4 +132,11 @@ def worse(
 
 
 def _why(ran: Result) -> str:
-    return "timed out" if ran.timed_out else ran.last_line()
+    if ran.timed_out:
+        return "timed out"
+    code = ran.returncode
+    said = ran.last_line() or (f"killed by signal {-code}" if code < 0 else f"exit code {code}")
+    # A command the out-of-memory killer stopped has had no chance to say so.
+    if ran.limits_hit:
+        said += f" (it hit the sandbox's {' and '.join(ran.limits_hit)} limit)"
+    return said

@@ -29,8 +29,8 @@ from agent.report import plural
 from agent.risk import assess
 from agent.verify.cascade import Bench, verify
 from agent.verify.timing import TimingPlan
-from agent.workspace import Workspace
-from sandbox import Limits, protection
+from agent.workspace import Workspace, limits_of
+from sandbox import protection
 
 HOTSPOTS = 20  # functions of the profile kept in the report
 
@@ -104,12 +104,10 @@ def run(
     for line in report.sandbox:
         observer.step(f"sandbox {line}")
     report.notes.extend(f"sandbox {line}" for line in guard.weaknesses)
-    # The user's checkout is hidden from every command: the sandbox has its own copy.
-    with Workspace(Limits(memory_mb=config.memory_mb), hidden=(config.repo,)) as workspace:
-        if resume:
-            branch.tip = resume.tip
-            report.outcomes.extend(resume.outcomes)
-        gitops.export_tree(repo, branch.tip, workspace.state)
+    if resume:
+        branch.tip = resume.tip
+        report.outcomes.extend(resume.outcomes)
+    with Workspace.for_commit(repo, branch.tip, limits_of(config)) as workspace:
         chosen = [make_target(workspace.state, ref, None) for ref in config.targets]
         project = baseline(config, workspace, observer.step, report.notes)
         report.flaky_tests = list(project.flaky_tests)

@@ -44,6 +44,7 @@ from agent.project import Project
 from agent.ranking import rank
 from agent.store import Store
 from agent.workspace import Workspace
+from sandbox import Limits
 
 
 @dataclass
@@ -79,13 +80,17 @@ class Watcher:
         settings: WatchConfig,
         store: Store,
         project: Project,
+        limits: Limits,
         step: Callable[[str], None] = lambda message: None,
     ) -> None:
+        """``limits`` are those of the commands that measure and profile the branch, and of
+        the evolutions' runs (``--memory-mb``)."""
         self.repo = gitops.open_repo(repo_path)
         self.path = Path(self.repo.working_dir)
         self.settings = settings
         self.store = store
         self.project = project
+        self.limits = limits
         self.step = step
         gitops.check_movable(self.repo, settings.branch)
 
@@ -95,7 +100,7 @@ class Watcher:
         last = self._last_cycle()
         self.step(f"measuring {branch} at {tip[:10]}")
         try:
-            measured = measure(self.repo, tip, self.settings, self.project)
+            measured = measure(self.repo, tip, self.settings, self.project, self.limits)
         except MeasureFailed as error:
             self.store.event(
                 "watch", {"commit": tip, "error": str(error)}, branch=branch, commit=tip
@@ -242,9 +247,9 @@ class Watcher:
                     self._land(now, report, candidate, reverted)
 
     def _hot_targets(self, commit: str) -> list[TargetRef]:
-        checkout = Path(str(self.repo.working_tree_dir))
-        with Workspace(hidden=(checkout,), readable=self.project.readable) as workspace:
-            gitops.export_tree(self.repo, commit, workspace.state)
+        with Workspace.for_commit(
+            self.repo, commit, self.limits, self.project.readable
+        ) as workspace:
             with workspace.sandbox("profile") as sandbox:
                 profile = profile_workload(self.project, sandbox)
             return [
@@ -277,6 +282,8 @@ class Watcher:
             ]
             if self.settings.provider:
                 argv += ["--provider", self.settings.provider]
+            if self.limits.memory_mb is not None:
+                argv += ["--memory-mb", str(self.limits.memory_mb)]
             process = subprocess.Popen(
                 argv,
                 stdout=subprocess.DEVNULL,

@@ -1,4 +1,9 @@
-"""The private scratch area of one run: the current state of the code, and sandbox copies."""
+"""The private scratch area of one run: the current state of the code, and sandbox copies.
+
+``Workspace.for_commit`` is the one way a commit of the user's repository is measured (by
+``evolver run``, ``profile``, ``prompt``, ``watch``), and ``limits_of`` the one place the
+settings of a run become the limits of its commands: so every command honours them alike.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
+import git
+
+from agent import gitops
+from agent.config import RunConfig
 from sandbox import Limits, Sandbox, default_parent
+
+
+def limits_of(config: RunConfig) -> Limits:
+    """The limits of every command a run with ``config`` starts in a sandbox."""
+    return Limits(memory_mb=config.memory_mb)
 
 
 class Workspace:
@@ -35,6 +49,22 @@ class Workspace:
         self.sandboxes = Path(tempfile.mkdtemp(dir=default_parent()))
         self.hidden = (self.root, *hidden)
         self.readable = tuple(readable)
+
+    @classmethod
+    def for_commit(
+        cls, repo: git.Repo, commit: str, limits: Limits, readable: Sequence[Path] = ()
+    ) -> Workspace:
+        """A workspace whose state is the tree of ``commit``; its commands get ``limits`` and
+        do not see the repository (``_repository_paths``). ``limits`` has no default: a
+        command run with limits other than the run's is measured under conditions the user
+        did not choose."""
+        workspace = cls(limits, hidden=_repository_paths(repo), readable=readable)
+        try:
+            gitops.export_tree(repo, commit, workspace.state)
+        except BaseException:
+            workspace.close()
+            raise
+        return workspace
 
     def sandbox(self, name: str) -> Sandbox:
         """A fresh copy of the state. ``name`` is for the reader of the calling code only: the
@@ -79,3 +109,13 @@ class Workspace:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _repository_paths(repo: git.Repo) -> tuple[Path, ...]:
+    """The user's checkout, the repository's git directory and its other worktrees: a linked
+    worktree keeps its git directory (every branch, every object) outside its checkout."""
+    listed = repo.git.worktree("list", "--porcelain").splitlines()
+    worktrees = [
+        Path(line.removeprefix("worktree ")) for line in listed if line.startswith("worktree ")
+    ]
+    return (Path(str(repo.working_tree_dir)), Path(repo.common_dir).resolve(), *worktrees)
