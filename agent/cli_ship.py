@@ -18,6 +18,7 @@ from agent import gitops
 from agent.cli_history import RepoOpt, open_store, stored_report
 from agent.config import WatchConfig, load_config, load_watch_config
 from agent.errors import UsageError
+from agent.health import MeasureFailed
 from agent.interpreter import find_python
 from agent.project import project_for
 from agent.pullrequest import PullRequestSettings, publish
@@ -206,7 +207,10 @@ def watch(
             if number:
                 time.sleep(settings.interval)
             number += 1
-            cycle = watcher.cycle()
+            try:
+                cycle = watcher.cycle()
+            except MeasureFailed as error:  # the project's commands, not Evolver, failed
+                raise UsageError(str(error)) from None
             if as_json:
                 print(json.dumps(_cycle_json(number, cycle)), flush=True)
             else:

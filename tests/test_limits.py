@@ -74,8 +74,9 @@ def test_watch_measures_under_memory_mb(make_repo: MakeRepo) -> None:
     git(repo, "switch", "--quiet", "--detach")  # watch moves main: it must not be checked out
 
     done = evolver("watch", str(repo), "--once", "--json", "--memory-mb", "200")
-    assert done.returncode != 0
-    assert "the metrics command failed" in done.stderr, done.stderr
+    assert done.returncode == 2  # the project's command failed: a clear one-line error
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("evolver: error: the metrics command failed"), done.stderr
     assert "hit the sandbox's memory limit" in done.stderr, done.stderr
 
     done = evolver("watch", str(repo), "--once", "--json")
