@@ -27,4 +27,9 @@ class OracleProvider:
             return []
         text = solution.read_text(encoding="utf-8")
         ident = candidate_id(request.target, text)
-        return [Candidate(ident, request.target.ref, self.name, {path: text}, "reference solution")]
+        return [
+            Candidate(
+                ident, request.target.ref, self.name, {path: text}, "reference solution",
+                strategy="reference",
+            )
+        ]  # fmt: skip
