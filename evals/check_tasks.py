@@ -28,8 +28,6 @@ committed code passes the hidden tests. It prints a table and exits 1 if any che
 from __future__ import annotations
 
 import argparse
-import base64
-import binascii
 import concurrent.futures
 import json
 import os
@@ -40,6 +38,7 @@ import sys
 import tempfile
 import textwrap
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -153,9 +152,11 @@ def check_reference_static(task: Task) -> list[str]:
 
 # Runs in the original's sandbox: the benchmark's call, and a small sample of it for the input
 # generator to learn from, each as the pickled ``(args, kwargs)`` Evolver records (a bound
-# method's instance first). Printed as base64: never unpickled outside a sandbox.
+# method's instance first). Written to files in the sandbox (a benchmark's input can be larger
+# than a command's output may be) and only ever read back as bytes: never unpickled outside a
+# sandbox.
 _BENCHMARK_CALLS = r"""
-import base64, importlib.util, json, pickle, sys
+import importlib.util, pickle, sys
 spec = importlib.util.spec_from_file_location("evolver_check_benchmark", sys.argv[1])
 bench = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(bench)
@@ -173,22 +174,28 @@ def shrink(value):
     return value
 
 calls = [(before + tuple(args), {}), (before + tuple(shrink(a) for a in args), {})]
-blobs = [pickle.dumps(call, protocol=pickle.HIGHEST_PROTOCOL) for call in calls]
-print(json.dumps([base64.b64encode(blob).decode() for blob in blobs]))
+for number, call in enumerate(calls):
+    with open(f"{sys.argv[2]}-{number}", "xb") as out:
+        pickle.dump(call, out, protocol=pickle.HIGHEST_PROTOCOL)
 """
 
 
 def benchmark_calls(project: Project, sandbox: Sandbox, task: Task) -> list[bytes]:
     """The benchmark's call and its sample, pickled in ``sandbox`` (opaque bytes here)."""
-    argv = [project.python, "-c", _BENCHMARK_CALLS, task.benchmark]
+    stem = f"evolver-check-call-{uuid.uuid4().hex}"
+    argv = [project.python, "-c", _BENCHMARK_CALLS, task.benchmark, stem]
     ran = sandbox.run(argv, timeout=CHECK_TIMEOUT, env=project.env(sandbox))
     if not ran.ok:
         raise HarnessError(f"failed: {ran.last_line()[:200]}")
-    try:
-        encoded = json.loads(ran.stdout.strip().splitlines()[-1])
-        return [base64.b64decode(text, validate=True) for text in encoded]
-    except (ValueError, IndexError, TypeError, binascii.Error):
-        raise HarnessError("gave no readable calls") from None
+    blobs = []
+    for number in range(2):
+        try:  # a plain file of the sandbox's own, never a link out of it
+            fd = os.open(sandbox.work / f"{stem}-{number}", os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            raise HarnessError("gave no readable calls") from None
+        with open(fd, "rb") as blob:
+            blobs.append(blob.read())
+    return blobs
 
 
 def check_behaviour(
