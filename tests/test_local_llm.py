@@ -140,7 +140,7 @@ def test_a_local_model_proposes_candidates_for_the_demo(local_model: Path, tmp_p
               f"committed {candidate['committed']})")  # fmt: skip
 
     assert report["provider"] == "local"
-    assert usage["requests"] == 1  # greedy decoding: one generation answers for both candidates
+    assert usage["requests"] == 2  # one per strategy: greedy decoding differs by the prompt
     assert usage["output_tokens"] > 0
     assert usage["cost_usd"] == 0 and usage["unpriced_models"] == []
     assert report["candidates"], report["notes"]

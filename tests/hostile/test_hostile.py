@@ -151,8 +151,8 @@ def _run(
     with replies_by_target(replies) as server:
         run = evolver_run(
             [str(repo), "--provider", "openai", "--base-url", server.openai_base_url,
-             "--model", "gpt-4.1-mini", *targets, "--branch", branch, "--no-cache",
-             "--no-confirm", "--no-progress", *flags],
+             "--model", "gpt-4.1-mini", "--strategies", "single", *targets, "--branch", branch,
+             "--no-cache", "--no-confirm", "--no-progress", *flags],
             server,
             {"OPENAI_API_KEY": scene.api_key, "XDG_CACHE_HOME": str(tmp / "cache")},
             tmp / "report.json",

@@ -81,7 +81,7 @@ def _run(tmp: Path, corpus: tuple[Rewrite, ...], branch: str, flags: list[str]) 
     with replies_by_target(replies) as server:
         run = evolver_run(
             [str(repo), "--provider", "openai", "--base-url", server.openai_base_url,
-             "--model", "gpt-4.1-mini", *targets, "--branch", branch,
+             "--model", "gpt-4.1-mini", "--strategies", "single", *targets, "--branch", branch,
              "--workload", WORKLOAD_COMMAND, "--rounds", "1", "--min-speedup", "1.1",
              "--check-timeout", "60", "--no-cache", "--no-confirm", "--no-progress", *flags],
             server,
