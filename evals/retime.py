@@ -243,22 +243,6 @@ def _resampled(rng: random.Random, groups: list[list[float]]) -> list[float]:
     return pooled
 
 
-def retime(
-    project: Project,
-    original: Sandbox,
-    result: Sandbox,
-    benchmark: str,
-    module: str,
-    rounds: int = ROUNDS,
-    calls: int = CALLS,
-    timeout: float = 300.0,
-) -> tuple[float, tuple[float, float]]:
-    """The speedup of ``result`` over ``original`` (see :func:`speedup`) and its 95% interval."""
-    sandboxes = {ORIGINAL: original, "result": result}
-    samples = retime_sides(project, sandboxes, benchmark, module, rounds, calls, timeout)
-    return speedup(samples, "result")
-
-
 @dataclass
 class _Turns:
     """The parent's ends of one timing process's two FIFOs."""
