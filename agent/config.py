@@ -51,7 +51,7 @@ class RunConfig(BaseModel):
     test_command: tuple[str, ...] | None = None
     test_timeout: float = Field(900.0, gt=0)
     # The project's interpreter (relative to the repo); None: its .venv or venv, else the
-    # active virtual environment, else Evolver's own (agent/interpreter.py).
+    # active virtual environment, else Evolver's own (agent/project/interpreter.py).
     python: str | None = Field(None, min_length=1)
     # Model providers
     temperature: float = Field(0.2, ge=0.0, le=2.0)

@@ -190,7 +190,7 @@ def stages_passed(stage: str, accepted: bool, not_compared: tuple[str, ...] = ()
 
 @dataclass(frozen=True)
 class Risk:
-    """How closely a reviewer should look at a proven change (see ``agent.risk``)."""
+    """How closely a reviewer should look at a proven change (see ``agent.decide.risk``)."""
 
     level: str  # "low", "medium" or "high"
     reasons: tuple[str, ...]

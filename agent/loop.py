@@ -12,24 +12,24 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Protocol
 
-from agent import gitops
-from agent.baseline import baseline, some
 from agent.config import RunConfig
-from agent.confirm import confirm_result
-from agent.decide import choose, commit_message
+from agent.decide.risk import assess
+from agent.decide.winner import choose, commit_message
 from agent.domain import Candidate, FunctionProfile, Outcome, RunReport, Target, TargetRef
-from agent.patching import as_diff
-from agent.profiling import Profile, profile_workload
-from agent.project import Project, deselected_by
+from agent.profile.baseline import baseline, some
+from agent.profile.profiling import Profile, profile_workload
+from agent.profile.recording import Recording, record_calls
+from agent.project.runner import Project, deselected_by
+from agent.project.workspace import Workspace, limits_of
 from agent.providers.base import ProposalRequest, Provider, TargetSkipped, needs_of
 from agent.providers.chat import ProviderFailed
-from agent.ranking import make_target, rank
-from agent.recording import Recording, record_calls
-from agent.report import plural
-from agent.risk import assess
+from agent.providers.patching import as_diff
+from agent.rank.ranking import make_target, rank
+from agent.record import gitops
+from agent.record.confirm import confirm_result
+from agent.reports.terminal import plural
 from agent.verify.cascade import Bench, verify
 from agent.verify.timing import TimingPlan
-from agent.workspace import Workspace, limits_of
 from sandbox import protection
 
 HOTSPOTS = 20  # functions of the profile kept in the report

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agent.domain import Candidate, Metrics, Target, TargetRef
-from agent.project import Project
+from agent.project.runner import Project
 from agent.verify import equivalence as same
 from agent.verify.capabilities import check_capabilities
 from agent.verify.harness import HarnessError

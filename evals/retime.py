@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
 
-from agent.project import Project
+from agent.project.runner import Project
 from sandbox import Result, Sandbox
 
 ORIGINAL = "original"

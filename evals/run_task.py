@@ -25,7 +25,7 @@ from agent import loop
 from agent.config import RunConfig
 from agent.domain import RunReport, TargetRef
 from agent.errors import UsageError
-from agent.project import Project
+from agent.project.runner import Project
 from agent.providers import make_provider
 from agent.providers.base import Provider
 from agent.providers.usage import Ledger

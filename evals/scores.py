@@ -43,7 +43,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from agent.strategies import strategies as prompt_strategies
+from agent.providers.strategies import strategies as prompt_strategies
 
 KINDS = ("rules", "model", "none")
 STATUSES = ("ok", "error")

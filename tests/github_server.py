@@ -1,5 +1,5 @@
 """A loopback GitHub REST server: the endpoints Evolver uses to publish a pull request, with
-GitHub's JSON shapes and status codes, so ``agent.github`` is tested over real HTTP.
+GitHub's JSON shapes and status codes, so ``agent.ship.github`` is tested over real HTTP.
 
     with GitHubServer(repos={"octo/app": bare_repo}) as server:
         github = GitHub(api_url=server.api_url, token=server.token)

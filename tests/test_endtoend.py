@@ -16,8 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from agent import gitops
-from agent.baseline import baseline
 from agent.config import RunConfig
 from agent.domain import (
     NOT_COMPARED,
@@ -31,16 +29,18 @@ from agent.domain import (
     Verdict,
     stages_passed,
 )
-from agent.html_report import render_html
-from agent.pr_text import pr_body
-from agent.profiling import profile_workload
-from agent.ranking import make_target
-from agent.recording import Recording, record_calls
-from agent.store import Store
+from agent.profile.baseline import baseline
+from agent.profile.profiling import profile_workload
+from agent.profile.recording import Recording, record_calls
+from agent.project.workspace import Workspace
+from agent.rank.ranking import make_target
+from agent.record import gitops
+from agent.record.store import Store
+from agent.reports.html import render_html
+from agent.ship.pr_text import pr_body
 from agent.verify.cascade import Bench, verify
 from agent.verify.endtoend import FLOOR, reach, whole_bar, whole_speedup
 from agent.verify.timing import TimingPlan
-from agent.workspace import Workspace
 from tests.conftest import git, write_files
 
 SLOW = '''

@@ -18,7 +18,7 @@ import pytest
 from agent import loop
 from agent.config import RunConfig
 from agent.domain import Candidate, RunReport, TargetRef
-from agent.project import Project
+from agent.project.runner import Project
 from agent.providers.base import ProposalRequest, candidate_id
 from agent.verify import equivalence as same
 from sandbox import Sandbox

@@ -7,10 +7,10 @@ import textwrap
 import pytest
 
 from agent.config import Threshold
+from agent.decide.risk import assess
 from agent.domain import Candidate, Outcome, Target, TargetRef, Verdict
-from agent.health import MeasureFailed, health, parse_metrics, worse
-from agent.metrics import measure
-from agent.risk import assess
+from agent.rank.metrics import measure
+from agent.ship.health import MeasureFailed, health, parse_metrics, worse
 
 # --- metrics and health -----------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from agent import cli_history, store
+from agent.cli import history as cli_history
 from agent.domain import (
     Candidate,
     Metrics,
@@ -25,8 +25,9 @@ from agent.domain import (
     Timing,
     Verdict,
 )
-from agent.report import print_summary, report_json
-from agent.strategies import by_name
+from agent.providers.strategies import by_name
+from agent.record import store
+from agent.reports.terminal import print_summary, report_json
 from tests.conftest import EVOLVER, KEYS_PROJECT, MakeRepo, evolver, git, repo_state
 
 # Two targets the rules provider speeds up, so that a run can be stopped between them.
@@ -147,7 +148,7 @@ def test_history_commands_fail_clearly_on_bad_input(make_repo: MakeRepo, tmp_pat
 
 
 def test_a_history_from_before_a_column_existed_gets_it(tmp_path: Path) -> None:
-    from agent import store
+    from agent.record import store
 
     lines = store._SCHEMA.splitlines(keepends=True)
     old_schema = "".join(line for line in lines if "confidence REAL" not in line)

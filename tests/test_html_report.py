@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from markupsafe import escape
 
-from agent.html_report import render_diff, render_html, write_html
-from agent.strategies import by_name
+from agent.providers.strategies import by_name
+from agent.reports.html import render_diff, render_html, write_html
 from tests.conftest import evolver, git, write_files
 
 # Three slow functions the offline rules provider knows: `k in d.keys()` (dict_keys_membership,
@@ -380,7 +380,7 @@ def test_each_candidate_shows_its_strategy_in_chromium(browser: Any, tmp_path: P
 
 
 def v1_report(**changes: Any) -> dict[str, Any]:
-    """A report as `agent.report.report_json` wrote it before the optional fields existed."""
+    """A report as `reports.terminal.report_json` wrote it before the optional fields existed."""
     report: dict[str, Any] = {
         "version": 1,
         "repo": "/src/shop",

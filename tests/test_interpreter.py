@@ -18,14 +18,14 @@ import pytest
 
 from agent.config import load_config
 from agent.errors import UsageError
-from agent.interpreter import (
+from agent.project.interpreter import (
     HARNESS_IMPORTS,
     find_python,
     lend_harness_libraries,
     probe,
 )
-from agent.project import HARNESS_DIR, open_project, project_for
-from agent.workspace import Workspace
+from agent.project.runner import HARNESS_DIR, open_project, project_for
+from agent.project.workspace import Workspace
 from tests.conftest import KEYS_PROJECT, evolver, git, write_files
 
 PROJECT_PYTEST = "pytest<9"  # not Evolver's pytest (9.x): the project's own must be the one used
@@ -240,7 +240,7 @@ def test_project_venv_end_to_end(project_venv: Path, tmp_path: Path) -> None:
 
 def test_the_interpreter_probe_gets_none_of_our_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     """It runs outside the sandbox, and a project's environment may run code as it starts."""
-    from agent.interpreter import _run_code
+    from agent.project.interpreter import _run_code
 
     monkeypatch.setenv("OPENAI_API_KEY", "sk-not-for-the-project")
     done = _run_code(sys.executable, "import os; print(sorted(os.environ))")

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from agent import gitops
-from agent.workspace import Workspace
+from agent.project.workspace import Workspace
+from agent.record import gitops
 from sandbox import Limits, protection
 from tests.conftest import MakeRepo, evolver, git, write_files
 

@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 
 from agent.domain import Candidate, TargetRef
-from agent.project import Project
+from agent.profile.recording import _entry, _MalformedDump
+from agent.project.runner import Project
+from agent.project.workspace import Workspace
 from agent.providers.base import Need, needs_of
-from agent.recording import _entry, _MalformedDump
-from agent.report import plural
+from agent.reports.terminal import plural
 from agent.verify.suite import collection_error
-from agent.workspace import Workspace
 from tests.conftest import KEYS_PROJECT, MakeRepo, evolver, git, write_files
 from tests.llm_server import LLMServer, Reply
 from tests.test_model_providers import FASTER

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from agent.patching import PatchError, apply_reply, normalized
+from agent.providers.patching import PatchError, apply_reply, normalized
 from agent.providers.rules.base import find_function
 
 FILE = '''"""Orders and boxes."""

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from agent.errors import UsageError
-from agent.github import GitHub, GitHubError, marker
-from agent.pr_text import pr_body, pr_title
-from agent.pullrequest import (
+from agent.ship.github import GitHub, GitHubError, marker
+from agent.ship.pr_text import pr_body, pr_title
+from agent.ship.pullrequest import (
     PullRequestSettings,
     parse_remote_url,
     parse_slug,

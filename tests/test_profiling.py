@@ -12,10 +12,10 @@ import pytest
 
 from agent.domain import TargetRef
 from agent.errors import UsageError
-from agent.profiling import Profile, profile_workload
-from agent.project import Project
-from agent.ranking import rank
-from agent.workload import outside_paths
+from agent.profile.profiling import Profile, profile_workload
+from agent.profile.workload import outside_paths
+from agent.project.runner import Project
+from agent.rank.ranking import rank
 from sandbox import Sandbox, _confine
 from tests.conftest import KEYS_PROJECT, MakeRepo, evolver, repo_state, write_files
 from tests.test_cli_errors import assert_usage_error

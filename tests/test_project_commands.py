@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.project import Project, without_paths
+from agent.project.runner import Project, without_paths
 from sandbox import Sandbox
 
 

@@ -12,8 +12,6 @@ from typing import Any
 import jinja2
 import pytest
 
-from agent import prompting
-from agent.codeindex import index_functions
 from agent.domain import (
     Candidate,
     FunctionProfile,
@@ -24,7 +22,8 @@ from agent.domain import (
     Timing,
     Verdict,
 )
-from agent.prompting import (
+from agent.providers import prompting
+from agent.providers.prompting import (
     DROP_ORDER,
     Prompt,
     PromptBudgetError,
@@ -32,6 +31,7 @@ from agent.prompting import (
     build_prompt,
     count_tokens,
 )
+from agent.rank.codeindex import index_functions
 from tests.conftest import write_files
 
 MODULE = '''

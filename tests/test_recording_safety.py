@@ -16,9 +16,9 @@ import sys
 from pathlib import Path
 
 from agent.domain import TargetRef
-from agent.profiling import profile_workload
-from agent.project import Project
-from agent.recording import record_calls
+from agent.profile.profiling import profile_workload
+from agent.profile.recording import record_calls
+from agent.project.runner import Project
 from agent.verify.equivalence import observe
 from sandbox import Sandbox
 from tests.conftest import write_files

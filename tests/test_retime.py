@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.project import Project
+from agent.project.runner import Project
 from evals.retime import RetimeError, Samples, retime_sides, round_order, speedup
 from sandbox import Sandbox
 from tests.conftest import write_files

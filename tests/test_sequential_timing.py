@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from agent.domain import TargetRef
-from agent.project import Project
+from agent.project.runner import Project
 from agent.verify.stats import decide, look_confidence, look_schedule
 from agent.verify.timing import Comparison, TimingPlan, compare
 from sandbox import Limits, Sandbox

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from agent.providers.rules import RULES
-from agent.strategies import assign, by_name, named_in, strategies
+from agent.providers.strategies import assign, by_name, named_in, strategies
 from tests.conftest import KEYS_PROJECT, MakeRepo, evolver
 from tests.llm_server import LLMServer, Reply
 from tests.test_model_providers import FASTER

@@ -8,10 +8,10 @@ import pytest
 
 from agent.domain import TargetRef
 from agent.errors import UsageError
-from agent.profiling import profile_workload
-from agent.project import Project
-from agent.ranking import make_target, rank
-from agent.testlayout import TestLayout
+from agent.profile.profiling import profile_workload
+from agent.project.runner import Project
+from agent.project.testlayout import TestLayout
+from agent.rank.ranking import make_target, rank
 from sandbox import Sandbox
 from tests.conftest import MakeRepo, evolver, repo_state, write_files
 from tests.test_cli_errors import assert_usage_error

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from agent import loop
-from agent.baseline import baseline, flaky_tests
 from agent.config import RunConfig
-from agent.confirm import NotConfirmed, confirm
 from agent.errors import UsageError
-from agent.project import Project
-from agent.project import TestRun as Run  # not "Test*": pytest would try to collect it
-from agent.workspace import Workspace
+from agent.profile.baseline import baseline, flaky_tests
+from agent.project.runner import Project
+from agent.project.runner import TestRun as Run  # not "Test*": pytest would try to collect it
+from agent.project.workspace import Workspace
+from agent.record.confirm import NotConfirmed, confirm
 from sandbox import Sandbox
 from tests.conftest import KEYS_PROJECT, MakeRepo, evolver, git, write_files
 

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from agent.baseline import baseline
 from agent.config import RunConfig
-from agent.project import HARNESS_DIR, Project
-from agent.project import TestRun as Run  # not "Test*": pytest would try to collect it
+from agent.profile.baseline import baseline
+from agent.project.runner import HARNESS_DIR, Project
+from agent.project.runner import TestRun as Run  # not "Test*": pytest would try to collect it
+from agent.project.workspace import Workspace
 from agent.verify.suite import MalformedResults, SuiteBaseline, judge, parse_results
-from agent.workspace import Workspace
 from tests.conftest import write_files
 
 PROJECT = {

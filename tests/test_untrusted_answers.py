@@ -19,7 +19,7 @@ import pytest
 
 from agent._harness.evolver_blobs import BlobsError, decode_calls, encode_calls
 from agent._harness.evolver_observe import describe, digest, outcome
-from agent.project import Project
+from agent.project.runner import Project
 from agent.verify.answers import (
     MAX_DESCRIPTION_DEPTH,
     InputsAnswer,

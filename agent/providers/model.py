@@ -18,8 +18,6 @@ from tenacity import (
 
 from agent.domain import Candidate
 from agent.errors import UsageError
-from agent.patching import PatchError, apply_reply, normalized
-from agent.prompting import Prompt, PromptBudgetError, PromptContext, build_prompt, template_digest
 from agent.providers.base import ProposalRequest, TargetSkipped, candidate_id
 from agent.providers.cache import ResponseCache
 from agent.providers.chat import (
@@ -30,8 +28,16 @@ from agent.providers.chat import (
     Retryable,
     Unauthorized,
 )
+from agent.providers.patching import PatchError, apply_reply, normalized
+from agent.providers.prompting import (
+    Prompt,
+    PromptBudgetError,
+    PromptContext,
+    build_prompt,
+    template_digest,
+)
+from agent.providers.strategies import Strategy, assign, named_in, strategies
 from agent.providers.usage import Ledger
-from agent.strategies import Strategy, assign, named_in, strategies
 
 if TYPE_CHECKING:
     from agent.providers.replies import ReplyLog
@@ -47,7 +53,7 @@ class ModelSettings:
     seed: int | None = None
     max_attempts: int = 6
     max_retry_seconds: float = 300.0
-    strategies: str = "varied"  # or "single" (agent/strategies.py)
+    strategies: str = "varied"  # or "single" (agent/providers/strategies.py)
 
 
 class ReplyStore(Protocol):

@@ -8,8 +8,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from agent.domain import NOT_COMPARED, Candidate, Target, Timing, Verdict
-from agent.project import Project, is_pytest
-from agent.recording import Recording
+from agent.profile.recording import Recording
+from agent.project.runner import Project, is_pytest
+from agent.project.workspace import Workspace
 from agent.verify import equivalence as same
 from agent.verify.capabilities import check_capabilities
 from agent.verify.endtoend import EndToEnd, EndToEndError, Measured, Reach, Rejected, reach
@@ -19,7 +20,6 @@ from agent.verify.suite import judge
 from agent.verify.tamper import Snapshot
 from agent.verify.timing import Comparison, TimingError, TimingPlan, compare
 from agent.verify.untrusted import scrub
-from agent.workspace import Workspace
 from sandbox import Sandbox
 
 

@@ -32,8 +32,8 @@ from dataclasses import dataclass, field, replace
 from statistics import median
 
 from agent.domain import Timing
-from agent.project import Project, TestRun
-from agent.recording import Recording
+from agent.profile.recording import Recording
+from agent.project.runner import Project, TestRun
 from agent.verify.stats import Look, look, look_confidence, look_schedule
 from agent.verify.timing import TimingPlan
 from sandbox import Result, Sandbox

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.domain import ProbeDifference, TargetRef
-from agent.project import Project
+from agent.project.runner import Project
 from agent.verify.answers import InputsAnswer, MalformedAnswer, ObserveAnswer
 from agent.verify.harness import HarnessError, run_harness
 from agent.verify.untrusted import scrub

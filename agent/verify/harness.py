@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from agent._harness.evolver_blobs import write_calls
-from agent.project import HARNESS_DIR, Project
-from agent.testlayout import import_roots
+from agent.project.runner import HARNESS_DIR, Project
+from agent.project.testlayout import import_roots
 from agent.verify.answers import MalformedAnswer, parse_answer
 from agent.verify.untrusted import UntrustedDataError, read_json, scrub, write_new
 from sandbox import Result, Sandbox

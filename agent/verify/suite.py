@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from agent.verify.untrusted import scrub
 
 if TYPE_CHECKING:
-    from agent.project import TestRun
+    from agent.project.runner import TestRun
 
 PHASES = ("setup", "call", "teardown")
 # pytest's report of a collector that failed: a section "___ ERROR collecting tests/x.py ___"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from statistics import median
 
 from agent.domain import TargetRef, Timing
-from agent.project import Project
+from agent.project.runner import Project
 from agent.verify.answers import TimeAnswer
 from agent.verify.harness import HarnessError, run_harness_with_result
 from agent.verify.stats import Look, look, look_confidence, look_schedule, speedup_interval

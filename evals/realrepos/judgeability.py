@@ -1,4 +1,4 @@
-"""What Evolver could judge, read from its JSON report (format version 1, ``agent/report.py``).
+"""What Evolver could judge, read from its JSON report (version 1, ``agent/reports/terminal.py``).
 
 A target is *judged* when one of its candidates had its behaviour compared with the
 original's **and** its speed measured. A candidate was timed when it was accepted (only the

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.project import Project
+from agent.project.runner import Project
 from evals.realrepos.fetch import git
 from sandbox import Sandbox, default_parent
 

@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 from markupsafe import escape
 
-from agent.html_report import render_html
-from agent.pr_text import pr_body
+from agent.reports.html import render_html
+from agent.ship.pr_text import pr_body
 from tests.conftest import evolver, git
 from tests.hostile.runs import Run, evolver_run, replies_by_target
 from tests.judging import rewrites

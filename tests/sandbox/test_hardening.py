@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.workspace import Workspace
+from agent.project.workspace import Workspace
 from sandbox import Sandbox, _confine, protection
 from sandbox._confine import UNPRIVILEGED
 

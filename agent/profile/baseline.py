@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 from agent.config import RunConfig
 from agent.errors import UsageError
-from agent.project import Project, TestRun, is_pytest, open_project
+from agent.project.runner import Project, TestRun, is_pytest, open_project
+from agent.project.workspace import Workspace
 from agent.verify.suite import SuiteBaseline
-from agent.workspace import Workspace
 
 
 def baseline(

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from agent.codeindex import FunctionSpan, index_functions
 from agent.domain import FunctionProfile, TargetRef
 from agent.errors import UsageError
-from agent.project import Project, is_pytest
-from agent.testlayout import TestLayout
+from agent.project.runner import Project, is_pytest
+from agent.project.testlayout import TestLayout
+from agent.rank.codeindex import FunctionSpan, index_functions
 from agent.verify.untrusted import (
     UntrustedDataError,
     is_real_directory,

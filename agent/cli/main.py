@@ -1,5 +1,5 @@
 """The command line: ``evolver run``, ``profile``, ``prompt``; ``history``, ``show`` and
-``report`` (agent/cli_history.py); ``pr``, ``watch`` and ``rollback`` (agent/cli_ship.py);
+``report`` (agent/cli/history.py); ``pr``, ``watch`` and ``rollback`` (agent/cli/ship.py);
 ``eval`` (evals/cli.py).
 
 Exit codes are a contract: 0 the run completed (improvement or not); 2 bad input or usage,
@@ -24,9 +24,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from agent import cli_history, cli_ship, gitops, loop
-from agent.cli_history import open_store, resume_point
-from agent.cli_ship import (
+from agent import loop
+from agent.cli import history as cli_history
+from agent.cli import ship as cli_ship
+from agent.cli.history import open_store, resume_point
+from agent.cli.ship import (
     DraftOpt,
     GitHubRepoOpt,
     GitHubUrlOpt,
@@ -40,14 +42,18 @@ from agent.cli_ship import (
 from agent.config import RunConfig, load_config
 from agent.domain import Outcome
 from agent.errors import UsageError
-from agent.profiling import Profile, profile_workload
-from agent.project import Project, open_project
-from agent.prompting import PromptBudgetError, PromptContext, build_prompt
+from agent.profile.profiling import Profile, profile_workload
+from agent.profile.recording import record_calls
+from agent.project.runner import Project, open_project
+from agent.project.workspace import Workspace, limits_of
 from agent.providers import make_provider
+from agent.providers.prompting import PromptBudgetError, PromptContext, build_prompt
+from agent.providers.strategies import Strategy, assign, by_name, strategies
 from agent.providers.usage import Ledger
-from agent.ranking import make_target, rank
-from agent.recording import record_calls
-from agent.report import (
+from agent.rank.ranking import make_target, rank
+from agent.record import gitops
+from agent.record.store import RunJournal
+from agent.reports.terminal import (
     print_summary,
     profile_table,
     report_json,
@@ -55,9 +61,6 @@ from agent.report import (
     target_json,
     write_json,
 )
-from agent.store import RunJournal
-from agent.strategies import Strategy, assign, by_name, strategies
-from agent.workspace import Workspace, limits_of
 from evals.cli import app as eval_app
 
 app = typer.Typer(

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from agent.domain import TargetRef
-from agent.project import Project
-from agent.report import plural
+from agent.project.runner import Project
+from agent.reports.terminal import plural
 from agent.verify.answers import MAX_BLOB_BYTES, decode_blob
 from agent.verify.untrusted import (
     UntrustedDataError,

@@ -1,6 +1,6 @@
 """``evolver history``, ``show`` and ``report``: what Evolver did, and why.
 
-Registered on the app by ``agent.cli``; the history itself is ``agent.store``.
+Registered on the app by ``agent.cli.main``; the history itself is ``agent.record.store``.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 
-from agent import gitops
 from agent.domain import FunctionProfile, TargetRef, compared, confidence_text
 from agent.errors import UsageError
-from agent.html_report import write_html
 from agent.loop import Resume
-from agent.report import results_console
-from agent.store import Store
+from agent.record import gitops
+from agent.record.store import Store
+from agent.reports.html import write_html
+from agent.reports.terminal import results_console
 
 RepoOpt = Annotated[
     Path,

@@ -1,7 +1,7 @@
 """The prompt for one target: rendered from the Jinja2 templates in ``prompts/``, in a budget.
 
 This module renders and fits; what goes in the sections is gathered from the code by
-``agent.context``.
+``agent.providers.context``.
 
 A prompt has six sections, most useful first:
 
@@ -40,7 +40,8 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 
-from agent.context import (
+from agent.domain import Outcome, Target
+from agent.providers.context import (
     BestCode,
     HelperItem,
     HistoryItem,
@@ -51,12 +52,11 @@ from agent.context import (
     gather_tests,
     target_vars,
 )
-from agent.domain import Outcome, Target
 
 if TYPE_CHECKING:
     import tiktoken
 
-    from agent.strategies import Strategy
+    from agent.providers.strategies import Strategy
 
 REPLY_FORMATS = ("definition", "search_replace")
 
@@ -210,7 +210,7 @@ def template_text(name: str) -> str | None:
     packaged = resources.files("agent") / "prompts" / name
     if packaged.is_file():
         return packaged.read_text(encoding="utf-8")
-    checkout = Path(__file__).resolve().parents[1] / "prompts" / name
+    checkout = Path(__file__).resolve().parents[2] / "prompts" / name
     if checkout.is_file():
         return checkout.read_text(encoding="utf-8")
     return None

@@ -15,8 +15,8 @@ from types import TracebackType
 
 import git
 
-from agent import gitops
 from agent.config import RunConfig
+from agent.record import gitops
 from sandbox import Limits, Sandbox, default_parent
 
 

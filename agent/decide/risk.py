@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import re
 
-from agent.codeindex import index_functions
 from agent.domain import RISK_LEVELS as LEVELS
 from agent.domain import Outcome, Risk, Target
-from agent.metrics import measure
-from agent.strategies import by_name
+from agent.providers.strategies import by_name
+from agent.rank.codeindex import index_functions
+from agent.rank.metrics import measure
 
 SMALL_DIFF, LARGE_DIFF = 12, 40  # changed lines
 FEW_RECORDED_CALLS = 5

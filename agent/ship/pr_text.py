@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from agent.domain import RISK_LEVELS
-from agent.github import marker
-from agent.report import interval_level
+from agent.reports.terminal import interval_level
+from agent.ship.github import marker
 
 MAX_BODY = 60_000  # GitHub refuses bodies over 65,536 characters
 MAX_REASON = 300  # characters of a rejection's reason in the collapsed table

@@ -1,6 +1,6 @@
 """``evolver pr``, ``watch`` and ``rollback``: getting proven changes to where they count.
 
-Registered on the app by ``agent.cli``.
+Registered on the app by ``agent.cli.main``.
 """
 
 from __future__ import annotations
@@ -14,17 +14,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agent import gitops
-from agent.cli_history import RepoOpt, open_store, stored_report
+from agent.cli.history import RepoOpt, open_store, stored_report
 from agent.config import WatchConfig, load_config, load_watch_config
 from agent.errors import UsageError
-from agent.health import MeasureFailed
-from agent.interpreter import find_python
-from agent.project import project_for
-from agent.pullrequest import PullRequestSettings, publish
-from agent.store import Store
-from agent.watch import Cycle, Watcher, revert
-from agent.workspace import limits_of
+from agent.project.interpreter import find_python
+from agent.project.runner import project_for
+from agent.project.workspace import limits_of
+from agent.record import gitops
+from agent.record.store import Store
+from agent.ship.health import MeasureFailed
+from agent.ship.pullrequest import PullRequestSettings, publish
+from agent.ship.watch import Cycle, Watcher, revert
 
 # Every command that runs the project's code takes it (evolver run, profile, prompt, watch).
 MemoryOpt = Annotated[

@@ -1,6 +1,6 @@
 """What goes in a prompt for one target, gathered from the code and its history.
 
-Each function here builds the items of one section of the prompt (see ``agent.prompting``,
+Each function here builds the items of one section of the prompt (see ``agent.providers.prompting``,
 which renders them and fits them to a budget), most relevant first:
 
 - ``gather_tests``: the source of the test functions that reach the target, from pytest node
@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.codeindex import FunctionSpan, index_functions
 from agent.domain import Outcome, Target
+from agent.rank.codeindex import FunctionSpan, index_functions
 
 MAX_TESTS = 5  # test functions shown at most; the prompt says how many more reach the target
 MAX_TEST_LINES = 60  # a longer test is cut after this many lines, and says so

@@ -16,9 +16,9 @@ from statistics import median
 import git
 
 from agent.config import Threshold, WatchConfig
-from agent.confirm import benchmark_medians, run_benchmarks
-from agent.project import Project, find_benchmarks
-from agent.workspace import Workspace
+from agent.project.runner import Project, find_benchmarks
+from agent.project.workspace import Workspace
+from agent.record.confirm import benchmark_medians, run_benchmarks
 from sandbox import Limits, Result
 
 

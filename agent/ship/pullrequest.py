@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from agent import gitops
 from agent.errors import UsageError
-from agent.github import DEFAULT_API_URL, GitHub, GitHubError, Pull
-from agent.pr_text import committed_candidates, pr_body, pr_title
+from agent.record import gitops
+from agent.ship.github import DEFAULT_API_URL, GitHub, GitHubError, Pull
+from agent.ship.pr_text import committed_candidates, pr_body, pr_title
 
 OWN_PREFIX = "evolver/"  # branches Evolver may rewrite with a forced push
 GITHUB_HOSTS = {"github.com", "www.github.com", "ssh.github.com"}
@@ -112,10 +112,10 @@ def publish(
 ) -> PullRequestResult:
     """Push the run's branch to ``evolver/<base>`` and open or update Evolver's pull request.
 
-    ``report`` is the run's JSON report (``agent/report.py``). UsageError (GitHubError is one)
-    when the report has nothing to publish, the remote cannot be worked out, the head branch is
-    not Evolver's to write, or GitHub refuses; nothing has been pushed then, unless the error
-    says that the push happened.
+    ``report`` is the run's JSON report (``agent/reports/terminal.py``). UsageError
+    (GitHubError is one) when the report has nothing to publish, the remote cannot be worked
+    out, the head branch is not Evolver's to write, or GitHub refuses; nothing has been pushed
+    then, unless the error says that the push happened.
     """
     branch, commits = _result(report)
     base_commit = str(report.get("base_commit") or "")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.codeindex import index_functions
 from agent.domain import FunctionProfile, Target, TargetRef
 from agent.errors import UsageError
-from agent.metrics import measure
-from agent.testlayout import TestLayout
+from agent.project.testlayout import TestLayout
+from agent.rank.codeindex import index_functions
+from agent.rank.metrics import measure
 
 MIN_SHARE = 0.001  # below a tenth of a percent of the workload, a speedup cannot matter
 

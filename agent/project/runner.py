@@ -1,6 +1,6 @@
 """How to run the user's project in a sandbox: its tests, its workload, an import.
 
-Everything runs with the project's own interpreter (``agent/interpreter.py`` finds it: its
+Everything runs with the project's own interpreter (``agent/project/interpreter.py`` finds it: its
 ``.venv``, ``--python``, ...), with the copy's root (and ``src/``) on ``PYTHONPATH`` ahead of
 anything installed, Evolver's harness folder ahead of those so that profiling and call
 recording can ride along in any Python process the command starts, and what the harness needs
@@ -21,8 +21,10 @@ from pathlib import Path
 
 from agent.config import RunConfig
 from agent.errors import UsageError
-from agent.interpreter import Interpreter, describe, find_python, lend_harness_libraries
-from agent.testlayout import TestLayout
+from agent.profile.workload import outside_paths
+from agent.project.interpreter import Interpreter, describe, find_python, lend_harness_libraries
+from agent.project.testlayout import TestLayout
+from agent.project.workspace import Workspace
 from agent.verify.suite import (
     Judgement,
     MalformedResults,
@@ -33,11 +35,9 @@ from agent.verify.suite import (
     parse_results,
 )
 from agent.verify.untrusted import UntrustedDataError, read_bounded
-from agent.workload import outside_paths
-from agent.workspace import Workspace
 from sandbox import Result, Sandbox
 
-HARNESS_DIR = Path(__file__).parent / "_harness"
+HARNESS_DIR = Path(__file__).parents[1] / "_harness"
 RESULTS_PLUGIN = "evolver_results"  # agent/_harness/evolver_results.py
 _SUMMARY_LINE = re.compile(r"^(FAILED|ERROR) (\S+)", re.MULTILINE)
 PYTEST_NO_TESTS = 5

@@ -1,7 +1,7 @@
 """The report of one run as one self-contained HTML page.
 
-The input is the run's JSON report (format version 1, ``agent.report.report_json``), so that a
-report saved by any earlier run can be rendered again; the fields added later (``hotspots``,
+The input is the run's JSON report (format version 1, ``reports.terminal.report_json``), so
+that a report saved by any earlier run can be rendered again; the fields added later (``hotspots``,
 ``run_id``, ``started``, ``finished``, ``model``, and ``patch``, ``evidence``, ``risk`` and
 ``strategy`` per candidate) are optional. The page needs nothing but itself: the chart is
 inline SVG, the CSS is embedded, there is no script and no font or image to fetch, so it can be
@@ -27,7 +27,7 @@ from pygments.lexers import DiffLexer, TextLexer, get_lexer_for_filename
 from pygments.util import ClassNotFound
 
 from agent.domain import RISK_LEVELS, compared
-from agent.report import interval_level
+from agent.reports.terminal import interval_level
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "report.html.j2"

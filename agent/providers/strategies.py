@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from agent.prompting import template_text
+from agent.providers.prompting import template_text
 
 if sys.version_info >= (3, 11):
     import tomllib

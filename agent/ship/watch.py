@@ -1,6 +1,6 @@
 """`evolver watch`: keep a branch fast. Each cycle:
 
-1. measure the branch's tip (``agent.health``) and score it against the thresholds;
+1. measure the branch's tip (``agent.ship.health``) and score it against the thresholds;
 2. judge the changes Evolver landed that are still on probation: one whose metrics are worse
    than they were just before it landed, by more than ``rollback_threshold``, is reverted
    (``git revert``) when ``auto_rollback`` is on;
@@ -35,15 +35,15 @@ from typing import Any
 
 import git
 
-from agent import gitops
 from agent.config import WatchConfig
 from agent.domain import TargetRef
-from agent.health import Health, MeasureFailed, health, measure, worse
-from agent.profiling import profile_workload
-from agent.project import Project
-from agent.ranking import rank
-from agent.store import Store
-from agent.workspace import Workspace
+from agent.profile.profiling import profile_workload
+from agent.project.runner import Project
+from agent.project.workspace import Workspace
+from agent.rank.ranking import rank
+from agent.record import gitops
+from agent.record.store import Store
+from agent.ship.health import Health, MeasureFailed, health, measure, worse
 from sandbox import Limits
 
 

@@ -20,10 +20,10 @@ from statistics import median
 
 import git
 
-from agent import gitops
 from agent.domain import Confirmation, RunReport
-from agent.project import Project, deselect_args, find_benchmarks, is_pytest
-from agent.workspace import Workspace
+from agent.project.runner import Project, deselect_args, find_benchmarks, is_pytest
+from agent.project.workspace import Workspace
+from agent.record import gitops
 from sandbox import Result, Sandbox
 
 RUNS = 3  # per side
