@@ -9,8 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from agent.providers.patching import PatchError, apply_reply, normalized
-from agent.providers.rules.base import find_function
+from agent.domain import Candidate, Metrics, Target, TargetRef
+from agent.providers.patching import PatchError, apply_reply
+from agent.syntax import find_function, normalized
+from agent.verify.scope import check_static
 
 FILE = '''"""Orders and boxes."""
 
@@ -467,6 +469,71 @@ def test_search_replace_matching_twice() -> None:
     # With an offset too (once no exact match is found).
     source = source.replace("def g():\n    x", "def g():\n        x")
     assert reason(reply.replace("    x", "x"), "f", source) == twice
+
+
+# --- one scope rule: patching refuses what the verifier refuses, with the same reason ------
+
+
+def verified(new: str, qualname: str) -> tuple[str, str] | None:
+    """The verifier's static verdict on ``new`` as the target's file."""
+    ref = TargetRef("m.py", qualname)
+    target = Target(ref, "", 1, Metrics(1, 0.0, 100.0, 1))
+    return check_static(Candidate("c", ref, "test", {"m.py": new}, "test"), target, FILE)
+
+
+NO_MEMBERS = ": new class members are not supported, only module-level helpers"
+
+
+@pytest.mark.parametrize(
+    ("qualname", "search", "replace", "expected"),
+    [
+        ("dedupe", "def dedupe(items):\n", "_SEEN = ()\n\n\ndef dedupe(items):\n", None),
+        ("dedupe", "from math import sqrt\n", "from math import floor, sqrt\n", None),
+        ("Box.grow", "        return total\n", "        return total + 0\n", None),
+        ("dedupe", "import os\n", "import os\nfrom os import *\n", "the reply adds a star import"),
+        ("dedupe", "    return x * 2\n", "    return x + x\n", "changes 'helper', which is not"),
+        ("dedupe", "LIMIT = 10\n", "LIMIT = 10\nLIMIT = 11\n", "redefines existing name LIMIT"),
+        ("dedupe", "LIMIT = 10\n", "LIMIT = 10\nos.sep = '/'\n", "the reply adds a statement"),
+        ("dedupe", "LIMIT = 10\n", "LIMIT = 10\nlen = 3\n", "shadows the builtin or special"),
+        (
+            "Box.grow",
+            "    @staticmethod\n",
+            "    def _twice(self):\n        return 2\n\n    @staticmethod\n",
+            "adds method _twice to class Box" + NO_MEMBERS,
+        ),
+    ],
+)
+def test_patching_and_the_verifier_apply_one_rule(
+    qualname: str, search: str, replace: str, expected: str | None
+) -> None:
+    new = FILE.replace(search, replace, 1)  # the file the reply asks for, built by hand
+    assert new != FILE
+    if expected is None:
+        assert apply_reply(edit(search, replace), FILE, qualname) == new
+        assert verified(new, qualname) is None
+    else:
+        refused = reason(edit(search, replace), qualname)
+        assert refused.startswith(expected)
+        assert verified(new, qualname) == ("scope", refused)
+
+
+def test_a_whole_definition_reply_is_judged_as_the_verifier_judges_its_file() -> None:
+    reply = fenced(
+        "import heapq\nfrom collections import OrderedDict\n\n_EMPTY = ()\n\n\n"
+        "def _unique(items):\n    return list(OrderedDict.fromkeys(items))\n\n\n"
+        "def dedupe(items):\n    return _unique(items) if items else list(_EMPTY)\n"
+    )
+    assert verified(apply_reply(reply, FILE, "dedupe"), "dedupe") is None
+    # A reply with its own version of a helper: the helper goes in beside the file's, which is
+    # a redefinition, refused alike by both.
+    assert reason(fenced("def helper(x):\n    return x + x\n\n" + FAST_DEDUPE)) == (
+        "redefines existing name helper"
+    )
+    built = FILE.replace("# Keeps", "def helper(x):\n    return x + x\n\n\n# Keeps")
+    assert verified(built.replace("    out = []\n", FAST_DEDUPE[19:]), "dedupe") == (
+        "scope",
+        "redefines existing name helper",
+    )
 
 
 # --- normalized, and no crash on anything ---------------------------------------------------

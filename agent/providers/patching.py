@@ -5,12 +5,14 @@ definition (with the imports, helpers and constants it needs), or aider-style SE
 blocks. Anything else (truncated code, code elided with a placeholder, an edit that could go
 in several places) is refused with a one-line reason, shown to the user and fed back to the
 model, rather than guessed at: a wrong guess costs a verification run at best, and at worst
-passes it with code silently dropped. Line numbers in reasons are lines of the reply.
+passes it with code silently dropped. Line numbers in reasons are lines of the reply. What
+the reply may add or change is not decided here: the file it asks for is built, and the scope
+rule (``verify/scope.py``) judges it, as the verifier will. (Over 400 lines: the two shapes of
+reply share the placeholder and scope checks, and read best side by side.)
 """
 
 from __future__ import annotations
 
-import ast
 import difflib
 import re
 import textwrap
@@ -19,12 +21,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor
-from libcst.helpers import get_full_name_for_node
 from libcst.metadata import MetadataWrapper, WhitespaceInclusivePositionProvider
 
-from agent.providers.rules.base import bound_names, find_function, replace_function
+from agent.syntax import (
+    Import,
+    add_imports,
+    change_definition,
+    class_body,
+    definition_name,
+    find_function,
+    imports_of,
+    is_ambiguous,
+    is_filler,
+    normalized,
+    replace_function,
+)
+from agent.verify.scope import Scope, is_constant
 
 
 class PatchError(Exception):
@@ -48,20 +60,15 @@ def apply_reply(reply: str, file_source: str, qualname: str) -> str:
         new_source = _apply_search_replace(text, file_source)
     else:
         new_source = _apply_definition(text, module, qualname)
-    _parse(new_source, "the patched file does not parse")
+    new_module = _parse(new_source, "the patched file does not parse")
     # Formatting and comments change no timing: such a candidate is not worth verifying.
     if normalized(new_source) == normalized(file_source):
         raise PatchError("the reply changes nothing")
+    # What the reply adds is in the file now, where the one scope rule can judge it.
+    refusal = Scope(qualname).refusal(module, new_module)
+    if refusal is not None:
+        raise PatchError(refusal)
     return new_source
-
-
-def normalized(source: str) -> str:
-    """A canonical form of ``source``, equal for code that differs only in formatting and
-    comments; the raw text when it does not parse."""
-    try:
-        return ast.unparse(ast.parse(source))
-    except (SyntaxError, ValueError, RecursionError):  # ValueError: a null byte
-        return source
 
 
 def _parse(code: str, what: str) -> cst.Module:
@@ -149,7 +156,7 @@ def _apply_definition(text: str, module: cst.Module, qualname: str) -> str:
     reply = _parse(code, "the code does not parse")
     parts = qualname.split(".")
     old = find_function(module, qualname)
-    if old is None and _ambiguous(module, parts):
+    if old is None and is_ambiguous(module, qualname):
         # A property and its setter share a name: which one is meant cannot be told.
         raise PatchError(f"{qualname} is defined more than once in the file; cannot tell which")
     if old is None:
@@ -165,7 +172,7 @@ def _apply_definition(text: str, module: cst.Module, qualname: str) -> str:
     )
     code_lines = code.split("\n")
 
-    def lines_of(node: _Helper, skip_leading: bool = False) -> list[tuple[int, str]]:
+    def lines_of(node: _Statement, skip_leading: bool = False) -> list[tuple[int, str]]:
         span = spans[node]
         first = span.start.line + (len(node.leading_lines) if skip_leading else 0)
         last = span.end.line - (span.end.column == 0)
@@ -173,13 +180,20 @@ def _apply_definition(text: str, module: cst.Module, qualname: str) -> str:
 
     allowed = {line.strip() for line in module.code_for_node(old).split("\n")}
     _check_placeholders(lines_of(new, skip_leading=True), allowed)
-    _check_classes(reply, classes, module, parts)
+    members = _class_members(reply, classes, module, parts)
     imports, helpers = _additions(reply, classes[0] if classes else new, module, len(parts) > 1)
-    for helper in helpers:
-        _check_placeholders(lines_of(helper), allowed)
+    for statement in [*helpers, *(s for _, _, added in members for s in added)]:
+        _check_placeholders(lines_of(statement), allowed)
     # The file keeps what stood before the target (its blank lines and comments) byte for byte.
     result = replace_function(module, qualname, new.with_changes(leading_lines=old.leading_lines))
-    return _add_imports(_insert_before(result, parts[0], helpers), imports).code
+    # Whatever else the reply gives goes in too, for the scope rule to judge (``apply_reply``).
+    for owner, after, added in members:
+        result = _insert_members(result, owner, after, added)
+    return add_imports(_insert_before(result, parts[0], helpers), imports).code
+
+
+# A statement of a reply: every kind has the lines (blank, comments) that lead to it.
+_Statement = cst.SimpleStatementLine | cst.BaseCompoundStatement
 
 
 def _find_target(
@@ -201,123 +215,57 @@ def _find_target(
     return None
 
 
-def _ambiguous(module: cst.Module, parts: list[str]) -> bool:
-    """Whether a name on the way to the target is defined more than once."""
-    body: Sequence[cst.BaseStatement] = module.body
-    for part in parts:
-        same = [s for s in body if _name(s) == part]
-        if len(same) != 1:
-            return len(same) > 1
-        body = _class_body(same[0]) if isinstance(same[0], cst.ClassDef) else ()
-    return False
-
-
 def _named(body: Sequence[cst.BaseStatement]) -> dict[str, cst.BaseStatement]:
     """The definitions in ``body`` by name, the last one winning (as in ``find_function``)."""
     return {s.name.value: s for s in body if isinstance(s, (cst.FunctionDef, cst.ClassDef))}
 
 
-def _is_filler(statement: cst.BaseStatement) -> bool:
-    """``pass``, ``...`` or a docstring: a statement that defines nothing."""
-    return isinstance(statement, cst.SimpleStatementLine) and all(
-        isinstance(s, cst.Pass)
-        or (isinstance(s, cst.Expr) and isinstance(s.value, (cst.Ellipsis, cst.SimpleString)))
-        for s in statement.body
-    )
-
-
-def _check_classes(
+def _class_members(
     reply: cst.Module, classes: list[cst.ClassDef], module: cst.Module, parts: list[str]
-) -> None:
-    """Only the target is taken from the classes wrapped around it: their other members must
-    be the file's as they are, since a new or changed method would be silently dropped."""
+) -> list[tuple[str, str, list[_Statement]]]:
+    """What the classes wrapped around the target in the reply hold besides it and besides the
+    file's members as they are: ``(class, member it goes after, statements)`` for each class."""
+    found: list[tuple[str, str, list[_Statement]]] = []
     body: Sequence[cst.BaseStatement] = module.body
     for part in parts[: len(parts) - len(classes) - 1]:  # the classes the reply leaves out
         body = _class_body(_named(body)[part])
     for depth, cls in enumerate(classes, len(parts) - len(classes)):
         body = _class_body(_named(body)[cls.name.value])
         old_codes = {normalized(module.code_for_node(s)) for s in body}
-        for statement in _class_body(cls):
-            name = _name(statement)
-            if name == parts[depth] or _is_filler(statement):
-                continue
-            if normalized(reply.code_for_node(statement)) in old_codes:
-                continue
-            if name in _named(body):
-                raise PatchError(f"redefines existing name {cls.name.value}.{name}")
-            kind = "method" if isinstance(statement, cst.FunctionDef) else "class"
-            what = f"{kind} {name}" if name else reply.code_for_node(statement).strip()
-            raise PatchError(
-                f"adds {what.splitlines()[0]} to class {cls.name.value}: new class members are"
-                " not supported, only module-level helpers"
-            )
+        added = [
+            s
+            for s in _statements(class_body(cls))
+            if definition_name(s) != parts[depth]
+            and not is_filler(s)
+            and normalized(reply.code_for_node(s)) not in old_codes
+        ]
+        if added:
+            found.append((".".join(parts[:depth]), parts[depth], added))
+    return found
 
 
 def _class_body(node: cst.BaseStatement) -> Sequence[cst.BaseStatement]:
     assert isinstance(node, cst.ClassDef)  # found by the path that ``find_function`` followed
-    return node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    return class_body(node)
 
 
-def _name(statement: cst.BaseStatement) -> str | None:
-    return statement.name.value if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) else None
+def _insert_members(
+    module: cst.Module, owner: str, after: str, statements: list[_Statement]
+) -> cst.Module:
+    """``statements`` added to the class ``owner``, right after its member ``after``."""
+
+    def insert(cls: cst.FunctionDef | cst.ClassDef) -> cst.FunctionDef | cst.ClassDef:
+        assert isinstance(cls.body, cst.IndentedBlock)
+        body = cls.body.body
+        index = 1 + max(i for i, s in enumerate(body) if definition_name(s) == after)
+        block = cls.body.with_changes(body=[*body[:index], *statements, *body[index:]])
+        return cls.with_changes(body=block)
+
+    return change_definition(module, owner, insert)
 
 
-# What a reply may add at module level besides imports: a function, a class, a constant.
-_Helper = cst.FunctionDef | cst.ClassDef | cst.SimpleStatementLine
-
-
-@dataclass(frozen=True)
-class _Import:
-    module: str
-    obj: str | None
-    asname: str | None
-    relative: int
-
-    @property
-    def binding(self) -> tuple[str, str]:
-        """The name it binds and to what: two imports with one binding are the same import."""
-        if self.obj is not None:
-            return self.asname or self.obj, f"{'.' * self.relative}{self.module}:{self.obj}"
-        if self.asname:
-            return self.asname, self.module
-        head = self.module.split(".")[0]  # ``import os.path`` binds ``os``, as ``import os`` does
-        return head, head
-
-
-def _imports(statement: cst.BaseStatement) -> list[_Import] | None:
-    """The imports of an import line (``__future__`` ones left out: they would change how the
-    whole file compiles); ``None`` for another statement."""
-    if not isinstance(statement, cst.SimpleStatementLine) or not all(
-        isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body
-    ):
-        return None
-    found: list[_Import] = []
-    for small in statement.body:
-        if isinstance(small, cst.Import):
-            found += [_Import(a.evaluated_name, None, a.evaluated_alias, 0) for a in small.names]
-        elif isinstance(small, cst.ImportFrom):
-            name = (get_full_name_for_node(small.module) if small.module else None) or ""
-            relative = len(small.relative)
-            if isinstance(small.names, cst.ImportStar):
-                found.append(_Import(name, "*", None, relative))
-            elif name != "__future__":
-                found += [
-                    _Import(name, a.evaluated_name, a.evaluated_alias, relative)
-                    for a in small.names
-                ]
-    return found
-
-
-def _is_constant(statement: cst.BaseStatement) -> bool:
-    """``NAME = value`` (or ``A, B = ...``, ``NAME: T = value``) lines."""
-    return isinstance(statement, cst.SimpleStatementLine) and all(
-        (
-            isinstance(s, cst.Assign)
-            and all(isinstance(t.target, (cst.Name, cst.Tuple, cst.List)) for t in s.targets)
-        )
-        or (isinstance(s, cst.AnnAssign) and isinstance(s.target, cst.Name) and s.value is not None)
-        for s in statement.body
-    )
+def _statements(body: Sequence[cst.BaseStatement]) -> list[_Statement]:
+    return [s for s in body if isinstance(s, (cst.SimpleStatementLine, cst.BaseCompoundStatement))]
 
 
 def _is_main_guard(statement: cst.BaseStatement) -> bool:
@@ -329,49 +277,32 @@ def _is_main_guard(statement: cst.BaseStatement) -> bool:
 
 def _additions(
     reply: cst.Module, top: cst.BaseStatement, module: cst.Module, is_method: bool
-) -> tuple[list[_Import], list[_Helper]]:
-    """The imports and the new module-level helpers and constants among the reply's top-level
-    statements other than ``top`` (the one holding the target)."""
-    names: set[str] = set()
-    file_imports: set[tuple[str, str]] = set()
-    for statement in module.body:
-        name = _name(statement)
-        names |= {name} if name else bound_names(statement)
-        file_imports |= {i.binding for i in _imports(statement) or ()}
+) -> tuple[list[Import], list[_Statement]]:
+    """The imports and the other module-level statements of the reply besides ``top`` (the
+    one holding the target) that the file lacks."""
     old_codes = {normalized(module.code_for_node(s)) for s in module.body}
-    imports: list[_Import] = []
-    helpers: list[_Helper] = []
-    for statement in reply.body:
-        if statement is top or _is_filler(statement) or _is_main_guard(statement):
+    imports: list[Import] = []
+    others: list[_Statement] = []
+    for statement in _statements(reply.body):
+        if statement is top or is_filler(statement) or _is_main_guard(statement):
             continue
         if normalized(reply.code_for_node(statement)) in old_codes:
             continue  # the file has it already, as it is (a reply that repeats the whole file)
-        found = _imports(statement)
-        if found is not None:
-            for new in found:
-                if new.obj == "*":  # it may bind any name: no telling what it shadows
-                    raise PatchError(f"the reply adds a star import from {new.module}")
-                if new.binding not in file_imports and new.binding[0] in names:
-                    raise PatchError(f"redefines existing name {new.binding[0]}")
-            imports += found
+        found = imports_of(statement)
+        if found is not None and not any(i.obj == "*" for i in found):
+            # ``from __future__`` would change how the whole file compiles; models add it
+            # out of habit, so it is left out rather than refused.
+            imports += [i for i in found if i.module != "__future__"]
             continue
-        name = _name(statement)
-        if name is None and not _is_constant(statement):
-            first = reply.code_for_node(statement).strip().split("\n")[0]
-            raise PatchError(
-                f"the reply adds a statement that is not an import, helper or constant: {first}"
-            )
-        taken = sorted(({name} if name else bound_names(statement)) & names)
-        if taken:
-            raise PatchError(f"redefines existing name {taken[0]}")
         if is_method and isinstance(statement, cst.FunctionDef) and _takes_self(statement):
             raise PatchError(
-                f"adds method {name}: new helper methods are not supported, only module-level"
-                " helpers"
+                f"adds method {statement.name.value}: new helper methods are not supported,"
+                " only module-level helpers"
             )
-        assert isinstance(statement, (cst.SimpleStatementLine, cst.FunctionDef, cst.ClassDef))
-        helpers.append(statement)
-    return imports, helpers
+        # Anything else, a star import among them (which adding imports would sort among the
+        # file's), goes in as the reply has it, in its order.
+        others.append(statement)
+    return imports, others
 
 
 def _takes_self(function: cst.FunctionDef) -> bool:
@@ -379,29 +310,19 @@ def _takes_self(function: cst.FunctionDef) -> bool:
     return bool(params) and params[0].name.value in ("self", "cls")
 
 
-def _insert_before(module: cst.Module, name: str, statements: Sequence[_Helper]) -> cst.Module:
+def _insert_before(module: cst.Module, name: str, statements: Sequence[_Statement]) -> cst.Module:
     """``statements`` added right before the top-level definition ``name``, PEP 8 spaced."""
     if not statements:
         return module
-    index = max(i for i, s in enumerate(module.body) if _name(s) == name)
+    index = max(i for i, s in enumerate(module.body) if definition_name(s) == name)
     spaced: list[cst.BaseStatement] = []
     for statement in statements:
         comments = [line for line in statement.leading_lines if line.comment is not None]
         # Two blank lines around definitions; consecutive constants stay together.
-        together = bool(spaced) and _is_constant(spaced[-1]) and _is_constant(statement)
+        together = bool(spaced) and is_constant(spaced[-1]) and is_constant(statement)
         blanks = [] if together else [cst.EmptyLine(), cst.EmptyLine()]
         spaced.append(statement.with_changes(leading_lines=[*blanks, *comments]))
     return module.with_changes(body=[*module.body[:index], *spaced, *module.body[index:]])
-
-
-def _add_imports(module: cst.Module, imports: Sequence[_Import]) -> cst.Module:
-    """``module`` with ``imports`` where missing (libcst skips those already there)."""
-    if not imports:
-        return module
-    context = CodemodContext()
-    for i in imports:
-        AddImportsVisitor.add_needed_import(context, i.module, i.obj, i.asname, i.relative)
-    return AddImportsVisitor(context).transform_module(module)
 
 
 # --- (b) SEARCH/REPLACE blocks -------------------------------------------------------------

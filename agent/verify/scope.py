@@ -1,21 +1,43 @@
 """The cheapest checks: the edit parses, and it changes only what it may change.
 
-A candidate may rewrite its target and add imports, helper definitions and module-level
-constants with new names in the target's file. Everything else in the file stays as it was,
-and no other file changes: tests, benchmarks, conftest and configuration judge the
-candidate, so a candidate may never touch them.
+This is the one scope rule: reply patching (``providers/patching.py``) asks it of the file it
+builds from a reply, and the verifier asks it of every candidate (``check_static``), so both
+refuse the same edits with the same reason.
+
+A candidate may rewrite its target and, at module level, add imports, helper definitions
+(``def``/``class``) and constants (:func:`is_constant`), each binding only new names that
+shadow no builtin. Everything else in the file stays as it was, in its order (imports are
+compared by what they bind: adding one may merge it into an existing line), and no other file
+changes: tests, benchmarks, conftest and configuration judge the candidate, so a candidate may
+never touch them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import builtins
+import difflib
+import io
+import tokenize
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
 
 import libcst as cst
+import libcst.metadata
+from libcst.metadata import CodeRange
 
 from agent.domain import Candidate, Target
+from agent.syntax import (
+    Import,
+    binds_only_names,
+    class_body,
+    definition_name,
+    definitions,
+    imports_of,
+    names_bound_by,
+)
 
-_ADDABLE = (cst.FunctionDef, cst.ClassDef)
-_ADDABLE_SMALL = (cst.Import, cst.ImportFrom, cst.Assign, cst.AnnAssign)
+_BUILTINS = frozenset(dir(builtins))
 
 
 def check_static(candidate: Candidate, target: Target, original: str) -> tuple[str, str] | None:
@@ -30,79 +52,257 @@ def check_static(candidate: Candidate, target: Target, original: str) -> tuple[s
         new = cst.parse_module(new_source)
     except cst.ParserSyntaxError as error:
         return "parse", f"syntax error: {str(error).splitlines()[0]} (line {error.raw_line})"
-    old = cst.parse_module(original)
-    reason = _compare(old, old.body, new, new.body, target.ref.qualname.split("."))
+    reason = Scope(target.ref.qualname, target.lineno).refusal(cst.parse_module(original), new)
     return None if reason is None else ("scope", reason)
 
 
-def _compare(
-    old_module: cst.Module,
-    old_body: Sequence[cst.BaseStatement],
-    new_module: cst.Module,
-    new_body: Sequence[cst.BaseStatement],
-    path: list[str],
-) -> str | None:
-    """Compare one block: only ``path[0]`` may change; additions must be of allowed kinds."""
-    old_named = {_name(s): s for s in old_body if _name(s)}
-    new_named = {_name(s): s for s in new_body if _name(s)}
-    if path[0] not in new_named:
-        return f"removes the target definition {path[0]!r}"
-    for name, statement in old_named.items():
-        if name == path[0]:
-            continue
-        if name not in new_named:
-            return f"removes the definition {name!r}"
-        # Blank lines around a definition are layout: an import added above it moves them.
-        before = old_module.code_for_node(statement).strip()
-        if before != new_module.code_for_node(new_named[name]).strip():
-            return f"changes {name!r}, which is not the target"
-    old_other = [old_module.code_for_node(s).strip() for s in old_body if not _name(s)]
-    new_other = [new_module.code_for_node(s).strip() for s in new_body if not _name(s)]
-    for code in old_other:
-        if code not in new_other:
-            return f"removes or changes the statement {code.splitlines()[0]!r}"
-        new_other.remove(code)
-    added = [
-        s for s in new_body if not _name(s) and new_module.code_for_node(s).strip() in new_other
-    ]
-    for statement in added:
-        if not _is_small_addition(statement):
-            first = new_module.code_for_node(statement).strip().splitlines()[0]
-            return f"adds a statement that is not an import, constant or definition: {first!r}"
-    rebound = _bound_names(added) & set(old_named)
-    if rebound:
-        return f"rebinds {', '.join(sorted(rebound))}"
-    if len(path) > 1:
-        old_class, new_class = old_named[path[0]], new_named[path[0]]
-        if not (isinstance(old_class, cst.ClassDef) and isinstance(new_class, cst.ClassDef)):
-            return f"changes the kind of {path[0]!r}"
-        empty = cst.IndentedBlock([])
-        if not old_class.with_changes(body=empty).deep_equals(new_class.with_changes(body=empty)):
-            return f"changes the class statement of {path[0]!r}"
-        return _compare(old_module, _block(old_class), new_module, _block(new_class), path[1:])
-    return None
-
-
-def _name(statement: cst.CSTNode) -> str | None:
-    return statement.name.value if isinstance(statement, _ADDABLE) else None
-
-
-def _block(node: cst.ClassDef) -> list[cst.BaseStatement]:
-    return list(node.body.body) if isinstance(node.body, cst.IndentedBlock) else []
-
-
-def _is_small_addition(statement: cst.BaseStatement) -> bool:
+def is_constant(statement: cst.BaseStatement) -> bool:
+    """A line of ``NAME = value`` (``A, B = value``, ``NAME: T = value``) assignments: it binds
+    names and changes no object that exists already (no ``a.x =``, no ``a[i] =``)."""
     return isinstance(statement, cst.SimpleStatementLine) and all(
-        isinstance(s, _ADDABLE_SMALL) for s in statement.body
+        (isinstance(s, cst.Assign) and all(binds_only_names(t.target) for t in s.targets))
+        or (isinstance(s, cst.AnnAssign) and isinstance(s.target, cst.Name) and s.value is not None)
+        for s in statement.body
     )
 
 
-def _bound_names(statements: list[cst.BaseStatement]) -> set[str]:
-    names: set[str] = set()
-    for statement in statements:
-        for node in getattr(statement, "body", []):
-            if isinstance(node, cst.Assign):
-                names |= {t.target.value for t in node.targets if isinstance(t.target, cst.Name)}
-            elif isinstance(node, cst.AnnAssign) and isinstance(node.target, cst.Name):
-                names.add(node.target.value)
-    return names
+@dataclass(frozen=True)
+class Scope:
+    """What a candidate for the function ``target`` (a qualified name) may change in its file.
+
+    :meth:`may_rewrite` and :meth:`may_add_in` are the two decisions; widening scope to a unit
+    (other definitions of the target's class or module) is a change to them. ``line`` (the
+    target's line in the original, when known) tells which of several definitions of one name
+    is the target: a property's getter or its setter.
+    """
+
+    target: str
+    line: int | None = None
+
+    def may_rewrite(self, qualname: str) -> bool:
+        """Whether the definition ``qualname`` may change as a whole."""
+        return qualname == self.target
+
+    def may_add_in(self, owner: str) -> bool:
+        """Whether new statements may go in the block of ``owner`` (``""``: the module)."""
+        return owner == ""
+
+    def refusal(self, original: cst.Module, new: cst.Module) -> str | None:
+        """Why ``new`` (the whole file as the candidate leaves it) changes more of ``original``
+        than it may; ``None`` when it keeps to its scope."""
+        # The cookie decides how Python decodes the file: another one could make it run code
+        # that every check here read as a comment.
+        if _declared_encoding(new.code) != _declared_encoding(original.code):
+            return "changes the file's encoding declaration"
+        return _Comparison(self, original, new).block(original.body, new.body, "")
+
+
+@dataclass(frozen=True)
+class _Comparison:
+    scope: Scope
+    old: cst.Module
+    new: cst.Module
+
+    def block(
+        self,
+        old_body: Sequence[cst.BaseStatement],
+        new_body: Sequence[cst.BaseStatement],
+        owner: str,
+    ) -> str | None:
+        """Compare one block: the module's, or that of a class on the way to the target."""
+        on_path = self.scope.target[len(owner) :].split(".")[0]
+        own = [
+            n for n, _ in definitions(old_body) if n == on_path or self.scope.may_rewrite(owner + n)
+        ]
+        for name in dict.fromkeys([on_path, *own]):
+            reason = self.definition(old_body, new_body, owner, name)
+            if reason is not None:
+                return reason
+        at_top = owner == ""
+        rest_old = [s for s in old_body if definition_name(s) not in own and not _import(s, at_top)]
+        rest_new = [s for s in new_body if definition_name(s) not in own and not _import(s, at_top)]
+        added, missing = self.kept_in_order(rest_old, rest_new)
+        if missing is not None:
+            return self.gone(missing, added)
+        taken: set[str] = set().union(*(names_bound_by(s) for s in old_body))
+        if at_top:
+            reason = self.imports(old_body, new_body, taken)
+            if reason is not None:
+                return reason
+        for statement in added:
+            reason = self.addition(statement, owner, taken)
+            if reason is not None:
+                return reason
+        return None
+
+    def definition(
+        self,
+        old_body: Sequence[cst.BaseStatement],
+        new_body: Sequence[cst.BaseStatement],
+        owner: str,
+        name: str,
+    ) -> str | None:
+        """A definition that may change, or that holds the target: there once, of the same
+        kind, and (one that holds the target) the same but for the target."""
+        olds = [s for s in old_body if definition_name(s) == name]
+        news = [s for s in new_body if definition_name(s) == name]
+        if not olds:
+            return f"{owner}{name} is not defined in the target's file"
+        if len(olds) > 1:
+            return self.several(olds, news, owner, name)
+        if not news:
+            return f"removes the target definition {name!r}"
+        if len(news) > 1:
+            return f"redefines existing name {owner}{name}"
+        old, new = olds[0], news[0]
+        if type(old) is not type(new):
+            return f"changes the kind of {name!r}"
+        if self.scope.may_rewrite(owner + name):
+            return None
+        if not isinstance(old, cst.ClassDef) or not isinstance(new, cst.ClassDef):
+            # The target is nested in a function: that function may not change at all.
+            same = self.old_code(old) == self.new_code(new)
+            return None if same else f"changes {name!r}, which is not the target"
+        # The lines above it are layout (an import added above it moves them), its body is
+        # compared statement by statement.
+        header = {"body": cst.IndentedBlock([]), "leading_lines": ()}
+        if not old.with_changes(**header).deep_equals(new.with_changes(**header)):
+            return f"changes the class statement of {name!r}"
+        return self.block(class_body(old), class_body(new), f"{owner}{name}.")
+
+    def several(
+        self,
+        olds: list[cst.BaseStatement],
+        news: list[cst.BaseStatement],
+        owner: str,
+        name: str,
+    ) -> str | None:
+        """A name defined more than once (a property's getter, setter and deleter): the same
+        definitions in the same order, all as they were but the target's own, the one at the
+        target's line."""
+        if self.scope.line is None or not self.scope.may_rewrite(owner + name):
+            return f"{owner}{name} is defined more than once in the file; cannot tell which"
+        if len(news) > len(olds):
+            return f"redefines existing name {owner}{name}"
+        if len(news) < len(olds):
+            return f"removes the definition {name!r}"
+        for old, new in zip(olds, news, strict=True):
+            if type(old) is not type(new):
+                return f"changes the kind of {name!r}"
+            if self.old_code(old) != self.new_code(new) and not self.holds_target_line(old):
+                return f"changes {name!r}, which is not the target"
+        return None
+
+    def holds_target_line(self, statement: cst.BaseStatement) -> bool:
+        span = self.old_positions[statement]
+        return span.start.line <= (self.scope.line or 0) <= span.end.line
+
+    @cached_property
+    def old_positions(self) -> Mapping[cst.CSTNode, CodeRange]:
+        wrapper = cst.metadata.MetadataWrapper(self.old, unsafe_skip_copy=True)
+        return wrapper.resolve(cst.metadata.PositionProvider)
+
+    def kept_in_order(
+        self, old: Sequence[cst.BaseStatement], new: Sequence[cst.BaseStatement]
+    ) -> tuple[list[cst.BaseStatement], cst.BaseStatement | None]:
+        """The statements of ``new`` that are not ``old``'s kept in their order, and the first
+        of ``old`` that is not kept (``None`` when all are)."""
+        old_codes = [self.old_code(s) for s in old]
+        new_codes = [self.new_code(s) for s in new]
+        matcher = difflib.SequenceMatcher(None, old_codes, new_codes, autojunk=False)
+        kept_old: set[int] = set()
+        kept_new: set[int] = set()
+        for a, b, size in matcher.get_matching_blocks():
+            kept_old.update(range(a, a + size))
+            kept_new.update(range(b, b + size))
+        missing = next((s for i, s in enumerate(old) if i not in kept_old), None)
+        return [s for i, s in enumerate(new) if i not in kept_new], missing
+
+    def gone(self, statement: cst.BaseStatement, added: list[cst.BaseStatement]) -> str:
+        """Why ``statement`` of the original is not where it was."""
+        code = self.old_code(statement)
+        name = definition_name(statement)
+        if code in {self.new_code(s) for s in added}:
+            return f"moves {f'the definition {name!r}' if name else repr(code.splitlines()[0])}"
+        if name is None:
+            return f"removes or changes the statement {code.splitlines()[0]!r}"
+        if any(definition_name(s) == name for s in added):
+            return f"changes {name!r}, which is not the target"
+        return f"removes the definition {name!r}"
+
+    def imports(
+        self,
+        old_body: Sequence[cst.BaseStatement],
+        new_body: Sequence[cst.BaseStatement],
+        taken: set[str],
+    ) -> str | None:
+        """The module's imports: the original's all kept, new ones of the kinds allowed (their
+        names join ``taken``)."""
+        new_imports = {i.binding: i for s in new_body for i in imports_of(s) or ()}
+        old_bindings = set()
+        for statement in old_body:
+            for old in imports_of(statement) or ():
+                if old.binding not in new_imports:
+                    code = self.old_code(statement).splitlines()[0]
+                    return f"removes or changes the statement {code!r}"
+                old_bindings.add(old.binding)
+        for binding, new in new_imports.items():
+            if binding not in old_bindings:
+                reason = _new_import(new, taken)
+                if reason is not None:
+                    return reason
+                taken.add(binding[0])
+        return None
+
+    def addition(self, statement: cst.BaseStatement, owner: str, taken: set[str]) -> str | None:
+        """Why ``statement``, new in the block of ``owner``, may not be there."""
+        names = names_bound_by(statement)
+        clash = sorted(names & taken)
+        taken |= names
+        if clash:
+            return f"redefines existing name {owner}{clash[0]}"
+        first = self.new_code(statement).splitlines()[0]
+        if not self.scope.may_add_in(owner):
+            kind = {cst.FunctionDef: "method ", cst.ClassDef: "class "}.get(type(statement))
+            what = f"{kind}{definition_name(statement)}" if kind else first
+            return (
+                f"adds {what} to class {owner[:-1]}: new class members are not supported,"
+                " only module-level helpers"
+            )
+        if definition_name(statement) is None and not is_constant(statement):
+            return f"the reply adds a statement that is not an import, helper or constant: {first}"
+        return _shadowing(names)
+
+    def old_code(self, statement: cst.CSTNode) -> str:
+        # Blank lines around a statement are layout: an import added above it moves them.
+        return self.old.code_for_node(statement).strip()
+
+    def new_code(self, statement: cst.CSTNode) -> str:
+        return self.new.code_for_node(statement).strip()
+
+
+def _import(statement: cst.BaseStatement, at_top: bool) -> bool:
+    return at_top and imports_of(statement) is not None
+
+
+def _new_import(new: Import, taken: set[str]) -> str | None:
+    if new.obj == "*":  # it may bind any name: no telling what it shadows
+        return f"the reply adds a star import from {new.module}"
+    if new.module == "__future__":
+        return "the reply adds a __future__ import, which changes how the whole file compiles"
+    name = new.binding[0]
+    return f"redefines existing name {name}" if name in taken else _shadowing({name})
+
+
+def _shadowing(names: set[str]) -> str | None:
+    """A new module-level name that is a builtin's or a special one (``__getattr__``,
+    ``__builtins__``) changes code that is not the candidate's."""
+    special = sorted(n for n in names if n in _BUILTINS or (n[:2] == n[-2:] == "__"))
+    return f"shadows the builtin or special name {special[0]}" if special else None
+
+
+def _declared_encoding(source: str) -> str:
+    try:
+        return tokenize.detect_encoding(io.BytesIO(source.encode("utf-8")).readline)[0]
+    except SyntaxError as error:  # an unknown or inconsistent declaration
+        return f"invalid: {error}"

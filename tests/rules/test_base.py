@@ -1,9 +1,9 @@
 import libcst as cst
 import pytest
 
-from agent.providers.rules.base import (
-    FunctionRule,
-    RuleContext,
+from agent.providers.rules.base import FunctionRule, RuleContext
+from agent.providers.rules.list_membership_to_set import ListMembershipToSet
+from agent.syntax import (
     find_function,
     fresh_name,
     insert_after_imports,
@@ -11,7 +11,6 @@ from agent.providers.rules.base import (
     uses_dynamic_scope,
     variable_uses,
 )
-from agent.providers.rules.list_membership_to_set import ListMembershipToSet
 
 NESTED = """
 def f():

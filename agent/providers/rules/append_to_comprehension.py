@@ -31,9 +31,8 @@ from itertools import pairwise
 import libcst as cst
 import libcst.matchers as m
 
-from agent.providers.rules.base import (
-    FunctionRule,
-    RuleContext,
+from agent.providers.rules.base import FunctionRule, RuleContext
+from agent.syntax import (
     empty_list_binding,
     names_in,
     target_names,

@@ -30,10 +30,9 @@ from collections.abc import Sequence
 import libcst as cst
 import libcst.matchers as m
 
-from agent.providers.rules.base import (
+from agent.providers.rules.base import FunctionRule, RuleContext
+from agent.syntax import (
     NESTED_SCOPES,
-    FunctionRule,
-    RuleContext,
     empty_list_binding,
     fresh_name,
     names_in,

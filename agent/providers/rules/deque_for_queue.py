@@ -16,12 +16,8 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import GlobalScope, ImportAssignment
 
-from agent.providers.rules.base import (
-    FunctionRule,
-    RuleContext,
-    uses_dynamic_scope,
-    variable_uses,
-)
+from agent.providers.rules.base import FunctionRule, RuleContext
+from agent.syntax import uses_dynamic_scope, variable_uses
 
 _MUTATORS = frozenset({"append", "extend", "insert", "pop"})
 

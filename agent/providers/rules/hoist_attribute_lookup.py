@@ -29,15 +29,8 @@ import sys
 import libcst as cst
 from libcst.metadata import Assignment, ImportAssignment
 
-from agent.providers.rules.base import (
-    FunctionRule,
-    RuleContext,
-    fresh_name,
-    loops_in,
-    names_in,
-    uses_dynamic_scope,
-    variable_uses,
-)
+from agent.providers.rules.base import FunctionRule, RuleContext
+from agent.syntax import fresh_name, loops_in, names_in, uses_dynamic_scope, variable_uses
 
 Loop = cst.For | cst.While
 Chain = tuple[str, ...]

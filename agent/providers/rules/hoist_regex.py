@@ -29,15 +29,8 @@ import warnings
 import libcst as cst
 import libcst.matchers as m
 
-from agent.providers.rules.base import (
-    LOOPS,
-    FunctionRule,
-    RuleContext,
-    file_header,
-    fresh_name,
-    names_in,
-    visible_bindings,
-)
+from agent.providers.rules.base import FunctionRule, RuleContext
+from agent.syntax import LOOPS, file_header, fresh_name, names_in, visible_bindings
 
 # re.<fn> → (positional arguments after the pattern that the Pattern method takes in the same
 # places, keyword arguments it accepts under the same names).

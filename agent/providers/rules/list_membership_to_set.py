@@ -35,10 +35,9 @@ from collections.abc import Iterator
 import libcst as cst
 import libcst.matchers as m
 
-from agent.providers.rules.base import (
+from agent.providers.rules.base import FunctionRule, RuleContext
+from agent.syntax import (
     LOOPS,
-    FunctionRule,
-    RuleContext,
     bound_names,
     fresh_name,
     names_in,

@@ -34,7 +34,8 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import BaseAssignment, BuiltinAssignment, GlobalScope, ImportAssignment
 
-from agent.providers.rules.base import NESTED_SCOPES, FunctionRule, RuleContext, variable_uses
+from agent.providers.rules.base import FunctionRule, RuleContext
+from agent.syntax import NESTED_SCOPES, variable_uses
 
 _PURE_BUILTINS = frozenset(
     {

@@ -27,13 +27,8 @@ from __future__ import annotations
 import libcst as cst
 import libcst.matchers as m
 
-from agent.providers.rules.base import (
-    FunctionRule,
-    RuleContext,
-    bound_names,
-    variable_uses,
-    visible_bindings,
-)
+from agent.providers.rules.base import FunctionRule, RuleContext
+from agent.syntax import bound_names, variable_uses, visible_bindings
 
 # The builtins the rewrite relies on; also the calls that only read their argument.
 _BUILTINS = frozenset({"sorted", "min", "max", "len"})

@@ -24,14 +24,8 @@ from itertools import pairwise
 import libcst as cst
 import libcst.matchers as m
 
-from agent.providers.rules.base import (
-    FunctionRule,
-    RuleContext,
-    fresh_name,
-    names_in,
-    uses_dynamic_scope,
-    variable_uses,
-)
+from agent.providers.rules.base import FunctionRule, RuleContext
+from agent.syntax import fresh_name, names_in, uses_dynamic_scope, variable_uses
 
 # The statements an ``s += piece`` may sit in: each runs its body in the loop's own frame,
 # and none of them can catch an error.
