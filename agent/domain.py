@@ -5,8 +5,10 @@ Every stage takes and returns these; none of them knows how another stage works.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from types import MappingProxyType
 from typing import Any
 
 
@@ -169,10 +171,36 @@ def compared(sentence: str) -> bool:
 
 RISK_LEVELS = ("low", "medium", "high")  # least to most
 
-# The verification cascade's stages, in the order they run; every list of stage names is this.
-# ``tamper`` rejects between the stages that run code; ``internal`` is a check that failed
-# itself (a candidate may never stop a run, so that too is a rejection with its reason).
-STAGES = ("reply", "parse", "scope", "capability", "import", "equivalence", "tests", "speed")
+# The verification cascade's stages in the order they run, each with what a rejection by it
+# means (the words a prompt uses to tell a model how its earlier candidates fared). Every list
+# of stage names comes from here; the stages themselves are ``agent.verify.cascade.CASCADE``,
+# in this order (a test checks). The names are in JSON reports, the history and the cache keys
+# of recorded model replies: never rename one.
+STAGE_MEANINGS: Mapping[str, str] = MappingProxyType(
+    {
+        "reply": "its reply could not be turned into an edit",
+        "parse": "it does not parse",
+        "scope": "it changed more than it may",
+        "capability": "it reached for something its original does not use",
+        "import": "the module no longer imports",
+        "equivalence": "it behaved differently from the original",
+        "tests": "tests failed",
+        "speed": "it was not proven faster",
+    }
+)
+STAGES = tuple(STAGE_MEANINGS)
+
+# Every name a verdict's stage may have, and what a rejection there means: the stages, then
+# ``tamper``, checked after every stage that runs the candidate's code (so it is no step of its
+# own, and passes none), and ``internal``, a check that failed itself (a candidate may never
+# stop a run, so that too is a rejection, with its reason).
+REJECTIONS: Mapping[str, str] = MappingProxyType(
+    {
+        **STAGE_MEANINGS,
+        "tamper": "it changed the files that judge it",
+        "internal": "checking it failed",
+    }
+)
 
 
 def stages_passed(stage: str, accepted: bool, not_compared: tuple[str, ...] = ()) -> list[str]:

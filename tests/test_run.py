@@ -9,6 +9,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import (
     EVOLVER,
     KEYS_PROJECT,
@@ -21,6 +23,7 @@ from tests.conftest import (
 )
 
 
+@pytest.mark.pipeline
 def test_commits_a_verified_speedup_and_reports_it(make_repo: MakeRepo, tmp_path: Path) -> None:
     repo = make_repo(KEYS_PROJECT)
     before = repo_state(repo)
@@ -52,6 +55,7 @@ def test_commits_a_verified_speedup_and_reports_it(make_repo: MakeRepo, tmp_path
     assert tests.returncode == 0, tests.stdout
 
 
+@pytest.mark.pipeline
 def test_dirty_working_tree_survives_untouched(make_repo: MakeRepo) -> None:
     repo = make_repo(KEYS_PROJECT)
     core = repo / "pkg" / "core.py"
@@ -74,6 +78,7 @@ def test_dirty_working_tree_survives_untouched(make_repo: MakeRepo) -> None:
     assert "extra.py" not in git(repo, "ls-tree", "-r", "--name-only", "evolver/dirty")
 
 
+@pytest.mark.pipeline
 def test_no_rule_applies_completes_and_says_so(make_repo: MakeRepo, tmp_path: Path) -> None:
     repo = make_repo(
         {
@@ -106,6 +111,7 @@ def test_no_rule_applies_completes_and_says_so(make_repo: MakeRepo, tmp_path: Pa
     assert report["branch"] is None and report["candidates"] == [] and report["committed"] == 0
 
 
+@pytest.mark.pipeline
 def test_interrupted_run_leaves_nothing_behind_and_reruns(
     make_repo: MakeRepo, tmp_path: Path
 ) -> None:

@@ -8,9 +8,11 @@ import pytest
 
 from agent import loop
 from agent.config import RunConfig
-from agent.domain import Candidate
+from agent.domain import REJECTIONS, STAGES, Candidate, Outcome, Verdict, stages_passed
 from agent.providers.base import ProposalRequest, candidate_id
-from tests.conftest import git
+from agent.providers.context import HistoryItem, gather_history
+from agent.verify.cascade import CASCADE, READING, RUNNING, TAMPER
+from tests.conftest import git, init_repo
 
 SLOW = """
 def dedupe(items: list[int]) -> list[int]:
@@ -119,14 +121,7 @@ class HandMadeProvider:
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> loop.RunReport:
-    from tests.conftest import write_files
-
-    repo = tmp_path_factory.mktemp("verify") / "repo"
-    repo.mkdir()
-    git(repo, "init", "--quiet", "--initial-branch=main")
-    write_files(repo, PROJECT)
-    git(repo, "add", "-A")
-    git(repo, "commit", "--quiet", "-m", "initial")
+    repo = init_repo(tmp_path_factory.mktemp("verify") / "repo", PROJECT)
     config = RunConfig(
         repo=repo,
         targets=("pkg/slow.py::dedupe",),
@@ -137,6 +132,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> loop.RunReport:
     return loop.run(config, HandMadeProvider(), loop.Silent())
 
 
+@pytest.mark.pipeline
 @pytest.mark.parametrize("summary", list(CANDIDATES))
 def test_each_candidate_stops_at_its_stage(report: loop.RunReport, summary: str) -> None:
     [outcome] = [o for o in report.outcomes if o.candidate.summary == summary]
@@ -146,6 +142,7 @@ def test_each_candidate_stops_at_its_stage(report: loop.RunReport, summary: str)
     assert outcome.committed == (summary == "fast")
 
 
+@pytest.mark.pipeline
 def test_rejection_reasons_say_what_went_wrong(report: loop.RunReport) -> None:
     reasons = {o.candidate.summary: o.verdict.reason for o in report.outcomes}
     assert "syntax error" in reasons["syntax"]
@@ -158,6 +155,7 @@ def test_rejection_reasons_say_what_went_wrong(report: loop.RunReport) -> None:
     assert reasons["slower"].startswith(("not proven faster", "too noisy to decide"))
 
 
+@pytest.mark.pipeline
 def test_only_the_winner_reaches_git(report: loop.RunReport) -> None:
     repo = Path(report.repo)
     assert report.branch == "evolver/verify"
@@ -167,6 +165,7 @@ def test_only_the_winner_reaches_git(report: loop.RunReport) -> None:
     assert winner.verdict.timing is not None and winner.verdict.timing.ci[0] > 2
 
 
+@pytest.mark.pipeline
 def test_recorded_calls_are_compared_and_timed_per_call(report: loop.RunReport) -> None:
     for outcome in report.outcomes:
         assert outcome.verdict.not_compared == (), outcome.candidate.summary
@@ -176,7 +175,7 @@ def test_recorded_calls_are_compared_and_timed_per_call(report: loop.RunReport) 
 
 def test_undecided_is_not_slower_and_says_what_would_decide() -> None:
     """Inconclusive is said as such, with the way out; only a decided look is 'not faster'."""
-    from agent.verify.cascade import _short_of
+    from agent.verify.speed import _short_of
 
     undecided = _short_of("99.5% interval 0.46–1.20×", "1.05×", True, 24, "20s, budget 20s")
     assert undecided == (
@@ -185,3 +184,30 @@ def test_undecided_is_not_slower_and_says_what_would_decide() -> None:
     )
     decided = _short_of("99.5% interval 0.46–0.90×", "1.05×", False, 6, "5s, budget 20s")
     assert decided == "not proven faster: 99.5% interval 0.46–0.90× reaches below 1.05×"
+
+
+def test_the_cascade_runs_the_stages_in_the_order_their_names_are_listed() -> None:
+    """One list of stages: what runs is what reports, the history and prompts name."""
+    assert [stage.name for stage in CASCADE] == list(STAGES)
+    assert (*READING, *RUNNING) == CASCADE
+    assert RUNNING[-1].name == "speed"  # the one that always decides
+    assert TAMPER.name in REJECTIONS and TAMPER.name not in STAGES  # between stages: none of them
+    # The names are in reports, the history and the cache keys of recorded replies.
+    assert STAGES == ("reply", "parse", "scope", "capability", "import", "equivalence", "tests",
+                      "speed")  # fmt: skip
+    assert stages_passed("capability", False) == ["reply", "parse", "scope"]
+
+
+def test_every_rejection_is_described_to_the_model(report: loop.RunReport) -> None:
+    """Each stage, and each rejection between stages, has its words in the prompt's history."""
+    assert set(REJECTIONS) == {*STAGES, TAMPER.name, "internal"}
+    assert {o.verdict.stage for o in report.outcomes} <= set(REJECTIONS)
+    candidate = report.outcomes[0].candidate
+    described = {}
+    for name in REJECTIONS:
+        outcome = Outcome(candidate, Verdict(False, name, "why"))
+        [item] = gather_history(report.targets[0], [outcome])
+        assert isinstance(item, HistoryItem)
+        described[name] = item.stage_text
+    assert described == dict(REJECTIONS)
+    assert all(text and text != stage for stage, text in described.items())

@@ -33,6 +33,11 @@ class ProposalRequest:
     round_number: int = 0  # 0 for the first round of this target
 
 
+class ProviderFailed(Exception):
+    """Raised by ``propose`` when the provider gave up on this request (retries exhausted, a bad
+    response, its budget spent): the run notes the message and goes on with the next target."""
+
+
 class TargetSkipped(Exception):
     """Raised by ``propose`` when the provider cannot work on this target at all (it does not
     fit a model's prompt, say): the run notes the message and goes on with the next target."""
@@ -42,8 +47,8 @@ class Provider(Protocol):
     """Proposes at most ``request.limit`` candidates, each the new text of the target's file.
 
     It may return none. It never runs code: the verifier does, in a sandbox. It raises
-    ``TargetSkipped`` for a target it cannot work on, and ``ProviderFailed`` (``chat.py``) when
-    it failed this time.
+    ``TargetSkipped`` for a target it cannot work on, and ``ProviderFailed`` when it failed
+    this time.
 
     A candidate that can only pay off on some calls says so in ``provenance["needs"]`` (a list
     of ``Need.as_json()``): the run drops it, with a note, when the recorded calls show none.

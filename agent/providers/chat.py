@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from agent.providers.base import ProviderFailed
+
 
 @dataclass(frozen=True)
 class ChatRequest:
@@ -42,10 +44,6 @@ class Retryable(Exception):
 
 class Unauthorized(Exception):
     """The key is missing, wrong or not allowed: retrying cannot help."""
-
-
-class ProviderFailed(Exception):
-    """The provider gave up on this request (retries exhausted, bad response)."""
 
 
 def http_fault(

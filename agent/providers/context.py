@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.domain import Outcome, Target
+from agent.domain import REJECTIONS, Outcome, Target
 from agent.rank.codeindex import FunctionSpan, index_functions
 
 MAX_TESTS = 5  # test functions shown at most; the prompt says how many more reach the target
@@ -39,19 +39,6 @@ HELPER_FULL_LINES = 30  # a longer helper is shown by its signature
 CONSTANT_LINES = 8  # a longer constant is cut after this many lines, and says so
 
 _COMMENT = re.compile(r"\s*#[^'\"]*$")
-
-_STAGES = {
-    "reply": "its reply could not be turned into an edit",
-    "parse": "it does not parse",
-    "scope": "it changed more than it may",
-    "capability": "it reached for something its original does not use",
-    "import": "the module no longer imports",
-    "equivalence": "it behaved differently from the original",
-    "tests": "tests failed",
-    "speed": "it was not proven faster",
-    "tamper": "it changed the files that judge it",
-    "internal": "checking it failed",
-}
 
 
 @dataclass(frozen=True)
@@ -110,7 +97,7 @@ def gather_history(target: Target, history: Sequence[Outcome]) -> list[HistoryIt
                 summary=_clip(" ".join(outcome.candidate.summary.split())) or "(no summary)",
                 accepted=verdict.accepted,
                 stage=verdict.stage,
-                stage_text=_STAGES.get(verdict.stage, verdict.stage),
+                stage_text=REJECTIONS.get(verdict.stage, verdict.stage),
                 reason=_clip(verdict.reason),
                 speedup=timing.speedup if timing else None,
                 ci=timing.ci if timing else None,

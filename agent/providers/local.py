@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import UsageError
-from agent.providers.chat import ChatRequest, Completion, ProviderFailed
+from agent.providers.base import ProviderFailed
+from agent.providers.chat import ChatRequest, Completion
 
 # What scripts/get-local-model fetches, preferred first.
 MODEL_FILES = ("qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf")

@@ -18,17 +18,16 @@ from tenacity import (
 
 from agent.domain import Candidate
 from agent.errors import UsageError
-from agent.providers.base import ProposalRequest, TargetSkipped, candidate_id
+from agent.providers.base import ProposalRequest, ProviderFailed, TargetSkipped, candidate_id
 from agent.providers.cache import ResponseCache
 from agent.providers.chat import (
     ChatClient,
     ChatRequest,
     Completion,
-    ProviderFailed,
     Retryable,
     Unauthorized,
 )
-from agent.providers.patching import PatchError, apply_reply, normalized
+from agent.providers.patching import PatchError, apply_reply
 from agent.providers.prompting import (
     Prompt,
     PromptBudgetError,
@@ -38,6 +37,7 @@ from agent.providers.prompting import (
 )
 from agent.providers.strategies import Strategy, assign, named_in, strategies
 from agent.providers.usage import Ledger
+from agent.syntax import normalized
 
 if TYPE_CHECKING:
     from agent.providers.replies import ReplyLog

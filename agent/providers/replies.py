@@ -28,7 +28,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from agent.errors import UsageError
-from agent.providers.chat import ChatRequest, Completion, ProviderFailed
+from agent.providers.base import ProviderFailed
+from agent.providers.chat import ChatRequest, Completion
 from agent.providers.model import ModelProvider, ModelSettings
 from agent.providers.usage import Ledger
 
