@@ -6,12 +6,12 @@ Pure (data in, text out), and self-contained: no script, no external reference.
 from __future__ import annotations
 
 import html
-import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from evals.scores import _TOLERANCE, OUTCOMES, TaskResult, as_results, summary
+from agent.reports.chart import LogScale, is_one, tick_label
+from evals.scores import OUTCOMES, TaskResult, as_results, summary
 from evals.tables import _fraction_text, _percent, _shorten, _x
 
 _COLOURS = {
@@ -31,39 +31,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 def _esc(text: object) -> str:
     """Text for XML content or a quoted attribute."""
     return html.escape(_CONTROL.sub("", str(text)), quote=True)
-
-
-def _ticks(low: float, high: float) -> list[float]:
-    """The 1-2-5 ticks from ``low`` to ``high``."""
-    first, last = math.floor(math.log10(low)) - 1, math.ceil(math.log10(high)) + 1
-    candidates = [float(f"{m}e{e}") for e in range(first, last + 1) for m in (1, 2, 5)]
-    return [t for t in candidates if low * (1 - _TOLERANCE) <= t <= high * (1 + _TOLERANCE)]
-
-
-def _axis(values: Sequence[float]) -> tuple[float, float]:
-    """The ends of the log axis: ticks around the values, 1× and 2× always inside."""
-    smallest, largest = min([*values, 1.0]) * 0.9, max([*values, 2.0])
-    first, last = math.floor(math.log10(smallest)) - 1, math.ceil(math.log10(largest)) + 1
-    candidates = [float(f"{m}e{e}") for e in range(first, last + 1) for m in (1, 2, 5)]
-    low = max(t for t in candidates if t <= smallest)
-    high = min(t for t in candidates if t >= largest * (1 - _TOLERANCE))
-    return low, high
-
-
-def _tick_label(tick: float) -> str:
-    return f"{tick:g}×"
-
-
-def _labelled(ticks: Sequence[float], x: Callable[[float], float]) -> set[float]:
-    """The ticks whose labels fit: the powers of ten, then the 2s and 5s that do not crowd."""
-    placed: list[tuple[float, float]] = []  # centre, half width
-    chosen = set()
-    for tick in sorted(ticks, key=lambda t: (f"{t:e}"[0] != "1", t)):
-        centre, half = x(tick), len(_tick_label(tick)) * 6.5 / 2
-        if all(abs(centre - other) >= half + other_half + 12 for other, other_half in placed):
-            placed.append((centre, half))
-            chosen.add(tick)
-    return chosen
 
 
 def chart_svg(
@@ -109,17 +76,12 @@ def chart_svg(
         return "\n".join(out) + "\n"
     values = [task.speedup for task in tasks]
     values += [task.reference_speedup for task in tasks if task.reference_speedup is not None]
-    low, high = _axis(values)
-    span = math.log(high) - math.log(low)
-
-    def x(value: float) -> float:
-        value = min(max(value, low), high)
-        return round(x0 + (math.log(value) - math.log(low)) / span * (x1 - x0), 2)
-
-    ticks = _ticks(low, high)
-    labelled_ticks = _labelled(ticks, x)
+    scale = LogScale.around(values, x0, x1)
+    x = scale.x
+    ticks = scale.ticks()
+    labelled_ticks = scale.labelled(ticks)
     for tick in ticks:
-        baseline = abs(tick - 1.0) < _TOLERANCE
+        baseline = is_one(tick)
         labelled = tick in labelled_ticks
         colour, stroke = (
             ("#616161", 1.5) if baseline else ("#e0e0e0", 1) if labelled else ("#eeeeee", 1)
@@ -133,7 +95,7 @@ def chart_svg(
         for y in (top - 8, bottom + 18):
             out.append(
                 f'<text x="{x(tick)}" y="{y}" text-anchor="middle" font-size="11" '
-                f'fill="#424242">{_esc(_tick_label(tick))}</text>'
+                f'fill="#424242">{_esc(tick_label(tick))}</text>'
             )
     out.append(
         f'<text x="{(x0 + x1) / 2}" y="{bottom + 38}" text-anchor="middle" font-size="11" '
@@ -169,9 +131,7 @@ def chart_svg(
                 'stroke-width="2"/>'
             )
             ends.append(x(reference))
-        left, right = sorted((one, x(task.speedup)))
-        if right - left < 2:  # nothing gained: a stub at 1×, so every task has its bar
-            left, right = one - 1, one + 1
+        left, right = scale.bar(task.speedup)
         out.append(
             f'<rect class="bar {task.outcome}" x="{left}" y="{y + 6}" '
             f'width="{round(right - left, 2)}" height="{row - 12}" '

@@ -17,6 +17,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from agent.reports import format as fmt
 from evals.scores import (
     KINDS,
     OUTCOMES,
@@ -31,28 +32,23 @@ from evals.scores import (
 # Formatting
 
 
+NONE = "—"  # the eval's tables mark a missing value with an em dash
+
+
 def _x(value: float | None) -> str:
-    if value is None:
-        return "—"
-    if value >= 100:
-        return f"{value:.0f}×"
-    if value >= 10:
-        return f"{value:.1f}×"
-    return f"{value:.2f}×"
+    return fmt.times_scaled(value, missing=NONE)
 
 
 def _percent(share: float | None) -> str:
-    return "—" if share is None else f"{share * 100:.0f}%"
+    return fmt.percent(share, 0, missing=NONE)
 
 
 def _usd(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"${value:.2f}" if abs(value) >= 1 else f"${value:.4f}"
+    return fmt.usd(value, missing=NONE)
 
 
 def _seconds(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f} s"
+    return fmt.seconds(value, 1, missing=NONE)
 
 
 def _count(value: Any) -> str:
@@ -63,6 +59,11 @@ def _fraction_text(value: Mapping[str, Any] | None) -> str:
     if not value or not value.get("of"):
         return "—"
     return f"{value['count']}/{value['of']} ({_percent(value['share'])})"
+
+
+def _points(share: float) -> str:
+    """A difference of two shares, in percentage points: ``2.5 pp``."""
+    return f"{fmt.fixed(share * 100, 1)} pp"
 
 
 def _signed(value: float, text: str) -> str:
@@ -103,7 +104,7 @@ class _Metric:
                 return None, "—"
             diff = b["share"] - a["share"]
             counts = b["count"] - a["count"]
-            points = f"{abs(diff) * 100:.1f} pp"
+            points = _points(abs(diff))
             return diff, f"{_signed(counts, str(abs(counts)))}, {_signed(diff, points)}"
         if a is None or b is None:
             return None, "—"
@@ -111,10 +112,10 @@ class _Metric:
         magnitude = abs(diff)
         text = {
             "count": f"{magnitude:,}",
-            "speedup": f"{magnitude:.2f}×",
-            "share": f"{magnitude * 100:.1f} pp",
+            "speedup": fmt.times(magnitude),
+            "share": _points(magnitude),
             "usd": _usd(magnitude),
-            "seconds": f"{magnitude:.1f} s",
+            "seconds": _seconds(magnitude),
         }[self.form]
         return diff, _signed(diff, text)
 
@@ -207,7 +208,7 @@ def _task_row(task: TaskResult) -> list[str]:
         f"{task.candidates_accepted}/{len(task.candidates)}",
         _committed_strategies(task),
         _usd(task.cost_usd),
-        f"{task.wall_seconds:.1f}",
+        fmt.fixed(task.wall_seconds, 1),
     ]
 
 

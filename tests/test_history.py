@@ -27,7 +27,8 @@ from agent.domain import (
 )
 from agent.providers.strategies import by_name
 from agent.record import store
-from agent.reports.terminal import print_summary, report_json
+from agent.reports.model import report_json
+from agent.reports.terminal import print_summary
 from tests.conftest import EVOLVER, KEYS_PROJECT, MakeRepo, evolver, git, repo_state
 
 # Two targets the rules provider speeds up, so that a run can be stopped between them.
@@ -67,6 +68,7 @@ def done_targets(repo: Path) -> int:
             return 0
 
 
+@pytest.mark.pipeline
 def test_an_interrupted_run_is_resumed_from_the_history(make_repo: MakeRepo) -> None:
     repo = make_repo(TWO_TARGETS)
     before = repo_state(repo)

@@ -20,7 +20,9 @@ import pytest
 from markupsafe import escape
 
 from agent.providers.strategies import by_name
-from agent.reports.html import render_diff, render_html, write_html
+from agent.reports.diff import render_diff
+from agent.reports.html import render_html, write_html
+from agent.reports.model import Report, ReportError
 from tests.conftest import evolver, git, write_files
 
 # Three slow functions the offline rules provider knows: `k in d.keys()` (dict_keys_membership,
@@ -131,8 +133,12 @@ def timed(report: dict[str, Any]) -> list[dict[str, Any]]:
     return [c for c in report["candidates"] if c["speedup"] is not None]
 
 
+@pytest.mark.pipeline
 def test_real_report_has_the_fields_the_page_shows(real_report: dict[str, Any]) -> None:
-    """The page reads these from the report; a run must write them (none is faked here)."""
+    """The page reads these from the report; a run must write them (none is faked here). The
+    report model reads it back exactly, keys in the same order."""
+    assert json.dumps(Report.from_json(real_report).to_json()) == json.dumps(real_report)
+    assert Report.from_json(real_report).absent == frozenset()
     assert isinstance(real_report["run_id"], int)
     assert real_report["started"] and real_report["finished"]
     assert "model" in real_report
@@ -146,6 +152,7 @@ def test_real_report_has_the_fields_the_page_shows(real_report: dict[str, Any]) 
             assert candidate["evidence"] and candidate["risk"]["level"] in ("low", "medium", "high")
 
 
+@pytest.mark.pipeline
 def test_real_report_renders(real_report: dict[str, Any], tmp_path: Path) -> None:
     path = tmp_path / "report.html"
     write_html(real_report, path)
@@ -274,6 +281,7 @@ def save_screenshot(opened: Visit, tmp_path: Path, name: str) -> Path:
     return path
 
 
+@pytest.mark.pipeline
 def test_real_report_in_chromium(browser: Any, real_report: dict[str, Any], tmp_path: Path) -> None:
     started = time.monotonic()
     path = tmp_path / "report.html"
@@ -380,7 +388,7 @@ def test_each_candidate_shows_its_strategy_in_chromium(browser: Any, tmp_path: P
 
 
 def v1_report(**changes: Any) -> dict[str, Any]:
-    """A report as `reports.terminal.report_json` wrote it before the optional fields existed."""
+    """A report as `report_json` wrote it before the optional fields existed."""
     report: dict[str, Any] = {
         "version": 1,
         "repo": "/src/shop",
@@ -529,9 +537,14 @@ def test_a_report_without_the_newer_fields_renders() -> None:
     assert 'class="badge strategy"' not in html
 
 
-def test_an_empty_report_renders() -> None:
-    html = render_html({})
+def test_an_empty_report_renders_and_what_is_no_report_is_refused() -> None:
+    html = render_html({"version": 1})
     assert "No profile in this report" in html and "No target was tried" in html
+    assert render_html(Report()) == html
+    with pytest.raises(ReportError, match="no version"):
+        render_html({})
+    with pytest.raises(ReportError, match=r"candidates\[0\]\.verdict: expected 'accepted' or"):
+        render_html(v1_report(candidates=[{"verdict": "<script>"}]))
 
 
 def test_hostile_text_is_escaped() -> None:
@@ -548,6 +561,7 @@ def test_hostile_text_is_escaped() -> None:
         sandbox=[attack],
         hotspots=[{"target": target, "share": 0.5, "own_time": 1, "cum_time": 1, "calls": 1}],
         confirmation={"what": attack, "method": attack, "speedup": 2.0, "benchmarks": {attack: 2}},
+        usage={"requests": attack},
     )
     report["candidates"] = [
         candidate(
@@ -563,7 +577,6 @@ def test_hostile_text_is_escaped() -> None:
             strategy=f"caching+{attack}",
         )
     ]
-    report["candidates"][0]["verdict"] = attack
     html = render_html(report, title=attack)
     assert "<script" not in html and "<img" not in html
     assert "&lt;script&gt;" in html

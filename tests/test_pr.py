@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from agent.errors import UsageError
+from agent.reports.model import ReportError
 from agent.ship.github import GitHub, GitHubError, marker
 from agent.ship.pr_text import pr_body, pr_title
 from agent.ship.pullrequest import (
@@ -124,6 +125,7 @@ def committed(report: dict[str, Any]) -> list[dict[str, Any]]:
 # --- end to end ------------------------------------------------------------------------------
 
 
+@pytest.mark.pipeline
 def test_a_run_becomes_a_pull_request_and_a_rerun_updates_it(
     project: Project, reports: tuple[dict[str, Any], dict[str, Any]]
 ) -> None:
@@ -200,6 +202,7 @@ def test_a_run_becomes_a_pull_request_and_a_rerun_updates_it(
         assert set(patch["body"]) == {"title", "body"}  # the base is already right
 
 
+@pytest.mark.pipeline
 def test_the_command_line_opens_a_pull_request_and_a_later_run_updates_it(
     project: Project, reports: tuple[dict[str, Any], dict[str, Any]]
 ) -> None:
@@ -244,6 +247,7 @@ def test_the_command_line_opens_a_pull_request_and_a_later_run_updates_it(
     ]
 
 
+@pytest.mark.pipeline
 def test_someone_elses_pull_request_on_the_branch_is_not_taken_over(
     project: Project, first_report: dict[str, Any]
 ) -> None:
@@ -272,6 +276,7 @@ def test_someone_elses_pull_request_on_the_branch_is_not_taken_over(
         assert git(remote, "rev-parse", "refs/heads/evolver/b") == result.pushed_commit
 
 
+@pytest.mark.pipeline
 def test_github_enterprise_prefix(project: Project, first_report: dict[str, Any]) -> None:
     remote = project.another_remote("ghe")
     with GitHubServer(repos={"corp/app": remote}, prefix="/api/v3") as server:
@@ -286,6 +291,7 @@ def test_github_enterprise_prefix(project: Project, first_report: dict[str, Any]
         assert server.pulls("corp/app")[0]["draft"] is True
 
 
+@pytest.mark.pipeline
 def test_refusals_before_anything_is_pushed(project: Project, first_report: dict[str, Any]) -> None:
     remote = project.another_remote("refusals")
     heads_before = git(remote, "for-each-ref")
@@ -448,10 +454,12 @@ def test_a_strategy_label_cannot_break_the_body() -> None:
     assert row.count(" | ") == 7  # eight cells, as the header has
     assert "| caching\\|x ### &lt;img src=x onerror=alert(1)&gt; |" in row
     assert "<img" not in body and "\n### &lt;img" not in body
-    for odd in (None, 7, "", "+"):  # missing, not text, or no name in it
+    for odd in (None, "", "+"):  # missing, or no name in it
         plain = pr_body({**REPORT, "candidates": [{**change, "strategy": odd}]})
         assert "| use a set \\| not a list really | – | 12.04× |" in plain
         assert "- **Strategy:** not recorded\n" in plain
+    with pytest.raises(ReportError, match=r"candidates\[0\]\.strategy: expected a string"):
+        pr_body({**REPORT, "candidates": [{**change, "strategy": 7}]})  # not a report
 
 
 def test_body_stays_within_githubs_limit() -> None:

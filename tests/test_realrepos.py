@@ -25,7 +25,7 @@ from evals.realrepos.fetch import FetchError, cached_sdist, make_repo, sha256_of
 from evals.realrepos.judgeability import target_judgements
 from evals.realrepos.manifest import ManifestError, RepoSpec, load_manifest, select
 from evals.realrepos.suite import check_branch
-from tests.conftest import git, write_files
+from tests.conftest import git, init_repo
 
 TINY_SOURCE = '''\
 """A tiny library."""
@@ -167,6 +167,7 @@ def test_the_neutral_candidate_behaves_as_the_original() -> None:
 
 def test_judgeability_needs_a_behaviour_comparison_and_a_timing() -> None:
     report = {
+        "version": 1,
         "targets": [{"target": t} for t in ("m.py::timed", "m.py::untimed", "m.py::none")]
         + [{"target": "m.py::blind"}, {"target": "m.py::accepted"}, {"target": "m.py::whole"}],
         "candidates": [
@@ -194,7 +195,9 @@ def test_judgeability_needs_a_behaviour_comparison_and_a_timing() -> None:
         "m.py::whole": True,
     }
     rejected_at_behaviour = {"target": "m.py::x", "verdict": "rejected", "stage": "equivalence"}
-    (judgement,) = target_judgements({"targets": [], "candidates": [rejected_at_behaviour]})
+    (judgement,) = target_judgements(
+        {"version": 1, "targets": [], "candidates": [rejected_at_behaviour]}
+    )
     assert not judgement.candidates[0].compared and not judgement.judged
 
 
@@ -247,12 +250,9 @@ def test_an_sdist_member_outside_its_directory_is_refused(tmp_path: Path) -> Non
 
 
 def test_the_suite_check_counts_the_commit_that_breaks_the_tests(tmp_path: Path) -> None:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    write_files(repo, {"tiny/__init__.py": TINY_SOURCE, "tests/test_tiny.py": TINY_TESTS})
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "base")
+    repo = init_repo(
+        tmp_path / "repo", {"tiny/__init__.py": TINY_SOURCE, "tests/test_tiny.py": TINY_TESTS}
+    )
     base = git(repo, "rev-parse", "HEAD")
     git(repo, "checkout", "-q", "-b", "result")
     for old, new in (("total = 0", "total = 0  # fine"), ("text.upper()", "text.lower()")):

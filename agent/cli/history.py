@@ -21,7 +21,9 @@ from agent.errors import UsageError
 from agent.loop import Resume
 from agent.record import gitops
 from agent.record.store import Store
+from agent.reports import format as fmt
 from agent.reports.html import write_html
+from agent.reports.model import Report, ReportCandidate, ReportError, ReportRisk, ReportTarget
 from agent.reports.terminal import results_console
 
 RepoOpt = Annotated[
@@ -153,11 +155,11 @@ def show(
         how = (
             f"end to end (the whole run's), {found['samples']} processes a side"
             if found["timing_method"] == "end to end"
-            else f"first calls {found['first_call_speedup']:.2f}×, {found['samples']} samples"
+            else f"first calls {fmt.times(found['first_call_speedup'])}, {found['samples']} samples"
         )
         out.print(
-            f"speedup {found['speedup']:.2f}× ({confidence_text(found['confidence'])} interval "
-            f"{low:.2f}–{high:.2f}×, {how})"
+            f"speedup {fmt.times(found['speedup'])} ({confidence_text(found['confidence'])} "
+            f"interval {fmt.interval((low, high))}, {how})"
         )
     if found["risk"]:
         out.print(f"risk {found['risk']['level']}: {escape('; '.join(found['risk']['reasons']))}")
@@ -214,7 +216,7 @@ def report(
     """Write a self-contained HTML page of a run: profile, candidates, chart, diffs."""
     with open_store(repo) as store:
         run_id = store.latest_run() if run is None else run
-        data = stored_report(store, run_id)
+        data = stored_run(store, run_id)
     path = out or Path(f"evolver-{run_id}.html")
     if not path.parent.is_dir():
         raise UsageError(f"--out: no directory {path.parent}")
@@ -222,34 +224,65 @@ def report(
     Console().print(f"wrote {path}")
 
 
-def stored_report(store: Store, run_id: int) -> dict[str, Any]:
-    """The run's JSON report; for a run that never finished, what the history holds of it."""
+def stored_run(store: Store, run_id: int) -> Report:
+    """The run's report; for a run that never finished, what the history holds of it."""
     stored = store.run(run_id)
-    if stored.report is not None:
-        return stored.report
-    return {
-        "version": 1,
-        "run_id": stored.id,
-        "repo": str(store.path.parent.parent),
-        "base_commit": stored.base_commit,
-        "branch": None,
-        "provider": stored.provider,
-        "model": stored.model,
-        "started": stored.started,
-        "finished": stored.finished,
-        "targets": stored.targets,
-        "candidates": [_as_report_candidate(c) for c in store.candidates(run_id)],
-        "notes": [f"run {run_id} is {stored.status}: this is what it recorded"],
-    }
+    try:
+        if stored.report is not None:
+            return Report.from_json(stored.report)
+        targets = tuple(
+            ReportTarget.from_json(t, f"targets[{i}]") for i, t in enumerate(stored.targets)
+        )
+    except ReportError as error:
+        raise UsageError(f"the history's report of run {run_id} cannot be read: {error}") from None
+    candidates = tuple(_as_report_candidate(row) for row in store.candidates(run_id))
+    return Report(
+        run_id=stored.id,
+        repo=str(store.path.parent.parent),
+        base_commit=stored.base_commit,
+        provider=stored.provider,
+        model=stored.model,
+        started=stored.started,
+        finished=stored.finished,
+        targets=targets,
+        candidates=candidates,
+        accepted=sum(c.accepted for c in candidates),
+        committed=sum(c.committed for c in candidates),
+        notes=(f"run {run_id} is {stored.status}: this is what it recorded",),
+    )
 
 
-def _as_report_candidate(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **row,
-        "id": row["candidate"],
-        "verdict": "rejected" if not row["accepted"] else "accepted",
-        "committed": row["decision"] == "committed",
-    }
+def stored_report(store: Store, run_id: int) -> dict[str, Any]:
+    """``stored_run`` as JSON, for callers that still read reports as dicts (agent/cli/ship.py)."""
+    return stored_run(store, run_id).to_json()
+
+
+def _as_report_candidate(row: dict[str, Any]) -> ReportCandidate:
+    """A candidate of the history as its run's report would have had it."""
+    timed = row["speedup"] is not None
+    risk = row["risk"]
+    return ReportCandidate(
+        id=row["candidate"],
+        target=row["target"],
+        provider=row["provider"],
+        summary=row["summary"],
+        strategy=row["strategy"],
+        verdict="accepted" if row["accepted"] else "rejected",
+        stage=row["stage"],
+        reason=row["reason"],
+        speedup=row["speedup"],
+        ci=tuple(row["ci"]) if row["ci"] else None,
+        confidence=row["confidence"] if timed else None,
+        first_call_speedup=row["first_call_speedup"],
+        timing_method=row["timing_method"],
+        not_compared=tuple(row["stages_not_compared"]),
+        committed=row["decision"] == "committed",
+        commit=row["commit"],
+        provenance=row["provenance"],
+        evidence=row["evidence"] or None,
+        risk=ReportRisk(risk["level"], tuple(risk["reasons"])) if risk else None,
+        patch=row["patch"],
+    )
 
 
 def _runs_table(rows: list[dict[str, Any]]) -> Table:
@@ -271,12 +304,12 @@ def _runs_table(rows: list[dict[str, Any]]) -> Table:
             str(row["id"]),
             row["started"],
             row["status"],
-            row["base_commit"][:10],
+            fmt.short_sha(row["base_commit"]),
             row["provider"] + (f" ({row['model']})" if row["model"] else ""),
             str(row["targets"]),
             str(row["candidates"]),
             str(row["committed"]),
-            row["branch"] or "–",
+            row["branch"] or fmt.MISSING,
         )
     return table
 
@@ -293,12 +326,14 @@ def _candidates_table(run: int, rows: list[dict[str, Any]]) -> Table:
             str(row["id"]),
             row["target"],
             escape(row["summary"]),
-            escape(row["strategy"] or "–"),
+            escape(row["strategy"] or fmt.MISSING),
             row["decision"],
             escape(row["stage"]),
-            f"{row['speedup']:.2f}×" if row["speedup"] is not None else "–",
-            row["risk"]["level"] if row["risk"] else "–",
-            (row["commit"] or "")[:10] if row["decision"] == "committed" else escape(row["reason"]),
+            fmt.times(row["speedup"]),
+            row["risk"]["level"] if row["risk"] else fmt.MISSING,
+            fmt.short_sha(row["commit"])
+            if row["decision"] == "committed"
+            else escape(row["reason"]),
         )
     return table
 
@@ -312,10 +347,10 @@ def _events_table(events: list[dict[str, Any]]) -> Table:
         table.add_row(
             event["at"],
             event["kind"],
-            str(event["run_id"] or "–"),
-            str(event["candidate_id"] or "–"),
-            event["branch"] or "–",
-            (event["commit"] or "")[:10] or "–",
+            str(event["run_id"] or fmt.MISSING),
+            str(event["candidate_id"] or fmt.MISSING),
+            event["branch"] or fmt.MISSING,
+            fmt.short_sha(event["commit"]) or fmt.MISSING,
             detail.get("summary") or json.dumps(detail)[:120],
         )
     return table

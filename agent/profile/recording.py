@@ -22,7 +22,7 @@ from typing import Any
 
 from agent.domain import TargetRef
 from agent.project.runner import Project
-from agent.reports.terminal import plural
+from agent.reports.format import plural
 from agent.verify.answers import MAX_BLOB_BYTES, decode_blob
 from agent.verify.untrusted import (
     UntrustedDataError,

@@ -31,7 +31,7 @@ from agent.domain import (
     stages_passed,
 )
 from agent.errors import UsageError
-from agent.reports.terminal import report_json, target_json
+from agent.reports.model import report_json, target_json
 
 DIRECTORY = ".evolver"
 FILENAME = "history.db"

@@ -3,16 +3,25 @@
 The body holds the per-target table (optimization strategy, speedup, interval, first calls,
 share of the profile, risk), how each change was verified, the risk with its reasons, the
 whole-result confirmation, the rejected candidates folded away and the notes, and ends with the
-hidden marker by which Evolver knows its own pull request. Everything comes from the run's JSON
-report; older reports without evidence or risk still render.
+hidden marker by which Evolver knows its own pull request. Everything comes from the run's
+report (``agent.reports.model``; its JSON is read first); older reports without evidence or risk
+still render.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from agent.domain import RISK_LEVELS
-from agent.reports.terminal import interval_level
+from agent.reports import format as fmt
+from agent.reports.model import (
+    Report,
+    ReportCandidate,
+    ReportConfirmation,
+    as_report,
+    interval_level,
+)
 from agent.ship.github import marker
 
 MAX_BODY = 60_000  # GitHub refuses bodies over 65,536 characters
@@ -29,28 +38,29 @@ _EVIDENCE = {  # check → heading, in the order a reviewer reads them
 }
 
 
-def pr_title(report: dict[str, Any]) -> str:
+def pr_title(report: Report | Mapping[str, Any]) -> str:
     """``Evolver: 3 verified speedups (up to 12.0×)``."""
-    committed = committed_candidates(report)
-    speedups = [float(c["speedup"]) for c in committed if _number(c.get("speedup"))]
+    committed = as_report(report).committed_candidates
+    speedups = [c.speedup for c in committed if c.speedup is not None]
     if not committed:
         return "Evolver: no verified speedup"
     if len(committed) == 1:
-        shown = f" ({speedups[0]:.1f}×)" if speedups else ""
-        target = str(committed[0].get("target") or "").rpartition("::")[2]
+        shown = f" ({fmt.times(speedups[0], 1)})" if speedups else ""
+        target = committed[0].target.rpartition("::")[2]
         where = f" in {target}" if target else ""
         return f"Evolver: 1 verified speedup{where}{shown}"
-    best = f" (up to {max(speedups):.1f}×)" if speedups else ""
+    best = f" (up to {fmt.times(max(speedups), 1)})" if speedups else ""
     return f"Evolver: {len(committed)} verified speedups{best}"
 
 
-def pr_body(report: dict[str, Any], *, head_branch: str | None = None) -> str:
+def pr_body(report: Report | Mapping[str, Any], *, head_branch: str | None = None) -> str:
     """The pull request's Markdown: summary, table, evidence, risk, rejections, notes.
 
     ``head_branch`` goes into the hidden marker that tells Evolver's pull request from others.
     """
-    head = head_branch or str(report.get("branch") or "")
-    committed = committed_candidates(report)
+    report = as_report(report)
+    head = head_branch or report.branch or ""
+    committed = report.committed_candidates
     parts = [
         marker(head),
         _summary(report, committed),
@@ -70,21 +80,20 @@ def pr_body(report: dict[str, Any], *, head_branch: str | None = None) -> str:
     return body[:MAX_BODY]
 
 
-def _summary(report: dict[str, Any], committed: list[dict[str, Any]]) -> str:
-    provider = str(report.get("provider") or "unknown")
-    model = report.get("model")
-    by = f"`{provider}`" + (f" with the model `{model}`" if model else "")
-    base = str(report.get("base_commit") or "")[:10] or "an unknown commit"
+def _summary(report: Report, committed: Sequence[ReportCandidate]) -> str:
+    provider = report.provider or "unknown"
+    by = f"`{provider}`" + (f" with the model `{report.model}`" if report.model else "")
+    base = fmt.short_sha(report.base_commit) or "an unknown commit"
     count = len(committed)
-    changes = f"{count} change" + ("" if count == 1 else "s")
-    judged_whole = sum(_end_to_end(c) for c in committed)
+    changes = fmt.plural(count, "change")
+    judged_whole = sum(c.end_to_end for c in committed)
+    level = interval_level(committed)
     if judged_whole and judged_whole == count:
         checks = (
             "their calls could not be recorded, so the behaviour was not compared per call "
             "but on what the workload and the tests show (the workload's output and exit code "
             "the same as the original's, the tests passing), and a speedup of the whole "
-            f"workload, timed end to end, proven by a {interval_level(committed)} bootstrap "
-            "interval"
+            f"workload, timed end to end, proven by a {level} bootstrap interval"
         )
         passed = "passed every check that could be made"
     elif judged_whole:
@@ -94,14 +103,14 @@ def _summary(report: dict[str, Any], committed: list[dict[str, Any]]) -> str:
             "the same behaviour as the original on recorded and generated calls (for "
             f"{these}, whose calls could not be recorded, not compared per call: only the "
             "workload's output and exit code, and the tests), the tests passing, and a speedup "
-            f"proven by a {interval_level(committed)} bootstrap interval (for {these}, of the "
+            f"proven by a {level} bootstrap interval (for {these}, of the "
             "whole workload, timed end to end)"
         )
         passed = "passed every check that could be made"
     else:
         checks = (
             "the same behaviour as the original on recorded and generated calls, the tests "
-            f"passing, and a speedup proven by a {interval_level(committed)} bootstrap interval"
+            f"passing, and a speedup proven by a {level} bootstrap interval"
         )
         passed = "passed every check"
     text = (
@@ -109,95 +118,79 @@ def _summary(report: dict[str, Any], committed: list[dict[str, Any]]) -> str:
         f"hottest functions and verified each in a sandbox: {checks}. {changes} {passed}, "
         "one commit per function."
     )
-    run_id = report.get("run_id")
-    if run_id:
-        text += f" Run `{run_id}`."
-    whole = _confirmation(report.get("confirmation"))
+    if report.run_id:
+        text += f" Run `{report.run_id}`."
+    whole = _confirmation(report.confirmation)
     return text + ("\n\n" + whole if whole else "")
 
 
-def _confirmation(confirmation: Any) -> str:
-    if not isinstance(confirmation, dict) or not _number(confirmation.get("speedup")):
+def _confirmation(confirmation: ReportConfirmation | None) -> str:
+    if confirmation is None or not confirmation.speedup or not fmt.finite(confirmation.speedup):
         return ""
-    speedup = float(confirmation["speedup"])
-    if speedup > 1.02:
-        verdict = f"{speedup:.2f}× faster"
-    elif speedup < 0.98:
-        verdict = f"{1 / speedup:.2f}× slower"
-    else:
-        verdict = f"about as fast ({speedup:.2f}×)"
-    benchmarks = confirmation.get("benchmarks") or {}
+    speedup = confirmation.speedup
+    verdict = {
+        "faster": f"{fmt.times(speedup)} faster",
+        "slower": f"{fmt.times(1 / speedup)} slower",
+        "about the same": f"about as fast ({fmt.times(speedup)})",
+    }[fmt.change(speedup)]
     how = (
-        f"geometric mean of {len(benchmarks)} benchmarks' medians"
-        if confirmation.get("method") == "benchmarks"
+        f"geometric mean of {len(confirmation.benchmarks)} benchmarks' medians"
+        if confirmation.method == "benchmarks"
         else "median wall time"
     )
     text = (
         f"**Whole result:** {verdict} than the base on the repository's own workload "
-        f"({_code(str(confirmation.get('what') or 'the workload'))}; {how}"
+        f"({_code(confirmation.what or 'the workload')}; {how}"
     )
-    runs = confirmation.get("runs")
-    if runs:
-        text += f", {runs} runs a side, alternating"
-    base, result = (
-        _float(confirmation.get("base_seconds")),
-        _float(confirmation.get("result_seconds")),
-    )
-    if base is not None and result is not None:
-        text += f"; {base:.2f} s → {result:.2f} s"
-    return text + ")."
+    if confirmation.runs:
+        text += f", {confirmation.runs} runs a side, alternating"
+    wall = fmt.wall(confirmation.base_seconds, confirmation.result_seconds, missing="")
+    return text + (f"; {wall}" if wall else "") + ")."
 
 
-def _table(report: dict[str, Any], committed: list[dict[str, Any]]) -> str:
-    shares = {
-        str(t.get("target")): t.get("share")
-        for t in report.get("targets") or []
-        if isinstance(t, dict)
-    }
+def _table(report: Report, committed: Sequence[ReportCandidate]) -> str:
+    shares = {t.target: t.share for t in report.targets}
     rows = [
         f"| target | change | strategy | speedup | {interval_level(committed)} interval "
         "| first call | profile share | risk |",
         "|---|---|---|--:|--:|--:|--:|---|",
     ]
     for c in committed:
-        target = str(c.get("target") or "")
-        share = _float(shares.get(target))
         risk = _risk(c)
-        whole = _end_to_end(c)
+        whole = c.end_to_end
         cells = [
-            _code(target),
-            _cell(str(c.get("summary") or "")),
+            _code(c.target),
+            _cell(c.summary),
             _cell(_strategy(c)),
-            _times(c.get("speedup")) + (" end to end" if whole else ""),
-            _interval(c.get("ci")),
-            "–" if whole else _times(c.get("first_call_speedup")),
-            f"{share:.1%}" if share is not None else "–",
-            risk[0] if risk else "–",
+            fmt.times(c.speedup) + (" end to end" if whole else ""),
+            fmt.interval(c.ci),
+            fmt.MISSING if whole else fmt.times(c.first_call_speedup),
+            fmt.percent(shares.get(c.target)),
+            risk[0] if risk else fmt.MISSING,
         ]
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
-def _verification(committed: list[dict[str, Any]]) -> str:
+def _verification(committed: Sequence[ReportCandidate]) -> str:
     sections = ["### How each change was verified"]
     for c in committed:
-        commit = str(c.get("commit") or "")[:10]
-        heading = f"#### {_code(str(c.get('target') or ''))}: {_text(str(c.get('summary') or ''))}"
+        commit = fmt.short_sha(c.commit)
+        heading = f"#### {_code(c.target)}: {_text(c.summary)}"
         lines = [heading + (f" ({commit})" if commit else "")]
         lines.append(f"- **Strategy:** {_text(_strategy(c, unknown='not recorded'))}")
-        evidence = c.get("evidence")
-        if isinstance(evidence, dict) and evidence:
-            known = [k for k in _EVIDENCE if k in evidence]
-            for key in known + sorted(k for k in evidence if k not in _EVIDENCE):
-                label = _EVIDENCE.get(key, str(key).replace("_", " ").capitalize())
-                lines.append(f"- **{label}:** {_text(_sentence(str(evidence[key])))}")
+        if c.evidence:
+            known = [k for k in _EVIDENCE if k in c.evidence]
+            for key in known + sorted(k for k in c.evidence if k not in _EVIDENCE):
+                label = _EVIDENCE.get(key, key.replace("_", " ").capitalize())
+                lines.append(f"- **{label}:** {_text(_sentence(c.evidence[key]))}")
         else:
-            lines.append(f"- **Checks passed:** {_text(_sentence(str(c.get('reason') or '')))}")
-            if _number(c.get("speedup")):
+            lines.append(f"- **Checks passed:** {_text(_sentence(c.reason))}")
+            if c.speedup:
                 lines.append(
-                    f"- **Timing:** {_times(c.get('speedup'))} faster "
-                    f"({interval_level([c])} interval {_interval(c.get('ci'))}, "
-                    f"first calls {_times(c.get('first_call_speedup'))})."
+                    f"- **Timing:** {fmt.times(c.speedup)} faster "
+                    f"({interval_level([c])} interval {fmt.interval(c.ci)}, "
+                    f"first calls {fmt.times(c.first_call_speedup)})."
                 )
         risk = _risk(c)
         if risk:
@@ -208,7 +201,7 @@ def _verification(committed: list[dict[str, Any]]) -> str:
     return "\n\n".join(sections)
 
 
-def _risk_section(committed: list[dict[str, Any]]) -> str:
+def _risk_section(committed: Sequence[ReportCandidate]) -> str:
     risks = [(c, r) for c in committed if (r := _risk(c))]
     if not risks:
         return ""
@@ -221,43 +214,34 @@ def _risk_section(committed: list[dict[str, Any]]) -> str:
         for c, (lvl, reasons) in risks:
             if lvl == level:
                 why = "; ".join(reasons) or "no reason given"
-                lines.append(f"- {_code(str(c.get('target') or ''))}: {_text(why)}")
+                lines.append(f"- {_code(c.target)}: {_text(why)}")
     return "\n".join(lines)
 
 
-def _others(report: dict[str, Any]) -> str:
-    others = [
-        c for c in report.get("candidates") or [] if isinstance(c, dict) and not c.get("committed")
-    ]
+def _others(report: Report) -> str:
+    others = [c for c in report.candidates if not c.committed]
     if not others:
         return ""
-    rejected = sum(1 for c in others if c.get("verdict") != "accepted")
+    rejected = sum(1 for c in others if not c.accepted)
     passed = len(others) - rejected
-    label = f"{rejected} rejected candidate" + ("" if rejected == 1 else "s")
+    label = fmt.plural(rejected, "rejected candidate")
     if passed:
         label += f", {passed} verified but beaten by a faster one"
     rows = ["| target | candidate | strategy | stage | why not |", "|---|---|---|---|---|"]
     for c in others:
-        if c.get("verdict") == "accepted":
-            why = f"verified ({_times(c.get('speedup'))}), but another candidate was faster"
+        if c.accepted:
+            why = f"verified ({fmt.times(c.speedup)}), but another candidate was faster"
         else:
-            why = str(c.get("reason") or "")
-            why = why if len(why) <= MAX_REASON else why[: MAX_REASON - 1] + "…"
-        cells = [
-            _code(str(c.get("target") or "")),
-            _cell(str(c.get("summary") or "")),
-            _cell(_strategy(c)),
-            _cell(str(c.get("stage") or "")),
-            _cell(why),
-        ]
+            why = c.reason if len(c.reason) <= MAX_REASON else c.reason[: MAX_REASON - 1] + "…"
+        cells = [_code(c.target), _cell(c.summary), _cell(_strategy(c)), _cell(c.stage), _cell(why)]
         rows.append("| " + " | ".join(cells) + " |")
     table = "\n".join(rows)
     return f"<details>\n<summary>{label}</summary>\n\n{table}\n\n</details>"
 
 
-def _notes(report: dict[str, Any]) -> str:
-    notes = [str(n) for n in report.get("notes") or [] if n]
-    flaky = [str(t) for t in report.get("flaky_tests") or []]
+def _notes(report: Report) -> str:
+    notes = [n for n in report.notes if n]
+    flaky = report.flaky_tests
     if flaky:
         notes.append(
             "flaky tests, deselected when judging: " + ", ".join(_code(t) for t in flaky[:20])
@@ -270,53 +254,17 @@ def _notes(report: dict[str, Any]) -> str:
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _end_to_end(candidate: dict[str, Any]) -> bool:
-    """Whether it was judged end to end: its speedup is the whole workload's, and its calls
-    were not compared one by one."""
-    not_compared = candidate.get("not_compared")
-    return candidate.get("timing_method") == "end to end" or (
-        isinstance(not_compared, list) and "equivalence" in not_compared
-    )
-
-
-def _strategy(candidate: dict[str, Any], unknown: str = "–") -> str:
+def _strategy(candidate: ReportCandidate, unknown: str = fmt.MISSING) -> str:
     """The optimization strategy it followed, as a reader writes it: ``"caching"``, or for a
     change several rules made ``"builtins + data-structure"``; reports from before it was
     recorded have none."""
-    label = candidate.get("strategy")
-    parts = [p.strip() for p in label.split("+") if p.strip()] if isinstance(label, str) else []
-    return " + ".join(parts) or unknown
+    return " + ".join(candidate.strategies) or unknown
 
 
-def committed_candidates(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """The candidates the run committed."""
-    return [c for c in report.get("candidates") or [] if isinstance(c, dict) and c.get("committed")]
-
-
-def _risk(candidate: dict[str, Any]) -> tuple[str, list[str]] | None:
-    risk = candidate.get("risk")
-    if not isinstance(risk, dict) or risk.get("level") not in RISK_LEVELS:
-        return None
-    reasons = [str(r) for r in risk.get("reasons") or []]
-    return str(risk["level"]), reasons
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _float(value: Any) -> float | None:
-    return float(value) if _number(value) else None
-
-
-def _times(value: Any) -> str:
-    return f"{float(value):.2f}×" if _number(value) else "–"
-
-
-def _interval(ci: Any) -> str:
-    if isinstance(ci, (list, tuple)) and len(ci) == 2 and all(_number(v) for v in ci):
-        return f"{float(ci[0]):.2f}–{float(ci[1]):.2f}×"
-    return "–"
+def _risk(candidate: ReportCandidate) -> tuple[str, tuple[str, ...]] | None:
+    """Its risk, when the report has one of the levels this Evolver knows."""
+    risk = candidate.risk
+    return (risk.level, risk.reasons) if risk and risk.level in RISK_LEVELS else None
 
 
 def _sentence(text: str) -> str:

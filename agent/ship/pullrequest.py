@@ -1,7 +1,7 @@
 """One run's result published as a GitHub pull request.
 
     settings = PullRequestSettings.from_env(remote="origin")
-    result = publish(Path("."), report_json_dict, settings)
+    result = publish(Path("."), Report.read(Path("report.json")), settings)
 
 The run's local branch is pushed to ``evolver/<base>`` on the remote, then Evolver's own open
 pull request from that branch gets the new title and body, or one is opened. The branch name is
@@ -28,8 +28,10 @@ from urllib.parse import urlsplit
 
 from agent.errors import UsageError
 from agent.record import gitops
+from agent.reports import format as fmt
+from agent.reports.model import Report, as_report
 from agent.ship.github import DEFAULT_API_URL, GitHub, GitHubError, Pull
-from agent.ship.pr_text import committed_candidates, pr_body, pr_title
+from agent.ship.pr_text import pr_body, pr_title
 
 OWN_PREFIX = "evolver/"  # branches Evolver may rewrite with a forced push
 GITHUB_HOSTS = {"github.com", "www.github.com", "ssh.github.com"}
@@ -95,30 +97,32 @@ class PullRequestResult:
         verb = "opened" if self.created else "updated"
         return (
             f"{verb} pull request #{self.number} ({self.head_branch} → {self.base_branch}, "
-            f"{self.pushed_commit[:10]}): {self.url}"
+            f"{fmt.short_sha(self.pushed_commit)}): {self.url}"
         )
 
 
 # --- publishing ----------------------------------------------------------------------------
 
 
-def publishable(report: dict[str, Any]) -> bool:
+def publishable(report: Report | Mapping[str, Any]) -> bool:
     """Whether the run left anything to publish (``evolver run --pr`` skips publishing if not)."""
-    return bool(report.get("branch")) and any(c.get("commit") for c in committed_candidates(report))
+    report = as_report(report)
+    return bool(report.branch) and any(c.commit for c in report.committed_candidates)
 
 
 def publish(
-    repo_path: Path, report: dict[str, Any], settings: PullRequestSettings
+    repo_path: Path, report: Report | Mapping[str, Any], settings: PullRequestSettings
 ) -> PullRequestResult:
     """Push the run's branch to ``evolver/<base>`` and open or update Evolver's pull request.
 
-    ``report`` is the run's JSON report (``agent/reports/terminal.py``). UsageError
+    ``report`` is the run's report (``agent.reports.model``), or its JSON. UsageError
     (GitHubError is one) when the report has nothing to publish, the remote cannot be worked
     out, the head branch is not Evolver's to write, or GitHub refuses; nothing has been pushed
     then, unless the error says that the push happened.
     """
+    report = as_report(report)
     branch, commits = _result(report)
-    base_commit = str(report.get("base_commit") or "")
+    base_commit = report.base_commit
     repo = gitops.open_repo(Path(repo_path))
     root = Path(repo.working_tree_dir or repo_path)
     tip = _local_tip(root, branch, commits)
@@ -199,13 +203,12 @@ def _open_or_update(
         return github.update_pull(owner, name, again.number, title, body), False
 
 
-def _result(report: dict[str, Any]) -> tuple[str, list[str]]:
+def _result(report: Report) -> tuple[str, list[str]]:
     """The run's local branch and its commits; a UsageError when there is nothing to publish."""
-    branch = report.get("branch")
-    commits = [str(c["commit"]) for c in committed_candidates(report) if c.get("commit")]
-    if not branch or not commits:
+    commits = [c.commit for c in report.committed_candidates if c.commit]
+    if not report.branch or not commits:
         raise UsageError("the run committed no change: there is nothing to publish")
-    return str(branch), commits
+    return report.branch, commits
 
 
 def _local_tip(root: Path, branch: str, commits: list[str]) -> str:
@@ -216,7 +219,7 @@ def _local_tip(root: Path, branch: str, commits: list[str]) -> str:
     for commit in commits:
         if _git(root, "merge-base", "--is-ancestor", commit, tip).returncode != 0:
             raise UsageError(
-                f"branch {branch} no longer holds the run's commit {commit[:10]}; "
+                f"branch {branch} no longer holds the run's commit {fmt.short_sha(commit)}; "
                 "it was moved after the run"
             )
     return tip
@@ -279,8 +282,9 @@ def _check_base(
         raise UsageError(f"{remote}'s {base} already holds the run's commits")
     if _git(root, "merge-base", "--is-ancestor", base_commit, base_tip).returncode != 0:
         raise UsageError(
-            f"the run started from {base_commit[:10]}, which is not on {remote}'s {base}: the "
-            "pull request would carry other commits too; pass --pr-base with the run's branch"
+            f"the run started from {fmt.short_sha(base_commit)}, which is not on {remote}'s "
+            f"{base}: the pull request would carry other commits too; pass --pr-base with the "
+            "run's branch"
         )
 
 

@@ -20,7 +20,6 @@ checkout (``gitops.on_branch``).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import signal
 import subprocess
@@ -43,6 +42,8 @@ from agent.project.workspace import Workspace
 from agent.rank.ranking import rank
 from agent.record import gitops
 from agent.record.store import Store
+from agent.reports import format as fmt
+from agent.reports.model import Report, ReportCandidate, ReportError
 from agent.ship.health import Health, MeasureFailed, health, measure, worse
 from sandbox import Limits
 
@@ -68,7 +69,7 @@ class Cycle:
         done += [f"reverted {len(self.reverted)}"] if self.reverted else []
         done += [f"held {len(self.held)} for review"] if self.held else []
         evolved = f"evolved ({self.trigger})" if self.trigger else "no evolution"
-        return f"health {self.health.score:.0f}; {evolved}" + (
+        return f"health {fmt.fixed(self.health.score, 0)}; {evolved}" + (
             "; " + ", ".join(done) if done else ""
         )
 
@@ -98,7 +99,7 @@ class Watcher:
         branch = self.settings.branch
         tip = gitops.branch_tip(self.repo, branch)
         last = self._last_cycle()
-        self.step(f"measuring {branch} at {tip[:10]}")
+        self.step(f"measuring {branch} at {fmt.short_sha(tip)}")
         try:
             measured = measure(self.repo, tip, self.settings, self.project, self.limits)
         except MeasureFailed as error:
@@ -200,16 +201,16 @@ class Watcher:
                 continue
             if not self.settings.auto_rollback:
                 now.notes.append(
-                    f"landing {landing['id']} ({commit[:10]}) made things worse: "
+                    f"landing {landing['id']} ({fmt.short_sha(commit)}) made things worse: "
                     f"{'; '.join(slipped)}; auto_rollback is off"
                 )
                 continue
             why = "worse than before it landed: " + "; ".join(slipped)
-            self.step(f"reverting {commit[:10]}: {why}")
+            self.step(f"reverting {fmt.short_sha(commit)}: {why}")
             try:
                 reverted = revert(self.repo, self.store, landing, self.settings.branch, why)
             except (git.GitCommandError, gitops.BranchMoved) as error:
-                now.notes.append(f"could not revert {commit[:10]}: {_one_line(error)}")
+                now.notes.append(f"could not revert {fmt.short_sha(commit)}: {_one_line(error)}")
                 continue
             now.reverted.append(reverted)
 
@@ -220,7 +221,8 @@ class Watcher:
             return None
         reasons = []
         if now.health.breaches:
-            reasons.append(f"health {now.health.score:.0f}: " + "; ".join(now.health.breaches))
+            score = fmt.fixed(now.health.score, 0)
+            reasons.append(f"health {score}: " + "; ".join(now.health.breaches))
         if now.regressions:
             reasons.append("slower than the last cycle: " + "; ".join(now.regressions))
         if last is not None and last.get("after") != now.commit:
@@ -242,9 +244,8 @@ class Watcher:
             if isinstance(report, str):
                 now.notes.append(f"{ref}: {report}")
                 continue
-            for candidate in report["candidates"]:
-                if candidate["committed"]:
-                    self._land(now, report, candidate, reverted)
+            for candidate in report.committed_candidates:
+                self._land(now, report, candidate, reverted)
 
     def _hot_targets(self, commit: str) -> list[TargetRef]:
         with Workspace.for_commit(
@@ -256,7 +257,7 @@ class Watcher:
                 t.ref for t in rank(workspace.state, profile.functions, self.settings.max_targets)
             ]
 
-    def _evolution(self, commit: str, ref: TargetRef, branch: str) -> dict[str, Any] | str:
+    def _evolution(self, commit: str, ref: TargetRef, branch: str) -> Report | str:
         """One `evolver run` on one target, in its own process group; its JSON report, or
         why there is none."""
         with tempfile.TemporaryDirectory(prefix="evolver-watch-") as tmp:
@@ -295,57 +296,61 @@ class Watcher:
                 _, stderr = process.communicate(timeout=self.settings.evolution_timeout)
             except subprocess.TimeoutExpired:
                 _stop(process)
-                return f"evolution stopped after {self.settings.evolution_timeout:.0f}s"
+                return f"evolution stopped after {fmt.fixed(self.settings.evolution_timeout, 0)}s"
             if process.returncode != 0 or not out.exists():
                 return f"evolution failed: {_one_line(stderr or 'no output')}"
-            report: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
-            return report
+            try:
+                return Report.read(out)
+            except ReportError as error:
+                return f"evolution's report is unreadable: {error}"
 
     def _land(
-        self, now: Cycle, report: dict[str, Any], candidate: dict[str, Any], reverted: set[str]
+        self, now: Cycle, report: Report, candidate: ReportCandidate, reverted: set[str]
     ) -> None:
-        patch_sha = hashlib.sha256((candidate.get("patch") or "").encode()).hexdigest()
-        stored = self.store.committed_by_commit(candidate["commit"])
-        risk = (candidate.get("risk") or {}).get("level", "high")
+        patch_sha = hashlib.sha256((candidate.patch or "").encode()).hexdigest()
+        commit = candidate.commit or ""
+        stored = self.store.committed_by_commit(commit)
+        # A change the report gives no risk for is treated as the riskiest.
+        risk = candidate.risk.level if candidate.risk else "high"
         detail = {
-            "target": candidate["target"],
-            "summary": candidate["summary"],
-            "speedup": candidate["speedup"],
+            "target": candidate.target,
+            "summary": candidate.summary,
+            "speedup": candidate.speedup,
             "risk": risk,
-            "run_id": report.get("run_id"),
-            "source_branch": report.get("branch"),
+            "run_id": report.run_id,
+            "source_branch": report.branch,
             "patch_sha256": patch_sha,
             "baseline": now.metrics,
         }
         candidate_id = stored["id"] if stored else None
         if patch_sha in reverted:
             now.notes.append(
-                f"{candidate['target']}: {candidate['summary']} was reverted before; not again"
+                f"{candidate.target}: {candidate.summary} was reverted before; not again"
             )
             return
         if risk not in self.settings.land:
             event = self.store.event(
                 "hold",
                 {**detail, "why": f"risk {risk} needs review"},
-                run_id=report.get("run_id"),
+                run_id=report.run_id,
                 candidate_id=candidate_id,
-                branch=report.get("branch"),
-                commit=candidate["commit"],
+                branch=report.branch,
+                commit=commit,
             )
             now.held.append({**detail, "event": event})
             return
         try:
             landed = gitops.on_branch(
-                self.repo, self.settings.branch, ("cherry-pick", "-x", candidate["commit"])
+                self.repo, self.settings.branch, ("cherry-pick", "-x", commit)
             )
         except (git.GitCommandError, gitops.BranchMoved) as error:
-            now.notes.append(f"could not land {candidate['target']}: {_one_line(error)}")
+            now.notes.append(f"could not land {candidate.target}: {_one_line(error)}")
             return
-        self.step(f"landed {candidate['target']} ({candidate['summary']}) as {landed[:10]}")
+        self.step(f"landed {candidate.target} ({candidate.summary}) as {fmt.short_sha(landed)}")
         event = self.store.event(
             "land",
             detail,
-            run_id=report.get("run_id"),
+            run_id=report.run_id,
             candidate_id=candidate_id,
             branch=self.settings.branch,
             commit=landed,
@@ -364,7 +369,7 @@ def revert(
         "reverted_commit": commit,
         "why": why,
         "target": landing["detail"].get("target"),
-        "summary": f"reverted {landing['detail'].get('summary', commit[:10])}: {why}",
+        "summary": f"reverted {landing['detail'].get('summary', fmt.short_sha(commit))}: {why}",
         "patch_sha256": landing["detail"].get("patch_sha256"),
     }
     event = store.event(

@@ -1,4 +1,4 @@
-"""What Evolver could judge, read from its JSON report (version 1, ``agent/reports/terminal.py``).
+"""What Evolver could judge, read from its report (``agent.reports.model``, or its JSON).
 
 A target is *judged* when one of its candidates had its behaviour compared with the
 original's **and** its speed measured. A candidate was timed when it was accepted (only the
@@ -13,8 +13,11 @@ end to end on the workload, where calls cannot be recorded, counts as compared).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from agent.reports.model import Report, ReportCandidate, as_report
 
 # Stages a candidate reaches only after the behaviour stage let it through.
 _AFTER_BEHAVIOUR = ("tests", "speed")
@@ -61,39 +64,35 @@ class TargetJudgement:
         }
 
 
-def candidate_verdict(candidate: dict[str, Any]) -> CandidateVerdict:
-    accepted = candidate.get("verdict") == "accepted"
-    stage = str(candidate.get("stage", ""))
-    speedup = candidate.get("speedup")
-    timed = accepted or (stage == "speed" and isinstance(speedup, (int, float)))
-    passed_behaviour = accepted or stage in _AFTER_BEHAVIOUR
+def candidate_verdict(candidate: ReportCandidate) -> CandidateVerdict:
+    timed = candidate.accepted or (candidate.stage == "speed" and candidate.speedup is not None)
+    passed_behaviour = candidate.accepted or candidate.stage in _AFTER_BEHAVIOUR
     return CandidateVerdict(
-        id=str(candidate.get("id", "")),
-        summary=str(candidate.get("summary", "")),
-        verdict="accepted" if accepted else "rejected",
-        stage=stage,
-        reason=str(candidate.get("reason", "")),
-        speedup=float(speedup) if isinstance(speedup, (int, float)) else None,
+        id=candidate.id,
+        summary=candidate.summary,
+        verdict=candidate.verdict,
+        stage=candidate.stage,
+        reason=candidate.reason,
+        speedup=candidate.speedup,
         compared=passed_behaviour and not _said_not_compared(candidate),
         timed=timed,
     )
 
 
-def _said_not_compared(candidate: dict[str, Any]) -> bool:
-    evidence = candidate.get("evidence") or {}
-    said = [str(text) for key, text in evidence.items() if key in _BEHAVIOUR_KEYS]
-    said.append(str(candidate.get("reason", "")))
+def _said_not_compared(candidate: ReportCandidate) -> bool:
+    evidence = candidate.evidence or {}
+    said = [text for key, text in evidence.items() if key in _BEHAVIOUR_KEYS]
+    said.append(candidate.reason)
     return any(_NOT_COMPARED.search(text) or _NOTHING_RECORDED.search(text) for text in said)
 
 
-def target_judgements(report: dict[str, Any]) -> list[TargetJudgement]:
+def target_judgements(report: Report | Mapping[str, Any]) -> list[TargetJudgement]:
     """Per target of the run (in its order), its candidates' verdicts; a target no provider
     proposed anything for has none, and was not judged."""
-    by_target: dict[str, list[CandidateVerdict]] = {
-        str(target["target"]): [] for target in report.get("targets", [])
-    }
-    for candidate in report.get("candidates", []):
-        by_target.setdefault(str(candidate.get("target")), []).append(candidate_verdict(candidate))
+    report = as_report(report)
+    by_target: dict[str, list[CandidateVerdict]] = {target.target: [] for target in report.targets}
+    for candidate in report.candidates:
+        by_target.setdefault(candidate.target, []).append(candidate_verdict(candidate))
     return [TargetJudgement(target, tuple(found)) for target, found in by_target.items()]
 
 

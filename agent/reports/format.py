@@ -1,0 +1,98 @@
+"""How numbers read wherever Evolver shows them: the terminal, the HTML page, the pull request,
+the eval's tables and chart. ``1.23×``, ``1.20–1.30×``, ``41.0%``, ``2.50 s``, ``3 min 01 s``.
+
+Every function takes a value that may be missing (``None``, or not finite in a hand-edited
+report) and then shows ``missing``: an en dash unless the caller's tables use another mark.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TypeGuard
+
+MISSING = "–"
+NO_CHANGE = 0.02  # a few runs a side are not a proof: within 2% is called no change
+SHORT_SHA = 10
+
+
+def finite(value: float | None) -> TypeGuard[float]:
+    """Whether there is a number to show (a report may hold none, or Infinity by hand)."""
+    return value is not None and math.isfinite(value)
+
+
+def times(value: float | None, digits: int = 2, missing: str = MISSING) -> str:
+    """A speedup: ``1.23×``."""
+    return f"{value:.{digits}f}×" if finite(value) else missing
+
+
+def times_scaled(value: float | None, missing: str = MISSING) -> str:
+    """A speedup on a wide range, fewer decimals as it grows: ``2.05×``, ``12.5×``, ``620×``."""
+    if not finite(value):
+        return missing
+    return times(value, 0 if value >= 100 else 1 if value >= 10 else 2)
+
+
+def interval(
+    ends: Sequence[float] | None, digits: int = 2, unit: str = "×", missing: str = MISSING
+) -> str:
+    """An interval of speedups: ``1.20–1.30×`` (``unit=""`` where the column says it)."""
+    if ends is None or len(ends) != 2 or not all(finite(end) for end in ends):
+        return missing
+    return f"{ends[0]:.{digits}f}–{ends[1]:.{digits}f}{unit}"
+
+
+def percent(share: float | None, digits: int = 1, missing: str = MISSING) -> str:
+    """A share: ``0.41`` as ``41.0%``."""
+    return f"{share:.{digits}%}" if finite(share) else missing
+
+
+def fixed(value: float | None, digits: int, missing: str = MISSING) -> str:
+    """A number whose unit the column names: ``1.200``."""
+    return f"{value:.{digits}f}" if finite(value) else missing
+
+
+def seconds(value: float | None, digits: int = 2, missing: str = MISSING) -> str:
+    """A time: ``2.50 s``."""
+    return f"{value:.{digits}f} s" if finite(value) else missing
+
+
+def wall(base: float | None, result: float | None, missing: str = MISSING) -> str:
+    """Wall time before and after: ``2.50 s → 1.30 s``."""
+    if not (finite(base) and finite(result)):
+        return missing
+    return f"{seconds(base)} → {seconds(result)}"
+
+
+def duration(total_seconds: float) -> str:
+    """How long something took: ``45 s``, ``3 min 01 s``, ``1 h 02 min``."""
+    whole = max(0, round(total_seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
+def usd(value: float | None, missing: str = MISSING) -> str:
+    """Money: cents above a dollar, a hundredth of a cent below (a model's bill is small)."""
+    if not finite(value):
+        return missing
+    return f"${value:.2f}" if abs(value) >= 1 else f"${value:.4f}"
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``"1 target"``, ``"2 targets"``: the noun in the plural only when it is."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+
+
+def short_sha(sha: str | None) -> str:
+    """A commit as people quote it: its first ten hex digits; empty when there is none."""
+    return (sha or "")[:SHORT_SHA]
+
+
+def change(speedup: float) -> str:
+    """``"faster"``, ``"slower"`` or ``"about the same"``: within NO_CHANGE is no change."""
+    if speedup > 1 + NO_CHANGE:
+        return "faster"
+    return "slower" if speedup < 1 - NO_CHANGE else "about the same"
