@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,63 +20,109 @@ else:  # pragma: no cover - Python 3.10
 
 
 class RunConfig(BaseModel):
+    """A run's settings. A field with a description is also an option of ``evolver run``
+    (its help; the flag is one line of agent/cli/options.py); the rest only ``[tool.evolver]``
+    sets."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     repo: Path
-    base: str | None = None  # the commit to evolve (a branch, tag or sha); HEAD by default
-    targets: tuple[TargetRef, ...] = ()
-    provider: str = "rules"
-    model: str | None = None
-    base_url: str | None = None
-    candidates: int = Field(4, ge=1, le=64)
-    rounds: int = Field(3, ge=1, le=20)
-    max_targets: int = Field(5, ge=1, le=100)
-    min_speedup: float = Field(1.05, ge=1.0, le=100.0)
-    # Floats a candidate returns may differ from the original's by this much, relatively.
-    float_tolerance: float = Field(1e-9, ge=0.0, le=1.0)
-    # A difference on a probe (an input of a shape no real call or test used) rejects, instead
-    # of being shown as a risk.
-    strict_behaviour: bool = False
-    # Seconds for each import check, behaviour check and timing process of a candidate.
-    check_timeout: float = Field(300.0, gt=0)
-    # Wall seconds a candidate's timing may take while its interval straddles the bar.
-    timing_budget: float = Field(20.0, gt=0, le=3600)
-    # Memory for each sandboxed command and everything it starts, in MiB.
-    memory_mb: int = Field(4096, ge=128)
-    # Time the repo's workload on the base and on the result at the end.
-    confirm: bool = True
-    branch: str | None = None
-    json_path: Path | None = None
-    jobs: int = Field(1, ge=1, le=64)
-    workload: str | None = None
-    test_command: tuple[str, ...] | None = None
+    base: str | None = Field(None, description="Commit, branch or tag to evolve (default: HEAD).")
+    targets: tuple[TargetRef, ...] = Field((), description="FILE::QUALNAME; repeatable.")
+    provider: str = Field(
+        "rules",
+        description="rules (offline), openai, anthropic, local (a GGUF model) or replay "
+        "(--replies).",
+    )
+    model: str | None = Field(None, description="Model name for an LLM provider.")
+    base_url: str | None = Field(None, description="OpenAI-compatible server URL.")
+    candidates: int = Field(4, ge=1, le=64, description="Candidates per target and round.")
+    rounds: int = Field(
+        3, ge=1, le=20, description="Rounds per target, each learning from the last."
+    )
+    max_targets: int = Field(5, ge=1, le=100, description="Targets to try.")
+    min_speedup: float = Field(1.05, ge=1.0, le=100.0, description="Lower CI bound to accept.")
+    float_tolerance: float = Field(
+        1e-9, ge=0.0, le=1.0, description="Relative difference allowed in float results."
+    )
+    # A probe is an input of a shape no real call or test used.
+    strict_behaviour: bool = Field(
+        False,
+        description="Reject a change that differs from the original on probes (inputs of "
+        "shapes no real call or test used), instead of showing it as a risk.",
+    )
+    check_timeout: float = Field(
+        300.0, gt=0, description="Seconds per import, behaviour or timing check."
+    )
+    timing_budget: float = Field(
+        20.0,
+        gt=0,
+        le=3600,
+        description="Seconds a candidate's timing may take to decide (more processes while "
+        "its interval straddles the bar; default 20).",
+    )
+    # For the command and everything it starts.
+    memory_mb: int = Field(4096, ge=128, description="Memory for each sandboxed command, in MiB.")
+    confirm: bool = Field(
+        True, description="Time the repo's workload on the base and on the result at the end."
+    )
+    branch: str | None = Field(None, description="Result branch (default evolver/<UTC time>).")
+    json_path: Path | None = Field(None, description="Write a JSON report here.")
+    jobs: int = Field(1, ge=1, le=64, description="Candidates verified in parallel.")
+    workload: str | None = Field(
+        None, description="Shell command to profile (default: benchmarks)."
+    )
+    test_command: tuple[str, ...] | None = Field(
+        None, description="Command that runs the tests (default: pytest)."
+    )
     test_timeout: float = Field(900.0, gt=0)
-    # The project's interpreter (relative to the repo); None: its .venv or venv, else the
-    # active virtual environment, else Evolver's own (agent/project/interpreter.py).
-    python: str | None = Field(None, min_length=1)
+    # Relative to the repo in [tool.evolver], to where the command runs on the command line;
+    # see agent/project/interpreter.py.
+    python: str | None = Field(
+        None,
+        min_length=1,
+        description="The project's Python interpreter (default: the repo's .venv or venv, "
+        "else the active virtual environment, else Evolver's own)",
+    )
     # Model providers
-    temperature: float = Field(0.2, ge=0.0, le=2.0)
-    # One optimization strategy per candidate ("varied"), or all offered to each ("single").
-    strategies: Literal["varied", "single"] = "varied"
-    max_tokens: int = Field(2048, ge=64, le=65536)
-    max_prompt_tokens: int = Field(6000, ge=500, le=1_000_000)
-    context_window: int | None = Field(None, ge=1000)
-    request_timeout: float = Field(120.0, gt=0)
-    seed: int | None = None
+    temperature: float = Field(0.2, ge=0.0, le=2.0, description="Model sampling temperature.")
+    strategies: Literal["varied", "single"] = Field(
+        "varied",
+        description="varied: each candidate asked for another optimization strategy "
+        "(algorithm, data structure, builtins, repeated work, caching, parallel); single: "
+        "every candidate offered them all.",
+    )
+    max_tokens: int = Field(2048, ge=64, le=65536, description="Most tokens per model reply.")
+    max_prompt_tokens: int = Field(
+        6000, ge=500, le=1_000_000, description="Most tokens in a prompt to a model."
+    )
+    context_window: int | None = Field(
+        None, ge=1000, description="The model's context window, in tokens."
+    )
+    request_timeout: float = Field(120.0, gt=0, description="Seconds per model request.")
+    seed: int | None = Field(None, description="Sampling seed, where the model takes one.")
     max_attempts: int = Field(6, ge=1, le=50)
     max_retry_seconds: float = Field(300.0, gt=0)
-    budget_usd: float | None = Field(None, ge=0)
-    cache: bool = True
+    budget_usd: float | None = Field(
+        None, ge=0, description="Stop asking the model once this much is spent."
+    )
+    cache: bool = Field(True, description="Reuse the model's cached replies.")
     cache_dir: Path | None = None
-    key_file: Path | None = None
-    model_path: Path | None = None  # a GGUF file for the local provider
-    record_replies: Path | None = None  # a JSON Lines log of the model's replies, appended to
-    replies: Path | None = None  # such a log, for the replay provider
+    key_file: Path | None = Field(None, description="NAME=value lines with API keys.")
+    model_path: Path | None = Field(None, description="GGUF file for --provider local.")
+    record_replies: Path | None = Field(
+        None, description="Append the model's replies to this JSONL file."
+    )
+    replies: Path | None = Field(
+        None, description="Replies recorded earlier, for --provider replay."
+    )
     prices: dict[str, tuple[float, float, float]] = Field(default_factory=dict)
 
     @field_validator("targets", mode="before")
     @classmethod
     def _parse_targets(cls, value: Any) -> Any:
+        if isinstance(value, str):  # one target (evolver prompt --target)
+            value = (value,)
         return tuple(TargetRef.parse(v) if isinstance(v, str) else v for v in value or ())
 
     @field_validator("json_path")
@@ -102,16 +149,15 @@ FILE_KEYS = set(RunConfig.model_fields) - {
 }  # fmt: skip
 
 
-FLAG_NAMES = {
-    "json_path": "json",
-    "targets": "target",
-    "cache": "no-cache",
-    "confirm": "no-confirm",
-}
-
-
-def load_config(repo: Path, pyproject_text: str | None, flags: dict[str, Any]) -> RunConfig:
-    """Merge ``[tool.evolver]`` (from the committed pyproject.toml) with the given flags."""
+def load_config(
+    repo: Path,
+    pyproject_text: str | None,
+    flags: Mapping[str, object],
+    flag_names: Mapping[str, str] | None = None,
+) -> RunConfig:
+    """Merge ``[tool.evolver]`` (from the committed pyproject.toml) with the given flags (by
+    field; None: not given). An error names a flag as ``flag_names`` spells it (by field;
+    default ``--field-name``)."""
     settings: dict[str, Any] = {}
     if pyproject_text:
         try:
@@ -128,16 +174,21 @@ def load_config(repo: Path, pyproject_text: str | None, flags: dict[str, Any]) -
     try:
         return RunConfig(repo=repo, **settings)
     except ValidationError as error:
-        raise _usage_error(error, flags, "[tool.evolver]") from None
+        raise _usage_error(error, flags, "[tool.evolver]", flag_names or {}) from None
 
 
-def _usage_error(error: ValidationError, flags: dict[str, Any], table: str) -> UsageError:
+def _usage_error(
+    error: ValidationError,
+    flags: Mapping[str, object],
+    table: str,
+    flag_names: Mapping[str, str],
+) -> UsageError:
     """One line naming the bad key (dotted for nested ones) or flag, and what is wrong."""
     first = error.errors()[0]
     loc = [str(part) for part in first["loc"]]
     key = loc[0] if loc else "config"
     if key in flags and flags[key] is not None:
-        where = f"--{FLAG_NAMES.get(key, key).replace('_', '-')}"
+        where = flag_names.get(key) or f"--{key.replace('_', '-')}"
     else:
         where = f"{table} {'.'.join(loc) or key}"
     if first["type"] == "extra_forbidden":
@@ -204,4 +255,4 @@ def load_watch_config(pyproject_text: str | None, flags: dict[str, Any]) -> Watc
     try:
         return WatchConfig(**settings)
     except ValidationError as error:
-        raise _usage_error(error, flags, "[tool.evolver.watch]") from None
+        raise _usage_error(error, flags, "[tool.evolver.watch]", {}) from None

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from agent.cli.options import Flags, flag_names, shared, takes, varied
 from agent.config import load_config
 from agent.errors import UsageError
 from evals import tables
@@ -25,16 +26,21 @@ app = typer.Typer(
 )
 
 
+# The run settings an eval passes on to every task's run.
+EVAL_OPTIONS = (
+    *shared("model", "base_url", "rounds", "candidates", "temperature", "seed", "strategies"),
+    *shared("max_tokens", "max_prompt_tokens"),
+    varied("budget_usd", "Most to spend per task."),
+)
+
+
 @app.callback()
+@takes(EVAL_OPTIONS)
 def evaluate(
     context: typer.Context,
     provider: Annotated[
         str, typer.Option(help="rules, openai, anthropic, local, oracle (the reference) or replay.")
     ] = "rules",
-    model: Annotated[str | None, typer.Option(help="Model name for an LLM provider.")] = None,
-    base_url: Annotated[
-        str | None, typer.Option("--base-url", help="OpenAI-compatible server URL.")
-    ] = None,
     tasks: Annotated[str, typer.Option("--tasks", help="Glob over task names.")] = "*",
     tasks_dir: Annotated[
         Path, typer.Option("--tasks-dir", help="Where the tasks are.")
@@ -51,27 +57,8 @@ def evaluate(
         Path | None,
         typer.Option(help="With --provider replay: a directory of <task>.jsonl reply logs."),
     ] = None,
-    rounds: Annotated[int | None, typer.Option(help="Rounds per task.")] = None,
-    candidates: Annotated[int | None, typer.Option(help="Candidates per round.")] = None,
-    temperature: Annotated[float | None, typer.Option(help="Model sampling temperature.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Sampling seed.")] = None,
-    strategies: Annotated[
-        str | None,
-        typer.Option(
-            help="varied (the default): each candidate asked for another optimization "
-            "strategy; single: every candidate offered them all.",
-        ),
-    ] = None,
-    max_tokens: Annotated[
-        int | None, typer.Option("--max-tokens", help="Most tokens per model reply.")
-    ] = None,
-    max_prompt_tokens: Annotated[
-        int | None,
-        typer.Option("--max-prompt-tokens", help="Most tokens in a prompt to a model."),
-    ] = None,
-    budget_usd: Annotated[
-        float | None, typer.Option("--budget-usd", help="Most to spend per task.")
-    ] = None,
+    *,
+    flags: Flags,
     progress: Annotated[
         bool | None, typer.Option("--progress/--no-progress", help="Show progress on stderr.")
     ] = None,
@@ -85,24 +72,9 @@ def evaluate(
         raise UsageError("--provider replay needs --replies DIR (the reply logs of a model run)")
     if replies is not None and not replies.is_dir():
         raise UsageError(f"--replies {replies}: not a directory")
-    options: dict[str, Any] = {
-        key: value
-        for key, value in {
-            "model": model,
-            "base_url": base_url,
-            "rounds": rounds,
-            "candidates": candidates,
-            "temperature": temperature,
-            "seed": seed,
-            "strategies": strategies,
-            "max_tokens": max_tokens,
-            "max_prompt_tokens": max_prompt_tokens,
-            "budget_usd": budget_usd,
-        }.items()
-        if value is not None
-    }
+    options = {field: value for field, value in flags.items() if value is not None}
     # Checked here, once, rather than failing in every task's worker.
-    load_config(Path.cwd(), None, options)
+    load_config(Path.cwd(), None, options, flag_names(EVAL_OPTIONS))
     chosen = load_tasks(tasks, tasks_dir)
     settings = EvalSettings(
         provider,

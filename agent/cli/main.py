@@ -1,6 +1,7 @@
 """The command line: ``evolver run``, ``profile``, ``prompt``; ``history``, ``show`` and
 ``report`` (agent/cli/history.py); ``pr``, ``watch`` and ``rollback`` (agent/cli/ship.py);
-``eval`` (evals/cli.py).
+``eval`` (evals/cli.py). The run settings they take as options are declared once, in
+agent/cli/options.py.
 
 Exit codes are a contract: 0 the run completed (improvement or not); 2 bad input or usage,
 one line on stderr, nothing changed; 1 internal failure, nothing lost; 130 interrupted.
@@ -17,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -28,17 +29,15 @@ from agent import loop
 from agent.cli import history as cli_history
 from agent.cli import ship as cli_ship
 from agent.cli.history import open_store, resume_point
-from agent.cli.ship import (
-    DraftOpt,
-    GitHubRepoOpt,
-    GitHubUrlOpt,
-    MemoryOpt,
-    PrBaseOpt,
-    PrBranchOpt,
-    RemoteOpt,
-    open_pull_request,
-    pr_settings_from,
+from agent.cli.options import (
+    PROFILE_OPTIONS,
+    PROMPT_OPTIONS,
+    RUN_OPTIONS,
+    Flags,
+    flag_names,
+    takes,
 )
+from agent.cli.ship import PublishOptions, open_pull_request
 from agent.config import RunConfig, load_config
 from agent.domain import Outcome
 from agent.errors import UsageError
@@ -53,14 +52,8 @@ from agent.providers.usage import Ledger
 from agent.rank.ranking import make_target, rank
 from agent.record import gitops
 from agent.record.store import RunJournal
-from agent.reports.terminal import (
-    print_summary,
-    profile_table,
-    report_json,
-    results_console,
-    target_json,
-    write_json,
-)
+from agent.reports.model import report_json, target_json, write_json
+from agent.reports.terminal import print_summary, profile_table, results_console
 from evals.cli import app as eval_app
 
 app = typer.Typer(
@@ -73,23 +66,6 @@ app = typer.Typer(
 )
 
 RepoArg = Annotated[Path, typer.Argument(help="A git repository (only read; never modified).")]
-WorkloadOpt = Annotated[
-    str | None, typer.Option("--workload", help="Shell command to profile (default: benchmarks).")
-]
-TestOpt = Annotated[
-    str | None,
-    typer.Option("--test-command", help="Command that runs the tests (default: pytest)."),
-]
-JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write a JSON report here.")]
-PythonOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--python",
-        help="The project's Python interpreter (default: the repo's .venv or venv, else the "
-        "active virtual environment, else Evolver's own)",
-    ),
-]
-
 
 ProgressOpt = Annotated[
     bool,
@@ -132,128 +108,21 @@ class ConsoleObserver:
             self.console.print(text, soft_wrap=True, highlight=False)
 
 
-def _from_here(python: str | None) -> str | None:
-    """A ``--python`` path is relative to where the command runs (in ``[tool.evolver]``, to
-    the repo); a bare name (``python3.12``) is looked up on PATH."""
-    return str(Path(python).absolute()) if python and "/" in python else python
-
-
-def _config(repo: Path, flags: dict[str, Any]) -> RunConfig:
+def _config(repo: Path, flags: Flags) -> RunConfig:
+    """The run's settings: the flags, then ``[tool.evolver]`` of the commit to evolve."""
     repo = repo.resolve()
     git_repo = gitops.open_repo(repo)
-    base = gitops.resolve(git_repo, flags.get("base") or "HEAD")
+    base = gitops.resolve(git_repo, str(flags.get("base") or "HEAD"))
     pyproject = gitops.read_file(git_repo, base, "pyproject.toml")
-    return load_config(repo, pyproject, flags)
+    return load_config(repo, pyproject, flags, flag_names(RUN_OPTIONS))
 
 
 @app.command()
+@takes(RUN_OPTIONS, publish=PublishOptions)
 def run(
     repo: RepoArg,
-    target: Annotated[
-        list[str] | None, typer.Option("--target", help="FILE::QUALNAME; repeatable.")
-    ] = None,
-    provider: Annotated[
-        str | None,
-        typer.Option(
-            help="rules (offline), openai, anthropic, local (a GGUF model) or replay (--replies)."
-        ),
-    ] = None,
-    model: Annotated[str | None, typer.Option(help="Model name for an LLM provider.")] = None,
-    base_url: Annotated[
-        str | None, typer.Option("--base-url", help="OpenAI-compatible server URL.")
-    ] = None,
-    candidates: Annotated[int | None, typer.Option(help="Candidates per target and round.")] = None,
-    rounds: Annotated[
-        int | None, typer.Option(help="Rounds per target, each learning from the last.")
-    ] = None,
-    max_targets: Annotated[
-        int | None, typer.Option("--max-targets", help="Targets to try.")
-    ] = None,
-    min_speedup: Annotated[
-        float | None, typer.Option("--min-speedup", help="Lower CI bound to accept.")
-    ] = None,
-    float_tolerance: Annotated[
-        float | None,
-        typer.Option("--float-tolerance", help="Relative difference allowed in float results."),
-    ] = None,
-    strict_behaviour: Annotated[
-        bool | None,
-        typer.Option(
-            "--strict-behaviour/--no-strict-behaviour",
-            help="Reject a change that differs from the original on probes (inputs of shapes "
-            "no real call or test used), instead of showing it as a risk.",
-        ),
-    ] = None,
-    check_timeout: Annotated[
-        float | None,
-        typer.Option("--check-timeout", help="Seconds per import, behaviour or timing check."),
-    ] = None,
-    timing_budget: Annotated[
-        float | None,
-        typer.Option(
-            "--timing-budget",
-            help="Seconds a candidate's timing may take to decide (more processes while its "
-            "interval straddles the bar; default 20).",
-        ),
-    ] = None,
-    memory_mb: Annotated[
-        int | None,
-        typer.Option("--memory-mb", help="Memory for each sandboxed command, in MiB."),
-    ] = None,
-    branch: Annotated[
-        str | None, typer.Option(help="Result branch (default evolver/<UTC time>).")
-    ] = None,
-    json_path: JsonOpt = None,
-    jobs: Annotated[int | None, typer.Option(help="Candidates verified in parallel.")] = None,
-    workload: WorkloadOpt = None,
-    test_command: TestOpt = None,
-    temperature: Annotated[float | None, typer.Option(help="Model sampling temperature.")] = None,
-    strategies: Annotated[
-        str | None,
-        typer.Option(
-            help="varied: each candidate asked for another optimization strategy (algorithm, "
-            "data structure, builtins, repeated work, caching, parallel); single: every "
-            "candidate offered them all.",
-        ),
-    ] = None,
-    max_tokens: Annotated[
-        int | None, typer.Option("--max-tokens", help="Most tokens per model reply.")
-    ] = None,
-    timeout: Annotated[
-        float | None, typer.Option("--timeout", help="Seconds per model request.")
-    ] = None,
-    seed: Annotated[
-        int | None, typer.Option(help="Sampling seed, where the model takes one.")
-    ] = None,
-    budget_usd: Annotated[
-        float | None,
-        typer.Option("--budget-usd", help="Stop asking the model once this much is spent."),
-    ] = None,
-    no_confirm: Annotated[
-        bool,
-        typer.Option("--no-confirm", help="Skip timing the whole result against the base."),
-    ] = False,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Ask the model again, ignoring cached replies.")
-    ] = False,
-    model_path: Annotated[
-        Path | None, typer.Option("--model-path", help="GGUF file for --provider local.")
-    ] = None,
-    key_file: Annotated[
-        Path | None, typer.Option("--key-file", help="NAME=value lines with API keys.")
-    ] = None,
-    record_replies: Annotated[
-        Path | None,
-        typer.Option("--record-replies", help="Append the model's replies to this JSONL file."),
-    ] = None,
-    replies: Annotated[
-        Path | None,
-        typer.Option("--replies", help="Replies recorded earlier, for --provider replay."),
-    ] = None,
-    base: Annotated[
-        str | None,
-        typer.Option("--base", help="Commit, branch or tag to evolve (default: HEAD)."),
-    ] = None,
+    flags: Flags,
+    *,
     resume: Annotated[
         int | None,
         typer.Option("--resume", help="Resume the interrupted run with this history ID."),
@@ -264,22 +133,8 @@ def run(
     pr: Annotated[
         bool, typer.Option("--pr", help="Push the result and open or update a pull request.")
     ] = False,
-    remote: RemoteOpt = "origin",
-    github_url: GitHubUrlOpt = None,
-    github_repo: GitHubRepoOpt = None,
-    pr_branch: PrBranchOpt = None,
-    pr_base: PrBaseOpt = None,
-    draft: DraftOpt = False,
+    publish: PublishOptions,
     progress: ProgressOpt = True,
-    python: PythonOpt = None,
-    max_prompt_tokens: Annotated[
-        int | None,
-        typer.Option("--max-prompt-tokens", help="Most tokens in a prompt to a model."),
-    ] = None,
-    context_window: Annotated[
-        int | None,
-        typer.Option("--context-window", help="The model's context window, in tokens."),
-    ] = None,
 ) -> None:
     """Profile REPO, propose faster versions of its hottest functions, verify them, and
     commit the winners to a new branch."""
@@ -287,45 +142,7 @@ def run(
         raise UsageError("--resume needs the history; drop --no-history")
     if pr and no_history:
         raise UsageError("--pr records the pull request in the history; drop --no-history")
-    pr_settings = (
-        pr_settings_from(remote, github_url, github_repo, pr_branch, pr_base, draft) if pr else None
-    )
-    flags: dict[str, Any] = {
-        "base": base,
-        "targets": tuple(target or ()),
-        "provider": provider,
-        "model": model,
-        "base_url": base_url,
-        "candidates": candidates,
-        "rounds": rounds,
-        "max_targets": max_targets,
-        "min_speedup": min_speedup,
-        "float_tolerance": float_tolerance,
-        "strict_behaviour": strict_behaviour,
-        "check_timeout": check_timeout,
-        "timing_budget": timing_budget,
-        "memory_mb": memory_mb,
-        "branch": branch,
-        "json_path": json_path,
-        "jobs": jobs,
-        "workload": workload,
-        "test_command": test_command,
-        "temperature": temperature,
-        "strategies": strategies,
-        "max_tokens": max_tokens,
-        "request_timeout": timeout,
-        "seed": seed,
-        "budget_usd": budget_usd,
-        "cache": False if no_cache else None,
-        "confirm": False if no_confirm else None,
-        "key_file": key_file,
-        "model_path": model_path,
-        "record_replies": record_replies,
-        "replies": replies,
-        "python": _from_here(python),
-        "max_prompt_tokens": max_prompt_tokens,
-        "context_window": context_window,
-    }
+    pr_settings = publish.settings() if pr else None
     store = None if no_history else open_store(repo)
     point = None
     if resume is not None:
@@ -366,24 +183,15 @@ def run(
 
 
 @app.command()
-def profile(
-    repo: RepoArg,
-    workload: WorkloadOpt = None,
-    test_command: TestOpt = None,
-    max_targets: Annotated[int, typer.Option("--max-targets", help="Rows to show.")] = 20,
-    json_path: JsonOpt = None,
-    python: PythonOpt = None,
-    memory_mb: MemoryOpt = None,
-) -> None:
+@takes(PROFILE_OPTIONS)
+def profile(repo: RepoArg, flags: Flags) -> None:
     """Show where REPO's workload spends its time, ranked as `run` would take it."""
-    flags = {"workload": workload, "test_command": test_command, "max_targets": max_targets,
-             "python": _from_here(python), "memory_mb": memory_mb}  # fmt: skip
     config = _config(repo, flags)
     with _profiled_head(config) as (workspace, _, measured):
         targets = rank(workspace.state, measured.functions, config.max_targets)
     title = f"Hot functions ({measured.workload}, {measured.total_time:.2f}s profiled)"
     results_console().print(profile_table(targets, title))
-    if json_path:
+    if config.json_path:
         data = {
             "version": 1,
             "repo": str(config.repo),
@@ -391,7 +199,7 @@ def profile(
             "total_time": measured.total_time,
             "targets": [target_json(t) for t in targets],
         }
-        json_path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        config.json_path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
 @contextmanager
@@ -431,18 +239,10 @@ def _prompt_strategy(name: str | None) -> tuple[Strategy | None, tuple[Strategy,
 
 
 @app.command()
+@takes(PROMPT_OPTIONS)
 def prompt(
     repo: RepoArg,
-    target: Annotated[
-        str | None, typer.Option("--target", help="FILE::QUALNAME (default: the hottest).")
-    ] = None,
-    model: Annotated[str | None, typer.Option(help="Model whose tokenizer counts.")] = None,
-    workload: WorkloadOpt = None,
-    test_command: TestOpt = None,
-    python: PythonOpt = None,
-    max_prompt_tokens: Annotated[
-        int | None, typer.Option("--max-prompt-tokens", help="Most tokens in the prompt.")
-    ] = None,
+    flags: Flags,
     strategy: Annotated[
         str | None,
         typer.Option(
@@ -450,13 +250,9 @@ def prompt(
             "prompt that offers them all."
         ),
     ] = None,
-    memory_mb: MemoryOpt = None,
 ) -> None:
     """Show the prompt a model would get for a target, with tokens per section."""
     asked, offered = _prompt_strategy(strategy)
-    flags = {"workload": workload, "test_command": test_command, "model": model,
-             "targets": (target,) if target else (), "python": _from_here(python),
-             "max_prompt_tokens": max_prompt_tokens, "memory_mb": memory_mb}  # fmt: skip
     config = _config(repo, flags)
     with _profiled_head(config) as (workspace, project, measured):
         chosen = [make_target(workspace.state, ref, None) for ref in config.targets]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from agent.cli.history import RepoOpt, open_store, stored_report
+from agent.cli.options import WATCH_OPTIONS, Flags, flag_names, takes
 from agent.config import WatchConfig, load_config, load_watch_config
 from agent.errors import UsageError
 from agent.project.interpreter import find_python
@@ -26,11 +28,6 @@ from agent.ship.health import MeasureFailed
 from agent.ship.pullrequest import PullRequestSettings, publish
 from agent.ship.watch import Cycle, Watcher, revert
 
-# Every command that runs the project's code takes it (evolver run, profile, prompt, watch).
-MemoryOpt = Annotated[
-    int | None,
-    typer.Option("--memory-mb", help="Memory for each sandboxed command, in MiB."),
-]
 RemoteOpt = Annotated[str, typer.Option("--remote", help="The git remote to push to.")]
 GitHubUrlOpt = Annotated[
     str | None,
@@ -55,23 +52,28 @@ PrBaseOpt = Annotated[
 DraftOpt = Annotated[bool, typer.Option("--draft", help="Open the pull request as a draft.")]
 
 
-def pr_settings_from(
-    remote: str,
-    github_url: str | None,
-    github_repo: str | None,
-    pr_branch: str | None,
-    pr_base: str | None,
-    draft: bool,
-) -> PullRequestSettings:
-    """Checked before a run starts, so that a missing token fails at once, not after it."""
-    return PullRequestSettings.from_env(
-        remote=remote,
-        api_url=github_url,
-        slug=github_repo,
-        head_branch=pr_branch,
-        base_branch=pr_base,
-        draft=draft,
-    )
+@dataclass(frozen=True)
+class PublishOptions:
+    """Where and how ``evolver pr`` and ``evolver run --pr`` publish (typer options, through
+    ``takes``)."""
+
+    remote: RemoteOpt = "origin"
+    github_url: GitHubUrlOpt = None
+    github_repo: GitHubRepoOpt = None
+    pr_branch: PrBranchOpt = None
+    pr_base: PrBaseOpt = None
+    draft: DraftOpt = False
+
+    def settings(self) -> PullRequestSettings:
+        """Checked before a run starts, so that a missing token fails at once, not after it."""
+        return PullRequestSettings.from_env(
+            remote=self.remote,
+            api_url=self.github_url,
+            slug=self.github_repo,
+            head_branch=self.pr_branch,
+            base_branch=self.pr_base,
+            draft=self.draft,
+        )
 
 
 def open_pull_request(
@@ -96,18 +98,15 @@ def open_pull_request(
     out.print(result.describe())
 
 
+@takes(publish=PublishOptions)
 def pr(
     run: Annotated[int | None, typer.Argument(help="A run (default: the latest).")] = None,
     repo: RepoOpt = Path("."),
-    remote: RemoteOpt = "origin",
-    github_url: GitHubUrlOpt = None,
-    github_repo: GitHubRepoOpt = None,
-    pr_branch: PrBranchOpt = None,
-    pr_base: PrBaseOpt = None,
-    draft: DraftOpt = False,
+    *,
+    publish: PublishOptions,
 ) -> None:
     """Push a run's result branch and open a pull request, or update Evolver's open one."""
-    settings = pr_settings_from(remote, github_url, github_repo, pr_branch, pr_base, draft)
+    settings = publish.settings()
     with open_store(repo) as store:
         run_id = store.latest_run() if run is None else run
         report = stored_report(store, run_id)
@@ -167,6 +166,7 @@ def _landing_of(store: Store, candidate: int, branch: str | None) -> dict[str, A
     return None
 
 
+@takes(WATCH_OPTIONS)
 def watch(
     repo: Annotated[Path, typer.Argument(help="A git repository.")] = Path("."),
     branch: Annotated[
@@ -181,19 +181,20 @@ def watch(
     once: Annotated[bool, typer.Option("--once", help="One cycle (for cron or CI).")] = False,
     provider: Annotated[str | None, typer.Option(help="The evolutions' provider.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON line per cycle.")] = False,
-    memory_mb: MemoryOpt = None,
+    *,
+    flags: Flags,
 ) -> None:
     """Measure a branch at an interval; evolve when its metrics slip or commits land; land
     what the risk policy allows; revert a landed change that made things worse."""
     git_repo = gitops.open_repo(repo.resolve())
-    flags = {"branch": branch, "interval": interval, "provider": provider}
+    watch_flags = {"branch": branch, "interval": interval, "provider": provider}
     # The settings are the watched branch's own; which branch that is, --branch or HEAD's say.
     if branch is None:
         head = gitops.read_file(git_repo, git_repo.head.commit.hexsha, "pyproject.toml")
-        branch = load_watch_config(head, flags).branch
+        branch = load_watch_config(head, watch_flags).branch
     pyproject = gitops.read_file(git_repo, gitops.branch_tip(git_repo, branch), "pyproject.toml")
-    settings = load_watch_config(pyproject, flags)
-    run = load_config(repo.resolve(), pyproject, {"memory_mb": memory_mb})
+    settings = load_watch_config(pyproject, watch_flags)
+    run = load_config(repo.resolve(), pyproject, flags, flag_names(WATCH_OPTIONS))
     # The project's own interpreter (its venv, [tool.evolver] python): watch.py's workspaces
     # must show project.readable to their sandboxes.
     project = project_for(find_python(run.repo, run.python), run)
