@@ -23,6 +23,8 @@ and the agent's own code rather than copies of it:
 ``--rules-check`` also runs ``evolver run`` (rules provider) on a fresh git repository made
 from each ``rules`` task's ``repo/``, and checks that it commits a candidate and that the
 committed code passes the hidden tests. It prints a table and exits 1 if any check fails.
+
+(Just over 400 lines: one check per property of a task, each short, in the order it runs.)
 """
 
 from __future__ import annotations

@@ -1,5 +1,9 @@
 """Run one command confined: a wrapper layer, a cgroup, rlimits, a deadline, and a kill of
-everything it started."""
+everything it started.
+
+(Over 400 lines on purpose: starting, feeding, watching and killing one confined process is
+one lifecycle, and its race conditions are easier to see in one file.)
+"""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from agent._harness.evolver_observe import call, describe, digest, outcome
-from agent.verify.equivalence import difference, render, render_call
+from agent.verify.outcomes import difference, render, render_call
 
 
 def observed(function: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:

@@ -29,8 +29,8 @@ from agent.verify.answers import (
     check_description,
     parse_answer,
 )
-from agent.verify.equivalence import difference, render, render_call
 from agent.verify.harness import HarnessError, run_harness
+from agent.verify.outcomes import difference, render, render_call
 from agent.verify.untrusted import MAX_ANSWER_BYTES, UntrustedDataError, read_json
 from sandbox import Sandbox
 from tests.conftest import write_files

@@ -23,6 +23,9 @@ Both are drawn by hypothesis; every drawn call is sorted into one kind or the ot
 smallest first: the first difference found is then the simplest to read).
 
 Runs the original code only (in the original's sandbox), never a candidate.
+
+(Over 400 lines on purpose: the domains inferred from real calls and how inputs are drawn
+from them are one inference, and this file runs alone in the sandbox beside its siblings.)
 """
 
 from __future__ import annotations

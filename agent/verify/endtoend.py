@@ -22,6 +22,9 @@ and in the candidate's, alternately (A B, B A, …).
 Every timed run is checked as well as timed: a candidate cannot behave one way while it is
 checked and another while it is timed, and a run that fails, or shows something else, rejects
 rather than counting as fast.
+
+(Over 400 lines on purpose: the reach, the bar and the two measurements are one judgement,
+made only where no call could be recorded.)
 """
 
 from __future__ import annotations
