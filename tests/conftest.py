@@ -1,4 +1,5 @@
-"""Real temporary git repositories for the tests, and a way to see that one did not change."""
+"""What the tests share: real temporary git repositories (and a way to see that one did not
+change), a provider that serves fixed candidates, and loopback servers started as fixtures."""
 
 from __future__ import annotations
 
@@ -8,10 +9,15 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from agent.domain import Candidate, Target
+from agent.providers.base import ProposalRequest, candidate_id
+from tests.loopback import ConnectionListener, Serving
 
 GIT_ID = ["-c", "user.name=Test", "-c", "user.email=test@localhost"]
 EVOLVER = [sys.executable, "-m", "agent"]
@@ -31,24 +37,25 @@ def write_files(root: Path, files: dict[str, str]) -> None:
         path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
 
 
+def init_repo(path: Path, files: Mapping[str, str] | None = None, message: str = "initial") -> Path:
+    """``path`` made a git repository on ``main`` whose one commit holds ``files`` (dedented)
+    and whatever ``path`` already held; returns ``path``."""
+    path.mkdir(parents=True, exist_ok=True)
+    git(path, "init", "--quiet", "--initial-branch=main")
+    write_files(path, dict(files or {}))
+    git(path, "add", "-A")
+    git(path, "commit", "--quiet", "-m", message)
+    return path
+
+
 MakeRepo = Callable[[dict[str, str]], Path]
 
 
 @pytest.fixture
 def make_repo(tmp_path: Path) -> MakeRepo:
-    """A git repository holding ``files`` in one commit on ``main``."""
+    """A git repository holding ``files`` in one commit on ``main`` (a new one each call)."""
     counter = iter(range(100))
-
-    def make(files: dict[str, str]) -> Path:
-        repo = tmp_path / f"repo{next(counter)}"
-        repo.mkdir()
-        git(repo, "init", "--quiet", "--initial-branch=main")
-        write_files(repo, files)
-        git(repo, "add", "-A")
-        git(repo, "commit", "--quiet", "-m", "initial")
-        return repo
-
-    return make
+    return lambda files: init_repo(tmp_path / f"repo{next(counter)}", files)
 
 
 def repo_state(repo: Path) -> dict[str, object]:
@@ -91,10 +98,7 @@ DEMO = Path(__file__).parents[1] / "examples" / "demo"
 def demo_repo(path: Path) -> Path:
     """A fresh git repository holding a copy of the bundled demo project."""
     shutil.copytree(DEMO, path)
-    git(path, "init", "--quiet", "--initial-branch=main")
-    git(path, "add", "-A")
-    git(path, "commit", "--quiet", "-m", "demo")
-    return path
+    return init_repo(path, message="demo")
 
 
 def run_tests_on_branch(repo: Path, branch: str, into: Path) -> subprocess.CompletedProcess[str]:
@@ -138,3 +142,68 @@ KEYS_PROJECT = {
             assert double(2) == 4
     """,
 }
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One fixed candidate: the new text of each file it rewrites, for ``target`` (a
+    qualname) only, or for every target when ``target`` is None."""
+
+    summary: str
+    files: Mapping[str, str]
+    target: str | None = None
+
+
+@dataclass
+class StaticProvider:
+    """A provider (``agent/providers/base.py``) that answers every request with the offers
+    for its target, in order, whatever the round; it keeps the requests it was asked."""
+
+    offers: Sequence[Offer]
+    name: str = "hand"
+    requests: list[ProposalRequest] = field(default_factory=list)
+
+    def propose(self, request: ProposalRequest) -> list[Candidate]:
+        self.requests.append(request)
+        target = request.target
+        return [
+            Candidate(
+                _offer_id(target, offer),
+                target.ref,
+                self.name,
+                dict(offer.files),
+                offer.summary,
+            )
+            for offer in self.offers
+            if offer.target in (None, target.ref.qualname)
+        ]
+
+
+def _offer_id(target: Target, offer: Offer) -> str:
+    """The id a real provider gives the edit: that of the target file's new text (of every
+    file, when the offer leaves the target's file alone)."""
+    text = offer.files.get(target.ref.path, repr(sorted(offer.files.items())))
+    return candidate_id(target, text)
+
+
+@pytest.fixture
+def loopback() -> Iterator[Serving]:
+    """Starts loopback servers for one test: ``server = loopback(LLMServer([...]))``; each is
+    stopped when the test ends."""
+    with Serving() as serving:
+        yield serving
+
+
+@pytest.fixture(scope="module")
+def module_loopback() -> Iterator[Serving]:
+    """``loopback`` for the module-scoped fixtures of one module (its shared runs)."""
+    with Serving() as serving:
+        yield serving
+
+
+@pytest.fixture(scope="module")
+def listener() -> Iterator[ConnectionListener]:
+    """A loopback socket on the host that notes every connection it gets: a sandboxed
+    candidate must never reach it."""
+    with ConnectionListener() as listening:
+        yield listening

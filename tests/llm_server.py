@@ -6,6 +6,9 @@ formats, so the real ``openai`` and ``anthropic`` SDKs can be tested over HTTP w
         client.chat.completions.create(model="m", messages=[...])
         assert len(server.requests) == 2
 
+In a test, the conftest's ``loopback`` fixture starts one and stops it at the end:
+``server = loopback(LLMServer([...]))``.
+
 Replies are a queue consumed in order (the last one repeats once it is exhausted) or a function
 of the parsed request body. Every request is recorded in ``server.requests`` as a dict with
 "method", "path", "headers" (lower-cased names), "body" (parsed JSON) and "time" (monotonic).

@@ -5,9 +5,7 @@ deleting a file outside their copy."""
 from __future__ import annotations
 
 import os
-import socket
 import textwrap
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,10 +13,12 @@ import pytest
 
 from agent import loop
 from agent.config import RunConfig
-from agent.domain import Candidate, RunReport
-from agent.providers.base import ProposalRequest, candidate_id
+from agent.domain import RunReport
 from sandbox import protection
-from tests.conftest import git, write_files
+from tests.conftest import Offer, StaticProvider, init_repo
+from tests.loopback import ConnectionListener
+
+pytestmark = pytest.mark.pipeline
 
 SECRET = "sk-evolver-test-secret-0123456789"
 
@@ -85,44 +85,6 @@ def candidates(port: int, outside: Path) -> dict[str, tuple[str, str]]:
     }
 
 
-class HandMade:
-    name = "hand"
-
-    def __init__(self, codes: dict[str, tuple[str, str]]) -> None:
-        self.codes = codes
-
-    def propose(self, request: ProposalRequest) -> list[Candidate]:
-        return [
-            Candidate(
-                candidate_id(request.target, code),
-                request.target.ref,
-                self.name,
-                {"pkg/funcs.py": code},
-                name,
-            )
-            for name, (code, _) in self.codes.items()
-        ]
-
-
-@pytest.fixture(scope="module")
-def listener() -> Iterator[tuple[int, list[object]]]:
-    """A loopback server on the host that notes every connection it gets."""
-    server = socket.create_server(("127.0.0.1", 0))
-    accepted: list[object] = []
-
-    def serve() -> None:
-        while True:
-            try:
-                connection, _ = server.accept()
-            except OSError:
-                return
-            accepted.append(connection)
-
-    threading.Thread(target=serve, daemon=True).start()
-    yield server.getsockname()[1], accepted
-    server.close()
-
-
 @pytest.fixture(scope="module")
 def outside(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # Under /var/tmp, not /tmp: the sandbox hides /tmp, and this must be a real, visible file.
@@ -136,14 +98,11 @@ def outside(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def report(
     tmp_path_factory: pytest.TempPathFactory,
-    listener: tuple[int, list[object]],
+    listener: ConnectionListener,
     outside: Path,
 ) -> Iterator[RunReport]:
-    repo = tmp_path_factory.mktemp("contain") / "repo"
-    repo.mkdir()
-    git(repo, "init", "--quiet", "--initial-branch=main")
-    write_files(
-        repo,
+    repo = init_repo(
+        tmp_path_factory.mktemp("contain") / "repo",
         {
             "pkg/__init__.py": "",
             "pkg/funcs.py": ORIGINAL,
@@ -157,8 +116,10 @@ def report(
             """,
         },
     )
-    git(repo, "add", "-A")
-    git(repo, "commit", "--quiet", "-m", "initial")
+    offers = [
+        Offer(name, {"pkg/funcs.py": code})
+        for name, (code, _) in candidates(listener.port, outside).items()
+    ]
     os.environ["OPENAI_API_KEY"] = SECRET
     try:
         config = RunConfig(
@@ -169,7 +130,7 @@ def report(
             branch="evolver/contain",
             memory_mb=1024,  # the same mechanism as the default 4 GB, sooner
         )
-        yield loop.run(config, HandMade(candidates(listener[0], outside)), loop.Silent())
+        yield loop.run(config, StaticProvider(offers), loop.Silent())
     finally:
         del os.environ["OPENAI_API_KEY"]
 
@@ -179,19 +140,19 @@ NAMES = list(candidates(0, Path("/x")))
 
 @pytest.mark.parametrize("name", NAMES)
 def test_each_is_rejected_with_its_reason(
-    report: RunReport, name: str, listener: tuple[int, list[object]], outside: Path
+    report: RunReport, name: str, listener: ConnectionListener, outside: Path
 ) -> None:
     [outcome] = [o for o in report.outcomes if o.candidate.summary == name]
-    words = candidates(listener[0], outside)[name][1]
+    words = candidates(listener.port, outside)[name][1]
     assert not outcome.verdict.accepted
     assert words in outcome.verdict.reason, outcome.verdict.reason
 
 
 def test_the_run_completes_and_nothing_escaped(
-    report: RunReport, listener: tuple[int, list[object]], outside: Path
+    report: RunReport, listener: ConnectionListener, outside: Path
 ) -> None:
     assert sorted(o.candidate.summary for o in report.outcomes) == sorted(NAMES)
-    assert listener[1] == [], "a candidate reached the host's network"
+    assert listener.accepted == [], "a candidate reached the host's network"
     assert SECRET not in repr(report)
     if protection().writes_outside_blocked:
         assert outside.read_text() == "keep me"

@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import demo_repo, evolver, repo_state, run_tests_on_branch
+
+pytestmark = pytest.mark.pipeline
 
 TARGETS = ["logkit/ips.py::unique_in_order", "logkit/stats.py::fastest", "logkit/graph.py::hops"]
 

@@ -41,7 +41,7 @@ from agent.ship.pr_text import pr_body
 from agent.verify.cascade import Bench, verify
 from agent.verify.endtoend import FLOOR, reach, whole_bar, whole_speedup
 from agent.verify.timing import TimingPlan
-from tests.conftest import git, write_files
+from tests.conftest import init_repo
 
 SLOW = '''
 def summarize(rows):
@@ -93,12 +93,7 @@ class Judged:
 
 @pytest.fixture(scope="module")
 def judged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Judged]:
-    repo = tmp_path_factory.mktemp("endtoend") / "repo"
-    repo.mkdir()
-    git(repo, "init", "--quiet", "--initial-branch=main")
-    write_files(repo, PROJECT)
-    git(repo, "add", "-A")
-    git(repo, "commit", "--quiet", "-m", "initial")
+    repo = init_repo(tmp_path_factory.mktemp("endtoend") / "repo", PROJECT)
     config = RunConfig(repo=repo, workload="python workload.py", targets=(TARGET,))
     with Workspace(hidden=(repo,)) as workspace:
         gitops.export_tree(gitops.open_repo(repo), "HEAD", workspace.state)
@@ -124,6 +119,7 @@ def candidate(name: str, function: str) -> Candidate:
     return Candidate(f"{name}-0001", TARGET, "hand", {TARGET.path: text}, name)
 
 
+@pytest.mark.pipeline
 def test_the_generator_argument_cannot_be_recorded(judged: Judged) -> None:
     recording = judged.bench.recording
     assert not recording.timing_calls
@@ -131,6 +127,7 @@ def test_the_generator_argument_cannot_be_recorded(judged: Judged) -> None:
     assert judged.bench.target.profile is not None
 
 
+@pytest.mark.pipeline
 def test_a_faster_candidate_is_accepted_end_to_end(judged: Judged) -> None:
     verdict = judged.verdicts["fast"]
     assert verdict.accepted, verdict.reason
@@ -154,6 +151,7 @@ def test_a_faster_candidate_is_accepted_end_to_end(judged: Judged) -> None:
     assert "property" not in evidence and "probes" not in evidence  # nothing was generated
 
 
+@pytest.mark.pipeline
 def test_a_candidate_changing_the_output_is_rejected_at_behaviour(judged: Judged) -> None:
     verdict = judged.verdicts["wrong"]
     assert not verdict.accepted
@@ -164,6 +162,7 @@ def test_a_candidate_changing_the_output_is_rejected_at_behaviour(judged: Judged
     )
 
 
+@pytest.mark.pipeline
 def test_a_neutral_candidate_is_never_accepted(judged: Judged) -> None:
     verdict = judged.verdicts["neutral"]
     assert not verdict.accepted
@@ -173,6 +172,7 @@ def test_a_neutral_candidate_is_never_accepted(judged: Judged) -> None:
     assert verdict.timing is not None and verdict.timing.method == "end to end"
 
 
+@pytest.mark.pipeline
 def test_nothing_is_accepted_when_nothing_observes_the_behaviour(judged: Judged) -> None:
     """A workload that prints nothing and no known test: only an exit code would judge."""
     bench = judged.bench
@@ -186,6 +186,7 @@ def test_nothing_is_accepted_when_nothing_observes_the_behaviour(judged: Judged)
     assert "the workload prints nothing" in verdict.reason
 
 
+@pytest.mark.pipeline
 def test_when_the_tests_are_the_workload_the_tests_that_reach_it_are_run(judged: Judged) -> None:
     bench = judged.bench
     assert bench.original is not None
@@ -197,6 +198,7 @@ def test_when_the_tests_are_the_workload_the_tests_that_reach_it_are_run(judged:
     assert reach(bench.project, bench.original, bench.recording).select is None
 
 
+@pytest.mark.pipeline
 def test_the_run_notes_say_behaviour_was_not_compared_per_call(judged: Judged) -> None:
     [note] = [n for n in judged.bench.notes() if "per call" in n]
     assert note.startswith("behaviour not compared per call (")

@@ -17,12 +17,11 @@ import pytest
 
 from agent import loop
 from agent.config import RunConfig
-from agent.domain import Candidate, RunReport, TargetRef
+from agent.domain import RunReport, TargetRef
 from agent.project.runner import Project
-from agent.providers.base import ProposalRequest, candidate_id
 from agent.verify import equivalence as same
 from sandbox import Sandbox
-from tests.conftest import git, write_files
+from tests.conftest import Offer, StaticProvider, init_repo, write_files
 
 ORIGINAL = {
     "unique": """
@@ -198,35 +197,12 @@ def module_with(target: str | None = None, code: str = "") -> str:
     return "\n\n\n".join(parts) + "\n"
 
 
-class HandMade:
-    name = "hand"
-
-    def propose(self, request: ProposalRequest) -> list[Candidate]:
-        target = request.target.ref.qualname
-        files = {
-            name: {"pkg/funcs.py": module_with(target, code)}
-            for name, (of, code, _, _) in WRONG.items()
-            if of == target
-        }
-        return [
-            Candidate(
-                candidate_id(request.target, f["pkg/funcs.py"]), request.target.ref, "hand", f, name
-            )
-            for name, f in files.items()
-        ]
-
-
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> RunReport:
-    repo = tmp_path_factory.mktemp("trust") / "repo"
-    repo.mkdir()
-    git(repo, "init", "--quiet", "--initial-branch=main")
-    write_files(
-        repo,
+    repo = init_repo(
+        tmp_path_factory.mktemp("trust") / "repo",
         {"pkg/__init__.py": "", "pkg/funcs.py": module_with(), "tests/test_funcs.py": TESTS},
     )
-    git(repo, "add", "-A")
-    git(repo, "commit", "--quiet", "-m", "initial")
     config = RunConfig(
         repo=repo,
         targets=tuple(f"pkg/funcs.py::{name}" for name in ORIGINAL),
@@ -235,9 +211,14 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> RunReport:
         branch="evolver/trust",
         jobs=2,
     )
-    return loop.run(config, HandMade(), loop.Silent())
+    offers = [
+        Offer(name, {"pkg/funcs.py": module_with(of, code)}, target=of)
+        for name, (of, code, _, _) in WRONG.items()
+    ]
+    return loop.run(config, StaticProvider(offers), loop.Silent())
 
 
+@pytest.mark.pipeline
 @pytest.mark.parametrize("name", list(WRONG))
 def test_wrong_or_cheating_rewrites_are_rejected(report: RunReport, name: str) -> None:
     [outcome] = [o for o in report.outcomes if o.candidate.summary == name]
@@ -247,6 +228,7 @@ def test_wrong_or_cheating_rewrites_are_rejected(report: RunReport, name: str) -
     assert words in outcome.verdict.reason
 
 
+@pytest.mark.pipeline
 def test_every_candidate_was_judged(report: RunReport) -> None:
     assert sorted(o.candidate.summary for o in report.outcomes) == sorted(WRONG)
     assert report.committed == 0

@@ -18,6 +18,7 @@ from evals.harness import run_eval
 from evals.run_task import EvalSettings, run_task
 from tests.conftest import evolver, write_files
 from tests.llm_server import LLMServer, Reply
+from tests.loopback import Serving
 
 SLOW_PAIRS = """
 def count_pairs(values: list[int], total: int) -> int:
@@ -132,6 +133,7 @@ def by_task(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {task["task"]: task for task in run["tasks"]}
 
 
+@pytest.mark.pipeline
 def test_the_oracle_is_judged_by_hidden_tests_and_retimed(oracle_run: tuple[Path, Any]) -> None:
     out, done = oracle_run
     run = json.loads((out / "results.json").read_text())
@@ -149,6 +151,7 @@ def test_the_oracle_is_judged_by_hidden_tests_and_retimed(oracle_run: tuple[Path
     assert "pairs" in done.stdout
 
 
+@pytest.mark.pipeline
 def test_the_reference_is_timed_in_the_same_run(oracle_run: tuple[Path, Any]) -> None:
     """The reference's speedup is measured beside the result's, by the same timer, on the same
     original's samples; the oracle's result is the reference, so the two agree."""
@@ -182,6 +185,7 @@ def rejected_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.mark.pipeline
 def test_the_reference_is_timed_when_nothing_is_committed(rejected_corpus: Path) -> None:
     [task] = load_tasks("pairs-slower", rejected_corpus)
     result = run_task(task, EvalSettings("oracle", retime_rounds=2, retime_calls=3))
@@ -190,6 +194,7 @@ def test_the_reference_is_timed_when_nothing_is_committed(rejected_corpus: Path)
     assert result["reference_speedup"] < 1 < result["stored_reference_speedup"]
 
 
+@pytest.mark.pipeline
 def test_the_stored_reference_figure_stands_when_timing_fails(rejected_corpus: Path) -> None:
     [task] = load_tasks("pairs-broken", rejected_corpus)
     result = run_task(task, EvalSettings("oracle", retime_rounds=2, retime_calls=3))
@@ -199,19 +204,22 @@ def test_the_stored_reference_figure_stands_when_timing_fails(rejected_corpus: P
     assert "ValueError" in result["reference_error"]
 
 
-def test_a_model_provider_is_scored_and_its_replies_recorded(corpus: Path, tmp_path: Path) -> None:
+@pytest.mark.pipeline
+def test_a_model_provider_is_scored_and_its_replies_recorded(
+    corpus: Path, tmp_path: Path, loopback: Serving
+) -> None:
     """`evolver eval` with a model provider (the loopback server speaking OpenAI's wire
     format), end to end: the reply logs' folder is made, the model's answer judged."""
     out = tmp_path / "model"
     answer = f"Count complements with a dict:\n\n```python\n{FAST_PAIRS.strip()}\n```\n"
-    with LLMServer([Reply(text=answer, input_tokens=900, output_tokens=150)]) as server:
-        done = evolver(
-            "eval", "--provider", "openai", "--model", "gpt-4.1-mini",
-            "--base-url", server.openai_base_url, "--tasks-dir", str(corpus),
-            "--tasks", "pairs", "--rounds", "1", "--candidates", "1", "--out", str(out),
-            env={"OPENAI_API_KEY": "", "XDG_CACHE_HOME": str(tmp_path / "cache")},
-        )  # fmt: skip
-        assert len(server.requests) == 1
+    server = loopback(LLMServer([Reply(text=answer, input_tokens=900, output_tokens=150)]))
+    done = evolver(
+        "eval", "--provider", "openai", "--model", "gpt-4.1-mini",
+        "--base-url", server.openai_base_url, "--tasks-dir", str(corpus),
+        "--tasks", "pairs", "--rounds", "1", "--candidates", "1", "--out", str(out),
+        env={"OPENAI_API_KEY": "", "XDG_CACHE_HOME": str(tmp_path / "cache")},
+    )  # fmt: skip
+    assert len(server.requests) == 1
     assert done.returncode == 0, done.stderr
     [task] = json.loads((out / "results.json").read_text())["tasks"]
     assert task["committed"] and task["hidden_tests"] == "passed", task
@@ -219,6 +227,7 @@ def test_a_model_provider_is_scored_and_its_replies_recorded(corpus: Path, tmp_p
     assert json.loads(line)["target"] == "pkg/pairs.py::count_pairs"
 
 
+@pytest.mark.pipeline
 def test_a_rerun_resumes(oracle_run: tuple[Path, Any], corpus: Path) -> None:
     out, _ = oracle_run
     again = evolver("eval", "--provider", "oracle", "--tasks-dir", str(corpus), "--out", str(out))
@@ -228,6 +237,7 @@ def test_a_rerun_resumes(oracle_run: tuple[Path, Any], corpus: Path) -> None:
     assert other.returncode == 2 and "other settings" in other.stderr
 
 
+@pytest.mark.pipeline
 def test_ray_scores_as_the_local_executor_does(
     oracle_run: tuple[Path, Any], corpus: Path, tmp_path: Path
 ) -> None:
@@ -242,6 +252,7 @@ def test_ray_scores_as_the_local_executor_does(
     assert run["summary"]["solved"]["count"] == 2 and run["summary"]["wrong_commits"] == 0
 
 
+@pytest.mark.pipeline
 def test_compare_shows_two_runs_side_by_side(oracle_run: tuple[Path, Any], tmp_path: Path) -> None:
     out, _ = oracle_run
     first = json.loads((out / "results.json").read_text())

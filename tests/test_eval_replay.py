@@ -17,6 +17,8 @@ import pytest
 
 from tests.conftest import evolver
 
+pytestmark = pytest.mark.pipeline
+
 RECORDED = Path(__file__).resolve().parents[1] / "evals" / "replies" / "local-qwen2.5-coder-1.5b"
 # A win and a wrong candidate (a crash on a real call), a win with rejections at the reply and
 # capability checks, and six replies the scope check refuses.

@@ -26,7 +26,7 @@ from agent.project.interpreter import (
 )
 from agent.project.runner import HARNESS_DIR, open_project, project_for
 from agent.project.workspace import Workspace
-from tests.conftest import KEYS_PROJECT, evolver, git, write_files
+from tests.conftest import KEYS_PROJECT, evolver, git, init_repo, write_files
 
 PROJECT_PYTEST = "pytest<9"  # not Evolver's pytest (9.x): the project's own must be the one used
 
@@ -201,6 +201,7 @@ def test_the_project_runs_its_own_pytest_in_a_sandbox_hiding_the_checkout(
     assert tests.ok, tests.output
 
 
+@pytest.mark.pipeline
 def test_project_venv_end_to_end(project_venv: Path, tmp_path: Path) -> None:
     """SLOW (about 40 s). `evolver run` on a repo whose .venv has no Evolver in it: the
     interpreter is found there, the project's own pytest runs its tests (a test says so), a
@@ -218,10 +219,7 @@ def test_project_venv_end_to_end(project_venv: Path, tmp_path: Path) -> None:
             assert sys.prefix == {str(project_venv)!r}
             assert pytest.__version__.startswith("8.")
     """
-    write_files(repo, files)
-    git(repo, "init", "--quiet", "--initial-branch=main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "--quiet", "-m", "initial")
+    init_repo(repo, files)
     packages, files_before = freeze(project_venv), tree(project_venv)
     report_path = tmp_path / "report.json"
     # Evolver's own venv active: the repo's .venv must win over it.

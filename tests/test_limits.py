@@ -17,7 +17,7 @@ import pytest
 from agent.project.workspace import Workspace
 from agent.record import gitops
 from sandbox import Limits, protection
-from tests.conftest import MakeRepo, evolver, git, write_files
+from tests.conftest import MakeRepo, evolver, git, init_repo
 
 # Bytes filled in, not merely reserved: the pages count against a cgroup's memory.
 ALLOCATE = """
@@ -98,11 +98,7 @@ def outside() -> Iterator[Path]:
 def test_a_commit_workspace_hides_every_checkout_and_the_git_directory(outside: Path) -> None:
     main, linked, other = outside / "main", outside / "linked", outside / "other"
     for directory in (main, other):
-        directory.mkdir()
-        git(directory, "init", "--quiet", "--initial-branch=main")
-        write_files(directory, PROJECT)
-        git(directory, "add", "-A")
-        git(directory, "commit", "--quiet", "-m", "initial")
+        init_repo(directory, PROJECT)
     git(main, "worktree", "add", "--quiet", "--detach", str(linked))
     paths = {"checkout": linked, "git": main / ".git", "main": main, "other": other,
              "state": Path(".")}  # fmt: skip

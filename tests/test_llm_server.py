@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import anthropic
@@ -14,6 +13,7 @@ from anthropic.types import Message, MessageParam
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 
 from tests.llm_server import LLMServer, Reply
+from tests.loopback import Serving
 
 OPENAI_MESSAGES: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Say hi"}]
 ANTHROPIC_MESSAGES: list[MessageParam] = [{"role": "user", "content": "Say hi"}]
@@ -21,9 +21,8 @@ TEXT = "Hello there, world"
 
 
 @pytest.fixture
-def server() -> Iterator[LLMServer]:
-    with LLMServer([Reply(text=TEXT, input_tokens=12, output_tokens=7)]) as srv:
-        yield srv
+def server(loopback: Serving) -> LLMServer:
+    return loopback(LLMServer([Reply(text=TEXT, input_tokens=12, output_tokens=7)]))
 
 
 def openai_client(server: LLMServer, max_retries: int = 0, timeout: float = 5) -> openai.OpenAI:
@@ -57,9 +56,11 @@ def text_of(message: Message) -> str:
 # --- happy paths ----------------------------------------------------------------------------
 
 
-def test_openai_completion_text_and_usage() -> None:
-    with LLMServer([Reply(text="Hi!", input_tokens=11, output_tokens=3, cached_tokens=4)]) as srv:
-        done = ask_openai(openai_client(srv))
+def test_openai_completion_text_and_usage(loopback: Serving) -> None:
+    srv = loopback(
+        LLMServer([Reply(text="Hi!", input_tokens=11, output_tokens=3, cached_tokens=4)])
+    )
+    done = ask_openai(openai_client(srv))
     assert done.object == "chat.completion"
     assert done.model == "gpt-test"
     assert done.choices[0].message.role == "assistant"
@@ -72,9 +73,11 @@ def test_openai_completion_text_and_usage() -> None:
     assert done.usage.prompt_tokens_details.cached_tokens == 4
 
 
-def test_anthropic_message_text_and_usage() -> None:
-    with LLMServer([Reply(text="Hi!", input_tokens=11, output_tokens=3, cached_tokens=4)]) as srv:
-        done = ask_anthropic(anthropic_client(srv))
+def test_anthropic_message_text_and_usage(loopback: Serving) -> None:
+    srv = loopback(
+        LLMServer([Reply(text="Hi!", input_tokens=11, output_tokens=3, cached_tokens=4)])
+    )
+    done = ask_anthropic(anthropic_client(srv))
     assert [block.type for block in done.content] == ["text"]
     assert text_of(done) == "Hi!"
     assert (done.role, done.stop_reason, done.model) == ("assistant", "end_turn", "claude-test")
@@ -82,9 +85,9 @@ def test_anthropic_message_text_and_usage() -> None:
     assert done.usage.cache_read_input_tokens == 4
 
 
-def test_openai_n_choices() -> None:
-    with LLMServer([Reply(texts=["one", "two"])]) as srv:
-        done = ask_openai(openai_client(srv), n=2)
+def test_openai_n_choices(loopback: Serving) -> None:
+    srv = loopback(LLMServer([Reply(texts=["one", "two"])]))
+    done = ask_openai(openai_client(srv), n=2)
     assert [c.index for c in done.choices] == [0, 1]
     assert [c.message.content for c in done.choices] == ["one", "two"]
 
@@ -141,9 +144,9 @@ def test_anthropic_raw_stream_event_sequence(server: LLMServer) -> None:
 # --- failures -------------------------------------------------------------------------------
 
 
-def test_openai_retries_429_honouring_retry_after() -> None:
-    with LLMServer([Reply(status=429, retry_after=0.1), Reply(text="after")]) as srv:
-        done = ask_openai(openai_client(srv, max_retries=2))
+def test_openai_retries_429_honouring_retry_after(loopback: Serving) -> None:
+    srv = loopback(LLMServer([Reply(status=429, retry_after=0.1), Reply(text="after")]))
+    done = ask_openai(openai_client(srv, max_retries=2))
     assert done.choices[0].message.content == "after"
     assert len(srv.requests) == 2
     pause = srv.requests[1]["time"] - srv.requests[0]["time"]
@@ -151,67 +154,68 @@ def test_openai_retries_429_honouring_retry_after() -> None:
     assert [r["headers"]["x-stainless-retry-count"] for r in srv.requests] == ["0", "1"]
 
 
-def test_anthropic_retries_429_and_529() -> None:
+def test_anthropic_retries_429_and_529(loopback: Serving) -> None:
     replies = [Reply(status=429, retry_after=0.1), Reply(status=529, retry_after=0.1), Reply("ok")]
-    with LLMServer(replies) as srv:
-        done = ask_anthropic(anthropic_client(srv, max_retries=2))
+    srv = loopback(LLMServer(replies))
+    done = ask_anthropic(anthropic_client(srv, max_retries=2))
     assert text_of(done) == "ok"
     assert len(srv.requests) == 3
 
 
-def test_429_without_retries_is_a_rate_limit_error() -> None:
-    with LLMServer([Reply(status=429, retry_after=0.1)]) as srv:
-        with pytest.raises(openai.RateLimitError) as caught:
-            ask_openai(openai_client(srv))
-        assert caught.value.response.headers["retry-after"] == "0.1"
-        assert caught.value.code == "rate_limit_exceeded"
-        with pytest.raises(anthropic.RateLimitError):
-            ask_anthropic(anthropic_client(srv))
+def test_429_without_retries_is_a_rate_limit_error(loopback: Serving) -> None:
+    srv = loopback(LLMServer([Reply(status=429, retry_after=0.1)]))
+    with pytest.raises(openai.RateLimitError) as caught:
+        ask_openai(openai_client(srv))
+    assert caught.value.response.headers["retry-after"] == "0.1"
+    assert caught.value.code == "rate_limit_exceeded"
+    with pytest.raises(anthropic.RateLimitError):
+        ask_anthropic(anthropic_client(srv))
 
 
-def test_500_is_an_internal_server_error() -> None:
-    with LLMServer([Reply(status=500)]) as srv:
-        with pytest.raises(openai.InternalServerError):
-            ask_openai(openai_client(srv))
-        with pytest.raises(anthropic.InternalServerError) as caught:
-            ask_anthropic(anthropic_client(srv))
-        assert caught.value.body == {
-            "type": "error",
-            "error": {"type": "api_error", "message": "Scripted error 500"},
-        }
+def test_500_is_an_internal_server_error(loopback: Serving) -> None:
+    srv = loopback(LLMServer([Reply(status=500)]))
+    with pytest.raises(openai.InternalServerError):
+        ask_openai(openai_client(srv))
+    with pytest.raises(anthropic.InternalServerError) as caught:
+        ask_anthropic(anthropic_client(srv))
+    assert caught.value.body == {
+        "type": "error",
+        "error": {"type": "api_error", "message": "Scripted error 500"},
+    }
     assert len(srv.requests) == 2  # max_retries=0: no retry
 
 
-def test_401_is_an_authentication_error() -> None:
-    with LLMServer([Reply(status=401)]) as srv:
-        with pytest.raises(openai.AuthenticationError):
-            ask_openai(openai_client(srv, max_retries=2))
-        with pytest.raises(anthropic.AuthenticationError):
-            ask_anthropic(anthropic_client(srv, max_retries=2))
+def test_401_is_an_authentication_error(loopback: Serving) -> None:
+    srv = loopback(LLMServer([Reply(status=401)]))
+    with pytest.raises(openai.AuthenticationError):
+        ask_openai(openai_client(srv, max_retries=2))
+    with pytest.raises(anthropic.AuthenticationError):
+        ask_anthropic(anthropic_client(srv, max_retries=2))
     assert len(srv.requests) == 2  # 401 is never retried
 
 
-def test_a_slow_answer_times_out() -> None:
-    with LLMServer([Reply(text="late", delay=2.0)]) as srv:
-        with pytest.raises(openai.APITimeoutError):
-            ask_openai(openai_client(srv, timeout=0.2))
-        with pytest.raises(anthropic.APITimeoutError):
-            ask_anthropic(anthropic_client(srv, timeout=0.2))
-        started = time.monotonic()
+def test_a_slow_answer_times_out(loopback: Serving) -> None:
+    srv = loopback(LLMServer([Reply(text="late", delay=2.0)]))
+    with pytest.raises(openai.APITimeoutError):
+        ask_openai(openai_client(srv, timeout=0.2))
+    with pytest.raises(anthropic.APITimeoutError):
+        ask_anthropic(anthropic_client(srv, timeout=0.2))
+    started = time.monotonic()
+    srv.stop()
     assert time.monotonic() - started < 1.0  # stop() does not wait out the pending delays
 
 
-def test_malformed_body_raises_instead_of_hanging() -> None:
+def test_malformed_body_raises_instead_of_hanging(loopback: Serving) -> None:
     # With a JSON content type, both SDKs let json's ValueError through, not an APIError.
-    with LLMServer([Reply(malformed=True)]) as srv:
-        with pytest.raises(ValueError):
-            ask_openai(openai_client(srv))
-        with pytest.raises(ValueError):
-            ask_anthropic(anthropic_client(srv))
-        with pytest.raises(ValueError):
-            list(ask_openai(openai_client(srv), stream=True))
-        with pytest.raises(ValueError):
-            list(ask_anthropic(anthropic_client(srv), stream=True))
+    srv = loopback(LLMServer([Reply(malformed=True)]))
+    with pytest.raises(ValueError):
+        ask_openai(openai_client(srv))
+    with pytest.raises(ValueError):
+        ask_anthropic(anthropic_client(srv))
+    with pytest.raises(ValueError):
+        list(ask_openai(openai_client(srv), stream=True))
+    with pytest.raises(ValueError):
+        list(ask_anthropic(anthropic_client(srv), stream=True))
 
 
 # --- recording and lifecycle ----------------------------------------------------------------
@@ -236,16 +240,16 @@ def test_requests_are_recorded(server: LLMServer) -> None:
     assert "anthropic-version" in second["headers"]
 
 
-def test_replies_from_a_function_of_the_request() -> None:
-    with LLMServer(lambda body: Reply(text=f"echo {body['model']}")) as srv:
-        assert ask_openai(openai_client(srv)).choices[0].message.content == "echo gpt-test"
-        assert text_of(ask_anthropic(anthropic_client(srv))) == "echo claude-test"
+def test_replies_from_a_function_of_the_request(loopback: Serving) -> None:
+    srv = loopback(LLMServer(lambda body: Reply(text=f"echo {body['model']}")))
+    assert ask_openai(openai_client(srv)).choices[0].message.content == "echo gpt-test"
+    assert text_of(ask_anthropic(anthropic_client(srv))) == "echo claude-test"
 
 
-def test_the_last_reply_repeats() -> None:
-    with LLMServer([Reply(text="first"), Reply(text="then")]) as srv:
-        client = openai_client(srv)
-        answers = [ask_openai(client).choices[0].message.content for _ in range(3)]
+def test_the_last_reply_repeats(loopback: Serving) -> None:
+    srv = loopback(LLMServer([Reply(text="first"), Reply(text="then")]))
+    client = openai_client(srv)
+    answers = [ask_openai(client).choices[0].message.content for _ in range(3)]
     assert answers == ["first", "then", "then"]
 
 

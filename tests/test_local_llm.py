@@ -107,6 +107,7 @@ def local_model() -> Path:
     return path
 
 
+@pytest.mark.pipeline
 @pytest.mark.local_llm
 @pytest.mark.timeout(3600)
 def test_a_local_model_proposes_candidates_for_the_demo(local_model: Path, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import KEYS_PROJECT, MakeRepo, demo_repo, evolver, git, run_tests_on_branch
 from tests.llm_server import LLMServer, Reply
+from tests.loopback import Serving
 
 FASTER = """Here is a faster version: `dict` membership is already O(1), so skip `keys()`.
 
@@ -59,12 +60,15 @@ def run(repo: Path, tmp_path: Path, provider: str, server: LLMServer, *flags: st
     return done, report
 
 
+@pytest.mark.pipeline
 @pytest.mark.parametrize("provider", ["openai", "anthropic"])
-def test_a_correct_faster_reply_is_committed_on_the_demo(tmp_path: Path, provider: str) -> None:
+def test_a_correct_faster_reply_is_committed_on_the_demo(
+    tmp_path: Path, provider: str, loopback: Serving
+) -> None:
     repo = demo_repo(tmp_path / "demo")
-    with LLMServer([Reply(text=DEMO_FASTER, input_tokens=1000, output_tokens=200)]) as server:
-        done, report = run(repo, tmp_path, provider, server, "--rounds", "1", "--candidates", "1",
-                           target=DEMO_TARGET)  # fmt: skip
+    server = loopback(LLMServer([Reply(text=DEMO_FASTER, input_tokens=1000, output_tokens=200)]))
+    done, report = run(repo, tmp_path, provider, server, "--rounds", "1", "--candidates", "1",
+                       target=DEMO_TARGET)  # fmt: skip
     assert done.returncode == 0, done.stderr  # type: ignore[attr-defined]
     [candidate] = report["candidates"]
     assert candidate["committed"] and candidate["provider"] == provider, candidate
@@ -83,23 +87,29 @@ def test_a_correct_faster_reply_is_committed_on_the_demo(tmp_path: Path, provide
     assert SECRET not in everything
 
 
-def test_replies_are_cached_and_no_cache_asks_again(make_repo: MakeRepo, tmp_path: Path) -> None:
+@pytest.mark.pipeline
+def test_replies_are_cached_and_no_cache_asks_again(
+    make_repo: MakeRepo, tmp_path: Path, loopback: Serving
+) -> None:
     repo = make_repo(KEYS_PROJECT)
-    with LLMServer([Reply(text=FASTER)]) as server:
-        one = ("--rounds", "1", "--candidates", "1")
-        first, _ = run(repo, tmp_path, "openai", server, *one, branch="evolver/a")
-        again, report = run(repo, tmp_path, "openai", server, *one, branch="evolver/b")
-        assert len(server.requests) == 1
-        fresh, fresh_report = run(repo, tmp_path, "openai", server, *one, "--no-cache",
-                                  branch="evolver/c")  # fmt: skip
-        assert len(server.requests) == 2
+    server = loopback(LLMServer([Reply(text=FASTER)]))
+    one = ("--rounds", "1", "--candidates", "1")
+    first, _ = run(repo, tmp_path, "openai", server, *one, branch="evolver/a")
+    again, report = run(repo, tmp_path, "openai", server, *one, branch="evolver/b")
+    assert len(server.requests) == 1
+    fresh, fresh_report = run(repo, tmp_path, "openai", server, *one, "--no-cache",
+                              branch="evolver/c")  # fmt: skip
+    assert len(server.requests) == 2
     assert first.returncode == again.returncode == fresh.returncode == 0  # type: ignore[attr-defined]
     assert report["usage"]["cache_hits"] == 1 and report["usage"]["requests"] == 0
     assert report["usage"]["cost_usd"] == 0
     assert fresh_report["usage"]["cache_hits"] == 0 and fresh_report["usage"]["requests"] == 1
 
 
-def test_faults_are_retried_and_reported(make_repo: MakeRepo, tmp_path: Path) -> None:
+@pytest.mark.pipeline
+def test_faults_are_retried_and_reported(
+    make_repo: MakeRepo, tmp_path: Path, loopback: Serving
+) -> None:
     repo = make_repo(KEYS_PROJECT)
     replies = [
         Reply(status=429, retry_after=0.2),
@@ -108,9 +118,9 @@ def test_faults_are_retried_and_reported(make_repo: MakeRepo, tmp_path: Path) ->
         Reply(text=FASTER, delay=3.0),  # slower than --timeout
         Reply(text=FASTER),
     ]
-    with LLMServer(replies) as server:
-        done, report = run(repo, tmp_path, "openai", server, "--rounds", "1", "--candidates", "1",
-                           "--timeout", "1")  # fmt: skip
+    server = loopback(LLMServer(replies))
+    done, report = run(repo, tmp_path, "openai", server, "--rounds", "1", "--candidates", "1",
+                       "--timeout", "1")  # fmt: skip
     assert done.returncode == 0, done.stderr  # type: ignore[attr-defined]
     assert len(server.requests) == 5
     assert report["usage"]["retries"] == 4
@@ -120,11 +130,13 @@ def test_faults_are_retried_and_reported(make_repo: MakeRepo, tmp_path: Path) ->
 
 
 @pytest.mark.parametrize("provider", ["openai", "anthropic"])
-def test_unauthorized_stops_at_once(make_repo: MakeRepo, tmp_path: Path, provider: str) -> None:
+def test_unauthorized_stops_at_once(
+    make_repo: MakeRepo, tmp_path: Path, provider: str, loopback: Serving
+) -> None:
     repo = make_repo(KEYS_PROJECT)
-    with LLMServer([Reply(status=401)]) as server:
-        done, _ = run(repo, tmp_path, provider, server)
-        assert len(server.requests) == 1  # never retried
+    server = loopback(LLMServer([Reply(status=401)]))
+    done, _ = run(repo, tmp_path, provider, server)
+    assert len(server.requests) == 1  # never retried
     assert done.returncode == 2  # type: ignore[attr-defined]
     lines = done.stderr.strip().splitlines()  # type: ignore[attr-defined]
     errors = [line for line in lines if line.startswith("evolver:")]
@@ -142,12 +154,13 @@ def test_missing_key_is_a_usage_error(make_repo: MakeRepo) -> None:
     )
 
 
+@pytest.mark.pipeline
 def test_a_reply_that_elides_code_is_rejected_with_its_reason(
-    make_repo: MakeRepo, tmp_path: Path
+    make_repo: MakeRepo, tmp_path: Path, loopback: Serving
 ) -> None:
     repo = make_repo(KEYS_PROJECT)
-    with LLMServer([Reply(text=ELIDED)]) as server:
-        done, report = run(repo, tmp_path, "openai", server, "--rounds", "2", "--candidates", "1")
+    server = loopback(LLMServer([Reply(text=ELIDED)]))
+    done, report = run(repo, tmp_path, "openai", server, "--rounds", "2", "--candidates", "1")
     assert done.returncode == 0, done.stderr  # type: ignore[attr-defined]
     [candidate] = report["candidates"]  # the second round brought nothing new
     assert candidate["verdict"] == "rejected" and candidate["stage"] == "reply"
@@ -157,12 +170,13 @@ def test_a_reply_that_elides_code_is_rejected_with_its_reason(
     assert "placeholder" in second_prompt  # the next round is told why
 
 
-def test_budget_stops_new_requests(make_repo: MakeRepo, tmp_path: Path) -> None:
+@pytest.mark.pipeline
+def test_budget_stops_new_requests(make_repo: MakeRepo, tmp_path: Path, loopback: Serving) -> None:
     """Also between the requests of one round: each candidate's strategy is its own request."""
     repo = make_repo(KEYS_PROJECT)
-    with LLMServer([Reply(text=ELIDED, input_tokens=10**6)]) as server:
-        done, report = run(repo, tmp_path, "openai", server, "--rounds", "3", "--budget-usd",
-                           "0.01")  # fmt: skip
-        assert len(server.requests) == 1
+    server = loopback(LLMServer([Reply(text=ELIDED, input_tokens=10**6)]))
+    done, report = run(repo, tmp_path, "openai", server, "--rounds", "3", "--budget-usd",
+                       "0.01")  # fmt: skip
+    assert len(server.requests) == 1
     assert done.returncode == 0, done.stderr  # type: ignore[attr-defined]
     assert any("budget" in note for note in report["notes"])

@@ -20,10 +20,11 @@ from agent.profile.recording import _entry, _MalformedDump
 from agent.project.runner import Project
 from agent.project.workspace import Workspace
 from agent.providers.base import Need, needs_of
-from agent.reports.terminal import plural
+from agent.reports.format import plural
 from agent.verify.suite import collection_error
-from tests.conftest import KEYS_PROJECT, MakeRepo, evolver, git, write_files
+from tests.conftest import KEYS_PROJECT, MakeRepo, evolver, init_repo, write_files
 from tests.llm_server import LLMServer, Reply
+from tests.loopback import Serving
 from tests.test_model_providers import FASTER
 
 HOIST = "pkg/geometry_of_points.py::total_length_of_the_segments"
@@ -66,12 +67,7 @@ class Run:
 def three_targets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     """One rules run on THREE_TARGETS, its output piped (no terminal) at 80 columns."""
     root = tmp_path_factory.mktemp("papercuts")
-    repo = root / "repo"
-    repo.mkdir()
-    git(repo, "init", "--quiet", "--initial-branch=main")
-    write_files(repo, THREE_TARGETS)
-    git(repo, "add", "-A")
-    git(repo, "commit", "--quiet", "-m", "initial")
+    repo = init_repo(root / "repo", THREE_TARGETS)
     out = root / "report.json"
     flags = [arg for target in TARGETS for arg in ("--target", target)]
     done = evolver(
@@ -81,6 +77,7 @@ def three_targets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     yield Run(repo, done, json.loads(out.read_text()))
 
 
+@pytest.mark.pipeline
 def test_the_provider_is_asked_first_and_only_targets_with_candidates_are_recorded(
     three_targets: Run,
 ) -> None:
@@ -95,6 +92,7 @@ def test_the_provider_is_asked_first_and_only_targets_with_candidates_are_record
     assert judged == {"pkg/core.py::count_known"}
 
 
+@pytest.mark.pipeline
 def test_a_hoist_is_not_tried_where_the_recorded_calls_loop_over_three_items(
     three_targets: Run,
 ) -> None:
@@ -103,6 +101,7 @@ def test_a_hoist_is_not_tried_where_the_recorded_calls_loop_over_three_items(
     assert all(c["target"] != HOIST for c in three_targets.report["candidates"])
 
 
+@pytest.mark.pipeline
 def test_progress_goes_to_a_pipe_as_plain_lines(three_targets: Run) -> None:
     lines = three_targets.done.stderr.splitlines()
     assert any(line == "profiling the workload" for line in lines), lines
@@ -111,6 +110,7 @@ def test_progress_goes_to_a_pipe_as_plain_lines(three_targets: Run) -> None:
     assert re.search(r"^  [✓✗] dict_keys_membership: ", three_targets.done.stderr, re.M)
 
 
+@pytest.mark.pipeline
 def test_piped_tables_and_notes_are_whole_lines(three_targets: Run) -> None:
     lines = three_targets.done.stdout.splitlines()
     note = f"note: hoist_attribute_lookup: skipped for {HOIST}: recorded calls iterate at most"
@@ -120,6 +120,7 @@ def test_piped_tables_and_notes_are_whole_lines(three_targets: Run) -> None:
     assert len(row) > 80 and "total_length_of_the_segments" in row
 
 
+@pytest.mark.pipeline
 def test_show_takes_the_json_reports_candidate_id(three_targets: Run) -> None:
     repo = three_targets.repo
     [winner] = three_targets.report["candidates"]  # committed or not: it is in the history
@@ -142,20 +143,21 @@ TOO_BIG = {
 }
 
 
+@pytest.mark.pipeline
 def test_a_target_too_big_for_the_prompt_is_skipped_and_the_run_goes_on(
-    make_repo: MakeRepo, tmp_path: Path
+    make_repo: MakeRepo, tmp_path: Path, loopback: Serving
 ) -> None:
     repo = make_repo(TOO_BIG)
     out = tmp_path / "report.json"
-    with LLMServer([Reply(text=FASTER)]) as server:
-        done = evolver(
-            "run", str(repo), "--provider", "openai", "--base-url", server.openai_base_url,
-            "--model", "gpt-4.1-mini", "--target", "pkg/big.py::churn",
-            "--target", "pkg/core.py::count_known", "--rounds", "1", "--candidates", "1",
-            "--no-confirm", "--json", str(out),
-            env={"OPENAI_API_KEY": "sk-test", "XDG_CACHE_HOME": str(tmp_path / "cache")},
-        )  # fmt: skip
-        requests = len(server.requests)
+    server = loopback(LLMServer([Reply(text=FASTER)]))
+    done = evolver(
+        "run", str(repo), "--provider", "openai", "--base-url", server.openai_base_url,
+        "--model", "gpt-4.1-mini", "--target", "pkg/big.py::churn",
+        "--target", "pkg/core.py::count_known", "--rounds", "1", "--candidates", "1",
+        "--no-confirm", "--json", str(out),
+        env={"OPENAI_API_KEY": "sk-test", "XDG_CACHE_HOME": str(tmp_path / "cache")},
+    )  # fmt: skip
+    requests = len(server.requests)
     assert done.returncode == 0, done.stderr
     report = json.loads(out.read_text())
     [skipped] = [n for n in report["notes"] if n.startswith("pkg/big.py::churn: skipped: ")]
@@ -170,6 +172,7 @@ def test_a_target_too_big_for_the_prompt_is_skipped_and_the_run_goes_on(
     assert "recording calls to 1 target\n" in done.stderr  # one, said as one
 
 
+@pytest.mark.pipeline
 def test_no_progress_is_silent(make_repo: MakeRepo) -> None:
     repo = make_repo(KEYS_PROJECT)
     done = evolver("run", str(repo), "--target", "pkg/core.py::double", "--no-progress")

@@ -14,6 +14,7 @@ from agent.providers.model import ModelSettings
 from agent.providers.replies import FORMAT, ReplyLog
 from tests.conftest import MakeRepo, evolver, git
 from tests.llm_server import LLMServer, Reply
+from tests.loopback import Serving
 
 # Quadratic, and linear once rewritten: the speedup is proven even on a busy machine.
 PROJECT = {
@@ -58,17 +59,20 @@ def run(repo: Path, tmp_path: Path, name: str, *flags: str) -> tuple[object, dic
     return done, json.loads(report_path.read_text())
 
 
-def test_a_recorded_run_replays_for_free(make_repo: MakeRepo, tmp_path: Path) -> None:
+@pytest.mark.pipeline
+def test_a_recorded_run_replays_for_free(
+    make_repo: MakeRepo, tmp_path: Path, loopback: Serving
+) -> None:
     log = tmp_path / "replies.jsonl"
     recorded_repo = make_repo(PROJECT)
-    with LLMServer([Reply(text=FASTER, input_tokens=1000, output_tokens=200)]) as server:
-        _, recorded = run(
-            recorded_repo, tmp_path, "recorded", "--provider", "openai", "--model", "gpt-4.1-mini",
-            "--base-url", server.openai_base_url, "--rounds", "1", "--candidates", "1",
-            "--no-cache", "--record-replies", str(log),
-        )  # fmt: skip
-        assert len(server.requests) == 1
-        endpoint = server.openai_base_url
+    server = loopback(LLMServer([Reply(text=FASTER, input_tokens=1000, output_tokens=200)]))
+    _, recorded = run(
+        recorded_repo, tmp_path, "recorded", "--provider", "openai", "--model", "gpt-4.1-mini",
+        "--base-url", server.openai_base_url, "--rounds", "1", "--candidates", "1",
+        "--no-cache", "--record-replies", str(log),
+    )  # fmt: skip
+    assert len(server.requests) == 1
+    endpoint = server.openai_base_url
     cost = (1000 * 0.40 + 200 * 1.60) / 1e6
     [line] = log.read_text().splitlines()
     entry = json.loads(line)

@@ -13,6 +13,7 @@ from agent.providers.rules import RULES
 from agent.providers.strategies import assign, by_name, named_in, strategies
 from tests.conftest import KEYS_PROJECT, MakeRepo, evolver
 from tests.llm_server import LLMServer, Reply
+from tests.loopback import Serving
 from tests.test_model_providers import FASTER
 
 CACHED = "Strategy: caching\n\n" + FASTER.replace("total = 0", "seen = {}\n    total = 0")
@@ -40,15 +41,20 @@ def _run(repo: Path, tmp_path: Path, server: LLMServer, *flags: str) -> dict[str
     return report
 
 
+@pytest.mark.pipeline
 def test_each_candidate_of_a_round_asks_for_another_strategy(
-    make_repo: MakeRepo, tmp_path: Path
+    make_repo: MakeRepo, tmp_path: Path, loopback: Serving
 ) -> None:
     repo = make_repo(KEYS_PROJECT)
     # Only the data-structure prompt gets the right answer; the others a reply with no code.
-    with LLMServer(
-        lambda body: Reply(text=FASTER if "a better data structure." in json.dumps(body) else "no")
-    ) as server:
-        report = _run(repo, tmp_path, server, "--rounds", "2", "--candidates", "3")
+    server = loopback(
+        LLMServer(
+            lambda body: Reply(
+                text=FASTER if "a better data structure." in json.dumps(body) else "no"
+            )
+        )
+    )
+    report = _run(repo, tmp_path, server, "--rounds", "2", "--candidates", "3")
     asked = [_asked(request) for request in server.requests]
     assert asked == [s.name for s in strategies()]  # two rounds of three: all six, in order
     assert all(request["body"].get("n", 1) == 1 for request in server.requests)
@@ -58,14 +64,15 @@ def test_each_candidate_of_a_round_asks_for_another_strategy(
     assert by_strategy["data-structure"]["committed"], report["candidates"]
 
 
+@pytest.mark.pipeline
 def test_single_mode_offers_every_strategy_and_labels_the_one_named(
-    make_repo: MakeRepo, tmp_path: Path
+    make_repo: MakeRepo, tmp_path: Path, loopback: Serving
 ) -> None:
     repo = make_repo(KEYS_PROJECT)
-    with LLMServer([Reply(texts=[CACHED, FASTER])]) as server:
-        report = _run(
-            repo, tmp_path, server, "--rounds", "1", "--candidates", "2", "--strategies", "single"
-        )
+    server = loopback(LLMServer([Reply(texts=[CACHED, FASTER])]))
+    report = _run(
+        repo, tmp_path, server, "--rounds", "1", "--candidates", "2", "--strategies", "single"
+    )
     [request] = server.requests
     assert request["body"]["n"] == 2
     prompt = _user(request)

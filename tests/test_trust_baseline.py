@@ -66,6 +66,7 @@ BENCHMARKS = {
 }
 
 
+@pytest.mark.pipeline
 def test_flaky_test_judges_nothing_its_target_is_skipped_and_the_result_is_confirmed(
     make_repo: MakeRepo, tmp_path: Path
 ) -> None:

@@ -94,6 +94,7 @@ def watch(repo: Path, *args: str) -> list[dict]:
     return [json.loads(line) for line in done.stdout.splitlines()]
 
 
+@pytest.mark.pipeline
 def test_watch_evolves_lands_and_reverts_a_change_that_made_things_worse(
     make_repo: MakeRepo,
 ) -> None:
@@ -190,6 +191,7 @@ def test_watch_config_errors_name_the_key(make_repo: MakeRepo, table: str, messa
     assert done.stderr.strip() == f"evolver: error: {message}"
 
 
+@pytest.mark.pipeline
 def test_rollback_by_hand_reverts_on_the_result_branch(make_repo: MakeRepo) -> None:
     from tests.conftest import KEYS_PROJECT
 
@@ -217,6 +219,7 @@ def test_rollback_by_hand_reverts_on_the_result_branch(make_repo: MakeRepo) -> N
     }
 
 
+@pytest.mark.pipeline
 def test_an_evolution_that_overruns_its_timeout_is_stopped_and_leaves_no_trace(
     make_repo: MakeRepo,
 ) -> None:
@@ -239,6 +242,7 @@ def test_an_evolution_that_overruns_its_timeout_is_stopped_and_leaves_no_trace(
     assert len(runs) <= 1 and all(run["status"] == "interrupted" for run in runs)
 
 
+@pytest.mark.pipeline
 def test_a_change_the_risk_policy_does_not_allow_is_held_on_its_branch(
     make_repo: MakeRepo,
 ) -> None:

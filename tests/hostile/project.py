@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.conftest import git, write_files
+from tests.conftest import init_repo
 
 
 @dataclass(frozen=True)
@@ -198,9 +198,4 @@ def files(scene: Scene) -> dict[str, str]:
 
 def make_repo(root: Path, scene: Scene) -> Path:
     """A git repository holding :func:`files` in one commit on ``main``."""
-    root.mkdir()
-    git(root, "init", "--quiet", "--initial-branch=main")
-    write_files(root, files(scene))
-    git(root, "add", "-A")
-    git(root, "commit", "--quiet", "-m", "initial")
-    return root
+    return init_repo(root, files(scene))

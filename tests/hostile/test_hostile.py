@@ -18,8 +18,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +30,10 @@ from tests.hostile import candidates
 from tests.hostile.candidates import Hostile, Legitimate
 from tests.hostile.project import Scene, make_repo
 from tests.hostile.runs import Run, evolver_run, replies_by_target, secret_forms
+from tests.loopback import ConnectionListener, Serving
 
-pytestmark = pytest.mark.timeout(1200)  # two real runs, in the fixtures of the first tests
+# Two real runs, in the fixtures of the first tests.
+pytestmark = [pytest.mark.pipeline, pytest.mark.timeout(1200)]
 
 CORE_PATTERN = Path("/proc/sys/kernel/core_pattern")
 TARGET_FILES = {
@@ -71,26 +71,7 @@ class Outcome:
 
 
 @pytest.fixture(scope="module")
-def listener() -> Iterator[tuple[str, list[object]]]:
-    """A loopback server on the host that notes every connection it gets."""
-    server = socket.create_server(("127.0.0.1", 0))
-    accepted: list[object] = []
-
-    def serve() -> None:
-        while True:
-            try:
-                connection, _ = server.accept()
-            except OSError:
-                return
-            accepted.append(connection)
-
-    threading.Thread(target=serve, daemon=True).start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}/collect", accepted
-    server.close()
-
-
-@pytest.fixture(scope="module")
-def scene(listener: tuple[str, list[object]]) -> Iterator[Scene]:
+def scene(listener: ConnectionListener) -> Iterator[Scene]:
     """A secret planted in the user's home, a host directory for the attacks' markers (under
     /var/tmp: the sandbox hides /tmp, and the markers must be places it could reach)."""
     token = secrets.token_hex(6)
@@ -103,7 +84,7 @@ def scene(listener: tuple[str, list[object]]) -> Iterator[Scene]:
         home_secret=f"hs{secrets.token_hex(20)}",
         home_secret_path=home / "credentials",
         markers=markers,
-        listener_url=listener[0],
+        listener_url=listener.url,
     )
     scene.home_secret_path.write_text(scene.home_secret + "\n")
     try:
@@ -135,6 +116,7 @@ def _history(repo: Path) -> bytes:
 
 
 def _run(
+    serving: Serving,
     tmp: Path,
     scene: Scene,
     hostile: list[Hostile],
@@ -148,34 +130,46 @@ def _run(
     before = repo_state(repo)
     replies = _replies(hostile, legitimate)
     targets = [f"--target={TARGET_FILES[name]}::{name}" for name in replies]
-    with replies_by_target(replies) as server:
-        run = evolver_run(
-            [str(repo), "--provider", "openai", "--base-url", server.openai_base_url,
-             "--model", "gpt-4.1-mini", "--strategies", "single", *targets, "--branch", branch,
-             "--no-cache", "--no-confirm", "--no-progress", *flags],
-            server,
-            {"OPENAI_API_KEY": scene.api_key, "XDG_CACHE_HOME": str(tmp / "cache")},
-            tmp / "report.json",
-            timeout,
-            memory_bytes,
-        )  # fmt: skip
+    server = serving(replies_by_target(replies))
+    run = evolver_run(
+        [str(repo), "--provider", "openai", "--base-url", server.openai_base_url,
+         "--model", "gpt-4.1-mini", "--strategies", "single", *targets, "--branch", branch,
+         "--no-cache", "--no-confirm", "--no-progress", *flags],
+        server,
+        {"OPENAI_API_KEY": scene.api_key, "XDG_CACHE_HOME": str(tmp / "cache")},
+        tmp / "report.json",
+        timeout,
+        memory_bytes,
+    )  # fmt: skip
     return Outcome(run, repo, branch, before, repo_state(repo), _history(repo))
 
 
 @pytest.fixture(scope="module")
-def run_a(tmp_path_factory: pytest.TempPathFactory, scene: Scene, core_pattern: str) -> Outcome:
+def run_a(
+    module_loopback: Serving,
+    tmp_path_factory: pytest.TempPathFactory,
+    scene: Scene,
+    core_pattern: str,
+) -> Outcome:
     flags = ["--rounds", "2", "--candidates", "7", "--check-timeout", "60"]
-    return _run(tmp_path_factory.mktemp("hostile-a"), scene, candidates.run_a(scene),
-                candidates.LEGITIMATE, BRANCH_A, flags, timeout=900)  # fmt: skip
+    tmp = tmp_path_factory.mktemp("hostile-a")
+    return _run(module_loopback, tmp, scene, candidates.run_a(scene), candidates.LEGITIMATE,
+                BRANCH_A, flags, timeout=900)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
-def run_b(tmp_path_factory: pytest.TempPathFactory, scene: Scene, core_pattern: str) -> Outcome:
+def run_b(
+    module_loopback: Serving,
+    tmp_path_factory: pytest.TempPathFactory,
+    scene: Scene,
+    core_pattern: str,
+) -> Outcome:
     # A short check timeout: a harness that blocks on its own answer must not hold the run.
     # The address-space cap turns a read of /dev/zero that never ends into an error.
     flags = ["--rounds", "1", "--candidates", "3", "--check-timeout", "30"]
-    return _run(tmp_path_factory.mktemp("hostile-b"), scene, candidates.run_b(), (),
-                BRANCH_B, flags, timeout=300, memory_bytes=4 * 1024**3)  # fmt: skip
+    tmp = tmp_path_factory.mktemp("hostile-b")
+    return _run(module_loopback, tmp, scene, candidates.run_b(), (), BRANCH_B, flags,
+                timeout=300, memory_bytes=4 * 1024**3)  # fmt: skip
 
 
 # Names only, for parametrizing: the code depends on the module's scene.
@@ -293,13 +287,13 @@ def test_no_secret_reaches_reports_history_or_the_model(outcome: Outcome, scene:
 
 
 def test_the_host_is_untouched(
-    outcome: Outcome, scene: Scene, core_pattern: str, listener: tuple[str, list[object]]
+    outcome: Outcome, scene: Scene, core_pattern: str, listener: ConnectionListener
 ) -> None:
     assert not scene.escape_marker.exists(), "a candidate wrote outside its sandbox"
     assert not scene.unpickled_marker.exists(), "Evolver unpickled a planted pickle"
     assert CORE_PATTERN.read_text() == core_pattern
     assert scene.home_secret_path.read_text().strip() == scene.home_secret
-    assert listener[1] == [], "a candidate reached the host's network"
+    assert listener.accepted == [], "a candidate reached the host's network"
     assert os.listdir(scene.markers) == []
 
 

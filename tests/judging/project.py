@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import git, write_files
+from tests.conftest import init_repo
 
 SORTED_OPS = '''
     """Queries over lists sorted ascending."""
@@ -434,9 +434,4 @@ def files() -> dict[str, str]:
 
 def make_repo(root: Path) -> Path:
     """A git repository holding :func:`files` in one commit on ``main``."""
-    root.mkdir()
-    git(root, "init", "--quiet", "--initial-branch=main")
-    write_files(root, files())
-    git(root, "add", "-A")
-    git(root, "commit", "--quiet", "-m", "initial")
-    return root
+    return init_repo(root, files())

@@ -30,6 +30,7 @@ from tests.hostile.runs import Run, evolver_run, replies_by_target
 from tests.judging import rewrites
 from tests.judging.project import WORKLOAD_COMMAND, make_repo
 from tests.judging.rewrites import Rewrite
+from tests.loopback import Serving
 
 pytestmark = pytest.mark.timeout(1200)  # two real runs, in the fixtures of the first tests
 
@@ -74,36 +75,40 @@ def shown(rewrite: Rewrite, verdict: dict[str, Any]) -> str:
     )
 
 
-def _run(tmp: Path, corpus: tuple[Rewrite, ...], branch: str, flags: list[str]) -> Outcome:
+def _run(
+    serving: Serving, tmp: Path, corpus: tuple[Rewrite, ...], branch: str, flags: list[str]
+) -> Outcome:
     repo = make_repo(tmp / "repo")
     replies = rewrites.replies(corpus)
     targets = [f"--target={rewrites.FILES[name]}::{name}" for name in replies]
-    with replies_by_target(replies) as server:
-        run = evolver_run(
-            [str(repo), "--provider", "openai", "--base-url", server.openai_base_url,
-             "--model", "gpt-4.1-mini", "--strategies", "single", *targets, "--branch", branch,
-             "--workload", WORKLOAD_COMMAND, "--rounds", "1", "--min-speedup", "1.1",
-             "--check-timeout", "60", "--no-cache", "--no-confirm", "--no-progress", *flags],
-            server,
-            {"OPENAI_API_KEY": "sk-test-judging", "XDG_CACHE_HOME": str(tmp / "cache")},
-            tmp / "report.json",
-            RUN_TIMEOUT,
-        )  # fmt: skip
+    server = serving(replies_by_target(replies))
+    run = evolver_run(
+        [str(repo), "--provider", "openai", "--base-url", server.openai_base_url,
+         "--model", "gpt-4.1-mini", "--strategies", "single", *targets, "--branch", branch,
+         "--workload", WORKLOAD_COMMAND, "--rounds", "1", "--min-speedup", "1.1",
+         "--check-timeout", "60", "--no-cache", "--no-confirm", "--no-progress", *flags],
+        server,
+        {"OPENAI_API_KEY": "sk-test-judging", "XDG_CACHE_HOME": str(tmp / "cache")},
+        tmp / "report.json",
+        RUN_TIMEOUT,
+    )  # fmt: skip
     return Outcome(run, repo, branch)
 
 
 @pytest.fixture(scope="module")
-def corpus_run(tmp_path_factory: pytest.TempPathFactory) -> Outcome:
+def corpus_run(module_loopback: Serving, tmp_path_factory: pytest.TempPathFactory) -> Outcome:
     flags = ["--candidates", "2", "--jobs", "2"]
-    outcome = _run(tmp_path_factory.mktemp("judging"), rewrites.CORPUS, BRANCH, flags)
+    tmp = tmp_path_factory.mktemp("judging")
+    outcome = _run(module_loopback, tmp, rewrites.CORPUS, BRANCH, flags)
     keep_report(outcome, "judging-report.json")
     return outcome
 
 
 @pytest.fixture(scope="module")
-def strict_run(tmp_path_factory: pytest.TempPathFactory) -> Outcome:
+def strict_run(module_loopback: Serving, tmp_path_factory: pytest.TempPathFactory) -> Outcome:
     flags = ["--candidates", "1", "--jobs", "2", "--strict-behaviour"]
-    outcome = _run(tmp_path_factory.mktemp("judging-strict"), rewrites.STRICT, STRICT_BRANCH, flags)
+    tmp = tmp_path_factory.mktemp("judging-strict")
+    outcome = _run(module_loopback, tmp, rewrites.STRICT, STRICT_BRANCH, flags)
     keep_report(outcome, "judging-strict-report.json")
     return outcome
 
@@ -129,6 +134,7 @@ def test_the_corpus_is_as_the_issue_asks() -> None:
     assert len({r.name for r in rewrites.CORPUS}) == len(rewrites.CORPUS)
 
 
+@pytest.mark.pipeline
 def test_the_corpus_run_completes(corpus_run: Outcome) -> None:
     run = corpus_run.run
     assert run.returncode == 0, run.describe()
@@ -136,6 +142,7 @@ def test_the_corpus_run_completes(corpus_run: Outcome) -> None:
     assert len(run.candidates()) == len(rewrites.CORPUS), [c["summary"] for c in run.candidates()]
 
 
+@pytest.mark.pipeline
 @pytest.mark.parametrize("rewrite", rewrites.GOOD, ids=lambda r: r.name)
 def test_every_good_rewrite_is_committed(corpus_run: Outcome, rewrite: Rewrite) -> None:
     verdict = corpus_run.verdict(rewrite)
@@ -152,6 +159,7 @@ def new_lines(text: str, original: str) -> set[str]:
     }
 
 
+@pytest.mark.pipeline
 @pytest.mark.parametrize(
     "rewrite", [r for r in rewrites.GOOD if r.probe_difference], ids=lambda r: r.name
 )
@@ -174,6 +182,7 @@ def _with_probes(corpus_run: Outcome) -> list[dict[str, Any]]:
     return found
 
 
+@pytest.mark.pipeline
 def test_differences_on_probes_raise_the_risk(corpus_run: Outcome) -> None:
     for candidate in _with_probes(corpus_run):
         # a model's rewrite is medium on its own; differing on probes makes it one level more
@@ -184,6 +193,7 @@ def test_differences_on_probes_raise_the_risk(corpus_run: Outcome) -> None:
     assert all(c["risk"]["level"] == "medium" for c in calm), [c["risk"] for c in calm]
 
 
+@pytest.mark.pipeline
 def test_differences_on_probes_reach_the_pr_body_the_html_report_and_show(
     corpus_run: Outcome,
 ) -> None:
@@ -204,6 +214,7 @@ def test_differences_on_probes_reach_the_pr_body_the_html_report_and_show(
     assert PROBES_SHOWN in shown_text.stdout and call.split("(")[0] in shown_text.stdout
 
 
+@pytest.mark.pipeline
 @pytest.mark.parametrize("rewrite", rewrites.WRONG, ids=lambda r: r.name)
 def test_every_wrong_rewrite_is_rejected_with_its_reason(
     corpus_run: Outcome, rewrite: Rewrite
@@ -217,6 +228,7 @@ def test_every_wrong_rewrite_is_rejected_with_its_reason(
     )
 
 
+@pytest.mark.pipeline
 def test_the_branch_holds_the_good_rewrites_only(corpus_run: Outcome) -> None:
     committed = [c for c in corpus_run.run.candidates() if c["committed"]]
     good = {hashlib.sha256(r.reply.encode()).hexdigest() for r in rewrites.GOOD}
@@ -228,12 +240,14 @@ def test_the_branch_holds_the_good_rewrites_only(corpus_run: Outcome) -> None:
 # --- --strict-behaviour ----------------------------------------------------------------------
 
 
+@pytest.mark.pipeline
 def test_the_strict_run_completes(strict_run: Outcome) -> None:
     run = strict_run.run
     assert run.returncode == 0, run.describe()
     assert len(run.candidates()) == len(rewrites.STRICT)
 
 
+@pytest.mark.pipeline
 @pytest.mark.parametrize("rewrite", rewrites.STRICT, ids=lambda r: r.name)
 def test_strict_behaviour_rejects_differences_on_probes(
     strict_run: Outcome, rewrite: Rewrite
@@ -245,5 +259,6 @@ def test_strict_behaviour_rejects_differences_on_probes(
     assert reason_matches(rewrites.STRICT_EXPECT, stage, reason), shown(rewrite, verdict)
 
 
+@pytest.mark.pipeline
 def test_the_strict_run_commits_nothing(strict_run: Outcome) -> None:
     assert git(strict_run.repo, "branch", "--list", STRICT_BRANCH) == ""
