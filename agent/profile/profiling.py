@@ -9,8 +9,6 @@ left out with a note. Source files it names are read without following a FIFO or
 from __future__ import annotations
 
 import math
-import os
-import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -24,15 +22,14 @@ from agent.project.runner import Project, is_pytest
 from agent.verify.untrusted import (
     UntrustedDataError,
     is_real_directory,
+    process_dumps,
     read_json,
     scrub,
 )
 from sandbox import Result, Sandbox
 
 MAX_DUMP_BYTES = 256 * 1024 * 1024
-MAX_DUMPS = 512  # processes profiled in one run; more are left out (with a note)
 PYTEST_TESTS_FAILED = 1  # pytest's exit code when the run completed but some tests failed
-_DUMP_NAME = re.compile(r"[0-9]{1,10}\.json")  # <pid>.json, as the profiler names them
 
 
 @dataclass(frozen=True)
@@ -112,14 +109,13 @@ def _flaky_tests_may_explain(project: Project, argv: list[str], result: Result) 
 
 def _dumps(out: Path, notes: list[str]) -> list[Path]:
     """The profile dumps in ``out``, if it is still the folder we made."""
-    if not is_real_directory(out):
+    dumps = process_dumps(out)
+    if dumps is None:
         notes.append("the profile folder was replaced while the workload ran")
         return []
-    names = sorted(entry.name for entry in os.scandir(out))
-    dumps = [out / name for name in names if _DUMP_NAME.fullmatch(name)]
-    if len(dumps) > MAX_DUMPS:
-        notes.append(f"read the profiles of {MAX_DUMPS} processes of {len(dumps)}")
-    return dumps[:MAX_DUMPS]
+    if dumps.left_out:
+        notes.append(f"read the profiles of {len(dumps.files)} processes of {dumps.found}")
+    return dumps.files
 
 
 def _read_dump(path: Path) -> Stats:

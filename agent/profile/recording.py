@@ -11,7 +11,6 @@ they were recorded from runs anyway. Nothing in this process unpickles them.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import tempfile
@@ -27,6 +26,7 @@ from agent.verify.answers import MAX_BLOB_BYTES, decode_blob
 from agent.verify.untrusted import (
     UntrustedDataError,
     is_real_directory,
+    process_dumps,
     read_json,
     scrub,
     write_new,
@@ -37,11 +37,9 @@ from sandbox import Sandbox
 # dump itself (base64 and test ids on top). Larger dumps are not read.
 MAX_RECORDED_BYTES = 128 * 1024 * 1024
 MAX_DUMP_BYTES = 256 * 1024 * 1024
-MAX_DUMPS = 512  # processes recorded in one run; more are ignored (with a note)
 MAX_TESTS = 100_000  # node ids in one dump
 MAX_TEST_ID = 1000
 
-_DUMP_NAME = re.compile(r"[0-9]{1,10}\.json")  # <pid>.json, as the recorder names them
 _ENTRY_KEYS = frozenset({"calls", "tests", "seen", "skipped", "largest"})
 MAX_SIZE = 2**31  # the recorder caps the sizes it notes here
 # A pytest node id: a path, "::", a name. Never an option (the ids end up on pytest's command
@@ -164,19 +162,18 @@ def _recorded(
 
 def _dumps(out: Path, notes: list[str]) -> list[Path]:
     """The dump files in ``out``, if it is still the folder we made (the run could replace it)."""
-    if not is_real_directory(out):
+    dumps = process_dumps(out)
+    if dumps is None:
         notes.append("the recorder's folder was replaced while the project ran: nothing recorded")
         return []
-    names = sorted(entry.name for entry in os.scandir(out))
-    dumps = [out / name for name in names if _DUMP_NAME.fullmatch(name)]
-    others = len(names) - len(dumps) - ("spec.json" in names)
+    others = len(dumps.others) - ("spec.json" in dumps.others)
     if others:
         notes.append(
             f"ignored {plural(others, 'file')} in the recorder's folder that it does not write"
         )
-    if len(dumps) > MAX_DUMPS:
-        notes.append(f"read the recorder's dumps of {MAX_DUMPS} processes of {len(dumps)}")
-    return dumps[:MAX_DUMPS]
+    if dumps.left_out:
+        notes.append(f"read the recorder's dumps of {len(dumps.files)} processes of {dumps.found}")
+    return dumps.files
 
 
 def _read_dump(path: Path, keys: dict[str, TargetRef], max_calls: int) -> dict[TargetRef, _Entry]:

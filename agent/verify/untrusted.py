@@ -12,6 +12,7 @@ import json
 import os
 import re
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,35 @@ def is_real_directory(path: Path) -> bool:
         return stat.S_ISDIR(os.lstat(path).st_mode)
     except OSError:
         return False
+
+
+# What each process of a profiled or recorded run leaves: <pid>.json, one per process.
+PROCESS_DUMP = re.compile(r"[0-9]{1,10}\.json")
+MAX_PROCESS_DUMPS = 512  # read per run; more are left out (with a note)
+
+
+@dataclass(frozen=True)
+class ProcessDumps:
+    """The per-process dumps in a folder a sandboxed run wrote into."""
+
+    files: list[Path]  # at most MAX_PROCESS_DUMPS, in name order
+    found: int  # dumps there were
+    others: list[str]  # names of files there that are not dumps
+
+    @property
+    def left_out(self) -> int:
+        return self.found - len(self.files)
+
+
+def process_dumps(folder: Path) -> ProcessDumps | None:
+    """The dumps in ``folder``; ``None`` when it is no longer the directory we made (the run
+    could replace it with a link)."""
+    if not is_real_directory(folder):
+        return None
+    names = sorted(entry.name for entry in os.scandir(folder))
+    dumps = [folder / name for name in names if PROCESS_DUMP.fullmatch(name)]
+    others = [name for name in names if not PROCESS_DUMP.fullmatch(name)]
+    return ProcessDumps(dumps[:MAX_PROCESS_DUMPS], len(dumps), others)
 
 
 def write_new(path: Path, data: bytes) -> None:
