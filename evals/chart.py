@@ -11,7 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from agent.reports.chart import LogScale, is_one, tick_label
-from evals.scores import OUTCOMES, TaskResult, as_results, summary
+from evals.results import OUTCOMES, TaskResult, as_results
+from evals.scores import summary
 from evals.tables import _fraction_text, _percent, _shorten, _x
 
 _COLOURS = {

@@ -15,13 +15,9 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from evals.results import KINDS, MIN_SPEEDUP, OUTCOMES, TaskResult, run_results
 from evals.scores import (
-    KINDS,
-    MIN_SPEEDUP,
-    OUTCOMES,
-    TaskResult,
-    _round,
-    _run_results,
+    rounded,
     run_label,
     summary,
 )
@@ -152,7 +148,7 @@ def comparison(a: Mapping[str, Any], b: Mapping[str, Any]) -> Comparison:
     (gained, lost, same, only in A or only in B; ``Comparison.counts`` tallies them).
     Overall: each metric of ``summary`` for A and B, B − A (for a fraction, the difference of
     the shares), which way is better, and whether B improved on it; all also as text."""
-    tasks_a, tasks_b = _run_results(a), _run_results(b)
+    tasks_a, tasks_b = run_results(a), run_results(b)
     by_name_a = {task.task: task for task in tasks_a}
     by_name_b = {task.task: task for task in tasks_b}
     names = list(by_name_a) + [name for name in by_name_b if name not in by_name_a]
@@ -176,7 +172,7 @@ def comparison(a: Mapping[str, Any], b: Mapping[str, Any]) -> Comparison:
                 "change": (
                     None
                     if speedup_a is None or speedup_b is None
-                    else _round(speedup_b / speedup_a)
+                    else rounded(speedup_b / speedup_a)
                 ),
                 "outcome_a": None if task_a is None else task_a.outcome,
                 "outcome_b": None if task_b is None else task_b.outcome,
@@ -203,7 +199,7 @@ def comparison(a: Mapping[str, Any], b: Mapping[str, Any]) -> Comparison:
                 "label": metric.label,
                 "a": value_a,
                 "b": value_b,
-                "difference": _round(diff),
+                "difference": rounded(diff),
                 "better": metric.better,
                 "improved": improved,
                 "a_text": metric.text(scores_a),

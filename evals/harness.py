@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import UsageError
-from evals import scores
+from evals import results, scores
 from evals.chart import chart_svg
 from evals.corpus import Task
 from evals.executors import Executor
@@ -62,12 +62,12 @@ def write_outputs(run: Mapping[str, Any], out_dir: Path | str) -> dict[str, Path
     ``chart.svg`` into ``out_dir`` (made if missing); return their paths by name."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    tasks = scores.as_results(run.get("tasks") or [])
+    tasks = results.as_results(run.get("tasks") or [])
     given = run.get("tasks") or []
     data = {
         **run,
         "tasks": [
-            task.to_json() if isinstance(task, scores.TaskResult) else task for task in given
+            task.to_json() if isinstance(task, results.TaskResult) else task for task in given
         ],
         "summary": scores.summary(tasks),
     }
@@ -96,7 +96,7 @@ def load_run(path: Path | str) -> dict[str, Any]:
         raise ValueError(f"{path}: not a readable results.json ({error})") from None
     if not isinstance(data, dict) or not isinstance(data.get("tasks"), list):
         raise ValueError(f"{path}: not an eval's results.json (no tasks)")
-    scores.as_results(data["tasks"])
+    results.as_results(data["tasks"])
     return data
 
 

@@ -18,15 +18,8 @@ from rich.table import Table
 from rich.text import Text
 
 from agent.reports import format as fmt
-from evals.scores import (
-    KINDS,
-    OUTCOMES,
-    UNLABELLED,
-    TaskResult,
-    _run_results,
-    run_label,
-    summary,
-)
+from evals.results import KINDS, OUTCOMES, UNLABELLED, TaskResult, run_results
+from evals.scores import run_label, summary
 
 # ---------------------------------------------------------------------------------------------
 # Formatting
@@ -268,7 +261,7 @@ def strategy_table(scores: Mapping[str, Any]) -> tuple[list[str], list[list[str]
 def markdown(run: Mapping[str, Any]) -> str:
     """A run as Markdown: the per-task table, the overall table, the scores per kind, and the
     wrong commits and errors spelled out."""
-    tasks = _run_results(run)
+    tasks = run_results(run)
     scores = summary(tasks)
     head = f"# Evolver eval: {_md(run_label(run))}"
     facts = [f"{scores['tasks']} tasks"]
@@ -354,7 +347,7 @@ def _failures(task: TaskResult, shown: int = 5) -> str:
 
 def run_rich(run: Mapping[str, Any]) -> RenderableType:
     """A run as rich tables (the per-task one and the overall one), for the terminal."""
-    tasks = _run_results(run)
+    tasks = run_results(run)
     scores = summary(tasks)
     per_task = Table(
         title=f"Evolver eval: {run_label(run)}",

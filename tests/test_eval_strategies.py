@@ -10,7 +10,7 @@ from typing import Any
 
 from rich.console import Console
 
-from evals import compare, harness, scores, tables
+from evals import compare, harness, results, scores, tables
 from tests.conftest import evolver
 from tests.test_scores import correct, result, run, wrong
 
@@ -89,8 +89,8 @@ def test_strategies_are_counted_per_kind_and_overall() -> None:
     assert overall["parallel"] == counts(1, 0, 0, 0)
     assert overall["unlabelled"] == counts(1, 0, 0, 0)
     by_kind = found["by_kind"]
-    assert list(by_kind) == list(scores.KINDS)
-    assert all(list(by_kind[kind]) == list(overall) for kind in scores.KINDS)
+    assert list(by_kind) == list(results.KINDS)
+    assert all(list(by_kind[kind]) == list(overall) for kind in results.KINDS)
     assert by_kind["rules"]["builtins"] == counts(2, 2, 1, 1)
     assert by_kind["rules"]["data-structure"] == counts(1, 1, 1, 1)
     assert by_kind["rules"]["algorithm"] == ZERO
@@ -100,7 +100,7 @@ def test_strategies_are_counted_per_kind_and_overall() -> None:
     # per kind adds up to overall
     for name, total in overall.items():
         for key in total:
-            assert sum(by_kind[kind][name][key] for kind in scores.KINDS) == total[key]
+            assert sum(by_kind[kind][name][key] for kind in results.KINDS) == total[key]
     json.dumps(found)
 
 
@@ -198,12 +198,12 @@ def test_results_from_before_these_keys_still_load(tmp_path: Path) -> None:
     path = tmp_path / "results.json"
     path.write_text(json.dumps(old_run))
     loaded = harness.load_run(path)
-    [task] = scores.as_results(loaded["tasks"])
+    [task] = results.as_results(loaded["tasks"])
     assert task.reference_timing == "stored" and task.reference_stored  # task.toml's, then
     assert task.reference_interval is None and task.stored_reference_speedup is None
     [candidate] = task.candidates
     assert candidate.strategy is None and not candidate.committed
-    assert scores.TaskResult.from_json(task.to_json()) == task
+    assert results.TaskResult.from_json(task.to_json()) == task
     summary = scores.summary(loaded["tasks"])
     assert summary["strategies"]["overall"] == {"unlabelled": counts(1, 1, 0, 0)}
     assert summary["reference_measured"] == {"count": 0, "of": 1, "share": 0.0}
@@ -211,7 +211,7 @@ def test_results_from_before_these_keys_still_load(tmp_path: Path) -> None:
     text = tables.markdown(loaded)
     assert "| 4.00×† |" in text and "not measured in this run" in text
     # a task with no reference has nothing stored to mark
-    none = scores.TaskResult.from_json({"task": "n", "kind": "none"})
+    none = results.TaskResult.from_json({"task": "n", "kind": "none"})
     assert none.reference_timing is None and not none.reference_stored
 
 

@@ -13,7 +13,7 @@ import pytest
 from rich.console import Console
 
 from evals import chart, compare, harness, scores, tables
-from evals.scores import TaskResult
+from evals.results import TaskResult, as_results
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -447,7 +447,7 @@ def test_write_outputs_and_load_run(tmp_path: Path) -> None:
     ET.parse(paths["chart"])
     assert "| a | rules |" in paths["markdown"].read_text(encoding="utf-8")
     assert not list((tmp_path / "out").glob("*.part"))
-    as_objects = {**made, "tasks": scores.as_results(corpus())}
+    as_objects = {**made, "tasks": as_results(corpus())}
     again = harness.write_outputs(as_objects, tmp_path / "again")
     assert harness.load_run(again["json"])["tasks"] == corpus()
     (tmp_path / "bad.json").write_text('{"provider": "x"}')
