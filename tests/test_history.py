@@ -255,7 +255,7 @@ def test_each_candidate_shows_its_strategy(
         run_id = history.begin(report, "evolver/s", {})
         history.target_done(run_id, TARGET, report.outcomes, "0" * 40)
         # What `evolver report` renders of a run that never finished, then of a finished one.
-        unfinished = cli_history.stored_report(history, run_id)
+        unfinished = cli_history.stored_run(history, run_id).to_json()
         assert [c["strategy"] for c in unfinished["candidates"]] == STRATEGIES
         history.end(run_id, report)
         finished = history.run(run_id).report

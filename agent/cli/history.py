@@ -252,11 +252,6 @@ def stored_run(store: Store, run_id: int) -> Report:
     )
 
 
-def stored_report(store: Store, run_id: int) -> dict[str, Any]:
-    """``stored_run`` as JSON, for callers that still read reports as dicts (agent/cli/ship.py)."""
-    return stored_run(store, run_id).to_json()
-
-
 def _as_report_candidate(row: dict[str, Any]) -> ReportCandidate:
     """A candidate of the history as its run's report would have had it."""
     timed = row["speedup"] is not None

@@ -52,7 +52,7 @@ from agent.providers.usage import Ledger
 from agent.rank.ranking import make_target, rank
 from agent.record import gitops
 from agent.record.store import RunJournal
-from agent.reports.model import report_json, target_json, write_json
+from agent.reports.model import Report, target_json, write_json
 from agent.reports.terminal import print_summary, profile_table, results_console
 from evals.cli import app as eval_app
 
@@ -179,7 +179,7 @@ def run(
     if store is not None:
         with store:
             if pr_settings is not None:
-                open_pull_request(out, store, config.repo, report_json(report), pr_settings)
+                open_pull_request(out, store, config.repo, Report.from_run(report), pr_settings)
 
 
 @app.command()

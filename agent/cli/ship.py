@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agent.cli.history import RepoOpt, open_store, stored_report
+from agent.cli.history import RepoOpt, open_store, stored_run
 from agent.cli.options import WATCH_OPTIONS, Flags, flag_names, takes
 from agent.config import WatchConfig, load_config, load_watch_config
 from agent.errors import UsageError
@@ -24,6 +24,7 @@ from agent.project.runner import project_for
 from agent.project.workspace import limits_of
 from agent.record import gitops
 from agent.record.store import Store
+from agent.reports.model import Report
 from agent.ship.health import MeasureFailed
 from agent.ship.pullrequest import PullRequestSettings, publish
 from agent.ship.watch import Cycle, Watcher, revert
@@ -77,9 +78,9 @@ class PublishOptions:
 
 
 def open_pull_request(
-    out: Console, store: Store, repo: Path, report: dict[str, Any], settings: PullRequestSettings
+    out: Console, store: Store, repo: Path, report: Report, settings: PullRequestSettings
 ) -> None:
-    if not report.get("branch"):
+    if not report.branch:
         out.print("No pull request: nothing was committed.")
         return
     result = publish(repo, report, settings)
@@ -91,7 +92,7 @@ def open_pull_request(
             "created": result.created,
             "summary": result.describe(),
         },
-        run_id=report.get("run_id"),
+        run_id=report.run_id,
         branch=result.head_branch,
         commit=result.pushed_commit,
     )
@@ -109,8 +110,8 @@ def pr(
     settings = publish.settings()
     with open_store(repo) as store:
         run_id = store.latest_run() if run is None else run
-        report = stored_report(store, run_id)
-        if not report.get("branch"):
+        report = stored_run(store, run_id)
+        if not report.branch:
             raise UsageError(f"run {run_id} committed nothing; there is nothing to propose")
         open_pull_request(Console(), store, repo, report, settings)
 
