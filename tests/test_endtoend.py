@@ -189,7 +189,6 @@ def test_nothing_is_accepted_when_nothing_observes_the_behaviour(judged: Judged)
 @pytest.mark.pipeline
 def test_when_the_tests_are_the_workload_the_tests_that_reach_it_are_run(judged: Judged) -> None:
     bench = judged.bench
-    assert bench.original is not None
     suite = dataclasses.replace(bench.project, workload=None)
     found = reach(suite, bench.original, bench.recording)
     test = "tests/test_agg.py::test_summarize_counts_distinct_values_of_a_generator"

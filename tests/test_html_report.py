@@ -23,7 +23,7 @@ from agent.providers.strategies import by_name
 from agent.reports.diff import render_diff
 from agent.reports.html import render_html, write_html
 from agent.reports.model import Report, ReportError
-from tests.conftest import evolver, git, write_files
+from tests.conftest import evolver, init_repo
 
 # Three slow functions the offline rules provider knows: `k in d.keys()` (dict_keys_membership,
 # about 2× faster: committed), an order-preserving dedupe (dedupe_with_dict breaks on unhashable
@@ -98,12 +98,7 @@ TOKEN_SPAN = "td.code span[class]"
 def real_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The JSON report of a real `evolver run` (about 35 s on 2 cores)."""
     root = tmp_path_factory.mktemp("real")
-    repo = root / "repo"
-    repo.mkdir()
-    git(repo, "init", "--quiet", "--initial-branch=main")
-    write_files(repo, PROJECT)
-    git(repo, "add", "-A")
-    git(repo, "commit", "--quiet", "-m", "initial")
+    repo = init_repo(root / "repo", PROJECT)
     out = root / "report.json"
     done = evolver(
         "run",

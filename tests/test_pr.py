@@ -24,7 +24,7 @@ from agent.ship.pullrequest import (
     publish,
     publishable,
 )
-from tests.conftest import EVOLVER, KEYS_PROJECT, git, repo_state, write_files
+from tests.conftest import EVOLVER, KEYS_PROJECT, git, init_repo, repo_state, write_files
 from tests.github_server import GitHubServer
 
 CHANGED_TARGETS = Path(__file__).parents[1] / "scripts" / "changed-targets"
@@ -78,12 +78,7 @@ class Project:
 
 def new_project(root: Path) -> Project:
     """KEYS_PROJECT, then one more commit on main; main pushed to a bare remote."""
-    repo, remote = root / "repo", root / "remote.git"
-    repo.mkdir()
-    git(repo, "init", "--quiet", "--initial-branch=main")
-    write_files(repo, KEYS_PROJECT)
-    git(repo, "add", "-A")
-    git(repo, "commit", "--quiet", "-m", "initial")
+    repo, remote = init_repo(root / "repo", KEYS_PROJECT), root / "remote.git"
     write_files(repo, {"README.md": "A project.\n"})
     git(repo, "add", "-A")
     git(repo, "commit", "--quiet", "-m", "a readme")
@@ -532,11 +527,8 @@ def changed_targets(repo: Path, base: str, head: str) -> list[str]:
 
 
 def test_changed_targets(tmp_path: Path) -> None:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "--quiet", "--initial-branch=main")
-    write_files(
-        repo,
+    repo = init_repo(
+        tmp_path / "repo",
         {
             "pkg/__init__.py": "",
             "pkg/shapes.py": """
@@ -571,9 +563,8 @@ def test_changed_targets(tmp_path: Path) -> None:
             "pkg/gone.py": "def f():\n    return 1\n",
             "tests/test_shapes.py": "def test_x():\n    assert True\n",
         },
+        message="base",
     )
-    git(repo, "add", "-A")
-    git(repo, "commit", "--quiet", "-m", "base")
     git(repo, "checkout", "--quiet", "-b", "feature")
 
     def commit(message: str) -> None:

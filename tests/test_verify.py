@@ -8,11 +8,10 @@ import pytest
 
 from agent import loop
 from agent.config import RunConfig
-from agent.domain import REJECTIONS, STAGES, Candidate, Outcome, Verdict, stages_passed
-from agent.providers.base import ProposalRequest, candidate_id
+from agent.domain import REJECTIONS, STAGES, Outcome, Verdict, stages_passed
 from agent.providers.context import HistoryItem, gather_history
 from agent.verify.cascade import CASCADE, READING, RUNNING, TAMPER
-from tests.conftest import git, init_repo
+from tests.conftest import Offer, StaticProvider, git, init_repo
 
 SLOW = """
 def dedupe(items: list[int]) -> list[int]:
@@ -99,26 +98,6 @@ CANDIDATES = {
 }
 
 
-class HandMadeProvider:
-    name = "hand"
-
-    def propose(self, request: ProposalRequest) -> list[Candidate]:
-        target = request.target
-        assert request.file_source == SLOW.lstrip()
-        if request.history:  # one round: the same candidates again bring nothing new
-            return self.propose(ProposalRequest(target, request.file_source, request.limit))
-        return [
-            Candidate(
-                candidate_id(target, files["pkg/slow.py"]),
-                target.ref,
-                self.name,
-                {k: v.lstrip() for k, v in files.items()},
-                summary,
-            )
-            for summary, (files, _) in CANDIDATES.items()
-        ]
-
-
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> loop.RunReport:
     repo = init_repo(tmp_path_factory.mktemp("verify") / "repo", PROJECT)
@@ -129,7 +108,16 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> loop.RunReport:
         branch="evolver/verify",
         jobs=2,  # the parallel path; the command-line tests take the sequential one
     )
-    return loop.run(config, HandMadeProvider(), loop.Silent())
+    provider = StaticProvider(
+        [
+            Offer(summary, {k: v.lstrip() for k, v in files.items()})
+            for summary, (files, _) in CANDIDATES.items()
+        ]
+    )
+    report = loop.run(config, provider, loop.Silent())
+    # every request showed the model the target's file as it is in the repository
+    assert provider.requests and all(r.file_source == SLOW.lstrip() for r in provider.requests)
+    return report
 
 
 @pytest.mark.pipeline
