@@ -46,6 +46,7 @@ from pathlib import Path
 
 from agent.domain import Candidate, Metrics, Target, TargetRef
 from agent.project.runner import Project
+from agent.reports import format as fmt
 from agent.verify import equivalence as same
 from agent.verify.capabilities import check_capabilities
 from agent.verify.harness import HarnessError
@@ -251,9 +252,11 @@ def time_task(checked: Checked, project: Project, write: bool) -> None:
     elif task.reference_speedup is not None:
         stored = task.reference_speedup
         if not 0.5 * stored <= checked.speedup <= 2 * stored:
-            checked.warnings.append(f"measured {checked.speedup:.2f}x, task.toml says {stored}x")
+            checked.warnings.append(
+                f"measured {fmt.times(checked.speedup)}, task.toml says {stored}×"
+            )
     if checked.speedup < 1.2:
-        checked.problems.append(f"reference speedup {checked.speedup:.2f}x is too small")
+        checked.problems.append(f"reference speedup {fmt.times(checked.speedup)} is too small")
 
 
 def write_speedup(task: Task, speedup: float) -> None:
@@ -280,7 +283,7 @@ def run(argv: list[str], cwd: Path, timeout: float) -> tuple[int, str]:
             argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
         )
     except subprocess.TimeoutExpired:
-        return -1, f"timed out after {timeout:.0f} s"
+        return -1, f"timed out after {fmt.seconds(timeout, 0)}"
     return done.returncode, done.stdout + done.stderr
 
 
@@ -299,7 +302,9 @@ def rules_check(task: Task, scratch: Path, project: Project) -> tuple[str, list[
     code, output = run([*evolver, "--json", str(report), "--no-progress"], ROOT, EVOLVER_TIMEOUT)
     seconds = time.monotonic() - started
     if code != 0 or not report.exists():
-        return f"evolver exit {code}", [f"evolver run failed ({seconds:.0f} s)\n{tail(output)}"]
+        return f"evolver exit {code}", [
+            f"evolver run failed ({fmt.seconds(seconds, 0)})\n{tail(output)}"
+        ]
     data = json.loads(report.read_text())
     committed = [c for c in data.get("candidates", []) if c.get("committed")]
     if not committed:
@@ -309,7 +314,9 @@ def rules_check(task: Task, scratch: Path, project: Project) -> tuple[str, list[
         )
         return "nothing committed", [f"rules provider committed nothing: {verdicts or 'no rule'}"]
     best = committed[0]
-    summary = f"{best.get('summary')} {best.get('speedup', 0):.2f}x ({seconds:.0f} s)"
+    summary = (
+        f"{best.get('summary')} {fmt.times(best.get('speedup', 0))} ({fmt.seconds(seconds, 0)})"
+    )
     # What was committed must pass the hidden tests too.
     result = scratch / "committed"
     subprocess.run(["git", "clone", "-q", "--branch", str(data["branch"]), str(repo), str(result)],
@@ -374,7 +381,7 @@ def report(results: list[Checked], seconds: float) -> int:
     counts = {kind: sum(r.kind == kind for r in results) for kind in KINDS}
     print(
         f"\n{len(results)} tasks ({', '.join(f'{n} {k}' for k, n in counts.items())}), "
-        f"{len(failed)} failing, {seconds:.0f} s"
+        f"{len(failed)} failing, {fmt.seconds(seconds, 0)}"
     )
     for checked in results:
         if checked.problems or checked.warnings:
@@ -394,8 +401,8 @@ def print_table(results: list[Checked]) -> None:
               "rules-check")  # fmt: skip
     rows = [header]
     for r in results:
-        speed = "-" if r.speedup is None else f"{r.speedup:.2f}x"
-        interval = "-" if r.interval is None else f"{r.interval[0]:.2f}-{r.interval[1]:.2f}"
+        speed = fmt.times(r.speedup, missing="-")
+        interval = fmt.interval(r.interval, unit="", missing="-")
         checks = "ok" if not r.problems else f"{len(r.problems)} failed"
         rows.append((r.name, r.kind, ms(r.original_ms), ms(r.reference_ms), speed, interval,
                      checks, r.rules))  # fmt: skip

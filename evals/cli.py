@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from agent.cli.options import Flags, flag_names, shared, takes, varied
 from agent.config import load_config
 from agent.errors import UsageError
+from agent.reports import format as fmt
 from evals import tables
 from evals.compare import compare as compare_runs
 from evals.corpus import TASKS_DIR, Task, load_tasks
@@ -129,6 +130,7 @@ def _line(result: dict[str, Any]) -> str:
     if not result["committed"]:
         return f"  {result['task']}: nothing committed"
     return (
-        f"  {result['task']}: {result['speedup']:.2f}× (claimed {result['claimed_speedup']}×), "
+        f"  {result['task']}: {fmt.times(result['speedup'])} "
+        f"(claimed {result['claimed_speedup']}×), "
         f"hidden tests {result['hidden_tests']}"
     )

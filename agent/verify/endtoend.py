@@ -37,6 +37,7 @@ from statistics import median
 from agent.domain import Timing
 from agent.profile.recording import Recording
 from agent.project.runner import Project, TestRun
+from agent.reports import format as fmt
 from agent.verify.stats import Look, look, look_confidence, look_schedule
 from agent.verify.timing import TimingPlan
 from sandbox import Result, Sandbox
@@ -84,11 +85,11 @@ class Bar:
     def describe(self) -> str:
         """``bar 1.02× for a 31% share``: which bar was used, and why."""
         if self.share is None:
-            return f"bar {self.value:.2f}×: the target's share of it is unknown, so all of it"
+            return f"bar {fmt.times(self.value)}: the target's share of it is unknown, so all of it"
         amdahl = whole_speedup(self.min_speedup, self.share)
         if self.value > amdahl:
             return (
-                f"bar {self.value:.2f}×, the floor for whole processes "
+                f"bar {fmt.times(self.value)}, the floor for whole processes "
                 f"({amdahl:.3f}× for a {self.share:.0%} share)"
             )
         return f"bar {self.value:.3g}× for a {self.share:.0%} share"

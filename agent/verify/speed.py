@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from agent.domain import NOT_COMPARED, Timing, Verdict
 from agent.project.runner import is_pytest
+from agent.reports import format as fmt
 from agent.verify import equivalence as same
 from agent.verify.bench import Bench, Trial
 from agent.verify.endtoend import EndToEnd, EndToEndError, Measured, Rejected
@@ -45,14 +46,14 @@ def speed(trial: Trial, bench: Bench) -> Verdict:
         return Verdict(False, "equivalence", changed, timing)
     low, high = timing.ci
     if low < bench.min_speedup:
-        interval = f"{timing.level} interval {low:.2f}–{high:.2f}×"
+        interval = f"{timing.level} interval {fmt.interval((low, high))}"
         why = _short_of(
             interval, f"{bench.min_speedup}×", comparison.undecided, comparison.processes,
             f"{comparison.seconds:.0f}s, budget {bench.plan.budget:.0f}s",
         )  # fmt: skip
         return Verdict(False, "speed", why, timing)
     if timing.first_call < bench.min_speedup:
-        why = f"not faster on first calls ({timing.first_call:.2f}×), only on repeated ones"
+        why = f"not faster on first calls ({fmt.times(timing.first_call)}), only on repeated ones"
         return Verdict(False, "speed", why, timing)
     tested = f"{len(bench.recording.tests)} targeted tests, " if bench.recording.tests else ""
     checked = bench.behaviour().describe()
@@ -90,9 +91,9 @@ def _evidence(
         "within the domain the real calls show (hypothesis; where the original raises, "
         "the change raises too)",
         "probes": _probe_evidence(judgement, counts["probe"]),
-        "timing": f"{timing.speedup:.2f}× faster ({timing.level} interval {low:.2f}–{high:.2f}×, "
-        f"first calls {timing.first_call:.2f}×), alternating fresh processes timed by Evolver "
-        f"from outside them, on {calls} recorded calls",
+        "timing": f"{fmt.times(timing.speedup)} faster ({timing.level} interval "
+        f"{fmt.interval((low, high))}, first calls {fmt.times(timing.first_call)}), alternating "
+        f"fresh processes timed by Evolver from outside them, on {calls} recorded calls",
     }
 
 
@@ -165,7 +166,7 @@ def _speed_end_to_end(trial: Trial, bench: Bench) -> Verdict:
     timing, bar = measured.timing, measured.bar.describe()
     where = f"end to end on {comparison.reach.description}"
     low, high = timing.ci
-    interval = f"{timing.level} interval {low:.2f}–{high:.2f}×"
+    interval = f"{timing.level} interval {fmt.interval((low, high))}"
     if low < measured.bar.value:
         spent = f"{measured.seconds:.0f}s, budget {bench.plan.budget:.0f}s"
         why = _short_of(
@@ -177,7 +178,7 @@ def _speed_end_to_end(trial: Trial, bench: Bench) -> Verdict:
     reason = (
         f"behaviour: {NOT_COMPARED} per call ({bench.unrecorded()}); "
         f"{comparison.output_note()}; tests: {tests}; timing: {where}, "
-        f"{timing.speedup:.2f}× [{low:.2f}–{high:.2f}] ({bar})"
+        f"{fmt.times(timing.speedup)} [{low:.2f}–{high:.2f}] ({bar})"
     )
     return Verdict(
         True, "speed", reason, timing, evidence=_end_to_end_evidence(bench, comparison, measured)
@@ -206,10 +207,11 @@ def _end_to_end_evidence(bench: Bench, comparison: EndToEnd, measured: Measured)
         "differential": f"{NOT_COMPARED} per call: {bench.unrecorded()}, so no call could be "
         "replayed; judged on what the workload and the tests observe instead",
         "workload": comparison.output_note(),
-        "timing": f"{timing.speedup:.2f}× faster end to end on {comparison.reach.description} "
-        f"({timing.level} interval {low:.2f}–{high:.2f}×, {measured.bar.describe()}): the "
-        "whole run's speedup, the target's own diluted by the rest; alternating fresh "
-        f"processes timed by Evolver from outside them, {measured.processes} a side",
+        "timing": f"{fmt.times(timing.speedup)} faster end to end on "
+        f"{comparison.reach.description} ({timing.level} interval {fmt.interval((low, high))}, "
+        f"{measured.bar.describe()}): the whole run's speedup, the target's own diluted by the "
+        "rest; alternating fresh processes timed by Evolver from outside them, "
+        f"{measured.processes} a side",
     }
 
 

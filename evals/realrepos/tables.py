@@ -8,6 +8,8 @@ from typing import Any
 
 from rich.table import Table
 
+from agent.reports import format as fmt
+
 COLUMNS = (
     "repo", "targets", "candidates", "accepted", "committed", "broken commits",
     "whole-result speedup", "judgeability", "wall time",
@@ -62,7 +64,7 @@ def _speedup(record: dict[str, Any]) -> str:
     found = record.get("speedup")
     if not found or found.get("speedup") is None:
         return "none (nothing confirmed)" if record["committed"] else "none (nothing committed)"
-    return f"{found['speedup']:.2f}× ({found.get('method') or '?'})"
+    return f"{fmt.times(found['speedup'])} ({found.get('method') or '?'})"
 
 
 def _share(judged: int, targets: int, share: float | None) -> str:
