@@ -26,7 +26,7 @@ from agent.domain import (
     Verdict,
 )
 from agent.providers.strategies import by_name
-from agent.record import store
+from agent.record import schema, store
 from agent.reports.model import report_json
 from agent.reports.terminal import print_summary
 from tests.conftest import EVOLVER, KEYS_PROJECT, MakeRepo, evolver, git, repo_state
@@ -150,11 +150,9 @@ def test_history_commands_fail_clearly_on_bad_input(make_repo: MakeRepo, tmp_pat
 
 
 def test_a_history_from_before_a_column_existed_gets_it(tmp_path: Path) -> None:
-    from agent.record import store
-
-    lines = store._SCHEMA.splitlines(keepends=True)
+    lines = schema.SCHEMA.splitlines(keepends=True)
     old_schema = "".join(line for line in lines if "confidence REAL" not in line)
-    assert old_schema != store._SCHEMA
+    assert old_schema != schema.SCHEMA
     (tmp_path / store.DIRECTORY).mkdir()
     with sqlite3.connect(tmp_path / store.DIRECTORY / store.FILENAME) as db:
         db.executescript(old_schema)
@@ -172,8 +170,8 @@ def test_a_history_from_before_strategies_opens_and_records_them(make_repo: Make
     """The oldest schema (none of the columns added since): it opens, its rows read back with
     no strategy, and the runs written after it keep theirs."""
     repo = make_repo(KEYS_PROJECT)
-    added = [f"{name} " for columns in store._COLUMNS.values() for name in columns]
-    lines = store._SCHEMA.splitlines(keepends=True)
+    added = [f"{name} " for columns in schema.ADDED_COLUMNS.values() for name in columns]
+    lines = schema.SCHEMA.splitlines(keepends=True)
     oldest = "".join(line for line in lines if not line.strip().startswith(tuple(added)))
     assert "strategy" not in oldest and "timing_method" not in oldest
     (repo / store.DIRECTORY).mkdir()

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from agent.domain import (
-    STAGES,
     Candidate,
     Outcome,
     Risk,
@@ -28,86 +27,13 @@ from agent.domain import (
     TargetRef,
     Timing,
     Verdict,
-    stages_passed,
 )
 from agent.errors import UsageError
+from agent.record.schema import candidate_row, create_or_migrate
 from agent.reports.model import report_json, target_json
 
 DIRECTORY = ".evolver"
 FILENAME = "history.db"
-
-# Columns added after a history could first be written: (table → column → type).
-_COLUMNS = {
-    "candidates": {
-        "confidence": "REAL",
-        "timing_method": "TEXT",
-        "not_compared": "TEXT",
-        "strategy": "TEXT",
-    }
-}
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY,
-    started TEXT NOT NULL,
-    finished TEXT,
-    status TEXT NOT NULL,            -- running, finished, interrupted, failed
-    repo TEXT NOT NULL,
-    base_commit TEXT NOT NULL,
-    branch TEXT NOT NULL,            -- the result branch it builds
-    published INTEGER NOT NULL DEFAULT 0,
-    provider TEXT NOT NULL,
-    model TEXT,
-    config TEXT NOT NULL,            -- JSON: the settings, to resume with the same ones
-    targets TEXT NOT NULL DEFAULT '[]',  -- JSON: the chosen targets, in order
-    report TEXT                      -- JSON report (format 1), when finished
-);
-CREATE TABLE IF NOT EXISTS targets_done (
-    run_id INTEGER NOT NULL REFERENCES runs(id),
-    target TEXT NOT NULL,
-    tip TEXT NOT NULL,               -- the result branch's tip after this target
-    PRIMARY KEY (run_id, target)
-);
-CREATE TABLE IF NOT EXISTS candidates (
-    id INTEGER PRIMARY KEY,
-    run_id INTEGER NOT NULL REFERENCES runs(id),
-    target TEXT NOT NULL,
-    candidate TEXT NOT NULL,         -- the candidate's own id (a content digest)
-    provider TEXT NOT NULL,
-    summary TEXT NOT NULL,
-    strategy TEXT,                   -- optimization strategy (added later; NULL: unknown)
-    prompt_sha256 TEXT,
-    reply_sha256 TEXT,
-    patch TEXT,
-    stage TEXT NOT NULL,             -- the last stage it reached
-    accepted INTEGER NOT NULL,
-    reason TEXT NOT NULL,
-    evidence TEXT NOT NULL,          -- JSON: check → what it showed
-    speedup REAL, ci_low REAL, ci_high REAL, first_call REAL, samples INTEGER,
-    confidence REAL,                 -- the interval's two-sided level (added later: see _COLUMNS)
-    timing_method TEXT,              -- per call, end to end (added later; NULL: per call)
-    not_compared TEXT,               -- JSON list: stages that compared nothing (added later)
-    decision TEXT NOT NULL,          -- committed, accepted, rejected
-    commit_sha TEXT,
-    risk TEXT,                       -- low, medium, high
-    risk_reasons TEXT NOT NULL,      -- JSON list
-    provenance TEXT NOT NULL         -- JSON: model, tokens, cost, digests
-);
-CREATE TABLE IF NOT EXISTS replies (
-    sha256 TEXT PRIMARY KEY,
-    text TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY,
-    at TEXT NOT NULL,
-    kind TEXT NOT NULL,              -- watch, land, revert, pr
-    run_id INTEGER,
-    candidate_id INTEGER,
-    branch TEXT,
-    commit_sha TEXT,
-    detail TEXT NOT NULL             -- JSON
-);
-"""
 
 
 def now() -> str:
@@ -145,16 +71,7 @@ class Store:
         self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
-        self._add_missing_columns()
-
-    def _add_missing_columns(self) -> None:
-        """A history written before a column existed gets it (empty for its old rows)."""
-        for table, columns in _COLUMNS.items():
-            have = {row["name"] for row in self._db.execute(f"PRAGMA table_info({table})")}
-            for name, kind in columns.items():
-                if name not in have:
-                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+        create_or_migrate(self._db)
 
     def close(self) -> None:
         self._db.close()
@@ -337,13 +254,13 @@ class Store:
         rows = self._db.execute(
             "SELECT * FROM candidates WHERE run_id = ? ORDER BY id", (run_id,)
         ).fetchall()
-        return [_candidate(row) for row in rows]
+        return [candidate_row(row) for row in rows]
 
     def candidate(self, candidate_id: int) -> dict[str, Any]:
         row = self._db.execute("SELECT * FROM candidates WHERE id = ?", (candidate_id,)).fetchone()
         if row is None:
             raise UsageError(f"no candidate {candidate_id} in the history ({self.path})")
-        found = _candidate(row)
+        found = candidate_row(row)
         found["events"] = self.events(candidate_id=candidate_id)
         if row["reply_sha256"]:
             reply = self._db.execute(
@@ -401,7 +318,7 @@ class Store:
         row = self._db.execute(
             "SELECT * FROM candidates WHERE commit_sha = ? ORDER BY id DESC", (sha,)
         ).fetchone()
-        return None if row is None else _candidate(row)
+        return None if row is None else candidate_row(row)
 
     # Events: landing, reverting, watching, pull requests
 
@@ -475,47 +392,3 @@ class RunJournal:
     def end(self, report: RunReport) -> None:
         assert self.run_id is not None
         self.store.end(self.run_id, report)
-
-
-def _candidate(row: sqlite3.Row) -> dict[str, Any]:
-    not_compared = _stage_names(row["not_compared"])
-    return {
-        "id": row["id"],
-        "run_id": row["run_id"],
-        "target": row["target"],
-        "candidate": row["candidate"],
-        "provider": row["provider"],
-        "summary": row["summary"],
-        "strategy": row["strategy"],  # None in rows from before it was recorded
-        "prompt_sha256": row["prompt_sha256"],
-        "reply_sha256": row["reply_sha256"],
-        "patch": row["patch"],
-        "stage": row["stage"],
-        "stages_passed": stages_passed(row["stage"], bool(row["accepted"]), not_compared),
-        "stages_not_compared": list(not_compared),
-        "accepted": bool(row["accepted"]),
-        "reason": row["reason"],
-        "evidence": json.loads(row["evidence"]),
-        "speedup": row["speedup"],
-        "ci": [row["ci_low"], row["ci_high"]] if row["ci_low"] is not None else None,
-        "first_call_speedup": row["first_call"],
-        "samples": row["samples"],
-        "confidence": row["confidence"] if row["confidence"] is not None else 0.95,
-        # Rows from before it was recorded were all timed per call.
-        "timing_method": row["timing_method"]
-        or ("per call" if row["speedup"] is not None else None),
-        "decision": row["decision"],
-        "commit": row["commit_sha"],
-        "risk": (
-            {"level": row["risk"], "reasons": json.loads(row["risk_reasons"])}
-            if row["risk"]
-            else None
-        ),
-        "provenance": json.loads(row["provenance"]),
-    }
-
-
-def _stage_names(text: str | None) -> tuple[str, ...]:
-    """The stages a row says compared nothing (none in rows from before it was recorded)."""
-    names = json.loads(text) if text else []
-    return tuple(name for name in names if name in STAGES)
