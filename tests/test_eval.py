@@ -297,7 +297,7 @@ def test_check_tasks_passes_a_good_task_and_times_its_reference(corpus: Path) ->
     done = check_tasks("--tasks-dir", str(corpus), "--only", "pairs")
     assert done.returncode == 0, done.stdout + done.stderr
     [pairs] = [line.split() for line in done.stdout.splitlines() if line.startswith("pairs ")]
-    assert pairs[-1] == "ok" and float(pairs[4].rstrip("x")) > 3, done.stdout
+    assert pairs[-1] == "ok" and float(pairs[4].rstrip("×")) > 3, done.stdout
     # task.toml's figure (10x) is informational: far off, it warns and fails nothing.
     assert "warning: measured" in done.stdout
 
