@@ -20,7 +20,7 @@ from agent.verify.bench import Bench, Trial
 from agent.verify.capabilities import check_capabilities
 from agent.verify.endtoend import EndToEndError, Rejected
 from agent.verify.harness import HarnessError
-from agent.verify.scope import check_static
+from agent.verify.scope import check_static, syntax_error
 from agent.verify.speed import speed
 from agent.verify.suite import judge
 from agent.verify.tamper import Snapshot
@@ -108,11 +108,10 @@ def reply(candidate: Candidate, bench: Bench) -> Verdict | None:
 
 
 def parse(candidate: Candidate, bench: Bench) -> Verdict | None:
-    """The edit parses. ``check_static`` decides this and the scope together, in its own order
-    (an edit of another file is out of scope whether it parses or not): this stage takes its
-    parse rejections, the next one every other."""
-    static = scope(candidate, bench)
-    return static if static is not None and static.stage == "parse" else None
+    """The edited file parses (the tree is kept for the scope stage, see ``scope.parsed``)."""
+    new_source = candidate.files.get(bench.target.ref.path)
+    problem = None if new_source is None else syntax_error(new_source)
+    return None if problem is None else Verdict(False, "parse", problem)
 
 
 def scope(candidate: Candidate, bench: Bench) -> Verdict | None:

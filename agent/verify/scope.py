@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import builtins
 import difflib
+import functools
 import io
 import tokenize
 from collections.abc import Mapping, Sequence
@@ -48,12 +49,27 @@ def check_static(candidate: Candidate, target: Target, original: str) -> tuple[s
     new_source = candidate.files.get(target.ref.path, original)
     if new_source == original:
         return "scope", "changes nothing"
-    try:
-        new = cst.parse_module(new_source)
-    except cst.ParserSyntaxError as error:
-        return "parse", f"syntax error: {str(error).splitlines()[0]} (line {error.raw_line})"
-    reason = Scope(target.ref.qualname, target.lineno).refusal(cst.parse_module(original), new)
+    problem = syntax_error(new_source)
+    if problem is not None:
+        return "parse", problem
+    reason = Scope(target.ref.qualname, target.lineno).refusal(parsed(original), parsed(new_source))
     return None if reason is None else ("scope", reason)
+
+
+@functools.lru_cache(maxsize=16)
+def parsed(source: str) -> cst.Module:
+    """The source's syntax tree, parsed once for every stage that reads it (trees are
+    immutable, so they are shared safely)."""
+    return cst.parse_module(source)
+
+
+def syntax_error(source: str) -> str | None:
+    """Why ``source`` does not parse, in one line; ``None`` when it does."""
+    try:
+        parsed(source)
+    except cst.ParserSyntaxError as error:
+        return f"syntax error: {str(error).splitlines()[0]} (line {error.raw_line})"
+    return None
 
 
 def is_constant(statement: cst.BaseStatement) -> bool:
