@@ -10,10 +10,11 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from agent.reports import format as fmt
 from agent.reports.chart import LogScale, is_one, tick_label
 from evals.results import OUTCOMES, TaskResult, as_results
 from evals.scores import summary
-from evals.tables import _fraction_text, _percent, _shorten, _x
+from evals.tables import fraction_text, share_text, speedup_text
 
 _COLOURS = {
     "correct": "#2e7d32",
@@ -47,16 +48,17 @@ def chart_svg(
     scores = summary(tasks)
     if subtitle is None:
         subtitle = (
-            f"{scores['tasks']} tasks · solved {_fraction_text(scores['solved'])} · correct "
-            f"speedup {_fraction_text(scores['correct_speedup'])} · wrong commits "
-            f"{scores['wrong_commits']} · geometric mean {_x(scores['speedup']['geomean'])}"
+            f"{scores['tasks']} tasks · solved {fraction_text(scores['solved'])} · correct "
+            f"speedup {fraction_text(scores['correct_speedup'])} · wrong commits "
+            f"{scores['wrong_commits']} · geometric mean "
+            f"{speedup_text(scores['speedup']['geomean'])}"
         )
     width, row = 900, 22
     legend, legend_bottom = _legend(
         sorted({task.outcome for task in tasks}, key=list(OUTCOMES).index), width
     )
     top = legend_bottom + 34
-    names = [_shorten(task.task, 40) for task in tasks]
+    names = [fmt.one_line(task.task, 40) for task in tasks]
     label_width = min(280, max(60, 7 * max((len(name) for name in names), default=0)))
     x0, x1 = label_width + 20, width - 150
     bottom = top + row * len(tasks)
@@ -108,10 +110,10 @@ def chart_svg(
         y = top + i * row
         middle = y + row / 2
         reference = task.reference_speedup
-        share = _percent(task.reference_share)
-        tip = f"{task.task} ({task.kind}): {OUTCOMES[task.outcome]}, {_x(task.speedup)}"
+        share = share_text(task.reference_share)
+        tip = f"{task.task} ({task.kind}): {OUTCOMES[task.outcome]}, {speedup_text(task.speedup)}"
         if reference is not None:
-            tip += f", reference {_x(reference)} ({share} of it)"
+            tip += f", reference {speedup_text(reference)} ({share} of it)"
         out.append(f'<g class="task"><title>{_esc(tip)}</title>')
         if i % 2:
             out.append(f'<rect x="8" y="{y}" width="{width - 16}" height="{row}" fill="#f5f5f5"/>')
@@ -138,7 +140,9 @@ def chart_svg(
             f'width="{round(right - left, 2)}" height="{row - 12}" '
             f'fill="{_COLOURS[task.outcome]}"/>'
         )
-        value = _x(task.speedup) + (f" / {_x(reference)}" if reference is not None else "")
+        value = speedup_text(task.speedup)
+        if reference is not None:
+            value += f" / {speedup_text(reference)}"
         if task.wrong_commit:
             value += " wrong"
         elif task.status == "error":

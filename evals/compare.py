@@ -21,7 +21,7 @@ from evals.scores import (
     run_label,
     summary,
 )
-from evals.tables import _METRICS, _kind_metrics, _md, _md_table, _signed, _x
+from evals.tables import METRICS, kind_metrics, md, md_table, signed, speedup_text
 
 VERDICTS = (
     "new wrong commit",
@@ -187,7 +187,7 @@ def comparison(a: Mapping[str, Any], b: Mapping[str, Any]) -> Comparison:
         if scores_a["by_kind"][kind]["tasks"] or scores_b["by_kind"][kind]["tasks"]
     ]
     overall = []
-    for metric in (*_METRICS, *_kind_metrics(kinds)):
+    for metric in (*METRICS, *kind_metrics(kinds)):
         value_a, value_b = metric.value(scores_a), metric.value(scores_b)
         diff, diff_text = metric.difference(value_a, value_b)
         improved = None
@@ -220,11 +220,11 @@ def _change_text(change: float | None) -> str:
     if change is None:
         return "—"
     if change >= 2:
-        return f"×{_x(change)[:-1]}"
+        return f"×{speedup_text(change)[:-1]}"
     if change <= 0.5:
-        return f"÷{_x(1 / change)[:-1]}"
+        return f"÷{speedup_text(1 / change)[:-1]}"
     percent = (change - 1) * 100
-    return _signed(round(percent), f"{abs(percent):.0f}%")
+    return signed(round(percent), f"{abs(percent):.0f}%")
 
 
 def _outcome_text(outcome: str | None) -> str:
@@ -235,8 +235,8 @@ def _task_cells(row: Mapping[str, Any]) -> list[str]:
     return [
         row["task"],
         row["kind"],
-        _x(row["speedup_a"]),
-        _x(row["speedup_b"]),
+        speedup_text(row["speedup_a"]),
+        speedup_text(row["speedup_b"]),
         _change_text(row["change"]),
         _outcome_text(row["outcome_a"]),
         _outcome_text(row["outcome_b"]),
@@ -256,7 +256,7 @@ def comparison_markdown(result: Comparison) -> str:
     rows = []
     for row in result.tasks:
         cells = _task_cells(row)
-        cells[0] = _md(cells[0])
+        cells[0] = md(cells[0])
         if row["verdict"] in _NOTABLE:
             cells[_VERDICT_COLUMN] = f"**{cells[_VERDICT_COLUMN]}**"
         rows.append(cells)
@@ -267,13 +267,13 @@ def comparison_markdown(result: Comparison) -> str:
     parts = [
         "# Evolver eval: A against B",
         f"**{result.counts_text}.**",
-        f"A: {_md(result.label_a)}. B: {_md(result.label_b)}. Speedups are the scored "
+        f"A: {md(result.label_a)}. B: {md(result.label_b)}. Speedups are the scored "
         "ones (1.0× for nothing usable committed); change is B against A.",
-        _md_table(_COMPARE_HEADER, rows, (2, 3, 4)),
+        md_table(_COMPARE_HEADER, rows, (2, 3, 4)),
     ]
     if result.reference_note:
         parts.append(result.reference_note)
-    parts += ["## Overall", _md_table(("Metric", "A", "B", "B − A"), overall, (1, 2, 3))]
+    parts += ["## Overall", md_table(("Metric", "A", "B", "B − A"), overall, (1, 2, 3))]
     return "\n\n".join(parts) + "\n"
 
 

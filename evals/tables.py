@@ -28,11 +28,11 @@ from evals.scores import run_label, summary
 NONE = "—"  # the eval's tables mark a missing value with an em dash
 
 
-def _x(value: float | None) -> str:
+def speedup_text(value: float | None) -> str:
     return fmt.times_scaled(value, missing=NONE)
 
 
-def _percent(share: float | None) -> str:
+def share_text(share: float | None) -> str:
     return fmt.percent(share, 0, missing=NONE)
 
 
@@ -48,10 +48,10 @@ def _count(value: Any) -> str:
     return "—" if value is None else f"{value:,}"
 
 
-def _fraction_text(value: Mapping[str, Any] | None) -> str:
+def fraction_text(value: Mapping[str, Any] | None) -> str:
     if not value or not value.get("of"):
         return "—"
-    return f"{value['count']}/{value['of']} ({_percent(value['share'])})"
+    return f"{value['count']}/{value['of']} ({share_text(value['share'])})"
 
 
 def _points(share: float) -> str:
@@ -59,23 +59,23 @@ def _points(share: float) -> str:
     return f"{fmt.fixed(share * 100, 1)} pp"
 
 
-def _signed(value: float, text: str) -> str:
+def signed(value: float, text: str) -> str:
     return ("+" if value > 0 else "−" if value < 0 else "±") + text
 
 
 # How each overall metric reads, compares, and which way is better.
 _FORMATS: dict[str, Callable[[Any], str]] = {
     "count": _count,
-    "fraction": _fraction_text,
-    "speedup": _x,
-    "share": _percent,
+    "fraction": fraction_text,
+    "speedup": speedup_text,
+    "share": share_text,
     "usd": _usd,
     "seconds": _seconds,
 }
 
 
 @dataclass(frozen=True)
-class _Metric:
+class Metric:
     key: str  # a dotted path into the summary
     label: str
     form: str  # a key of _FORMATS
@@ -98,7 +98,7 @@ class _Metric:
             diff = b["share"] - a["share"]
             counts = b["count"] - a["count"]
             points = _points(abs(diff))
-            return diff, f"{_signed(counts, str(abs(counts)))}, {_signed(diff, points)}"
+            return diff, f"{signed(counts, str(abs(counts)))}, {signed(diff, points)}"
         if a is None or b is None:
             return None, "—"
         diff = b - a
@@ -110,44 +110,44 @@ class _Metric:
             "usd": _usd(magnitude),
             "seconds": _seconds(magnitude),
         }[self.form]
-        return diff, _signed(diff, text)
+        return diff, signed(diff, text)
 
 
-_METRICS = (
-    _Metric("tasks", "Tasks", "count", None),
-    _Metric("errors", "Errors", "count", "lower"),
-    _Metric("committed", "Committed", "count", None),
-    _Metric("solved", "Solved", "fraction", "higher"),
-    _Metric(
+METRICS = (
+    Metric("tasks", "Tasks", "count", None),
+    Metric("errors", "Errors", "count", "lower"),
+    Metric("committed", "Committed", "count", None),
+    Metric("solved", "Solved", "fraction", "higher"),
+    Metric(
         "correct_speedup",
         "Correct speedup ≥ 1.1× (of tasks with a reference)",
         "fraction",
         "higher",
     ),
-    _Metric("wrong_commits", "Wrong commits (must be 0)", "count", "lower"),
-    _Metric("speedup.geomean", "Speedup, geometric mean", "speedup", "higher"),
-    _Metric("speedup.harmonic", "Speedup, harmonic mean", "speedup", "higher"),
-    _Metric("speedup.median", "Speedup, median", "speedup", "higher"),
-    _Metric("speedup.mean", "Speedup, arithmetic mean", "speedup", "higher"),
-    _Metric("opt_at_1", "Opt@1: ≥ 95% of the reference's speedup", "fraction", "higher"),
-    _Metric("reference_share_geomean", "Share of the reference, geometric mean", "share", "higher"),
-    _Metric("reference_measured", "References timed in this run", "fraction", None),
-    _Metric("cost_usd.per_task", "Cost per task", "usd", "lower"),
-    _Metric("cost_usd.total", "Cost, total", "usd", "lower"),
-    _Metric("tokens.input", "Input tokens", "count", "lower"),
-    _Metric("tokens.output", "Output tokens", "count", "lower"),
-    _Metric("tokens.total", "Tokens, total", "count", "lower"),
-    _Metric("wall_seconds.mean", "Wall time per task", "seconds", "lower"),
-    _Metric("wall_seconds.total", "Wall time, sum over tasks", "seconds", "lower"),
+    Metric("wrong_commits", "Wrong commits (must be 0)", "count", "lower"),
+    Metric("speedup.geomean", "Speedup, geometric mean", "speedup", "higher"),
+    Metric("speedup.harmonic", "Speedup, harmonic mean", "speedup", "higher"),
+    Metric("speedup.median", "Speedup, median", "speedup", "higher"),
+    Metric("speedup.mean", "Speedup, arithmetic mean", "speedup", "higher"),
+    Metric("opt_at_1", "Opt@1: ≥ 95% of the reference's speedup", "fraction", "higher"),
+    Metric("reference_share_geomean", "Share of the reference, geometric mean", "share", "higher"),
+    Metric("reference_measured", "References timed in this run", "fraction", None),
+    Metric("cost_usd.per_task", "Cost per task", "usd", "lower"),
+    Metric("cost_usd.total", "Cost, total", "usd", "lower"),
+    Metric("tokens.input", "Input tokens", "count", "lower"),
+    Metric("tokens.output", "Output tokens", "count", "lower"),
+    Metric("tokens.total", "Tokens, total", "count", "lower"),
+    Metric("wall_seconds.mean", "Wall time per task", "seconds", "lower"),
+    Metric("wall_seconds.total", "Wall time, sum over tasks", "seconds", "lower"),
 )
 
 
-def _kind_metrics(kinds: Iterable[str]) -> list[_Metric]:
+def kind_metrics(kinds: Iterable[str]) -> list[Metric]:
     metrics = []
     for kind in kinds:
-        metrics.append(_Metric(f"by_kind.{kind}.solved", f"{kind}: solved", "count", "higher"))
+        metrics.append(Metric(f"by_kind.{kind}.solved", f"{kind}: solved", "count", "higher"))
         metrics.append(
-            _Metric(
+            Metric(
                 f"by_kind.{kind}.speedup_geomean", f"{kind}: speedup, geomean", "speedup", "higher"
             )
         )
@@ -157,12 +157,12 @@ def _kind_metrics(kinds: Iterable[str]) -> list[_Metric]:
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
 
 
-def _md(text: object) -> str:
+def md(text: object) -> str:
     """Text for a Markdown table cell: one line, the characters Markdown acts on escaped."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
 
 
-def _md_table(header: Sequence[str], rows: Iterable[Sequence[str]], right: Sequence[int]) -> str:
+def md_table(header: Sequence[str], rows: Iterable[Sequence[str]], right: Sequence[int]) -> str:
     lines = ["| " + " | ".join(header) + " |"]
     lines.append("|" + "|".join("---:" if i in right else "---" for i in range(len(header))) + "|")
     lines.extend("| " + " | ".join(row) + " |" for row in rows)
@@ -183,12 +183,12 @@ STORED_NOTE = (
 
 
 def _reference_text(task: TaskResult) -> str:
-    reference = _x(task.reference_speedup)
+    reference = speedup_text(task.reference_speedup)
     return reference + STORED_MARK if task.reference_stored else reference
 
 
 def _task_row(task: TaskResult) -> list[str]:
-    speedup = _x(task.speedup)
+    speedup = speedup_text(task.speedup)
     return [
         task.task,
         task.kind,
@@ -197,7 +197,7 @@ def _task_row(task: TaskResult) -> list[str]:
         _hidden_text(task),
         f"~~{speedup}~~" if task.wrong_commit else speedup,
         _reference_text(task),
-        _percent(task.reference_share),
+        share_text(task.reference_share),
         f"{task.candidates_accepted}/{len(task.candidates)}",
         _committed_strategies(task),
         _usd(task.cost_usd),
@@ -263,10 +263,10 @@ def markdown(run: Mapping[str, Any]) -> str:
     wrong commits and errors spelled out."""
     tasks = run_results(run)
     scores = summary(tasks)
-    head = f"# Evolver eval: {_md(run_label(run))}"
+    head = f"# Evolver eval: {md(run_label(run))}"
     facts = [f"{scores['tasks']} tasks"]
     if run.get("finished"):
-        facts.append(f"finished {_md(run['finished'])}")
+        facts.append(f"finished {md(run['finished'])}")
     if isinstance(run.get("wall_seconds"), (int, float)):
         facts.append(f"wall time {_seconds(run['wall_seconds'])}")
     if run.get("resumed"):
@@ -279,45 +279,42 @@ def markdown(run: Mapping[str, Any]) -> str:
         "1.0×). A struck-through speedup is a wrong commit's: it counts 1.0×."
     )
     rows = [
-        [_md(cell) if i in _TASK_TEXT else cell for i, cell in enumerate(_task_row(task))]
+        [md(cell) if i in _TASK_TEXT else cell for i, cell in enumerate(_task_row(task))]
         for task in tasks
     ]
-    parts.append(_md_table(_TASK_HEADER, rows, _TASK_RIGHT))
+    parts.append(md_table(_TASK_HEADER, rows, _TASK_RIGHT))
     stored = [task for task in tasks if task.reference_stored]
     if stored:
         parts.append(STORED_NOTE + "".join(_why_stored(task) for task in stored))
     parts.append("## Overall")
-    parts.append(
-        _md_table(("Metric", "Value"), [(m.label, m.text(scores)) for m in _METRICS], (1,))
-    )
+    parts.append(md_table(("Metric", "Value"), [(m.label, m.text(scores)) for m in METRICS], (1,)))
     parts.append("## By kind")
     kind_rows = [
         (
             kind,
             str(scores["by_kind"][kind]["tasks"]),
             str(scores["by_kind"][kind]["solved"]),
-            _x(scores["by_kind"][kind]["speedup_geomean"]),
+            speedup_text(scores["by_kind"][kind]["speedup_geomean"]),
         )
         for kind in KINDS
         if scores["by_kind"][kind]["tasks"]
     ]
-    parts.append(_md_table(("Kind", "Tasks", "Solved", "Speedup, geomean"), kind_rows, (1, 2, 3)))
+    parts.append(md_table(("Kind", "Tasks", "Solved", "Speedup, geomean"), kind_rows, (1, 2, 3)))
     header, strategy_rows = strategy_table(scores)
     if strategy_rows:
         parts.append("## Strategies")
         parts.append(STRATEGIES_NOTE)
-        cells = [[_md(row[0]), *row[1:]] for row in strategy_rows]
-        parts.append(_md_table(header, cells, tuple(range(1, len(header)))))
+        cells = [[md(row[0]), *row[1:]] for row in strategy_rows]
+        parts.append(md_table(header, cells, tuple(range(1, len(header)))))
     wrong = [task for task in tasks if task.wrong_commit]
     if wrong:
         parts.append("## Wrong commits")
-        parts.append("\n".join(f"- {_md(task.task)}: {_failures(task)}" for task in wrong))
+        parts.append("\n".join(f"- {md(task.task)}: {_failures(task)}" for task in wrong))
     errors = [task for task in tasks if task.status == "error"]
     if errors:
         parts.append("## Errors")
-        parts.append(
-            "\n".join(f"- {_md(task.task)}: {_md(_shorten(task.error or '?'))}" for task in errors)
-        )
+        lines = (f"- {md(t.task)}: {md(fmt.one_line(t.error or '?', 200))}" for t in errors)
+        parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"
 
 
@@ -325,18 +322,13 @@ def _why_stored(task: TaskResult) -> str:
     """A line for the footnote when the run said why it could not time the reference."""
     if not task.reference_error:
         return ""
-    return f"\n- {_md(task.task)}: {_md(_shorten(task.reference_error))}"
-
-
-def _shorten(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return f"\n- {md(task.task)}: {md(fmt.one_line(task.reference_error, 200))}"
 
 
 def _failures(task: TaskResult, shown: int = 5) -> str:
     if not task.hidden_failures:
         return "the hidden tests failed"
-    names = ", ".join(_md(node) for node in task.hidden_failures[:shown])
+    names = ", ".join(md(node) for node in task.hidden_failures[:shown])
     more = len(task.hidden_failures) - shown
     return f"failed {names}" + (f" and {more} more" if more > 0 else "")
 
@@ -359,10 +351,10 @@ def run_rich(run: Mapping[str, Any]) -> RenderableType:
         per_task.add_column(name, justify="right" if i in _TASK_RIGHT else "left")
     for task in tasks:
         row = _task_row(task)
-        row[5] = _x(task.speedup)
+        row[5] = speedup_text(task.speedup)
         per_task.add_row(*map(Text, row), style=_OUTCOME_STYLES.get(task.outcome))
     overall = Table("Metric", "Value", title="Overall", title_justify="left")
-    for metric in (*_METRICS, *_kind_metrics(k for k in KINDS if scores["by_kind"][k]["tasks"])):
+    for metric in (*METRICS, *kind_metrics(k for k in KINDS if scores["by_kind"][k]["tasks"])):
         overall.add_row(Text(metric.label), Text(metric.text(scores)))
     header, strategy_rows = strategy_table(scores)
     if not strategy_rows:

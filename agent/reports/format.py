@@ -96,3 +96,13 @@ def change(speedup: float) -> str:
     if speedup > 1 + NO_CHANGE:
         return "faster"
     return "slower" if speedup < 1 - NO_CHANGE else "about the same"
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` characters, an ellipsis marking where it was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def one_line(text: str, limit: int) -> str:
+    """``text`` on one line (each run of whitespace one space), cut at ``limit``."""
+    return cut(" ".join(text.split()), limit)

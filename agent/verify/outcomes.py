@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from agent.reports.format import cut
+
 
 def difference(
     original: dict[str, Any], candidate: dict[str, Any], rel_tol: float, messages: bool
@@ -46,8 +48,8 @@ def _did(outcome: dict[str, Any]) -> str:
 
 
 def _exception(raised: list[str]) -> str:
-    name = _cut(raised[0], 80)
-    return f"{name}({_cut(raised[1], 120)!r})" if raised[1] else name
+    name = cut(raised[0], 80)
+    return f"{name}({cut(raised[1], 120)!r})" if raised[1] else name
 
 
 def _argument(where: str) -> str:
@@ -105,7 +107,7 @@ def _first_in_pairs(
     for (key_old, value_old), (key_new, value_new) in zip(old, new):  # noqa: B905
         if key_old != key_new:
             return keys
-        name = _cut(key_old, 40) if isinstance(key_old, str) and step == ".{}" else render(key_old)
+        name = cut(key_old, 40) if isinstance(key_old, str) and step == ".{}" else render(key_old)
         found = _first_difference(value_old, value_new, rel_tol, where + step.format(name))
         if found is not None:
             return found
@@ -123,19 +125,15 @@ def render_call(arguments: Any, limit: int = 80) -> str:
         parts = _joined(args, limit) + _joined(kwargs, limit, keyword=True)
     except (IndexError, KeyError, TypeError, ValueError, RecursionError):
         return "(…)"
-    return _cut("(" + ", ".join(parts) + ")", limit)
+    return cut("(" + ", ".join(parts) + ")", limit)
 
 
 def render(tree: Any, limit: int = 80) -> str:
     """A description as Python-like text, cut at ``limit`` characters."""
     try:
-        return _cut(_render(tree, limit), limit)
+        return cut(_render(tree, limit), limit)
     except RecursionError:
         return "…"
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _render(tree: Any, budget: int) -> str:
@@ -150,7 +148,7 @@ def _render(tree: Any, budget: int) -> str:
         return "<an object seen before>"
     if kind == "deep" or len(tree) != 3:
         return "…"
-    name, payload = _cut(str(tree[1]), budget + 2), tree[2]
+    name, payload = cut(str(tree[1]), budget + 2), tree[2]
     if kind in ("seq", "set", "iter", "map") and not isinstance(payload, list):
         return "…"
     if kind == "seq":
@@ -195,7 +193,7 @@ def _joined(
             text = f"{_render(key, left)}: {_render(value, left)}"
         elif keyword:
             key, value = item
-            text = f"{_cut(str(key), left + 2)}={_render(value, left)}"
+            text = f"{cut(str(key), left + 2)}={_render(value, left)}"
         else:
             text = _render(item, left)
         parts.append(text)

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agent.reports.format import cut
+
 MAX_ANSWER_BYTES = 256 * 1024 * 1024
 
 
@@ -149,4 +151,4 @@ def scrub(text: str, limit: int = 300) -> str:
         else:
             text = pattern.sub(_MASK, text)
     text = "".join(c if c.isprintable() or c in "\n\t" else "?" for c in text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return cut(text, limit)

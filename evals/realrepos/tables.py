@@ -97,7 +97,7 @@ def target_rows(record: dict[str, Any]) -> list[list[str]]:
                     candidate["verdict"],
                     candidate["stage"],
                     judged,
-                    _clip(candidate["reason"]),
+                    fmt.one_line(candidate["reason"], _REASON_CHARS),
                 ]
             )
     return found
@@ -106,11 +106,6 @@ def target_rows(record: dict[str, Any]) -> list[list[str]]:
 def _why_not(candidate: dict[str, Any]) -> str:
     missing = [what for what in ("compared", "timed") if not candidate[what]]
     return "no (not " + " nor ".join(missing) + ")"
-
-
-def _clip(text: str) -> str:
-    one_line = " ".join(text.split())
-    return one_line if len(one_line) <= _REASON_CHARS else one_line[: _REASON_CHARS - 1] + "…"
 
 
 def markdown(summary: dict[str, Any]) -> str:
