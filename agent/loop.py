@@ -18,7 +18,7 @@ import git
 from agent.config import RunConfig
 from agent.decide.risk import assess
 from agent.decide.winner import choose, commit_message
-from agent.domain import Candidate, FunctionProfile, Outcome, RunReport, Target, TargetRef
+from agent.domain import Candidate, Outcome, RunReport, Target, TargetRef
 from agent.profile.baseline import baseline, some
 from agent.profile.profiling import Profile, profile_workload
 from agent.profile.recording import Recording, record_calls
@@ -35,6 +35,7 @@ from agent.providers.patching import as_diff
 from agent.rank.ranking import make_target, rank
 from agent.record import gitops
 from agent.record.confirm import confirm_result
+from agent.record.store import Resume
 from agent.reports.format import plural
 from agent.verify.cascade import Bench, verify
 from agent.verify.timing import TimingPlan
@@ -72,19 +73,6 @@ class Journal(Protocol):
     def targets_chosen(self, targets: list[Target]) -> None: ...
 
     def target_done(self, target: Target, outcomes: list[Outcome], tip: str) -> None: ...
-
-
-@dataclass(frozen=True)
-class Resume:
-    """Where an interrupted run stopped: its targets, those done, and the branch's tip."""
-
-    run_id: int
-    base: str
-    branch: str
-    tip: str
-    targets: tuple[tuple[TargetRef, FunctionProfile | None], ...]
-    done: frozenset[TargetRef]
-    outcomes: tuple[Outcome, ...]
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,6 @@ from evals import tables
 from evals.compare import compare as compare_runs
 from evals.corpus import TASKS_DIR, Task, load_tasks
 from evals.executors import make_executor
-from evals.harness import load_run, run_eval
-from evals.run_task import EvalSettings
 
 app = typer.Typer(
     help="Score a provider on the corpus of optimization tasks.",
@@ -76,6 +74,10 @@ def evaluate(
     options = {field: value for field, value in flags.items() if value is not None}
     # Checked here, once, rather than failing in every task's worker.
     load_config(Path.cwd(), None, options, flag_names(EVAL_OPTIONS))
+    # Here, not at the top: the agent's loop loads only for the command that runs it.
+    from evals.harness import run_eval
+    from evals.run_task import EvalSettings
+
     chosen = load_tasks(tasks, tasks_dir)
     settings = EvalSettings(
         provider,
@@ -118,6 +120,8 @@ def compare(
 
 
 def _read(path: Path) -> dict[str, Any]:
+    from evals.harness import load_run
+
     try:
         return load_run(path)
     except ValueError as error:

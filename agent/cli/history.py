@@ -18,9 +18,8 @@ from rich.table import Table
 
 from agent.domain import FunctionProfile, TargetRef, compared, confidence_text
 from agent.errors import UsageError
-from agent.loop import Resume
 from agent.record import gitops
-from agent.record.store import Store
+from agent.record.store import Resume, Store
 from agent.reports import format as fmt
 from agent.reports.html import write_html
 from agent.reports.model import Report, ReportCandidate, ReportError, ReportRisk, ReportTarget

@@ -20,6 +20,7 @@ from typing import Any
 
 from agent.domain import (
     Candidate,
+    FunctionProfile,
     Outcome,
     Risk,
     RunReport,
@@ -38,6 +39,19 @@ FILENAME = "history.db"
 
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Where an interrupted run stopped: its targets, those done, and the branch's tip."""
+
+    run_id: int
+    base: str
+    branch: str
+    tip: str
+    targets: tuple[tuple[TargetRef, FunctionProfile | None], ...]
+    done: frozenset[TargetRef]
+    outcomes: tuple[Outcome, ...]
 
 
 @dataclass(frozen=True)
