@@ -7,7 +7,9 @@ import os
 import signal
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,23 +19,49 @@ from tests.conftest import (
     MakeRepo,
     evolver,
     git,
+    init_repo,
     repo_state,
     run_tests_on_branch,
     write_files,
 )
 
 
-@pytest.mark.pipeline
-def test_commits_a_verified_speedup_and_reports_it(make_repo: MakeRepo, tmp_path: Path) -> None:
-    repo = make_repo(KEYS_PROJECT)
+@dataclass(frozen=True)
+class DirtyRun:
+    """One `evolver run` on a repository with uncommitted work of every kind, and its state
+    before and after."""
+
+    repo: Path
+    before: dict[str, object]
+    done: subprocess.CompletedProcess[str]
+    report: dict[str, Any]
+    tmp: Path
+
+
+@pytest.fixture(scope="module")
+def dirty_run(tmp_path_factory: pytest.TempPathFactory) -> DirtyRun:
+    tmp = tmp_path_factory.mktemp("run")
+    repo = init_repo(tmp / "repo", KEYS_PROJECT)
+    core = repo / "pkg" / "core.py"
+    core.write_text(core.read_text() + "\n# work in progress\n")
+    write_files(repo, {"notes.txt": "untracked\n", "pkg/extra.py": "X = 1\n"})
+    git(repo, "add", "pkg/extra.py")
+    write_files(repo, {"stash_me.txt": "stashed\n"})
+    git(repo, "stash", "push", "--include-untracked", "--", "stash_me.txt")
     before = repo_state(repo)
-    report_path = tmp_path / "report.json"
-
-    done = evolver("run", str(repo), "--branch", "evolver/test", "--json", str(report_path))
-
+    report_path = tmp / "report.json"
+    # A generous timing budget: the branch appears only if the change is proven faster.
+    done = evolver(
+        "run", str(repo), "--branch", "evolver/test", "--timing-budget", "60",
+        "--json", str(report_path),
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert repo_state(repo) | {"refs": None} == before | {"refs": None}
-    report = json.loads(report_path.read_text())
+    return DirtyRun(repo, before, done, json.loads(report_path.read_text()), tmp)
+
+
+@pytest.mark.pipeline
+def test_commits_a_verified_speedup_and_reports_it(dirty_run: DirtyRun) -> None:
+    repo, before, report = dirty_run.repo, dirty_run.before, dirty_run.report
     assert report["version"] == 1
     assert report["branch"] == "evolver/test", report["candidates"]
     assert report["base_commit"] == before["head"]
@@ -49,33 +77,22 @@ def test_commits_a_verified_speedup_and_reports_it(make_repo: MakeRepo, tmp_path
     assert "pkg/core.py::count_known" in log[0]
     assert git(repo, "diff", "--name-only", "main", "evolver/test") == "pkg/core.py"
     assert "if k in d:" in git(repo, "show", "evolver/test:pkg/core.py")
-    assert "evolver/test" in done.stdout and "1 change(s) committed" in done.stdout
+    assert "evolver/test" in dirty_run.done.stdout
+    assert "1 change(s) committed" in dirty_run.done.stdout
 
-    tests = run_tests_on_branch(repo, "evolver/test", tmp_path / "clone")
+    tests = run_tests_on_branch(repo, "evolver/test", dirty_run.tmp / "clone")
     assert tests.returncode == 0, tests.stdout
 
 
 @pytest.mark.pipeline
-def test_dirty_working_tree_survives_untouched(make_repo: MakeRepo) -> None:
-    repo = make_repo(KEYS_PROJECT)
-    core = repo / "pkg" / "core.py"
-    core.write_text(core.read_text() + "\n# work in progress\n")
-    write_files(repo, {"notes.txt": "untracked\n", "pkg/extra.py": "X = 1\n"})
-    git(repo, "add", "pkg/extra.py")
-    write_files(repo, {"stash_me.txt": "stashed\n"})
-    git(repo, "stash", "push", "--include-untracked", "--", "stash_me.txt")
-    before = repo_state(repo)
-
-    # A generous timing budget: the branch appears only if the change is proven faster.
-    done = evolver("run", str(repo), "--branch", "evolver/dirty", "--timing-budget", "60")
-
-    assert done.returncode == 0, done.stderr
-    after = repo_state(repo)
+def test_dirty_working_tree_survives_untouched(dirty_run: DirtyRun) -> None:
+    after = repo_state(dirty_run.repo)
+    before = dict(dirty_run.before)
     assert after.pop("refs") != before.pop("refs")  # the new branch, and nothing else
     assert after == before
     # The branch grows from HEAD: uncommitted work is not swept into it.
-    assert "work in progress" not in git(repo, "show", "evolver/dirty:pkg/core.py")
-    assert "extra.py" not in git(repo, "ls-tree", "-r", "--name-only", "evolver/dirty")
+    assert "work in progress" not in git(dirty_run.repo, "show", "evolver/test:pkg/core.py")
+    assert "extra.py" not in git(dirty_run.repo, "ls-tree", "-r", "--name-only", "evolver/test")
 
 
 @pytest.mark.pipeline
@@ -138,7 +155,9 @@ def test_interrupted_run_leaves_nothing_behind_and_reruns(
         assert repo_state(repo) == before
         assert list(scratch.iterdir()) == [], "scratch files left behind"
 
-    done = evolver("run", str(repo), "--branch", "evolver/int")
+    done = evolver(
+        "run", str(repo), "--branch", "evolver/int", "--no-confirm", "--timing-budget", "3"
+    )
     assert done.returncode == 0, done.stderr
     assert git(repo, "rev-parse", "--verify", "evolver/int")
 
