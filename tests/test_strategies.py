@@ -16,7 +16,8 @@ from tests.llm_server import LLMServer, Reply
 from tests.loopback import Serving
 from tests.test_model_providers import FASTER
 
-CACHED = "Strategy: caching\n\n" + FASTER.replace("total = 0", "seen = {}\n    total = 0")
+# Names its strategy but brings no code: rejected at once, labelled all the same.
+CACHED = "Strategy: caching\n\nKeep the keys seen in a cache."
 
 
 def _user(request: dict[str, Any]) -> str:
