@@ -25,7 +25,6 @@ from agent.verify.suite import collection_error
 from tests.conftest import KEYS_PROJECT, MakeRepo, evolver, init_repo, write_files
 from tests.llm_server import LLMServer, Reply
 from tests.loopback import Serving
-from tests.test_model_providers import FASTER
 
 HOIST = "pkg/geometry_of_points.py::total_length_of_the_segments"
 
@@ -149,7 +148,8 @@ def test_a_target_too_big_for_the_prompt_is_skipped_and_the_run_goes_on(
 ) -> None:
     repo = make_repo(TOO_BIG)
     out = tmp_path / "report.json"
-    server = loopback(LLMServer([Reply(text=FASTER)]))
+    # A reply with no code: judged at once, since what is tested is that it was asked for.
+    server = loopback(LLMServer([Reply(text="No faster version comes to mind.")]))
     done = evolver(
         "run", str(repo), "--provider", "openai", "--base-url", server.openai_base_url,
         "--model", "gpt-4.1-mini", "--target", "pkg/big.py::churn",
@@ -168,7 +168,8 @@ def test_a_target_too_big_for_the_prompt_is_skipped_and_the_run_goes_on(
     )
     assert requests == 1  # the small target was asked about, and tried
     [candidate] = report["candidates"]
-    assert candidate["target"] == "pkg/core.py::count_known"  # verified (its verdict is timing's)
+    assert candidate["target"] == "pkg/core.py::count_known"
+    assert candidate["stage"] == "reply", candidate
     assert "recording calls to 1 target\n" in done.stderr  # one, said as one
 
 
