@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -90,6 +91,31 @@ def evolver(
         env={**os.environ, "COLUMNS": "200", **(env or {})},
         check=False,
     )
+
+
+InProcess = Callable[..., tuple[int, str]]
+
+
+@pytest.fixture
+def evolver_here(capsys: pytest.CaptureFixture[str]) -> Iterator[InProcess]:
+    """``evolver ARGS`` run in this process, as ``python -m agent`` runs it: its exit code and
+    its stderr. For usage errors, which stop before any run starts (a process of its own
+    spends most of its time importing). ``main`` takes over SIGTERM and SIGINT; they are
+    given back."""
+    from agent.cli.main import main
+
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def invoke(*argv: str) -> tuple[int, str]:
+        capsys.readouterr()  # only what this call writes
+        with pytest.raises(SystemExit) as exited:
+            main(list(argv))
+        assert isinstance(exited.value.code, int)
+        return exited.value.code, capsys.readouterr().err
+
+    yield invoke
+    for sig, handler in handlers.items():
+        signal.signal(sig, handler)
 
 
 DEMO = Path(__file__).parents[1] / "examples" / "demo"

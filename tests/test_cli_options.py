@@ -5,15 +5,14 @@ the default, and a bad value is one line naming the flag, exit 2."""
 from __future__ import annotations
 
 import dataclasses
-import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import typer.main
 from typer.core import TyperCommand, TyperGroup, TyperOption
 
-from agent.cli.main import app, main
+from agent.cli.main import app
 from agent.cli.options import (
     PROFILE_OPTIONS,
     PROMPT_OPTIONS,
@@ -25,7 +24,7 @@ from agent.cli.options import (
 from agent.cli.ship import PublishOptions
 from agent.config import RunConfig, load_config
 from agent.domain import TargetRef
-from tests.conftest import git, init_repo, repo_state
+from tests.conftest import InProcess, git, init_repo, repo_state
 
 
 def command(name: str) -> TyperCommand:
@@ -149,21 +148,15 @@ Cli = Callable[..., tuple[int, str]]
 
 
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Iterator[Cli]:
-    """``evolver ARGS`` in this process: its exit code and its last line on stderr. ``main``
-    takes over SIGTERM and SIGINT; they are given back."""
-    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+def cli(evolver_here: InProcess) -> Cli:
+    """``evolver ARGS`` in this process: its exit code and its last line on stderr."""
 
     def invoke(*argv: str) -> tuple[int, str]:
-        with pytest.raises(SystemExit) as exited:
-            main(list(argv))
-        lines = capsys.readouterr().err.strip().splitlines()
-        assert isinstance(exited.value.code, int)
-        return exited.value.code, lines[-1] if lines else ""
+        code, stderr = evolver_here(*argv)
+        lines = stderr.strip().splitlines()
+        return code, lines[-1] if lines else ""
 
-    yield invoke
-    for sig, handler in handlers.items():
-        signal.signal(sig, handler)
+    return invoke
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 from agent.providers.chat import Completion
 from agent.providers.model import ModelSettings
 from agent.providers.replies import FORMAT, ReplyLog
-from tests.conftest import MakeRepo, evolver, git
+from tests.conftest import InProcess, MakeRepo, evolver, git
 from tests.llm_server import LLMServer, Reply
 from tests.loopback import Serving
 
@@ -46,6 +46,9 @@ def unique(items: list[int]) -> list[int]:
 ```
 """
 NO_KEYS = {"OPENAI_API_KEY": "", "OPENAI_BASE_URL": "", "ANTHROPIC_API_KEY": ""}
+# Nothing here asserts on confirming the whole result (the workload timed on the base and on the
+# result): both runs skip it, which was a third of each.
+NO_CONFIRM = "--no-confirm"
 
 
 def run(repo: Path, tmp_path: Path, name: str, *flags: str) -> tuple[object, dict]:
@@ -69,7 +72,7 @@ def test_a_recorded_run_replays_for_free(
     _, recorded = run(
         recorded_repo, tmp_path, "recorded", "--provider", "openai", "--model", "gpt-4.1-mini",
         "--base-url", server.openai_base_url, "--rounds", "1", "--candidates", "1",
-        "--no-cache", "--record-replies", str(log),
+        "--no-cache", "--record-replies", str(log), NO_CONFIRM,
     )  # fmt: skip
     assert len(server.requests) == 1
     endpoint = server.openai_base_url
@@ -94,7 +97,7 @@ def test_a_recorded_run_replays_for_free(
     again_log = tmp_path / "again.jsonl"
     _, report = run(
         replayed_repo, tmp_path, "replayed", "--provider", "replay", "--replies", str(log),
-        "--rounds", "2", "--record-replies", str(again_log),
+        "--rounds", "2", "--record-replies", str(again_log), NO_CONFIRM,
     )  # fmt: skip
     assert report["provider"] == "replay"
     [candidate] = report["candidates"]
@@ -141,15 +144,15 @@ def record_line(model: str) -> str:
     ],
 )
 def test_a_bad_replies_file_is_a_usage_error(
-    make_repo: MakeRepo, tmp_path: Path, content: str | None, error: str
+    make_repo: MakeRepo, evolver_here: InProcess, tmp_path: Path, content: str | None, error: str
 ) -> None:
     repo = make_repo(PROJECT)
     replies = tmp_path / "replies.jsonl"
     if content is not None:
         replies.write_text(content)
-    done = evolver("run", str(repo), "--provider", "replay", "--replies", str(replies))
-    assert done.returncode == 2
-    [message] = done.stderr.strip().splitlines()
+    code, stderr = evolver_here("run", str(repo), "--provider", "replay", "--replies", str(replies))
+    assert code == 2
+    [message] = stderr.strip().splitlines()
     assert message.startswith(f"evolver: error: --replies {replies}: ") and error in message
     assert git(repo, "branch", "--list", "evolver/*") == ""
 
@@ -165,12 +168,18 @@ def test_a_bad_replies_file_is_a_usage_error(
     ],
 )  # fmt: skip
 def test_misused_reply_flags_are_usage_errors(
-    make_repo: MakeRepo, flags: list[str], error: str
+    make_repo: MakeRepo,
+    evolver_here: InProcess,
+    monkeypatch: pytest.MonkeyPatch,
+    flags: list[str],
+    error: str,
 ) -> None:
     repo = make_repo(PROJECT)
-    done = evolver("run", str(repo), *flags, env=NO_KEYS)
-    assert done.returncode == 2
-    [message] = done.stderr.strip().splitlines()
+    for name, value in NO_KEYS.items():
+        monkeypatch.setenv(name, value)
+    code, stderr = evolver_here("run", str(repo), *flags)
+    assert code == 2
+    [message] = stderr.strip().splitlines()
     assert message.startswith(f"evolver: error: {error}"), message
 
 
