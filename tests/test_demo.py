@@ -26,6 +26,7 @@ def test_demo_targets_get_verified_speedups(tmp_path: Path) -> None:
         *args,
         "--candidates",
         "1",
+        "--no-confirm",  # confirmation by benchmarks is tested in test_trust_baseline
         "--branch",
         "evolver/demo",
         "--json",
