@@ -129,6 +129,7 @@ def report(
             candidates=10,
             branch="evolver/contain",
             memory_mb=1024,  # the same mechanism as the default 4 GB, sooner
+            confirm=False,
         )
         yield loop.run(config, StaticProvider(offers), loop.Silent())
     finally:

@@ -107,6 +107,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> loop.RunReport:
         candidates=10,
         branch="evolver/verify",
         jobs=2,  # the parallel path; the command-line tests take the sequential one
+        confirm=False,  # what is tested is each candidate's stage, not the whole result
     )
     provider = StaticProvider(
         [
