@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,32 +31,36 @@ CHANGED_TARGETS = Path(__file__).parents[1] / "scripts" / "changed-targets"
 FAST_RUN = ["--no-confirm", "--max-targets", "1", "--candidates", "2", "--rounds", "1"]
 
 
+@dataclass(frozen=True)
+class Ran:
+    """A real `evolver run` that ended well: its JSON report and what it printed."""
+
+    report: dict[str, Any]
+    stdout: str
+
+
 @dataclass
 class Project:
     repo: Path
     remote: Path  # a bare repository standing in for GitHub's copy
     root: Path
 
-    def start(self, branch: str, *args: str) -> Callable[[], dict[str, Any]]:
-        """Start a real `evolver run` on the repository; call the result for its JSON report."""
+    def run(self, branch: str, *args: str, env: dict[str, str] | None = None) -> Ran:
+        """A real `evolver run` on the repository, to its end."""
         out = self.root / f"{branch.replace('/', '-')}.json"
         argv = [*EVOLVER, "run", str(self.repo), "--branch", branch, "--json", str(out)]
-        process = subprocess.Popen(
+        done = subprocess.run(
             [*argv, *FAST_RUN, *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            capture_output=True,
             text=True,
-            env={**os.environ, "COLUMNS": "200"},
+            timeout=600,
+            env={**os.environ, "COLUMNS": "200", **(env or {})},
+            check=False,
         )
-
-        def report() -> dict[str, Any]:
-            _, stderr = process.communicate(timeout=600)
-            assert process.returncode == 0, stderr
-            found: dict[str, Any] = json.loads(out.read_text())
-            assert publishable(found), [(c["summary"], c["reason"]) for c in found["candidates"]]
-            return found
-
-        return report
+        assert done.returncode == 0, done.stderr
+        found: dict[str, Any] = json.loads(out.read_text())
+        assert publishable(found), [(c["summary"], c["reason"]) for c in found["candidates"]]
+        return Ran(found, done.stdout)
 
     def another_remote(self, name: str) -> Path:
         """A bare copy of the remote, added to the repository as remote ``name``."""
@@ -93,13 +97,47 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     return new_project(tmp_path_factory.mktemp("pr"))
 
 
+@dataclass(frozen=True)
+class CommandLine:
+    """The pull request made on the command line: `evolver pr` for the earlier run, then the
+    later run made with `evolver run --pr`, against one loopback GitHub that stays up for the
+    module."""
+
+    server: GitHubServer
+    flags: list[str]  # where GitHub is, for `evolver pr` and `evolver run --pr`
+    earlier: Ran
+    opened: subprocess.CompletedProcess[str]  # `evolver pr EARLIER`
+    opened_pulls: list[dict[str, Any]]  # the server's pull requests right after it
+    later: Ran  # `evolver run --pr`
+
+
+def evolver_with_token(token: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real command line, with ``token`` as GITHUB_TOKEN."""
+    env = {**os.environ, "COLUMNS": "200", "GITHUB_TOKEN": token}
+    return subprocess.run([*EVOLVER, *args], capture_output=True, text=True, env=env, check=False)
+
+
 @pytest.fixture(scope="module")
-def reports(project: Project) -> tuple[dict[str, Any], dict[str, Any]]:
+def command_line(project: Project) -> Iterator[CommandLine]:
     """Two real runs: an earlier one (on the commit before main's tip, as last week's would
-    have been) and a later one on main's tip. One after the other: two at once on a busy
-    machine can blur a 2× speedup's interval below the bar."""
-    earlier = project.start("evolver/run-1", "--base", "main~1")()
-    return earlier, project.start("evolver/run-2")()
+    have been), published by `evolver pr`; then a later one on main's tip, made with `--pr`, so
+    that it updates that pull request. One after the other: two at once on a busy machine can
+    blur a 2× speedup's interval below the bar. The later run is also the API tests' second
+    report: one run fewer than a run for each."""
+    with GitHubServer(repos={"octo/app": project.remote}) as server:
+        flags = ["--github-url", server.api_url, "--github-repo", "octo/app"]
+        earlier = project.run("evolver/run-1", "--base", "main~1")
+        run_id = str(earlier.report["run_id"])
+        opened = evolver_with_token(server.token, "pr", run_id, "-C", str(project.repo), *flags)
+        opened_pulls = server.pulls("octo/app")  # copies, as they are now
+        later = project.run("evolver/run-2", "--pr", *flags, env={"GITHUB_TOKEN": server.token})
+        yield CommandLine(server, flags, earlier, opened, opened_pulls, later)
+
+
+@pytest.fixture(scope="module")
+def reports(command_line: CommandLine) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The earlier run's report and the later one's."""
+    return command_line.earlier.report, command_line.later.report
 
 
 @pytest.fixture(scope="module")
@@ -199,42 +237,31 @@ def test_a_run_becomes_a_pull_request_and_a_rerun_updates_it(
 
 @pytest.mark.pipeline
 def test_the_command_line_opens_a_pull_request_and_a_later_run_updates_it(
-    project: Project, reports: tuple[dict[str, Any], dict[str, Any]]
+    project: Project, command_line: CommandLine
 ) -> None:
     """`evolver pr RUN` opens one for a run in the history; a later `evolver run --pr` updates
     that same pull request; each is recorded in the history."""
-    first_run = reports[0]["run_id"]
-    with GitHubServer(repos={"octo/app": project.remote}) as server:
-        flags = ["--github-url", server.api_url, "--github-repo", "octo/app"]
-        env = {**os.environ, "COLUMNS": "200", "GITHUB_TOKEN": server.token}
+    first_run = command_line.earlier.report["run_id"]
+    server, flags = command_line.server, command_line.flags
+    opened = command_line.opened
+    assert opened.returncode == 0, opened.stderr
+    assert "opened pull request #1 (evolver/main → main" in opened.stdout
+    [pull] = command_line.opened_pulls
+    assert "| `pkg/core.py::count_known` | dict_keys_membership |" in pull["body"]
+    assert "### How each change was verified" in pull["body"]
+    assert f"Run `{first_run}`." in pull["body"]
 
-        def evolver(*args: str) -> subprocess.CompletedProcess[str]:
-            return subprocess.run(
-                [*EVOLVER, *args], capture_output=True, text=True, env=env, check=False
-            )
+    assert "updated pull request #1" in command_line.later.stdout
+    [pull] = server.pulls("octo/app")  # still one
+    assert f"Run `{first_run}`." not in pull["body"] and len(server.calls("POST")) == 1
 
-        opened = evolver("pr", str(first_run), "-C", str(project.repo), *flags)
-        assert opened.returncode == 0, opened.stderr
-        assert "opened pull request #1 (evolver/main → main" in opened.stdout
-        [pull] = server.pulls("octo/app")
-        assert "| `pkg/core.py::count_known` | dict_keys_membership |" in pull["body"]
-        assert "### How each change was verified" in pull["body"]
-        assert f"Run `{first_run}`." in pull["body"]
+    refused = evolver_with_token("wrong", "pr", str(first_run), "-C", str(project.repo), *flags)
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == (
+        "evolver: error: GitHub refused the token (401 Bad credentials)"
+    )
 
-        updated = evolver("run", str(project.repo), *FAST_RUN, "--pr", *flags)
-        assert updated.returncode == 0, updated.stderr
-        assert "updated pull request #1" in updated.stdout
-        [pull] = server.pulls("octo/app")  # still one
-        assert f"Run `{first_run}`." not in pull["body"] and len(server.calls("POST")) == 1
-
-        env["GITHUB_TOKEN"] = "wrong"
-        refused = evolver("pr", str(first_run), "-C", str(project.repo), *flags)
-        assert refused.returncode == 2
-        assert refused.stderr.strip() == (
-            "evolver: error: GitHub refused the token (401 Bad credentials)"
-        )
-
-    history = evolver("history", "-C", str(project.repo), "--json")
+    history = evolver_with_token(server.token, "history", "-C", str(project.repo), "--json")
     events = [e for e in json.loads(history.stdout)["events"] if e["kind"] == "pr"]
     assert [(e["run_id"], e["detail"]["created"]) for e in events][-2:] == [
         (first_run, True),

@@ -4,17 +4,20 @@ The story: `ways` is fast; a commit makes it naive recursion (the benchmark gets
 slower); watch sees the new commit and the breached latency threshold, evolves, and lands the
 `memoize_recursive` rewrite (fast again); the next cycle sees that the landed change made the
 service's memory peak four times what it was before it landed, and reverts it; the one after
-evolves again but does not land the same change twice. All of it is in the history.
+evolves again but does not land the same change twice. All of it is in the history. The story
+is told once, by a module fixture; rolling back by hand goes on from where it ends.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.conftest import MakeRepo, evolver, git, repo_state, write_files
+from tests.conftest import MakeRepo, evolver, git, init_repo, repo_state, write_files
 
 FAST = """
     def ways(n: int) -> int:
@@ -76,7 +79,7 @@ PROJECT = {
         [tool.evolver.watch]
         branch = "main"
         metrics_command = "python metrics.py"
-        repeats = 3
+        repeats = 2
         regression = 0.5
         rollback_threshold = 0.25
         max_targets = 1
@@ -87,6 +90,21 @@ PROJECT = {
     """,
 }
 
+# For the tests about what follows an evolution (a hold, a timeout) rather than about the
+# measuring: one measurement a cycle, of the metrics command alone (a sandboxed pytest-benchmark
+# run less per cycle).
+ONE_MEASUREMENT = ("repeats = 2", "repeats = 1\nbenchmarks = false")
+
+
+def configured(*changes: tuple[str, str]) -> str:
+    """PROJECT's pyproject.toml with each ``(old, new)`` made; an ``old`` it lacks is an error,
+    not a change silently left out."""
+    text = PROJECT["pyproject.toml"]
+    for old, new in changes:
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
 
 def watch(repo: Path, *args: str) -> list[dict]:
     done = evolver("watch", str(repo), "--json", *args, timeout=600)
@@ -94,17 +112,46 @@ def watch(repo: Path, *args: str) -> list[dict]:
     return [json.loads(line) for line in done.stdout.splitlines()]
 
 
-@pytest.mark.pipeline
-def test_watch_evolves_lands_and_reverts_a_change_that_made_things_worse(
-    make_repo: MakeRepo,
-) -> None:
-    repo = make_repo(PROJECT)
-    git(repo, "switch", "--quiet", "--detach")  # watch moves main: it must not be checked out
+@dataclass(frozen=True)
+class Main:
+    """The main branch as it was at one point of the story."""
 
+    tip: str
+    parent: str
+    stairs: str  # its pkg/stairs.py
+    subject: str  # its tip's commit message's first line
+
+    @classmethod
+    def of(cls, repo: Path) -> Main:
+        return cls(
+            tip=git(repo, "rev-parse", "main"),
+            parent=git(repo, "rev-parse", "main^"),
+            stairs=git(repo, "show", "main:pkg/stairs.py"),
+            subject=git(repo, "log", "-1", "--format=%s", "main"),
+        )
+
+
+@dataclass(frozen=True)
+class Story:
+    """The module docstring's story, told once. What the story's test reads is captured as it
+    happened, so a test that goes on with the repository afterwards changes none of it."""
+
+    repo: Path
+    injected: str  # the commit that made `ways` naive recursion
+    cycles: list[dict[str, Any]]  # each cycle's JSON line, in order
+    landed_main: Main  # after the cycle that landed
+    reverted_main: Main  # after the cycles that reverted and evolved again
+    checkout_before: dict[str, object]  # repo_state before the cycle that landed...
+    checkout_after: dict[str, object]  # ...and after the last one
+    history: dict[str, Any]  # `evolver history --json` at the end
+    landed_candidate: dict[str, Any]  # `evolver show --json` of the candidate that landed
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory: pytest.TempPathFactory) -> Story:
+    repo = init_repo(tmp_path_factory.mktemp("watch") / "repo", PROJECT)
+    git(repo, "switch", "--quiet", "--detach")  # watch moves main: it must not be checked out
     [first] = watch(repo, "--once")
-    assert first["health"] == 100 and first["trigger"] is None and not first["landed"]
-    assert first["metrics"]["latency_ms"] < 20
-    assert any(name.startswith("benchmark:") for name in first["metrics"])
 
     # Someone makes `ways` "simpler": naive recursion.
     git(repo, "switch", "--quiet", "main")
@@ -112,28 +159,58 @@ def test_watch_evolves_lands_and_reverts_a_change_that_made_things_worse(
     git(repo, "commit", "--quiet", "-am", "stairs: recursive ways() is easier to read")
     injected = git(repo, "rev-parse", "HEAD")
     git(repo, "switch", "--quiet", "--detach")
-    before = repo_state(repo)
+    checkout_before = repo_state(repo)
 
     [second] = watch(repo, "--once")
+    landed_main = Main.of(repo)
+    third, fourth = watch(repo, "--cycles", "2", "--interval", "0.1")
+    reverted_main = Main.of(repo)
+    checkout_after = repo_state(repo)
+
+    done = evolver("history", "-C", str(repo), "--json")
+    assert done.returncode == 0, done.stderr
+    history = json.loads(done.stdout)
+    land = next(e for e in history["events"] if e["kind"] == "land")
+    shown = evolver("show", str(land["candidate_id"]), "-C", str(repo), "--json")
+    return Story(
+        repo=repo,
+        injected=injected,
+        cycles=[first, second, third, fourth],
+        landed_main=landed_main,
+        reverted_main=reverted_main,
+        checkout_before=checkout_before,
+        checkout_after=checkout_after,
+        history=history,
+        landed_candidate=json.loads(shown.stdout),
+    )
+
+
+@pytest.mark.pipeline
+def test_watch_evolves_lands_and_reverts_a_change_that_made_things_worse(story: Story) -> None:
+    first, second, third, fourth = story.cycles
+    assert first["health"] == 100 and first["trigger"] is None and not first["landed"]
+    assert first["metrics"]["latency_ms"] < 20
+    assert any(name.startswith("benchmark:") for name in first["metrics"])
+
+    injected = story.injected
     assert second["commit"] == injected
     assert "new commits" in second["trigger"] and "latency_ms" in second["trigger"]
     assert second["health"] < 100
     [landed] = second["landed"]
     assert landed["target"] == "pkg/stairs.py::ways"
     assert landed["summary"] == "memoize_recursive" and landed["risk"] == "medium"
-    assert git(repo, "rev-parse", "main") == landed["commit"] == second["after"]
-    assert git(repo, "rev-parse", "main^") == injected
-    assert "lru_cache" in git(repo, "show", "main:pkg/stairs.py")
+    assert story.landed_main.tip == landed["commit"] == second["after"]
+    assert story.landed_main.parent == injected
+    assert "lru_cache" in story.landed_main.stairs
 
-    third, fourth = watch(repo, "--cycles", "2", "--interval", "0.1")
     assert third["commit"] == landed["commit"]
     assert third["metrics"]["latency_ms"] < 20  # faster, indeed
     [reverted] = third["reverted"]
     assert reverted["reverted_commit"] == landed["commit"]
     assert "peak_kb" in reverted["why"]
-    assert git(repo, "rev-parse", "main^") == landed["commit"]
-    assert git(repo, "log", "-1", "--format=%s", "main").startswith("Revert")
-    assert git(repo, "show", "main:pkg/stairs.py") == git(repo, "show", f"{injected}:pkg/stairs.py")
+    assert story.reverted_main.parent == landed["commit"]
+    assert story.reverted_main.subject.startswith("Revert")
+    assert story.reverted_main.stairs == git(story.repo, "show", f"{injected}:pkg/stairs.py")
     assert third["trigger"] is None  # a cycle that reverts does not also evolve
 
     assert fourth["commit"] == third["after"]
@@ -141,19 +218,15 @@ def test_watch_evolves_lands_and_reverts_a_change_that_made_things_worse(
     assert any("reverted before" in note for note in fourth["notes"])  # ...but not that again
 
     # The user's checkout never moved; only the main branch did.
-    after = repo_state(repo)
+    after, before = story.checkout_after, story.checkout_before
     assert {k: v for k, v in after.items() if k != "refs"} == {
         k: v for k, v in before.items() if k != "refs"
     }
 
-    done = evolver("history", "-C", str(repo), "--json")
-    assert done.returncode == 0, done.stderr
-    history = json.loads(done.stdout)
-    kinds = [event["kind"] for event in history["events"]]
+    kinds = [event["kind"] for event in story.history["events"]]
     assert kinds.count("watch") == 4 and kinds.count("land") == 1 and kinds.count("revert") == 1
-    assert len(history["runs"]) == 2  # the two evolutions, each a run of its own
-    land = next(e for e in history["events"] if e["kind"] == "land")
-    shown = json.loads(evolver("show", str(land["candidate_id"]), "-C", str(repo), "--json").stdout)
+    assert len(story.history["runs"]) == 2  # the two evolutions, each a run of its own
+    shown = story.landed_candidate
     assert shown["decision"] == "committed" and "lru_cache" in shown["patch"]
     assert [e["kind"] for e in shown["events"]] == ["land", "revert"]
 
@@ -192,23 +265,22 @@ def test_watch_config_errors_name_the_key(make_repo: MakeRepo, table: str, messa
 
 
 @pytest.mark.pipeline
-def test_rollback_by_hand_reverts_on_the_result_branch(make_repo: MakeRepo) -> None:
-    from tests.conftest import KEYS_PROJECT
-
-    repo = make_repo(KEYS_PROJECT)
+def test_rollback_by_hand_reverts_on_the_result_branch(story: Story) -> None:
+    """The story's last evolution is an `evolver run` like any: it committed the change again
+    on its own result branch (watch did not land it: it was reverted before). Rolled back by
+    hand, it is reverted there."""
+    repo = story.repo
     before = repo_state(repo)
-    done = evolver("run", str(repo), "--no-confirm", "--branch", "evolver/keys", "--json",
-                   str(repo.parent / "run.json"))  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    [committed] = [c for c in json.loads((repo.parent / "run.json").read_text())["candidates"]
-                   if c["committed"]]  # fmt: skip
-    listed = json.loads(evolver("history", "1", "-C", str(repo), "--json").stdout)
+    latest = max(story.history["runs"], key=lambda run: run["id"])
+    branch = latest["branch"]
+    listed = json.loads(evolver("history", str(latest["id"]), "-C", str(repo), "--json").stdout)
     [row] = [c for c in listed["candidates"] if c["decision"] == "committed"]
+    assert git(repo, "rev-parse", branch) == row["commit"]  # the run's own commit, on its branch
 
     done = evolver("rollback", str(row["id"]), "-C", str(repo))
     assert done.returncode == 0, done.stderr
-    assert git(repo, "rev-parse", "evolver/keys^") == committed["commit"]
-    assert git(repo, "diff", "main", "evolver/keys") == ""  # back to where it started
+    assert git(repo, "rev-parse", f"{branch}^") == row["commit"]
+    assert git(repo, "diff", "main", branch) == ""  # back to where it started
     again = evolver("rollback", str(row["id"]), "-C", str(repo))
     assert again.returncode == 2 and "already reverted" in again.stderr
     shown = json.loads(evolver("show", str(row["id"]), "-C", str(repo), "--json").stdout)
@@ -223,8 +295,8 @@ def test_rollback_by_hand_reverts_on_the_result_branch(make_repo: MakeRepo) -> N
 def test_an_evolution_that_overruns_its_timeout_is_stopped_and_leaves_no_trace(
     make_repo: MakeRepo,
 ) -> None:
-    config = PROJECT["pyproject.toml"].replace(
-        "max_targets = 1", "max_targets = 1\nevolution_timeout = 3"
+    config = configured(
+        ("max_targets = 1", "max_targets = 1\nevolution_timeout = 3"), ONE_MEASUREMENT
     )
     repo = make_repo({**PROJECT, "pyproject.toml": config, "pkg/stairs.py": SLOW})
     git(repo, "switch", "--quiet", "--detach")
@@ -246,7 +318,7 @@ def test_an_evolution_that_overruns_its_timeout_is_stopped_and_leaves_no_trace(
 def test_a_change_the_risk_policy_does_not_allow_is_held_on_its_branch(
     make_repo: MakeRepo,
 ) -> None:
-    config = PROJECT["pyproject.toml"].replace('land = ["low", "medium"]', 'land = ["low"]')
+    config = configured(('land = ["low", "medium"]', 'land = ["low"]'), ONE_MEASUREMENT)
     repo = make_repo({**PROJECT, "pyproject.toml": config, "pkg/stairs.py": SLOW})
     git(repo, "switch", "--quiet", "--detach")
     main = git(repo, "rev-parse", "main")
