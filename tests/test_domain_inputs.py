@@ -170,12 +170,24 @@ TYPE_ERROR = {"raised": ["TypeError", "unhashable type: 'list'"], "args": ARGS}
 VALUE_ERROR = {"raised": ["ValueError", "no words"], "args": ARGS, "explicit": True}
 
 
-def _judged(origin: str, was: dict[str, Any], now: dict[str, Any], strict: bool = False) -> Any:
+def _judged(
+    origin: str,
+    was: dict[str, Any],
+    now: dict[str, Any],
+    strict: bool = False,
+    shared: tuple[bool | None, bool | None] = (False, False),
+) -> Any:
     behaviour = Behaviour(
-        [b"call"], [origin], [was], [digest(was)], [ARGS], [0.001], frozenset({0})
-    )
+        [b"call"], [origin], [was], [digest(was)], [ARGS], [0.001], frozenset({0}),
+        shared=[shared[0]],
+    )  # fmt: skip
     answer = ObserveAnswer(
-        observations=[now], digests=[digest(now)], seconds=[0.001], inputs=[ARGS], timed_out_at=None
+        observations=[now],
+        digests=[digest(now)],
+        seconds=[0.001],
+        inputs=[ARGS],
+        timed_out_at=None,
+        shared=[shared[1]],
     )
     return judge(behaviour, answer, "pkg.grid_sum", [2.0], 1e-9, strict)
 
@@ -220,3 +232,15 @@ def test_a_difference_on_a_probe_is_evidence_unless_strict() -> None:
     assert strict.reason is not None and strict.reason.startswith(
         "on a probe call ([[]]): raises TypeError"
     )
+
+
+def test_a_result_shared_with_the_next_call_differs_from_fresh_ones() -> None:
+    """Equal results, but the candidate hands the same list to every caller (a cache)."""
+    cached = _judged("recorded", RETURNS_0, RETURNS_0, shared=(False, True)).reason
+    assert cached.startswith("on a recorded call ([[]]): returns on the same call again an object")
+    assert "a caller that changes one result changes the next" in cached
+    fresh = _judged("test", RETURNS_0, RETURNS_0, shared=(True, False)).reason
+    assert "returns new objects on the same call again" in fresh
+    assert _judged("recorded", RETURNS_0, RETURNS_0, shared=(True, True)).reason is None
+    # Not known on one side (it raised, or ran past its limit on the repeat): not compared.
+    assert _judged("recorded", RETURNS_0, RETURNS_0, shared=(None, True)).reason is None

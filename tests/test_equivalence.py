@@ -100,6 +100,15 @@ WRONG = {
         "equivalence",
         "leaves the arguments different: argument 1",
     ),
+    "cache hands out one list": (
+        "smallest_three",
+        "_SEEN: dict[tuple[int, ...], list[int]] = {}\n\n\n"
+        "def smallest_three(values: list[int]) -> list[int]:\n"
+        "    key = tuple(values)\n    if key not in _SEEN:\n"
+        "        _SEEN[key] = sorted(values)[:3]\n    return _SEEN[key]\n",
+        "equivalence",
+        "a caller that changes one result changes the next",
+    ),
     "another exception": (
         "first_word",
         "def first_word(text: str) -> str:\n    return text.split(maxsplit=1)[0]\n",

@@ -156,6 +156,7 @@ def test_nan_where_a_digest_belongs_is_a_reason(tmp_path: Path) -> None:
         "seconds": [0.001],
         "inputs": [describe(((3,), {}))],
         "timed_out_at": None,
+        "shared": [False],
     }
     text = json.dumps(answer, allow_nan=True)
     action = f"with open(out, 'w') as handle:\n    handle.write({text!r})"
@@ -188,6 +189,7 @@ def _observe_answer(observations: list[Any]) -> dict[str, Any]:
         "seconds": [None if o is None else 0.01 for o in observations],
         "inputs": [describe(((1,), {})) for _ in observations],
         "timed_out_at": None,
+        "shared": [None if o is None else False for o in observations],
     }
 
 

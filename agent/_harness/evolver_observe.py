@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import dis
+import enum
 import hashlib
 import json
 import os
@@ -278,6 +279,66 @@ def call(function: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         raise
     except Exception as error:
         return Raised(error)
+
+
+# Values whose identity no caller can misuse: changing one is impossible, or changes every
+# use alike (a class, a function, a module). Tuples and frozensets are looked into.
+_IMMUTABLE = (
+    str,
+    bytes,
+    int,
+    float,
+    complex,
+    range,
+    slice,
+    type,
+    types.FunctionType,
+    types.BuiltinFunctionType,
+    types.ModuleType,
+    type(None),
+)
+_IMMUTABLE_MODULES = frozenset({"datetime", "decimal", "fractions", "uuid", "ipaddress", "re"})
+_MOST_HELD = 10_000  # objects looked at per result: a bound on the cost, not a limit on size
+
+
+def mutable_held(result: Any) -> set[int]:
+    """The identities of the mutable objects ``result`` holds: itself, and what its lists,
+    dicts, sets, tuples and a drained iterator's items hold. Other objects count by their own
+    identity only: walking their insides could run their code (so containers are walked with
+    the base types' own methods)."""
+    held: set[int] = set()
+    seen: set[int] = set()
+    stack = list(result.items) if isinstance(result, Consumed) else [result]
+    while stack and len(seen) < _MOST_HELD:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        kind = type(item)
+        if issubclass(kind, tuple):
+            stack.extend(tuple.__iter__(item))
+            continue
+        if issubclass(kind, frozenset):
+            stack.extend(frozenset.__iter__(item))
+            continue
+        if _immutable(kind):
+            continue
+        held.add(id(item))
+        if issubclass(kind, (list, set)):
+            stack.extend(list.__iter__(item) if issubclass(kind, list) else set.__iter__(item))
+        elif issubclass(kind, dict):
+            stack.extend(dict.keys(item))
+            stack.extend(dict.values(item))
+    return held
+
+
+def _immutable(kind: type) -> bool:
+    if issubclass(kind, _IMMUTABLE) or kind.__module__ in _IMMUTABLE_MODULES:
+        return True
+    if issubclass(kind, enum.Enum):  # members are one object each, by design
+        return True
+    params = kind.__dict__.get("__dataclass_params__")
+    return bool(getattr(params, "frozen", False))
 
 
 def outcome(result: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -46,11 +46,13 @@ from typing import Any
 from evolver_blobs import load_calls
 from evolver_observe import (
     CallTimeout,
+    Raised,
     call,
     call_with_limit,
     describe,
     digest,
     force,
+    mutable_held,
     outcome,
     plain,
     preview,
@@ -75,6 +77,7 @@ def observe(spec: dict[str, Any], blobs: list[bytes]) -> dict[str, Any]:
     observations: list[dict[str, Any] | None] = [None] * len(blobs)
     seconds: list[float | None] = [None] * len(blobs)
     inputs: list[Any] = [None] * len(blobs)
+    shared: list[bool | None] = [None] * len(blobs)
     timed_out_at = None
     for number, (blob, limit) in enumerate(zip(blobs, limits, strict=True)):
         try:
@@ -92,13 +95,31 @@ def observe(spec: dict[str, Any], blobs: list[bytes]) -> dict[str, Any]:
             continue
         seconds[number] = time.perf_counter() - start
         observations[number] = outcome(result, args, kwargs)
+        shared[number] = _shared_on_repeat(function, blob, result, limit)
     return {
         "observations": observations,
         "digests": [None if o is None else digest(o) for o in observations],
         "seconds": seconds,
         "inputs": inputs,
         "timed_out_at": timed_out_at,
+        "shared": shared,
     }
+
+
+def _shared_on_repeat(function: Any, blob: bytes, first: Any, limit: float) -> bool | None:
+    """Whether the same call again (on a fresh copy of its arguments) returns a mutable object
+    the first result holds: a cache that hands out one list, which a caller changing it
+    changes for every later caller. ``None`` where either call raised or ran past its limit."""
+    if isinstance(first, Raised):
+        return None
+    try:
+        args, kwargs = pickle.loads(blob)
+        again = call_with_limit(limit, call, function, args, kwargs)
+    except (Exception, CallTimeout):  # this repeat decides nothing then
+        return None
+    if isinstance(again, Raised):
+        return None
+    return not mutable_held(first).isdisjoint(mutable_held(again))
 
 
 def _one_pass(function: Any, calls: Calls) -> list[Any]:

@@ -197,11 +197,15 @@ class ObserveAnswer(BaseModel):
     seconds: list[Seconds | None]
     inputs: list[Description]
     timed_out_at: Count | None
+    # Per call, whether calling it again returned a mutable object of the first result's
+    # (``None``: not known, it raised or ran past its limit).
+    shared: list[bool | None]
 
     @model_validator(mode="after")
     def _consistent(self) -> ObserveAnswer:
         count = len(self.observations)
-        if not len(self.digests) == len(self.seconds) == len(self.inputs) == count:
+        lengths = {len(self.digests), len(self.seconds), len(self.inputs), len(self.shared)}
+        if lengths != {count}:
             raise ValueError("lists of different lengths")
         if self.timed_out_at is not None and self.timed_out_at >= count:
             raise ValueError("timed_out_at names no call")

@@ -26,7 +26,7 @@ looks like a secret.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from agent.domain import ProbeDifference, TargetRef
@@ -71,6 +71,9 @@ class Behaviour:
     seconds: list[float]
     checkable: frozenset[int]
     notes: tuple[str, ...] = ()
+    # Per call, whether the original's repeat of it returns an object its first result holds,
+    # where both observations agree (``None`` where they do not, or it is not known).
+    shared: list[bool | None] = field(default_factory=list)
 
     def index(self) -> dict[bytes, int]:
         return {call: number for number, call in enumerate(self.calls)}
@@ -221,6 +224,10 @@ def reference(
         seconds=[first.seconds[number] or 0.0 for number in kept],
         checkable=checkable,
         notes=tuple(notes),
+        shared=[
+            first.shared[number] if first.shared[number] == again else None
+            for number, again in zip(kept, second.shared, strict=True)
+        ],
     )
 
 
@@ -297,9 +304,28 @@ def _compare(
     if origin == "generated" and both_refuse and was["raised"][0] == mine["raised"][0]:
         return None
     try:
-        return difference(was, mine, rel_tol, origin in _REAL)
+        differs = difference(was, mine, rel_tol, origin in _REAL)
     except RecursionError:  # validated answers stay shallower; a last line of defence
         return "gives an outcome nested too deeply to compare"
+    return differs or _sharing(behaviour, answer, number)
+
+
+def _sharing(behaviour: Behaviour, answer: ObserveAnswer, number: int) -> str | None:
+    """Equal results can still differ to a caller who changes one: a cache that hands out the
+    same list on every call changes what the next caller gets."""
+    was = behaviour.shared[number] if number < len(behaviour.shared) else None
+    mine = answer.shared[number]
+    if was is None or mine is None or was == mine:
+        return None
+    if mine:
+        return (
+            "returns on the same call again an object its first result holds, where the "
+            "original returns new ones (a caller that changes one result changes the next)"
+        )
+    return (
+        "returns new objects on the same call again, where the original returns one its "
+        "first result holds (a caller's changes to it no longer reach the next)"
+    )
 
 
 def _scrubbed(text: str, limit: int = REASON_LIMIT) -> str:
