@@ -28,7 +28,7 @@ app = typer.Typer(
 # The run settings an eval passes on to every task's run.
 EVAL_OPTIONS = (
     *shared("model", "base_url", "rounds", "candidates", "temperature", "seed", "strategies"),
-    *shared("max_tokens", "max_prompt_tokens"),
+    *shared("max_tokens", "max_prompt_tokens", "timing_budget"),
     varied("budget_usd", "Most to spend per task."),
 )
 
