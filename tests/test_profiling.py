@@ -18,7 +18,7 @@ from agent.project.runner import Project
 from agent.rank.ranking import rank
 from sandbox import Sandbox, _confine
 from tests.conftest import KEYS_PROJECT, MakeRepo, evolver, repo_state, write_files
-from tests.test_cli_errors import assert_usage_error
+from tests.test_cli_errors import assert_usage_error, exited
 
 FILES = {
     "app/__init__.py": "",
@@ -241,7 +241,7 @@ def test_cli_failing_workload_exits_2_and_leaves_the_repository(make_repo: MakeR
     repo = make_repo(KEYS_PROJECT)
     before = repo_state(repo)
     done = evolver("run", str(repo), "--workload", 'python -c "import sys; sys.exit(3)"')
-    assert_usage_error(done, "the workload (python -c", "failed with exit code 3")
+    assert_usage_error(*exited(done), "the workload (python -c", "failed with exit code 3")
     assert repo_state(repo) == before
 
 

@@ -14,7 +14,7 @@ from agent.project.testlayout import TestLayout
 from agent.rank.ranking import make_target, rank
 from sandbox import Sandbox
 from tests.conftest import MakeRepo, evolver, repo_state, write_files
-from tests.test_cli_errors import assert_usage_error
+from tests.test_cli_errors import assert_usage_error, exited
 
 
 def layout_of(tmp_path: Path, files: dict[str, str]) -> TestLayout:
@@ -161,5 +161,5 @@ def test_cli_refuses_a_test_the_configuration_names(make_repo: MakeRepo) -> None
     repo = make_repo(CHARDET_LIKE)
     before = repo_state(repo)
     done = evolver("run", str(repo), "--target", "test.py::test_hot")
-    assert_usage_error(done, "target test.py::test_hot", "never targets")
+    assert_usage_error(*exited(done), "target test.py::test_hot", "never targets")
     assert repo_state(repo) == before
