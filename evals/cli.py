@@ -17,6 +17,7 @@ from evals import tables
 from evals.compare import compare as compare_runs
 from evals.corpus import TASKS_DIR, Task, load_tasks
 from evals.executors import make_executor
+from evals.results import load_run
 
 app = typer.Typer(
     help="Score a provider on the corpus of optimization tasks.",
@@ -120,8 +121,6 @@ def compare(
 
 
 def _read(path: Path) -> dict[str, Any]:
-    from evals.harness import load_run
-
     try:
         return load_run(path)
     except ValueError as error:

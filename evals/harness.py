@@ -87,19 +87,6 @@ def write_outputs(run: Mapping[str, Any], out_dir: Path | str) -> dict[str, Path
     return paths
 
 
-def load_run(path: Path | str) -> dict[str, Any]:
-    """A run from a ``results.json``; raises ``ValueError`` if it is not one (unreadable, not
-    JSON, no tasks, or a malformed task)."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise ValueError(f"{path}: not a readable results.json ({error})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("tasks"), list):
-        raise ValueError(f"{path}: not an eval's results.json (no tasks)")
-    results.as_results(data["tasks"])
-    return data
-
-
 def _claim(out: Path, settings: EvalSettings) -> None:
     """``out`` holds one run's settings: resuming with others would mix two evaluations."""
     marker = out / "settings.json"

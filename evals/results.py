@@ -32,9 +32,11 @@ Pure: data in, data out. ``evals/scores.py`` sums the results of a run into its 
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 KINDS = ("rules", "model", "none")
@@ -334,3 +336,16 @@ def as_results(items: Iterable[TaskResult | Mapping[str, Any]]) -> list[TaskResu
 
 def run_results(run: Mapping[str, Any]) -> list[TaskResult]:
     return as_results(run.get("tasks") or ())
+
+
+def load_run(path: Path | str) -> dict[str, Any]:
+    """A run from a ``results.json``; raises ``ValueError`` if it is not one (unreadable, not
+    JSON, no tasks, or a malformed task)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{path}: not a readable results.json ({error})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("tasks"), list):
+        raise ValueError(f"{path}: not an eval's results.json (no tasks)")
+    as_results(data["tasks"])
+    return data

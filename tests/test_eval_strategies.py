@@ -10,7 +10,7 @@ from typing import Any
 
 from rich.console import Console
 
-from evals import compare, harness, results, scores, tables
+from evals import compare, results, scores, tables
 from tests.conftest import evolver
 from tests.test_scores import correct, result, run, wrong
 
@@ -197,7 +197,7 @@ def test_results_from_before_these_keys_still_load(tmp_path: Path) -> None:
     old_run = {"provider": "rules", "options": {}, "tasks": [OLD_RESULT], "summary": {}}
     path = tmp_path / "results.json"
     path.write_text(json.dumps(old_run))
-    loaded = harness.load_run(path)
+    loaded = results.load_run(path)
     [task] = results.as_results(loaded["tasks"])
     assert task.reference_timing == "stored" and task.reference_stored  # task.toml's, then
     assert task.reference_interval is None and task.stored_reference_speedup is None

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from evals import chart, compare, harness, scores, tables
+from evals import chart, compare, harness, results, scores, tables
 from evals.results import TaskResult, as_results
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -440,7 +440,7 @@ def test_write_outputs_and_load_run(tmp_path: Path) -> None:
     paths = harness.write_outputs(made, tmp_path / "out")
     names = sorted(path.name for path in paths.values())
     assert names == ["chart.svg", "results.json", "results.md"]
-    loaded = harness.load_run(paths["json"])
+    loaded = results.load_run(paths["json"])
     assert loaded["tasks"] == corpus()
     assert loaded["summary"] == scores.summary(corpus())
     assert loaded["finished"] == "2026-01-01T00:00:00+00:00"
@@ -449,7 +449,7 @@ def test_write_outputs_and_load_run(tmp_path: Path) -> None:
     assert not list((tmp_path / "out").glob("*.part"))
     as_objects = {**made, "tasks": as_results(corpus())}
     again = harness.write_outputs(as_objects, tmp_path / "again")
-    assert harness.load_run(again["json"])["tasks"] == corpus()
+    assert results.load_run(again["json"])["tasks"] == corpus()
     (tmp_path / "bad.json").write_text('{"provider": "x"}')
     with pytest.raises(ValueError):
-        harness.load_run(tmp_path / "bad.json")
+        results.load_run(tmp_path / "bad.json")
