@@ -7,11 +7,12 @@ Two kinds of input, because they are evidence of two strengths:
 
 - **In-domain calls** stay within what the real calls show, per parameter and per element:
   the types seen (and those the type hints or defaults name), and the structure every real
-  value had: numbers keep their sign and range, strings their alphabet (by character class)
-  and length, sequences their item types and length, and stay sorted, free of duplicates or
-  made of equal-length rows when every real one was; a tuple always of one width keeps it
-  (per position); dicts keep their key set when it never varied. An expert would call any of
-  these a fair input, so a rewrite must behave the same on them.
+  value had: numbers keep their sign and range (its edges and its smallest numbers are always
+  drawn), strings their alphabet (by character class) and length, sequences their item types
+  and length, and stay sorted, free of duplicates or made of equal-length rows when every
+  real one was; a tuple always of one width keeps it (per position); dicts keep their key set
+  when it never varied. An expert would call any of these a fair input, so a rewrite must
+  behave the same on them.
 - **Probes** are of a type or shape no real call had (a list where every call passed a
   string, unhashable items, ragged rows, unsorted input to a function always given sorted
   lists, values out of range). A difference there is worth showing, not proof of a bug: the
@@ -114,10 +115,23 @@ class Numbers:
     specials: list[float] = field(default_factory=list)  # NaN and infinities seen
 
     def strategy(self) -> st.SearchStrategy[Any]:
+        drawn: st.SearchStrategy[Any]
         if self.kind is int:
-            return st.integers(self.low, self.high)
-        drawn = st.floats(self.low, self.high, allow_nan=False, allow_infinity=False)
-        return st.one_of(drawn, st.sampled_from(self.specials)) if self.specials else drawn
+            drawn = st.integers(self.low, self.high)
+        else:
+            drawn = st.floats(self.low, self.high, allow_nan=False, allow_infinity=False)
+        # The edges of the range and the smallest numbers in it, where off-by-one and
+        # special-case bugs live (1 is a perfect square; 0 and 1 are sizes of their own):
+        # always among the draws, not left to the luck of a few dozen from a wide range.
+        edges = [self.low, self.high, *(self.kind(n) for n in (-2, -1, 0, 1, 2, 3, 4))]
+        if self.kind is int:
+            edges += [self.low + 1, self.high - 1]
+        inside = sorted({edge for edge in edges if self.low <= edge <= self.high})
+        return st.one_of(
+            st.sampled_from(inside),
+            drawn,
+            *([st.sampled_from(self.specials)] if self.specials else []),
+        )
 
     def admits(self, value: Any) -> bool:
         if type(value) is not self.kind:
@@ -398,6 +412,8 @@ def relaxed(domain: Domain) -> st.SearchStrategy[Any] | None:
         return st.one_of(*found) if found else None
     if isinstance(domain, Items) and (domain.ordered or domain.unique or domain.rows):
         drawn = st.lists(domain.item.strategy(), min_size=2, max_size=max(2, domain.longest))
+        if domain.ordered:  # most random lists of two or three items are sorted already
+            drawn = st.one_of(drawn, drawn.map(lambda items: sorted(items, reverse=True)))
         return drawn.map(domain.kind)
     if isinstance(domain, Record):
         positions = [p.strategy() for p in domain.positions]
