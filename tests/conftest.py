@@ -4,17 +4,21 @@ change), a provider that serves fixed candidates, and loopback servers started a
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
+import venv
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 from agent.domain import Candidate, Target
 from agent.providers.base import ProposalRequest, candidate_id
@@ -116,6 +120,57 @@ def evolver_here(capsys: pytest.CaptureFixture[str]) -> Iterator[InProcess]:
     yield invoke
     for sig, handler in handlers.items():
         signal.signal(sig, handler)
+
+
+# What a test repository's own virtual environment holds: pytest and pytest-benchmark, linked
+# from ours, as a user's project venv would, rather than Evolver's environment, whose other
+# pytest plugins (hypothesis, xdist, anyio, timeout) cost every pytest run of the project's
+# tests in a sandbox about a second. Tests of the other ways to find an interpreter (the
+# repo's .venv, --python, Evolver's own) say so themselves.
+PROJECT_DISTRIBUTIONS = ("pytest", "pytest-benchmark")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def project_venv() -> Iterator[Path]:
+    """The active virtual environment (``VIRTUAL_ENV``) for every test: a venv of its own
+    holding only ``PROJECT_DISTRIBUTIONS`` and what they require, code and metadata. Not
+    under pytest's temporary folder, which only we may enter: sandboxed commands run as
+    another user."""
+    with tempfile.TemporaryDirectory(prefix="evolver-project-venv-") as folder:
+        os.chmod(folder, 0o755)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("VIRTUAL_ENV", str(_make_venv(Path(folder))))
+            yield Path(folder)
+
+
+def _make_venv(path: Path) -> Path:
+    venv.EnvBuilder(symlinks=True, with_pip=False).create(path)
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    site = path / "lib" / version / "site-packages"
+    for distribution in _closure(PROJECT_DISTRIBUTIONS):
+        tops = {file.parts[0] for file in distribution.files or () if file.parts}
+        for top in tops - {"..", "__pycache__"}:
+            source = Path(str(distribution.locate_file(top)))
+            if source.exists():
+                (site / top).symlink_to(source)
+    return path
+
+
+def _closure(names: Sequence[str]) -> list[importlib.metadata.Distribution]:
+    """``names`` and the distributions they require here, recursively (no extras)."""
+    found: dict[str, importlib.metadata.Distribution] = {}
+    todo = list(names)
+    while todo:
+        distribution = importlib.metadata.distribution(todo.pop())
+        name = distribution.metadata["Name"].lower().replace("_", "-")
+        if name in found:
+            continue
+        found[name] = distribution
+        for text in distribution.requires or ():
+            requirement = Requirement(text)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                todo.append(requirement.name)
+    return list(found.values())
 
 
 DEMO = Path(__file__).parents[1] / "examples" / "demo"

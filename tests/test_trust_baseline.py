@@ -142,9 +142,10 @@ def baseline_of(tree: Path, files: dict[str, str], **config: object) -> tuple[Pr
         write_files(workspace.state, files)
         settings = RunConfig(repo=tree, **config)  # type: ignore[arg-type]
         project = baseline(settings, workspace, loop.Silent().step, notes)
-    # The first note names the project's interpreter; the baseline's own follow it.
+    # The first notes name the project's interpreter and what it was lent; the baseline's
+    # own follow them.
     assert notes[0].startswith("project interpreter: "), notes
-    return project, notes[1:]
+    return project, [note for note in notes[1:] if not note.startswith("lent to the project")]
 
 
 def test_per_test_outcomes_become_node_ids(tmp_path: Path) -> None:
