@@ -185,9 +185,15 @@ def demo_repo(path: Path) -> Path:
 def run_tests_on_branch(repo: Path, branch: str, into: Path) -> subprocess.CompletedProcess[str]:
     """Clone ``branch`` of ``repo`` into ``into`` and run its tests there with pytest."""
     git(into.parent, "clone", "--quiet", "--branch", branch, str(repo), str(into))
+    return run_project_tests(into)
+
+
+def run_project_tests(checkout: Path) -> subprocess.CompletedProcess[str]:
+    """The project's tests in ``checkout``, with its interpreter (:func:`project_venv`)."""
+    python = Path(os.environ["VIRTUAL_ENV"]) / "bin" / "python"
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=into,
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=checkout,
         capture_output=True,
         text=True,
         check=False,
