@@ -1,5 +1,6 @@
 """What the tests share: real temporary git repositories (and a way to see that one did not
-change), a provider that serves fixed candidates, and loopback servers started as fixtures."""
+change), the virtual environment their projects run with, a provider that serves fixed
+candidates, and loopback servers started as fixtures."""
 
 from __future__ import annotations
 

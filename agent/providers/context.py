@@ -12,6 +12,7 @@ which renders them and fits them to a budget), most relevant first:
   best accepted version's code;
 
 and ``target_vars`` describes the target itself. Nothing here renders or counts tokens.
+(Over 400 lines: one gatherer per section of the prompt, each short, beside the others.)
 """
 
 from __future__ import annotations
