@@ -22,6 +22,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from agent.domain import Candidate, Target
+from agent.project.interpreter import normalize
 from agent.providers.base import ProposalRequest, candidate_id
 from tests.loopback import ConnectionListener, Serving
 
@@ -158,12 +159,14 @@ def _make_venv(path: Path) -> Path:
 
 
 def _closure(names: Sequence[str]) -> list[importlib.metadata.Distribution]:
-    """``names`` and the distributions they require here, recursively (no extras)."""
+    """``names`` and the distributions they require here, recursively (no extras): what
+    ``agent.project.interpreter`` lends the harness, but with metadata and without a project
+    interpreter to leave anything out for."""
     found: dict[str, importlib.metadata.Distribution] = {}
     todo = list(names)
     while todo:
         distribution = importlib.metadata.distribution(todo.pop())
-        name = distribution.metadata["Name"].lower().replace("_", "-")
+        name = normalize(distribution.metadata["Name"])
         if name in found:
             continue
         found[name] = distribution
