@@ -112,12 +112,11 @@ def check_task(root: Path, parent: Path, project: Project) -> Checked:
 def _sandbox(task: Task, parent: Path, with_reference: bool) -> Sandbox:
     """``repo/`` (with ``reference/`` laid over it) and the hidden tests in ``tests/``."""
     sandbox = Sandbox.create(parent, task.repo)
-    files = [(f"tests/{p.name}", p) for p in sorted(task.hidden.glob("*.py"))]
-    if with_reference and task.reference is not None:
-        found = sorted(p for p in task.reference.rglob("*") if p.is_file())
-        files += [(p.relative_to(task.reference).as_posix(), p) for p in found]
-    for relative, path in files:
-        sandbox.write_file(relative, path.read_text(encoding="utf-8"))
+    files = {f"tests/{p.name}": p.read_text(encoding="utf-8") for p in task.hidden.glob("*.py")}
+    if with_reference:
+        files.update(task.reference_files())
+    for relative, text in sorted(files.items()):
+        sandbox.write_file(relative, text)
     return sandbox
 
 
@@ -138,11 +137,7 @@ def check_reference_static(task: Task) -> list[str]:
     and it reaches nothing the original does not (capabilities)."""
     assert task.reference is not None
     ref = TargetRef.parse(task.target)
-    files = {
-        p.relative_to(task.reference).as_posix(): p.read_text(encoding="utf-8")
-        for p in sorted(task.reference.rglob("*"))
-        if p.is_file()
-    }
+    files = task.reference_files()
     source = (task.repo / ref.path).read_text(encoding="utf-8")
     candidate = Candidate("reference", ref, "reference", files, "reference solution")
     target = Target(ref, source, 0, Metrics(0, 0.0, 0.0, 0))

@@ -48,6 +48,17 @@ class Task:
         path = self.root / "reference"
         return path if path.is_dir() else None
 
+    def reference_files(self) -> dict[str, str]:
+        """The reference's source files by their path in the repo; what running Python in the
+        task's folders leaves there (``__pycache__``) is not part of it."""
+        if self.reference is None:
+            return {}
+        return {
+            path.relative_to(self.reference).as_posix(): path.read_text(encoding="utf-8")
+            for path in sorted(self.reference.rglob("*"))
+            if path.is_file() and "__pycache__" not in path.relative_to(self.reference).parts
+        }
+
     @property
     def benchmark(self) -> str:
         """The benchmark file defining ``bench_case()``, relative to the repo."""

@@ -229,10 +229,8 @@ def _reference_sandbox(task: Task, parent: Path) -> Sandbox:
     assert task.reference is not None, "only for tasks with a reference"
     sandbox = Sandbox.create(parent, task.repo)
     try:
-        for path in sorted(task.reference.rglob("*")):
-            if path.is_file():
-                relative = path.relative_to(task.reference).as_posix()
-                sandbox.write_file(relative, path.read_text(encoding="utf-8"))
+        for relative, text in task.reference_files().items():
+            sandbox.write_file(relative, text)
     except BaseException:
         sandbox.remove()
         raise

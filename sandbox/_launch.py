@@ -250,10 +250,12 @@ def main(args: list[str]) -> int:
     except (ValueError, TypeError, AttributeError, OSError) as error:
         print(f"sandbox launcher: cannot apply limits: {error}", file=sys.stderr)
         return 125
-    # Python ignores SIGPIPE and SIGXFSZ, and ignored signals stay ignored across exec: without
-    # this, ``yes | head`` would print "Broken pipe" errors instead of ending quietly.
-    for number in (signal.SIGPIPE, signal.SIGXFSZ):
-        signal.signal(number, signal.SIG_DFL)
+    # Ignored signals stay ignored across exec. Python ignores SIGPIPE and SIGXFSZ (without the
+    # reset, ``yes | head`` would print "Broken pipe" errors instead of ending quietly), and a
+    # shell's background job ignores SIGINT and SIGQUIT: the command starts with none ignored.
+    for number in signal.valid_signals() - {signal.SIGKILL, signal.SIGSTOP}:
+        if signal.getsignal(number) is signal.SIG_IGN:
+            signal.signal(number, signal.SIG_DFL)
     if options.channel is None:
         failed = _switch_user(options.user)
         if failed is not None:
