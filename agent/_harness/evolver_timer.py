@@ -264,8 +264,11 @@ def measure(
     # The first pass is also reported on its own: a candidate that caches results across
     # calls looks fast on repeats, never on the first call in a fresh process. Its results
     # are forced on the clock: work a lazy result would do when read is counted.
+    # Only the calibrating process (the original's first: no ``loops`` in the spec) finds how
+    # many loops fit and which arguments its calls change; the parent tells every later one.
+    calibrating = spec.get("loops") is None
     calls = fresh()
-    before = [argument_digests(call) for call in calls]
+    before = [argument_digests(call) for call in calls] if calibrating else []
     mark(b"[")
     start = clock()
     results = _one_pass(function, calls)
@@ -274,17 +277,16 @@ def measure(
     first = max(clock() - start, 1)
     mark(b"]")
     check(results, calls)
-    after = [argument_digests(call) for call in calls]
-    unchanged = before == after
     # Which arguments each loop gets a copy of: those the call changes. The calibrating
     # process (the original's: no candidate code) finds them on its first pass; the parent
     # tells every later process the same, so that both sides copy alike.
+    after = [argument_digests(call) for call in calls] if calibrating else []
     changed = [
         [key for key in was if was[key] != now.get(key)]
         for was, now in zip(before, after, strict=True)
     ]
     fresh_keys: list[list[Key] | None] = [None] * len(blobs)  # unless told: copy them all
-    if spec.get("loops") is None:
+    if calibrating:
         fresh_keys = list(changed)
     elif spec.get("share"):
         fresh_keys = [[] for _ in blobs]
@@ -299,11 +301,16 @@ def measure(
     # timed describes differently, which the digest of a random loop shows); others do.
     forced = not all(plain(result) for result in results)
     share = all(keys == [] for keys in fresh_keys)
-    cost = loop_cost(function, loop_copy, share)  # on the first warm-up pass
-    for _ in range(spec.get("warmups", 1) - 1):
+    warmups = spec.get("warmups", 1)
+    if calibrating:  # what a loop costs, measured on the first warm-up pass
+        cost = loop_cost(function, loop_copy, share)
+        most = cost.most_loops(spec, first / 1e9, share)
+        loops = min(most, max(1, -(-int(spec["min_time"] * 1e9) // first)))
+        warmups -= 1
+    else:
+        most = loops = spec["loops"]
+    for _ in range(warmups):
         _one_pass(function, loop_copy())
-    most = cost.most_loops(spec, first / 1e9, share)
-    loops = spec.get("loops") or min(most, max(1, -(-int(spec["min_time"] * 1e9) // first)))
     values = []
     for _ in range(spec["values"]):
         # A fresh module for every sample: caches a candidate keeps between calls start empty.
@@ -331,8 +338,8 @@ def measure(
     return {
         "loops": loops,
         "most_loops": most,
-        "changed": changed,
-        "unchanged": unchanged,
+        "changed": changed if calibrating else None,
+        "unchanged": before == after if calibrating else None,
         "first": first / 1e9,
         "values": values,
         "checks": {str(index): sorted(seen) for index, seen in checks.items()},

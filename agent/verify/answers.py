@@ -238,7 +238,8 @@ class TimeAnswer(BaseModel):
     # keywords): those each loop gets a copy of, the others one copy shared by the loops.
     most_loops: Annotated[int, Field(ge=1, le=1_000_000)] = 1_000_000
     changed: list[list[Annotated[int, Field(ge=0)] | Text]] | None = None
-    unchanged: bool  # the first pass left every call's arguments as they were
+    # The first pass left every call's arguments as they were (the calibrating process only).
+    unchanged: bool | None = None
     first: Seconds
     values: list[Seconds]
     checks: dict[Annotated[str, StringConstraints(pattern=r"^[0-9]{1,9}$")], list[Digest]]
