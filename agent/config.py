@@ -42,6 +42,25 @@ class RunConfig(BaseModel):
     )
     max_targets: int = Field(5, ge=1, le=100, description="Targets to try.")
     min_speedup: float = Field(1.05, ge=1.0, le=100.0, description="Lower CI bound to accept.")
+    objective: Literal["time", "memory", "both"] = Field(
+        "time",
+        description="What to make better: time; memory (peak memory per call, no slower "
+        "than --max-slowdown); or both (better on one, not worse on the other).",
+    )
+    min_memory_saving: float = Field(
+        0.10,
+        gt=0.0,
+        lt=1.0,
+        description="Share of peak memory a change must save, at its interval's bound, to be "
+        "accepted for memory (default 0.10).",
+    )
+    max_slowdown: float = Field(
+        1.05,
+        ge=1.0,
+        le=10.0,
+        description="How much slower (time) or larger (memory) a change may be on the side it "
+        "does not improve (default 1.05).",
+    )
     float_tolerance: float = Field(
         1e-9, ge=0.0, le=1.0, description="Relative difference allowed in float results."
     )

@@ -57,6 +57,24 @@ class FunctionProfile:
     cum_time: float
     calls: int
     share: float
+    memory: MemoryProfile | None = None  # with --objective memory or both
+
+
+@dataclass(frozen=True)
+class MemoryProfile:
+    """Where the workload's memory went, for one function (``tracemalloc``, in a pass of its own).
+
+    ``peak`` is the most memory any one call held at once beyond what was held when it began
+    (its callees' included): what making it leaner can save. ``allocated`` is those peaks
+    summed over its calls (a lower bound on what it allocated); ``alive`` what was still
+    allocated by its code when the workload ended (leak suspects: caches and lists that only
+    grow).
+    """
+
+    calls: int
+    peak: int
+    allocated: int
+    alive: int
 
 
 @dataclass(frozen=True)
@@ -125,6 +143,29 @@ class Timing:
         return confidence_text(self.confidence)
 
 
+@dataclass(frozen=True)
+class MemoryUse:
+    """Peak memory of the original against a candidate on the recorded calls: bytes traced per
+    process (each call's peak beyond what it was given, summed over the calls), the medians of
+    each side, and ``ratio`` (original / candidate: 2.0 is half the memory) with its interval.
+    ``retained`` is what the calls left allocated, per side; ``rss`` each side's median peak
+    resident size, in bytes, seen from outside the processes (the cross-check)."""
+
+    original: int
+    candidate: int
+    ratio: float
+    ci: tuple[float, float]
+    processes: int
+    retained: tuple[int, int]
+    rss: tuple[int, int]
+    confidence: float = 0.99
+
+    @property
+    def saving(self) -> float:
+        """The share of the original's peak the candidate saves (negative: it uses more)."""
+        return 1 - 1 / self.ratio if self.ratio > 0 else 0.0
+
+
 def confidence_text(confidence: float) -> str:
     """``0.995`` as ``"99.5%"``, ``0.95`` as ``"95%"``."""
     return f"{confidence * 100:.4g}%"
@@ -159,6 +200,7 @@ class Verdict:
     evidence: dict[str, str] = field(default_factory=dict)
     probe_differences: tuple[ProbeDifference, ...] = ()
     not_compared: tuple[str, ...] = ()
+    memory: MemoryUse | None = None  # measured with --objective memory or both
 
 
 NOT_COMPARED = "not compared"
@@ -199,8 +241,12 @@ REJECTIONS: Mapping[str, str] = MappingProxyType(
         **STAGE_MEANINGS,
         "tamper": "it changed the files that judge it",
         "internal": "checking it failed",
+        "memory": "it was not proven to use less memory",
     }
 )
+# ``memory`` rejects within the last stage, before its timing (``agent.verify.speed``), when
+# the objective is memory or both.
+_WITHIN = {"memory": "speed"}
 
 
 def stages_passed(stage: str, accepted: bool, not_compared: tuple[str, ...] = ()) -> list[str]:
@@ -209,8 +255,8 @@ def stages_passed(stage: str, accepted: bool, not_compared: tuple[str, ...] = ()
     never one that compared nothing."""
     if accepted:
         reached = list(STAGES)
-    elif stage in STAGES:
-        reached = list(STAGES[: STAGES.index(stage)])
+    elif _WITHIN.get(stage, stage) in STAGES:
+        reached = list(STAGES[: STAGES.index(_WITHIN.get(stage, stage))])
     else:
         reached = []
     return [name for name in reached if name not in not_compared]
@@ -277,6 +323,7 @@ class RunReport:
     run_id: int | None = None  # in the history, when recorded
     started: str | None = None  # ISO 8601, UTC
     finished: str | None = None
+    objective: str = "time"  # "time", "memory" or "both"
 
     @property
     def accepted(self) -> int:

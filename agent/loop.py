@@ -20,6 +20,7 @@ from agent.decide.risk import assess
 from agent.decide.winner import choose, commit_message
 from agent.domain import Candidate, Outcome, RunReport, Target, TargetRef
 from agent.profile.baseline import baseline, some
+from agent.profile.memory import profile_memory, with_memory
 from agent.profile.profiling import Profile, profile_workload
 from agent.profile.recording import Recording, record_calls
 from agent.project.runner import Project, deselected_by
@@ -152,7 +153,9 @@ def set_up(
     name = resume.branch if resume else config.branch or default_branch()
     branch = gitops.ResultBranch(repo, name, base)
     gitops.check_new_branch(repo, branch.name)
-    report = RunReport(str(config.repo), base, None, provider.name, model=config.model)
+    report = RunReport(
+        str(config.repo), base, None, provider.name, model=config.model, objective=config.objective
+    )
     report.started = _now()
     guard = protection()
     report.sandbox = list(guard.lines)
@@ -174,12 +177,19 @@ def resumed_targets(workspace: Workspace, resume: Resume) -> tuple[list[Target],
 
 
 def profile(context: RunContext) -> Profile:
-    """The workload's profile; its hottest functions go in the report."""
+    """The workload's profile, with its memory when the objective asks (a pass of its own);
+    its hottest functions go in the report."""
     context.observer.step("profiling the workload")
     with context.workspace.sandbox("profile") as sandbox:
         found = profile_workload(context.project, sandbox)
     report = context.report
     report.notes.extend(found.notes)
+    if context.config.objective != "time":
+        context.observer.step("tracing the workload's memory")
+        with context.workspace.sandbox("memory") as sandbox:
+            memory, notes = profile_memory(context.project, sandbox)
+        report.notes.extend(notes)
+        found = with_memory(found, memory)
     hottest = sorted(found.functions.items(), key=lambda kv: -kv[1].share)[:HOTSPOTS]
     report.hotspots = dict(hottest)
     return found
@@ -256,6 +266,9 @@ def make_bench(
         rel_tol=config.float_tolerance,
         strict_behaviour=config.strict_behaviour,
         check_timeout=config.check_timeout,
+        objective=config.objective,
+        min_memory_saving=config.min_memory_saving,
+        max_slowdown=config.max_slowdown,
     )
 
 
@@ -378,4 +391,4 @@ def select_targets(
 ) -> list[Target]:
     if chosen:
         return [dataclasses.replace(t, profile=profile.functions.get(t.ref)) for t in chosen]
-    return rank(workspace.state, profile.functions, config.max_targets)
+    return rank(workspace.state, profile.functions, config.max_targets, config.objective)

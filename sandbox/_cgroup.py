@@ -84,6 +84,18 @@ class CommandCgroup:
                 hit.append("pids")
         return tuple(sorted(set(hit)))
 
+    def peak_memory(self) -> int | None:
+        """The most memory the command's processes held at once, in bytes, as the kernel
+        counted it (v2 ``memory.peak``, v1 ``memory.max_usage_in_bytes``); ``None`` where
+        no memory controller says."""
+        for directory in self.directories:
+            for name in ("memory.peak", "memory.max_usage_in_bytes"):
+                try:
+                    return int((directory / name).read_text().split()[0])
+                except (OSError, ValueError, IndexError):
+                    continue
+        return None
+
     def kill(self) -> None:
         """SIGKILL every process in the cgroup, new ones included, until it is empty."""
         kill_file = self.directories[0] / "cgroup.kill"

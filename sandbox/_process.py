@@ -114,6 +114,9 @@ class Result:
     # taken here, in the caller's process. A command can lie about time in what it prints;
     # it cannot lie about when we read it.
     stdout_times: tuple[tuple[int, int], ...] = ()
+    # The most memory the command's processes held at once, in bytes, as the kernel counted it
+    # for the command's cgroup (nothing the command runs can change it); ``None`` without one.
+    peak_memory: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -297,6 +300,7 @@ def _run(
         timed_out=timed_out,
         limits_hit=() if cgroup is None else cgroup.limits_hit(),
         stdout_times=tuple(out.times),
+        peak_memory=None if cgroup is None else cgroup.peak_memory(),
     )
 
 

@@ -4,6 +4,9 @@ It does nothing unless asked through the environment:
 - ``EVOLVER_PROFILE_DIR``: profile the whole process with cProfile; at exit, write
   ``<dir>/<pid>.json``: ``{"functions": [[file, line, name, cc, nc, tt, ct, callers], ...]}``
   where ``callers`` is ``[[file, line, name, nc, cc, tt, ct], ...]`` (pstats' figures).
+- ``EVOLVER_MEMORY_DIR``: trace the process's memory (see :func:`_start_memory`); at exit,
+  write ``<dir>/<pid>.json``: ``{"functions": [[file, line, name, calls, peak, allocated], ...],
+  "alive": [[file, line, bytes still allocated there at exit], ...]}``.
 - ``EVOLVER_RECORD``: a JSON file naming target functions; record a sample of the arguments
   of their outermost calls (distinct, spread over the whole run, pickled before the call since
   calls may mutate them) and the pytest tests that reached them; at exit, write
@@ -57,6 +60,68 @@ def _start_profile(out_dir: str) -> None:
 
     atexit.register(dump)
     profiler.enable()
+
+
+def _start_memory(out_dir: str) -> None:
+    """Trace allocations (``tracemalloc``) and, per function of the project (under the working
+    directory, not an installed package), keep its calls, the most memory one call held at once
+    beyond what was held when it began, and those peaks summed over its calls. A call's peak counts
+    its callees', so the peak since each call began is tracked on a stack: ``reset_peak`` at
+    every call and return of the project's code, the enclosing call's peak so far kept here."""
+    import tracemalloc
+
+    root = os.getcwd() + os.sep
+    ours: dict[Any, bool] = {}
+    figures: dict[Any, list[int]] = {}  # code -> [calls, peak, peaks summed]
+    stack: list[list[Any]] = []  # [code, memory when it began, peak so far]
+    traced, reset = tracemalloc.get_traced_memory, tracemalloc.reset_peak
+
+    def mine(code: Any) -> bool:
+        found = ours.get(code)
+        if found is None:
+            name = code.co_filename
+            found = ours[code] = name.startswith(root) and "-packages" not in name
+        return found
+
+    def hook(frame: Any, event: str, arg: Any) -> None:
+        if event == "call":
+            if not mine(frame.f_code):
+                return
+            current, peak = traced()
+            if stack and peak > stack[-1][2]:
+                stack[-1][2] = peak
+            reset()
+            stack.append([frame.f_code, current, current])
+        elif event == "return" and stack and stack[-1][0] is frame.f_code:
+            code, began, top = stack.pop()
+            peak = max(traced()[1], top)
+            entry = figures.setdefault(code, [0, 0, 0])
+            entry[0] += 1
+            entry[1] = max(entry[1], peak - began)
+            entry[2] += peak - began
+            if stack and peak > stack[-1][2]:
+                stack[-1][2] = peak
+            reset()
+
+    def dump() -> None:
+        sys.setprofile(None)
+        alive: dict[tuple[str, int], int] = {}
+        for trace in tracemalloc.take_snapshot().traces:
+            for frame in reversed(trace.traceback):  # the innermost of the project's frames
+                if frame.filename.startswith(root) and "-packages" not in frame.filename:
+                    key = (frame.filename, frame.lineno)
+                    alive[key] = alive.get(key, 0) + trace.size
+                    break
+        tracemalloc.stop()
+        rows = [
+            [code.co_filename, code.co_firstlineno, code.co_name, *entry]
+            for code, entry in figures.items()
+        ]
+        _write_json(out_dir, {"functions": rows, "alive": [[*k, v] for k, v in alive.items()]})
+
+    atexit.register(dump)
+    tracemalloc.start(32)
+    sys.setprofile(hook)
 
 
 _SIZED = (list, tuple, dict, set, frozenset, str, bytes, bytearray)
@@ -237,6 +302,9 @@ def _install() -> None:
     profile_dir = os.environ.get("EVOLVER_PROFILE_DIR")
     if profile_dir:
         _start_profile(profile_dir)
+    memory_dir = os.environ.get("EVOLVER_MEMORY_DIR")
+    if memory_dir:
+        _start_memory(memory_dir)
     record_spec = os.environ.get("EVOLVER_RECORD")
     if record_spec:
         with open(record_spec) as handle:

@@ -101,6 +101,9 @@ RUN_OPTIONS = (
     ConfigOption("rounds"),
     ConfigOption("max_targets"),
     ConfigOption("min_speedup"),
+    ConfigOption("objective"),
+    ConfigOption("min_memory_saving"),
+    ConfigOption("max_slowdown"),
     ConfigOption("float_tolerance"),
     ConfigOption("strict_behaviour"),
     ConfigOption("check_timeout"),
@@ -149,7 +152,7 @@ def varied(field: str, help: str) -> ConfigOption:
 PROFILE_OPTIONS = (
     *shared("workload", "test_command"),
     replace(varied("max_targets", "Rows to show."), default=20),
-    *shared("json_path", "python", "memory_mb"),
+    *shared("json_path", "python", "memory_mb", "objective"),
 )
 PROMPT_OPTIONS = (
     replace(varied("targets", "FILE::QUALNAME (default: the hottest)."), repeat=False),

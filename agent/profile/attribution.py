@@ -40,7 +40,7 @@ def attribute(raw: Stats, root: Path) -> tuple[dict[TargetRef, FunctionProfile],
     library and installed packages are not the repository's code.
     """
     total = sum(entry[2] for entry in raw.values()) or 1e-12
-    graph = _CallGraph(raw, _Owners(root))
+    graph = _CallGraph(raw, Owners(root))
     code: dict[TargetRef, list[FunctionKey]] = defaultdict(list)  # itself, then nested
     cum: dict[TargetRef, float] = defaultdict(float)
     calls: dict[TargetRef, int] = defaultdict(int)
@@ -80,7 +80,7 @@ class _CallGraph:
     tree, so what ran beneath what is read off it in proportion, or bounded by it.
     """
 
-    def __init__(self, raw: Stats, owners: _Owners) -> None:
+    def __init__(self, raw: Stats, owners: Owners) -> None:
         self.raw = raw
         self.owners = owners
         self.places: dict[FunctionKey, tuple[TargetRef | None, bool]] = {}
@@ -242,7 +242,7 @@ def _propagate(
         parent_state[1] += parent_out[int(parent_state[0]) - 1][1] * value
 
 
-class _Owners:
+class Owners:
     """Maps a profiled code location to the repository function it belongs to."""
 
     def __init__(self, root: Path) -> None:

@@ -42,8 +42,14 @@ def make_target(
     return Target(ref, span.source, span.def_line, measure(span.source), profile)
 
 
-def rank(root: Path, profiles: dict[TargetRef, FunctionProfile], limit: int) -> list[Target]:
-    """The hottest functions first (time share; complexity breaks ties), at most ``limit``.
+MIN_PEAK = 64 * 1024  # bytes: a call that never holds more has nothing worth saving
+
+
+def rank(
+    root: Path, profiles: dict[TargetRef, FunctionProfile], limit: int, objective: str = "time"
+) -> list[Target]:
+    """The hottest functions first (time share; complexity breaks ties), at most ``limit``;
+    for ``objective`` memory, the largest peak memory of one call first.
 
     Nested functions are skipped: only a module-level function or a method can be replaced;
     so are tests (the profile leaves them out already, but it may come from elsewhere).
@@ -52,15 +58,31 @@ def rank(root: Path, profiles: dict[TargetRef, FunctionProfile], limit: int) -> 
     targets = [
         make_target(root, ref, profile, layout)
         for ref, profile in profiles.items()
-        if profile.share >= MIN_SHARE
+        if _worth(profile, objective)
         and "<locals>" not in ref.qualname
         and not layout.is_test(ref.path)
     ]
-    targets.sort(
-        key=lambda t: (
-            -round(t.profile.share, 3) if t.profile else 0,
-            -t.metrics.complexity,
-            str(t.ref),
-        )
-    )
+    targets.sort(key=lambda t: (*_heat(t.profile, objective), -t.metrics.complexity, str(t.ref)))
     return targets[:limit]
+
+
+def _worth(profile: FunctionProfile, objective: str) -> bool:
+    if objective == "memory":
+        return profile.memory is not None and profile.memory.peak >= MIN_PEAK
+    if objective == "both":
+        return profile.share >= MIN_SHARE or _worth(profile, "memory")
+    return profile.share >= MIN_SHARE
+
+
+def _heat(profile: FunctionProfile | None, objective: str) -> tuple[float, ...]:
+    """What sorts the hottest first (negated): the time share, or the peak; for both, the
+    larger of the share and the peak's rank among 64 MiB (so either can put one first)."""
+    if profile is None:
+        return (0.0,)
+    share = round(profile.share, 3)
+    peak = profile.memory.peak if profile.memory is not None else 0
+    if objective == "memory":
+        return (-peak, -share)
+    if objective == "both":
+        return (-max(share, min(1.0, peak / (64 * 1024 * 1024))), -share)
+    return (-share,)

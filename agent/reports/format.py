@@ -81,6 +81,19 @@ def usd(value: float | None, missing: str = MISSING) -> str:
     return f"${value:.2f}" if abs(value) >= 1 else f"${value:.4f}"
 
 
+def size(value: float | None, missing: str = MISSING) -> str:
+    """Bytes as people read them: ``512 B``, ``3.2 KiB``, ``48.0 MiB``."""
+    if not finite(value):
+        return missing
+    if abs(value) < 1024:
+        return f"{value:.0f} B"
+    for unit in ("KiB", "MiB", "GiB"):
+        value /= 1024
+        if abs(value) < 1024 or unit == "GiB":
+            break
+    return f"{value:.1f} {unit}"
+
+
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
     """``"1 target"``, ``"2 targets"``: the noun in the plural only when it is."""
     return f"{count} {noun if count == 1 else nouns or noun + 's'}"

@@ -26,6 +26,7 @@ from typing import Any, ClassVar, NoReturn, TypeVar
 from agent.domain import (
     Confirmation,
     FunctionProfile,
+    MemoryUse,
     Outcome,
     RunReport,
     Target,
@@ -190,6 +191,35 @@ def _as_json(value: Any) -> Any:
 
 
 @dataclass(frozen=True)
+class ReportMemoryProfile(_Record):
+    """Where the workload's memory went, for one function (``--objective memory`` or both):
+    bytes, see ``agent.domain.MemoryProfile``."""
+
+    WHOLE = True
+
+    calls: int = _key(_integer, 0)
+    peak: int = _key(_integer, 0)
+    allocated: int = _key(_integer, 0)
+    alive: int = _key(_integer, 0)
+
+    @classmethod
+    def of(cls, profile: FunctionProfile | None) -> ReportMemoryProfile | None:
+        memory = profile.memory if profile is not None else None
+        if memory is None:
+            return None
+        return cls(memory.calls, memory.peak, memory.allocated, memory.alive)
+
+
+_memory_profile = _optional(ReportMemoryProfile.from_json)
+
+
+def _absent_unless(**values: object) -> frozenset[str]:
+    """The keys among ``values`` that have none: left out of a report, as they were before they
+    existed (a time-only run's report is what it always was)."""
+    return frozenset(name for name, value in values.items() if value is None)
+
+
+@dataclass(frozen=True)
 class ReportTarget(_Record):
     """A target the run tried, with its profile (none: not in the profile) and metrics."""
 
@@ -202,10 +232,12 @@ class ReportTarget(_Record):
     halstead_effort: float | None = _key(_number)
     maintainability: float | None = _key(_number)
     line: int | None = _key(_integer)
+    memory: ReportMemoryProfile | None = field(default=None, metadata=_reads(_memory_profile))
 
     @classmethod
     def from_target(cls, target: Target) -> ReportTarget:
         profile, metrics = target.profile, target.metrics
+        memory = ReportMemoryProfile.of(profile)
         return cls(
             target=str(target.ref),
             share=round(profile.share, 6) if profile else 0.0,
@@ -216,6 +248,8 @@ class ReportTarget(_Record):
             halstead_effort=metrics.halstead_effort,
             maintainability=metrics.maintainability,
             line=target.lineno,
+            memory=memory,
+            absent=_absent_unless(memory=memory),
         )
 
 
@@ -228,15 +262,19 @@ class ReportHotspot(_Record):
     own_time: float | None = _key(_number)
     cum_time: float | None = _key(_number)
     calls: int | None = _key(_integer)
+    memory: ReportMemoryProfile | None = field(default=None, metadata=_reads(_memory_profile))
 
     @classmethod
     def from_profile(cls, ref: TargetRef, profile: FunctionProfile) -> ReportHotspot:
+        memory = ReportMemoryProfile.of(profile)
         return cls(
             target=str(ref),
             share=round(profile.share, 6),
             own_time=round(profile.own_time, 6),
             cum_time=round(profile.cum_time, 6),
             calls=profile.calls,
+            memory=memory,
+            absent=_absent_unless(memory=memory),
         )
 
 
@@ -256,6 +294,40 @@ class ReportProbe(_Record):
 
     call: str = _key(_text, "")
     difference: str = _key(_text, "")
+
+
+@dataclass(frozen=True)
+class ReportMemory(_Record):
+    """Peak memory of the original against the candidate on the recorded calls (bytes per pass
+    over them, medians of each side's processes): ``ratio`` original / candidate, with its
+    interval at ``confidence``; ``retained`` what the calls left allocated, and ``rss`` the
+    processes' peak as the kernel counted it, original then candidate."""
+
+    WHOLE = True
+
+    original: int = _key(_integer, 0)
+    candidate: int = _key(_integer, 0)
+    ratio: float = _key(_number, 0.0)
+    ci: tuple[float, float] = _key(_pair, (0.0, 0.0))
+    confidence: float = _key(_number, 0.0)
+    processes: int = _key(_integer, 0)
+    retained: tuple[float, float] = _key(_pair, (0.0, 0.0))
+    rss: tuple[float, float] = _key(_pair, (0.0, 0.0))
+
+    @classmethod
+    def of(cls, use: MemoryUse | None) -> ReportMemory | None:
+        if use is None:
+            return None
+        return cls(
+            use.original, use.candidate, round(use.ratio, 4),
+            (round(use.ci[0], 4), round(use.ci[1], 4)), use.confidence, use.processes,
+            use.retained, use.rss,
+        )  # fmt: skip
+
+    @property
+    def saving(self) -> float:
+        """The share of the original's peak saved (negative: it took more)."""
+        return 1 - 1 / self.ratio if self.ratio > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -286,6 +358,10 @@ class ReportCandidate(_Record):
     probes: tuple[ReportProbe, ...] = _key(_each(ReportProbe.from_json), ())
     risk: ReportRisk | None = field(default=None, metadata=_reads(_optional(ReportRisk.from_json)))
     patch: str | None = _key(_optional(_text))
+    # Measured with --objective memory or both; absent otherwise.
+    memory: ReportMemory | None = field(
+        default=None, metadata=_reads(_optional(ReportMemory.from_json))
+    )
 
     @classmethod
     def from_outcome(cls, outcome: Outcome) -> ReportCandidate:
@@ -314,6 +390,8 @@ class ReportCandidate(_Record):
             probes=tuple(ReportProbe(p.call, p.difference) for p in verdict.probe_differences),
             risk=None if risk is None else ReportRisk(risk.level, tuple(risk.reasons)),
             patch=outcome.patch,
+            memory=ReportMemory.of(verdict.memory),
+            absent=_absent_unless(memory=verdict.memory),
         )
 
     @property
@@ -406,10 +484,13 @@ class Report(_Record):
         default=None, metadata=_reads(_optional(ReportConfirmation.from_json))
     )
     sandbox: tuple[str, ...] = _key(_each(_text), ())  # the protection candidates ran under
+    # "memory" or "both"; absent for "time", as before the objective could be chosen.
+    objective: str | None = _key(_optional(_text))
 
     @classmethod
     def from_run(cls, run: RunReport) -> Report:
         confirmation = run.confirmation
+        objective = None if run.objective == "time" else run.objective
         return cls(
             run_id=run.run_id,
             repo=run.repo,
@@ -431,6 +512,8 @@ class Report(_Record):
                 None if confirmation is None else ReportConfirmation.from_confirmation(confirmation)
             ),
             sandbox=tuple(run.sandbox),
+            objective=objective,
+            absent=_absent_unless(objective=objective),
         )
 
     @classmethod
@@ -476,6 +559,11 @@ class Report(_Record):
     def level(self) -> str:
         """The level of its speedup intervals: ``"99.5%"``."""
         return interval_level(self.candidates)
+
+    @property
+    def measures_memory(self) -> bool:
+        """Whether memory was an objective of the run."""
+        return self.objective in ("memory", "both")
 
 
 def as_report(report: Report | Mapping[str, Any]) -> Report:

@@ -6,8 +6,9 @@ shape: :func:`parse_answer` checks the parsed JSON against a strict schema (exac
 unknown keys, finite numbers, bounded strings and nesting) and says in a few words what is
 wrong, never quoting the data. The field types below are the building blocks: :data:`Digest`,
 :data:`Seconds`, :data:`Count`, :data:`Text`, :data:`Blob`, :data:`Description` and
-:data:`Observation`; :class:`ObserveAnswer`, :class:`TimeAnswer` and :class:`InputsAnswer` are
-the answers of ``evolver_timer.py`` (modes ``observe`` and ``time``) and ``evolver_inputs.py``.
+:data:`Observation`; :class:`ObserveAnswer`, :class:`TimeAnswer`, :class:`MemoryAnswer` and
+:class:`InputsAnswer` are the answers of ``evolver_timer.py`` (modes ``observe``, ``time`` and
+``memory``) and ``evolver_inputs.py``.
 
 Use: ``answer = parse_answer(ObserveAnswer, read_json(path))``; define another answer as a
 ``pydantic.BaseModel`` with ``model_config = STRICT`` and these field types.
@@ -244,6 +245,30 @@ class TimeAnswer(BaseModel):
     values: list[Seconds]
     checks: dict[Annotated[str, StringConstraints(pattern=r"^[0-9]{1,9}$")], list[Digest]]
     clock_patched: list[Annotated[str, StringConstraints(max_length=40)]]
+
+
+Bytes = Annotated[int, Field(ge=0, le=1 << 50)]
+
+
+class MemoryAnswer(BaseModel):
+    """``evolver_timer.py`` in mode ``memory``: per call measured, its peak traced memory and
+    what it left allocated (which may be less than nothing: it freed what it was given), and its
+    outcome's digest; whether tracing was found stopped, and what of ``tracemalloc`` the code
+    under test reached for."""
+
+    model_config = STRICT
+
+    peaks: list[Bytes]
+    retained: list[Annotated[int, Field(ge=-(1 << 50), le=1 << 50)]]
+    digests: list[Digest]
+    untraced: bool
+    touched: list[Annotated[str, StringConstraints(max_length=80)]]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MemoryAnswer:
+        if len({len(self.peaks), len(self.retained), len(self.digests)}) != 1:
+            raise ValueError("lists of different lengths")
+        return self
 
 
 class InputsAnswer(BaseModel):

@@ -35,6 +35,9 @@ class Bench:
     property_examples: int = 50  # generated inputs per target for the property check
     strict_behaviour: bool = False  # a difference on a probe rejects
     check_timeout: float = 300.0  # seconds per import, behaviour or generation process
+    objective: str = "time"  # "time", "memory" or "both" (see agent.verify.memory)
+    min_memory_saving: float = 0.10
+    max_slowdown: float = 1.05
     _behaviour: same.Behaviour | None = None
     _behaviour_lock: threading.Lock = field(default_factory=threading.Lock)
     _reach: Reach | None = None  # what reaches the target, when judged end to end

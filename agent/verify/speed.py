@@ -3,27 +3,46 @@ the evidence an accepted candidate carries (what each check showed, one sentence
 
 from __future__ import annotations
 
-from agent.domain import NOT_COMPARED, Timing, Verdict
+import dataclasses
+
+from agent.domain import NOT_COMPARED, MemoryUse, Timing, Verdict
 from agent.project.runner import is_pytest
 from agent.reports import format as fmt
 from agent.verify import equivalence as same
 from agent.verify.bench import Bench, Trial
 from agent.verify.endtoend import EndToEnd, EndToEndError, Measured, Rejected
-from agent.verify.timing import Comparison, TimingError, compare
+from agent.verify.memory import (
+    MemoryMeasureError,
+    compare_memory,
+    judge_memory,
+    memory_evidence,
+    untrustworthy,
+)
+from agent.verify.timing import TimingError, compare
 
 
 def speed(trial: Trial, bench: Bench) -> Verdict:
-    """Proven faster by the bar, or rejected: this stage always decides."""
+    """Proven faster by the bar, or rejected: this stage always decides. With memory in the
+    objective, its memory is judged first (``agent.verify.memory``), and decides the bar."""
     calls = bench.recording.timing_calls
-    if not calls and bench.reached:
+    if not calls and bench.reached and bench.objective == "time":
         return _speed_end_to_end(trial, bench)
     if not calls:
         why = (
             f"{bench.recording.skipped} calls had arguments that could not be pickled"
             if bench.recording.skipped
             else "the workload and tests never called it"
+            if not bench.reached
+            else "its memory is judged on recorded calls only"
         )
-        return Verdict(False, "speed", f"no recorded calls to time it on: {why}")
+        stage, what = ("speed", "time") if bench.objective == "time" else ("memory", "measure")
+        return Verdict(False, stage, f"no recorded calls to {what} it on: {why}")
+    bar, memory = bench.min_speedup, None
+    if bench.objective != "time":
+        judged = _judge_memory(trial, bench, calls)
+        if isinstance(judged, Verdict):
+            return judged
+        bar, memory = judged
     try:
         with bench.timing_lock:  # never time two things at once
             comparison = compare(
@@ -33,39 +52,88 @@ def speed(trial: Trial, bench: Bench) -> Verdict:
                 bench.target.ref,
                 calls,
                 bench.plan,
-                min_speedup=bench.min_speedup,
+                min_speedup=bar,
             )
     except TimingError as error:
-        return Verdict(False, "speed", str(error))
+        return Verdict(False, "speed", str(error), memory=memory)
     timing = comparison.timing
     if comparison.clock_patched:
         names = ", ".join(f"time.{name}" for name in sorted(comparison.clock_patched))
-        return Verdict(False, "speed", f"replaces {names}: a clock is not its to change", timing)
-    changed = _changed_while_timed(bench.behaviour(), trial, comparison, calls)
+        why = f"replaces {names}: a clock is not its to change"
+        return Verdict(False, "speed", why, timing, memory=memory)
+    changed = _changed_while_measured(bench.behaviour(), trial, comparison.seen, calls, "timed")
     if changed is not None:
-        return Verdict(False, "equivalence", changed, timing)
+        return Verdict(False, "equivalence", changed, timing, memory=memory)
     low, high = timing.ci
-    if low < bench.min_speedup:
+    if low < bar:
         interval = f"{timing.level} interval {fmt.interval((low, high))}"
         why = _short_of(
-            interval, f"{bench.min_speedup}×", comparison.undecided, comparison.processes,
+            interval, _bar_text(bar), comparison.undecided, comparison.processes,
             f"{comparison.seconds:.0f}s, budget {bench.plan.budget:.0f}s",
         )  # fmt: skip
-        return Verdict(False, "speed", why, timing)
-    if timing.first_call < bench.min_speedup:
-        why = f"not faster on first calls ({fmt.times(timing.first_call)}), only on repeated ones"
-        return Verdict(False, "speed", why, timing)
+        if bar < 1:  # leaner, and judged on how much slower it may be
+            why = why.replace(
+                "not proven faster", f"slower than --max-slowdown {bench.max_slowdown}× allows"
+            )
+        return Verdict(False, "speed", why, timing, memory=memory)
+    if timing.first_call < bar:
+        first = fmt.times(timing.first_call)
+        why = (
+            f"not faster on first calls ({first}), only on repeated ones"
+            if bar >= 1
+            else f"slower on first calls ({first}) than {_bar_text(bar)}"
+        )
+        return Verdict(False, "speed", why, timing, memory=memory)
     tested = f"{len(bench.recording.tests)} targeted tests, " if bench.recording.tests else ""
     checked = bench.behaviour().describe()
     assert trial.judgement is not None, "the equivalence stage ran first"
+    evidence = _evidence(bench, trial.judgement, timing, len(calls))
+    if memory is not None:
+        evidence["memory"] = memory_evidence(memory, len(calls))
+    measured = "measured" if memory is not None else "timed"
     return Verdict(
         True,
         "speed",
-        f"same outcomes on {checked}; {tested}full suite; timed on {len(calls)} recorded calls",
+        f"same outcomes on {checked}; {tested}full suite; {measured} on {len(calls)} recorded "
+        "calls",
         timing,
-        evidence=_evidence(bench, trial.judgement, timing, len(calls)),
+        evidence=evidence,
         probe_differences=trial.judgement.probe_differences,
+        memory=memory,
     )
+
+
+def _bar_text(bar: float) -> str:
+    """The bar a speedup must clear, as said in a reason: ``1.05×``, or for a change judged on
+    its memory, how much slower it may be."""
+    return f"{bar}×" if bar >= 1 else f"{bar:.3g}× (at most {1 / bar:.3g}× slower)"
+
+
+def _judge_memory(
+    trial: Trial, bench: Bench, calls: list[bytes]
+) -> Verdict | tuple[float, MemoryUse]:
+    """A rejection on memory, or the bar the timing must then clear and the figures."""
+    try:
+        with bench.timing_lock:  # measured alone, as timings are
+            comparison = compare_memory(
+                bench.project, bench.original, trial.sandbox, bench.target.ref, calls,
+                bench.check_timeout,
+            )  # fmt: skip
+    except MemoryMeasureError as error:
+        return Verdict(False, "memory", str(error))
+    problem = untrustworthy(comparison)
+    if problem is not None:
+        return Verdict(False, "memory", problem, memory=comparison.use)
+    changed = _changed_while_measured(bench.behaviour(), trial, comparison.seen, calls, "measured")
+    if changed is not None:
+        return Verdict(False, "equivalence", changed, memory=comparison.use)
+    judged = judge_memory(
+        comparison, bench.objective, bench.min_speedup, bench.min_memory_saving,
+        bench.max_slowdown,
+    )  # fmt: skip
+    if judged.rejection is not None:
+        return dataclasses.replace(judged.rejection, memory=comparison.use)
+    return judged.time_bar, comparison.use
 
 
 def _evidence(
@@ -128,14 +196,19 @@ def _probe_evidence(judgement: same.Judgement, probes: int) -> str:
     return f"differs only on inputs no real call or test used: {shown}{rest}"
 
 
-def _changed_while_timed(
-    behaviour: same.Behaviour, trial: Trial, comparison: Comparison, calls: list[bytes]
+def _changed_while_measured(
+    behaviour: same.Behaviour,
+    trial: Trial,
+    seen: tuple[dict[int, set[str]], dict[int, set[str]]],
+    calls: list[bytes],
+    how: str,
 ) -> str | None:
-    """A candidate must do while it is timed exactly what it did while it was checked."""
+    """A candidate must do while it is timed (or its memory measured) exactly what it did while
+    it was checked; ``seen`` is what each side's calls did then, call index → digests."""
     assert trial.judgement is not None, "the equivalence stage ran first"
     observed = trial.judgement.observed
     index = behaviour.index()
-    original, candidate = comparison.seen
+    original, candidate = seen
     for number, call in enumerate(calls):
         checked = index.get(call)
         if checked is None or checked not in behaviour.checkable:
@@ -145,7 +218,7 @@ def _changed_while_timed(
         if candidate.get(number, set()) != {observed.digests.get(checked)}:
             given = same.render_call(behaviour.inputs[checked])
             return (
-                f"on the recorded call {given}: behaves differently while timed than when checked"
+                f"on the recorded call {given}: behaves differently while {how} than when checked"
             )
     return None
 
