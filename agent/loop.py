@@ -300,6 +300,7 @@ def evolve(context: RunContext, bench: Bench, first: FirstRound | None = None) -
                 tests,
                 bench.workspace.state,
                 number,
+                config.objective,
             )
             proposed = ask(context.provider, request, context.notes)
         fresh = [c for c in proposed or () if c.id not in seen]
@@ -326,7 +327,10 @@ def first_round(context: RunContext, ranked: Target) -> FirstRound | None:
     state, provider = context.workspace.state, context.provider
     target = make_target(state, ranked.ref, ranked.profile)
     source = (state / target.ref.path).read_text(encoding="utf-8")
-    request = ProposalRequest(target, source, context.config.candidates, repo_root=state)
+    request = ProposalRequest(
+        target, source, context.config.candidates, repo_root=state,
+        objective=context.config.objective,
+    )  # fmt: skip
     proposed = ask(provider, request, context.notes)
     if proposed == []:
         context.notes.append(f"{target.ref}: {provider.name} proposed nothing")

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agent.providers.rules import RULES
+from agent.providers.rules import MEMORY_RULES, RULES
 from agent.providers.strategies import assign, by_name, named_in, strategies
 from tests.conftest import KEYS_PROJECT, MakeRepo, evolver
 from tests.llm_server import LLMServer, Reply
@@ -113,4 +113,14 @@ def test_the_strategy_a_reply_names(reply: str, named: str | None) -> None:
 
 def test_every_rule_applies_a_known_strategy() -> None:
     for rule in RULES:
-        assert by_name(rule.strategy) is not None, (rule.name, rule.strategy)
+        assert rule.strategy in {s.name for s in strategies("time")}, (rule.name, rule.strategy)
+    for rule in MEMORY_RULES:
+        assert rule.strategy in {s.name for s in strategies("memory")}, rule.name
+        assert by_name(rule.strategy) is not None
+
+
+def test_each_objective_hands_out_its_own_strategies() -> None:
+    time, memory, both = (strategies(o) for o in ("time", "memory", "both"))
+    assert not {s.name for s in time} & {s.name for s in memory}
+    assert both == (*memory, *time)
+    assert [s.name for s in assign(0, 2, objective="memory")] == ["streaming", "compact-data"]

@@ -21,6 +21,7 @@ from agent.cli.ship import PublishOptions, open_pull_request
 from agent.config import RunConfig, load_config
 from agent.domain import Outcome
 from agent.errors import UsageError
+from agent.profile.memory import profile_memory, with_memory
 from agent.profile.profiling import Profile, profile_workload
 from agent.profile.recording import record_calls
 from agent.project.runner import Project, open_project
@@ -135,7 +136,7 @@ def profile(repo: Path, flags: Flags) -> None:
     """``evolver profile``: the ranked table of the workload's hot functions."""
     config = run_config(repo, flags)
     with _profiled_head(config) as (workspace, _, measured):
-        targets = rank(workspace.state, measured.functions, config.max_targets)
+        targets = rank(workspace.state, measured.functions, config.max_targets, config.objective)
     title = f"Hot functions ({measured.workload}, {measured.total_time:.2f}s profiled)"
     results_console().print(profile_table(targets, title))
     if config.json_path:
@@ -159,6 +160,12 @@ def _profiled_head(config: RunConfig) -> Iterator[tuple[Workspace, Project, Prof
         project = open_project(config, workspace)
         with _working("profiling the workload"), workspace.sandbox("profile") as sandbox:
             measured = profile_workload(project, sandbox)
+        if config.objective != "time":
+            with _working("tracing the workload's memory"), workspace.sandbox("memory") as box:
+                memory, notes = profile_memory(project, box)
+            measured = with_memory(measured, memory)
+            for note in notes:
+                Console(stderr=True).print(f"note: {note}", markup=False, highlight=False)
         yield workspace, project, measured
 
 
@@ -174,21 +181,23 @@ def _working(message: str) -> Iterator[None]:
         yield
 
 
-def _prompt_strategy(name: str | None) -> tuple[Strategy | None, tuple[Strategy, ...]]:
+def _prompt_strategy(
+    name: str | None, objective: str
+) -> tuple[Strategy | None, tuple[Strategy, ...]]:
     """The strategy a prompt asks for, or none and all of them offered (``single``)."""
     if name == "single":
-        return None, strategies()
-    chosen = assign(0, 1)[0] if name is None else by_name(name)
+        return None, strategies(objective)
+    chosen = assign(0, 1, objective=objective)[0] if name is None else by_name(name)
     if chosen is None:
-        known = ", ".join(s.name for s in strategies())
+        known = ", ".join(s.name for s in strategies(objective))
         raise UsageError(f"--strategy {name}: not a strategy (known: {known}, or single)")
     return chosen, ()
 
 
 def prompt(repo: Path, flags: Flags, strategy: str | None) -> None:
     """``evolver prompt``: the prompt a model would get, with tokens per section."""
-    asked, offered = _prompt_strategy(strategy)
     config = run_config(repo, flags)
+    asked, offered = _prompt_strategy(strategy, config.objective)
     with _profiled_head(config) as (workspace, project, measured):
         chosen = [make_target(workspace.state, ref, None) for ref in config.targets]
         ranked = loop.select_targets(config, workspace, measured, chosen)
@@ -200,7 +209,7 @@ def prompt(repo: Path, flags: Flags, strategy: str | None) -> None:
         source = (workspace.state / hot.ref.path).read_text(encoding="utf-8")
         context = PromptContext(
             hot, source, workspace.state, tuple(sorted(tests)), (),
-            strategy=asked, strategies=offered,
+            strategy=asked, strategies=offered, objective=config.objective,
         )  # fmt: skip
         try:
             built = build_prompt(

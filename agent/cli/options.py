@@ -159,7 +159,7 @@ PROMPT_OPTIONS = (
     varied("model", "Model whose tokenizer counts."),
     *shared("workload", "test_command", "python"),
     varied("max_prompt_tokens", "Most tokens in the prompt."),
-    *shared("memory_mb"),
+    *shared("memory_mb", "objective"),
 )
 # Every command that runs the project's code takes --memory-mb (run, profile, prompt, watch).
 WATCH_OPTIONS = shared("memory_mb")

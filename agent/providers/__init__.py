@@ -18,10 +18,13 @@ if TYPE_CHECKING:
 
 
 def _rules(config: RunConfig, ledger: Ledger) -> Provider:
-    from agent.providers.rules import RULES
+    from agent.providers.rules import MEMORY_RULES, RULES
     from agent.providers.rules.provider import RulesProvider
 
-    return RulesProvider(RULES)
+    # The memory rules make nothing faster, and the speed rules (a cache, a set of a list)
+    # often take more memory: each objective gets its own catalogue.
+    by_objective = {"time": RULES, "memory": MEMORY_RULES, "both": (*MEMORY_RULES, *RULES)}
+    return RulesProvider(by_objective[config.objective])
 
 
 def _openai(config: RunConfig, ledger: Ledger) -> Provider:

@@ -14,7 +14,7 @@ NEEDS = "needs"  # the key of a candidate's provenance that lists its needs (see
 
 @dataclass(frozen=True)
 class ProposalRequest:
-    """What a provider is asked: faster versions of ``target``.
+    """What a provider is asked: faster versions of ``target`` (or leaner, for ``objective``).
 
     ``file_source`` is the current text of the target's file (with earlier winners applied);
     ``history`` holds the earlier candidates for this target with their verdicts, so that a
@@ -31,6 +31,7 @@ class ProposalRequest:
     tests: tuple[str, ...] = ()
     repo_root: Path | None = None
     round_number: int = 0  # 0 for the first round of this target
+    objective: str = "time"  # "memory" or "both": what the candidates must improve
 
 
 class ProviderFailed(Exception):

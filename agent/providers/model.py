@@ -110,7 +110,7 @@ class ModelProvider:
         candidates: dict[str, Candidate] = {}
         failed: ProviderFailed | None = None
         start = request.round_number * request.limit  # each round goes on to the next ones
-        for strategy in assign(start, request.limit):
+        for strategy in assign(start, request.limit, objective=request.objective):
             numbered = len(request.history) + len(candidates)
             try:
                 answered = self._ask(request, strategy, self.n or 1, numbered)
@@ -202,7 +202,8 @@ class ModelProvider:
             request.tests,
             request.history,
             strategy=strategy,
-            strategies=strategies() if strategy is None else (),
+            strategies=strategies(request.objective) if strategy is None else (),
+            objective=request.objective,
         )
         try:
             return build_prompt(
@@ -231,7 +232,7 @@ class ModelProvider:
         return ResponseCache.key({
             "provider": self.origin, "endpoint": self.endpoint,
             "parameters": {**asdict(chat), "system": None, "user": None},
-            "templates": template_digest(),
+            "templates": template_digest(request.objective),
             "strategy": None if strategy is None else strategy.name,
             "target": str(request.target.ref), "file": request.file_source,
             "tests": request.tests,

@@ -52,6 +52,7 @@ from agent.providers.context import (
     gather_tests,
     target_vars,
 )
+from agent.reports import format as fmt
 
 if TYPE_CHECKING:
     import tiktoken
@@ -89,6 +90,7 @@ class PromptContext:
     # The one strategy asked for; or none, and then each of ``strategies`` is offered.
     strategy: Strategy | None = None
     strategies: Sequence[Strategy] = ()
+    objective: str = "time"  # or "memory", "both": what the answer must improve
 
 
 @dataclass(frozen=True)
@@ -218,12 +220,15 @@ def template_text(name: str) -> str | None:
 
 # Everything a prompt is made from: a change to any of them must not reuse cached replies.
 TEMPLATES = ("system.j2", "optimize.j2", "strategies.toml")
+# What a prompt for memory (--objective memory or both) is made from besides.
+MEMORY_TEMPLATES = ("system_memory.j2", "optimize_memory.j2", "memory.toml")
 
 
-@lru_cache(maxsize=1)
-def template_digest() -> str:
+@lru_cache(maxsize=2)
+def template_digest(objective: str = "time") -> str:
     """A digest of the templates' text: a changed prompt must not reuse cached replies."""
-    text = "\0".join(template_text(name) or "" for name in TEMPLATES)
+    names = TEMPLATES if objective == "time" else (*TEMPLATES, *MEMORY_TEMPLATES)
+    text = "\0".join(template_text(name) or "" for name in names)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -276,6 +281,17 @@ def _profile_vars(target: Target) -> dict[str, Any]:
     }
 
 
+def _memory_vars(target: Target) -> dict[str, Any]:
+    used = target.profile.memory if target.profile is not None else None
+    return {
+        "measured": used is not None,
+        "calls": used.calls if used else 0,
+        "peak": fmt.size(used.peak if used else None),
+        "allocated": fmt.size(used.allocated if used else None),
+        "alive": fmt.size(used.alive if used else None),
+    }
+
+
 # ---------------------------------------------------------------------------------------------
 # Building
 
@@ -315,9 +331,12 @@ def build_prompt(
         "tests_total": tests_total,
         "strategy": context.strategy,
         "strategies": list(context.strategies),
+        "objective": context.objective,
+        "memory": _memory_vars(context.target),
     }
-    system = _environment().get_template("system.j2")
-    user = _environment().get_template("optimize.j2")
+    memory = context.objective != "time"
+    system = _environment().get_template("system_memory.j2" if memory else "system.j2")
+    user = _environment().get_template("optimize_memory.j2" if memory else "optimize.j2")
     system_text = system.render(fixed).strip()
 
     def render(included: dict[str, list[Any]]) -> tuple[dict[str, Any], str, int, bool]:
@@ -395,6 +414,16 @@ def _label(item: Any) -> str:
     return "all"
 
 
+# A template that extends another, and the one it extends: a block rendered alone needs its
+# parent's blocks for ``super()``, which only rendering the whole template would link.
+_EXTENDS = {"optimize_memory.j2": "optimize.j2"}
+
+
 def _block(template: jinja2.Template, name: str, variables: dict[str, Any]) -> str:
     """One section of the user message alone, to count its tokens."""
-    return "".join(template.blocks[name](template.new_context(variables))).strip()
+    context = template.new_context(variables)
+    parent = _EXTENDS.get(template.name or "")
+    if parent is not None:
+        for block, render in _environment().get_template(parent).blocks.items():
+            context.blocks.setdefault(block, []).append(render)
+    return "".join(context.blocks[name][0](context)).strip()

@@ -22,6 +22,8 @@ else:  # pragma: no cover - Python 3.10
 
 MODES = ("varied", "single")  # one strategy per candidate, or every strategy offered to each
 FILE = "strategies.toml"
+# Per objective (``--objective``), the files its strategies come from, in the order handed out.
+FILES = {"time": (FILE,), "memory": ("memory.toml",), "both": ("memory.toml", FILE)}
 
 
 @dataclass(frozen=True)
@@ -33,12 +35,18 @@ class Strategy:
     risk_reason: str
 
 
-@lru_cache(maxsize=1)
-def strategies() -> tuple[Strategy, ...]:
-    """The strategies of ``prompts/strategies.toml``, in the order they are handed out."""
-    text = template_text(FILE)
+@lru_cache(maxsize=3)
+def strategies(objective: str = "time") -> tuple[Strategy, ...]:
+    """The strategies for ``objective`` (``prompts/strategies.toml`` for time,
+    ``prompts/memory.toml`` for memory), in the order they are handed out."""
+    return tuple(strategy for name in FILES[objective] for strategy in _read(name))
+
+
+@lru_cache(maxsize=2)
+def _read(name: str) -> tuple[Strategy, ...]:
+    text = template_text(name)
     if text is None:
-        raise RuntimeError(f"{FILE} is missing from the prompts")
+        raise RuntimeError(f"{name} is missing from the prompts")
     return tuple(
         Strategy(
             name=entry["name"],
@@ -52,13 +60,16 @@ def strategies() -> tuple[Strategy, ...]:
 
 
 def by_name(name: str | None) -> Strategy | None:
-    return next((s for s in strategies() if s.name == name), None)
+    """The strategy of that name, for any objective."""
+    return next((s for s in strategies("both") if s.name == name), None)
 
 
-def assign(start: int, count: int, among: Sequence[Strategy] | None = None) -> list[Strategy]:
+def assign(
+    start: int, count: int, among: Sequence[Strategy] | None = None, objective: str = "time"
+) -> list[Strategy]:
     """``count`` strategies for the candidates of a round, going on from the ``start``-th: a
     round of three gets three different ones, and the next round the three after."""
-    pool = tuple(among or strategies())
+    pool = tuple(among or strategies(objective))
     return [pool[(start + i) % len(pool)] for i in range(count)]
 
 

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from agent.domain import RunReport, Target
+from agent.domain import MemoryProfile, MemoryUse, RunReport, Target
 from agent.reports import format as fmt
 
 PIPED_WIDTH = 4096  # columns of results that go to a pipe or a file: nothing is cut or wrapped
@@ -29,11 +29,16 @@ def results_console() -> Console:
 
 
 def profile_table(targets: list[Target], title: str) -> Table:
+    """The ranked targets; with their memory (peak of one call, those peaks summed, what was
+    still allocated at the end) when the profile traced it."""
     table = Table(title=title, title_justify="left")
-    for column in ("#", "target", "share", "own s", "cum s", "calls", "CC", "effort", "MI"):
+    memory = any(t.profile is not None and t.profile.memory is not None for t in targets)
+    columns = ("#", "target", "share", "own s", "cum s", "calls", "CC", "effort", "MI")
+    for column in (*columns, *(("peak", "allocated", "alive") if memory else ())):
         table.add_column(column, justify="left" if column == "target" else "right", overflow="fold")
     for number, target in enumerate(targets, 1):
         p, m = target.profile, target.metrics
+        used = p.memory if p is not None else None
         table.add_row(
             str(number),
             str(target.ref),
@@ -44,6 +49,7 @@ def profile_table(targets: list[Target], title: str) -> Table:
             str(m.complexity),
             fmt.fixed(m.halstead_effort, 0),
             fmt.fixed(m.maintainability, 0),
+            *(_memory_profile_cells(used) if memory else ()),
         )
     return table
 
@@ -52,12 +58,14 @@ def results_table(report: RunReport) -> Table:
     table = Table(title="Candidates", title_justify="left")
     levels = {o.verdict.timing.level for o in report.outcomes if o.verdict.timing}
     interval = f"{levels.pop()} CI" if len(levels) == 1 else "CI"
+    memory = report.objective != "time"
     columns = ("target", "candidate", "strategy", "verdict", "speedup", interval, "1st call")
-    for column in (*columns, "detail"):
-        numeric = column in ("speedup", interval, "1st call")
+    memory_columns = ("peak", "less memory", "99% CI") if memory else ()
+    for column in (*columns, *memory_columns, "detail"):
+        numeric = column not in ("target", "candidate", "strategy", "verdict")
         table.add_column(column, justify="right" if numeric else "left", overflow="fold")
     for o in report.outcomes:
-        timing = o.verdict.timing
+        timing, used = o.verdict.timing, o.verdict.memory
         if o.committed:
             verdict, detail = "[green]committed[/]", f"commit {fmt.short_sha(o.commit)}"
         elif o.verdict.accepted:
@@ -73,6 +81,7 @@ def results_table(report: RunReport) -> Table:
             fmt.times(timing.speedup if timing else None),
             fmt.interval(timing.ci if timing else None, unit=""),
             fmt.times(timing.first_call if timing else None),
+            *(_memory_cells(used) if memory else ()),
             detail,
         )
     confirmed = report.confirmation
@@ -94,9 +103,24 @@ def results_table(report: RunReport) -> Table:
             fmt.times(confirmed.speedup),
             fmt.MISSING,
             fmt.MISSING,
+            *(fmt.MISSING for _ in memory_columns),
             f"base against result, {confirmed.runs} runs each alternating: {how}",
         )
     return table
+
+
+def _memory_profile_cells(used: MemoryProfile | None) -> tuple[str, ...]:
+    if used is None:
+        return fmt.MISSING, fmt.MISSING, fmt.MISSING
+    return fmt.size(used.peak), fmt.size(used.allocated), fmt.size(used.alive)
+
+
+def _memory_cells(used: MemoryUse | None) -> tuple[str, str, str]:
+    """Peak before → after, the ratio (original / candidate) and its interval."""
+    if used is None:
+        return fmt.MISSING, fmt.MISSING, fmt.MISSING
+    peak = f"{fmt.size(used.original)} → {fmt.size(used.candidate)}"
+    return peak, fmt.times_scaled(used.ratio), fmt.interval(used.ci, unit="")
 
 
 def print_summary(console: Console, report: RunReport) -> None:

@@ -16,8 +16,11 @@ from agent.providers.rules import (
     hoist_regex,
     list_membership_to_set,
     memoize_recursive,
+    range_list_to_range,
+    readlines_iterate,
     sorted_index_to_min_max,
     string_concat_join,
+    sum_list_to_generator,
 )
 from agent.providers.rules.base import Rule
 
@@ -35,4 +38,10 @@ RULES: tuple[Rule, ...] = (
     hoist_attribute_lookup.HoistAttributeLookup(),
 )
 
-__all__ = ["RULES", "Rule"]
+MEMORY_RULES: tuple[Rule, ...] = (
+    readlines_iterate.ReadlinesIterate(),
+    range_list_to_range.RangeListToRange(),
+    sum_list_to_generator.SumListToGenerator(),
+)
+
+__all__ = ["MEMORY_RULES", "RULES", "Rule"]
