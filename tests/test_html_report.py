@@ -138,7 +138,7 @@ def test_real_report_has_the_fields_the_page_shows(real_report: dict[str, Any]) 
     """The page reads these from the report; a run must write them (none is faked here). The
     report model reads it back exactly, keys in the same order."""
     assert json.dumps(Report.from_json(real_report).to_json()) == json.dumps(real_report)
-    assert Report.from_json(real_report).absent == frozenset()
+    assert Report.from_json(real_report).absent <= {"objective"}  # a time-only run says none
     assert isinstance(real_report["run_id"], int)
     assert real_report["started"] and real_report["finished"]
     assert "model" in real_report
@@ -634,3 +634,121 @@ def test_diff_lines_keep_their_numbers_and_multiline_strings() -> None:
 def test_text_that_is_not_a_diff_is_shown_highlighted_as_a_diff() -> None:
     diff = render_diff("+ added\n- removed\n")
     assert diff.rows == () and diff.fallback is not None and "gi" in diff.fallback
+
+
+# ---------------------------------------------------------------------------------------------
+# With memory in the objective (`--objective memory` or `both`)
+
+
+def memory_figures(original: int, candidate: int, ratio: float) -> dict[str, Any]:
+    return {
+        "original": original,
+        "candidate": candidate,
+        "ratio": ratio,
+        "ci": [round(ratio * 0.97, 4), round(ratio * 1.03, 4)],
+        "confidence": 0.99,
+        "processes": 5,
+        "retained": [4096, 0],
+        "rss": [60_000_000, 52_000_000],
+    }
+
+
+def memory_report() -> dict[str, Any]:
+    """``full_report`` as a run with ``--objective both`` writes it: a memory profile of each
+    target, the committed candidate leaner, the slower one also larger (rejected at memory), the
+    third never measured."""
+    report = full_report()
+    report["objective"] = "both"
+    profile = {"calls": 300, "peak": 3_355_443, "allocated": 900_000_000, "alive": 1024}
+    report["targets"][0]["memory"] = profile
+    report["hotspots"][0]["memory"] = profile
+    report["hotspots"][1]["memory"] = {"calls": 9000, "peak": 2048, "allocated": 10**6, "alive": 0}
+    committed, larger, _ = report["candidates"]
+    committed["memory"] = memory_figures(3_355_443, 1_048_576, 3.2)
+    committed["evidence"]["memory"] = (
+        "peak memory 3.2 MiB → 1.0 MiB (3.20× less, 99% interval 3.10–3.30× less) on 14 "
+        "recorded calls"
+    )
+    larger["memory"] = memory_figures(3_355_443, 6_710_886, 0.5)
+    larger.update(stage="memory", reason="uses more memory")
+    return report
+
+
+def test_a_memory_report_shows_memory_columns_and_a_second_chart() -> None:
+    report = memory_report()
+    assert Report.from_json(report).to_json() == report  # only keys the format has
+    html = render_html(report)
+    assert html.count("<svg") == 2
+    assert 'id="memory-chart-title"' in html and 'id="chart-title"' in html
+    memory = html.split('<section class="card" id="memory">', 1)[1].split("</section>", 1)[0]
+    assert memory.count('class="bar ') == 2  # the two measured candidates, not the third
+    assert memory.count('class="bar committed') == 1
+    assert "3.20×  [3.10–3.30]" in memory and "0.50×  [0.48–0.52]" in memory
+    assert "peak memory 3.2 MiB → 1.0 MiB, 3.20× less, 99% interval 3.10–3.30×" in memory
+    assert "less memory: original peak over candidate peak" in memory
+    assert '<a href="#memory">Memory</a>' in html
+    # The candidates' table: peak before → after, and the ratio with its interval.
+    assert '<th class="num">peak memory</th><th class="num">memory · 99% CI</th>' in html
+    assert "3.2\u00a0MiB → 1.0\u00a0MiB" in html and "3.2\u00a0MiB → 6.4\u00a0MiB" in html
+    assert '<span class="speedup">3.20× less</span><div class="detail ci">3.10–3.30×</div>' in html
+    assert '<span class="speedup">2.00× more</span>' in html
+    assert rows(html) == 3
+    # The targets' memory profile: a column of the profile, and each target's heading.
+    assert '<th class="num">peak</th>' in html
+    assert html.count('class="num peak-memory"') == 2
+    assert "peak 3.2\u00a0MiB in one call" in html
+    assert "<dt>objective</dt><dd>time and memory" in html
+    assert "<b>Memory:</b> peak memory 3.2 MiB" in html  # the evidence, with the others
+
+
+def test_a_time_only_report_has_no_memory_parts() -> None:
+    for report in (v1_report(), full_report()):
+        html = render_html(report)
+        assert html.count("<svg") == 1
+        for part in ('id="memory"', "memory-chart", "peak memory", "peak-memory", "objective"):
+            assert part not in html
+
+
+def test_a_memory_run_where_nothing_was_measured_says_so() -> None:
+    report = v1_report(objective="memory")
+    html = render_html(report)
+    assert html.count("<svg") == 1  # the speedups only
+    assert "No candidate reached the memory measurement" in html
+    assert "<dt>objective</dt><dd>memory: leaner" in html
+    assert html.count('<td class="num peak"><span class="muted">–</span></td>') == 3
+    assert html.count('<td class="num peak-memory">–</td>') == 1  # no memory profile
+
+
+def test_the_memory_chart_in_chromium(browser: Any, tmp_path: Path) -> None:
+    """Both charts drawn, the memory bars on the same kind of axis, the wider table still
+    within the page."""
+    path = tmp_path / "memory.html"
+    write_html(memory_report(), path)
+    with visit(browser, path) as opened:
+        page = opened.page
+        charts = page.locator("svg.chart")
+        assert charts.count() == 2
+        memory = page.locator("#memory svg.chart")
+        assert memory.is_visible()
+        box = memory.bounding_box()
+        assert box is not None and box["width"] > 300 and box["height"] > 50
+        bars = memory.locator(".bar")
+        assert bars.count() == 2
+        tooltips = bars.locator("title").all_text_contents()
+        assert any("3.20× less" in t for t in tooltips)
+        one = memory.locator("line.one").bounding_box()
+        leaner = memory.locator(".bar.committed").bounding_box()
+        larger = memory.locator(".bar.rejected").bounding_box()
+        assert one is not None and leaner is not None and larger is not None
+        assert leaner["x"] >= one["x"] - 1  # less memory: right of the 1× line
+        assert larger["x"] + larger["width"] <= one["x"] + 1  # more: left of it
+        labels = memory.locator(".tick-label").all_text_contents()
+        assert {"0.5×", "1×", "2×"} <= set(labels)
+        headers = [
+            h.strip().lower() for h in page.locator("table.candidates thead th").all_inner_texts()
+        ]
+        assert "peak memory" in headers and any(h.startswith("memory") for h in headers)
+        wrap = page.locator("#targets .table-wrap").first
+        assert wrap.evaluate("w => w.scrollWidth <= w.clientWidth")
+        save_screenshot(opened, tmp_path, "report-memory.png")
+        assert_self_contained(opened)

@@ -120,7 +120,7 @@ def _start_memory(out_dir: str) -> None:
         _write_json(out_dir, {"functions": rows, "alive": [[*k, v] for k, v in alive.items()]})
 
     atexit.register(dump)
-    tracemalloc.start(32)
+    tracemalloc.start(8)  # frames: enough to find the project's code under a library call
     sys.setprofile(hook)
 
 

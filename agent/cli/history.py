@@ -22,7 +22,14 @@ from agent.record import gitops
 from agent.record.store import Resume, Store
 from agent.reports import format as fmt
 from agent.reports.html import write_html
-from agent.reports.model import Report, ReportCandidate, ReportError, ReportRisk, ReportTarget
+from agent.reports.model import (
+    Report,
+    ReportCandidate,
+    ReportError,
+    ReportMemory,
+    ReportRisk,
+    ReportTarget,
+)
 from agent.reports.terminal import results_console
 
 RepoOpt = Annotated[
@@ -87,14 +94,18 @@ def history(
     as_json: JsonFlag = False,
 ) -> None:
     """List Evolver's runs in this repository, or one run's candidates."""
+    memory: dict[tuple[str, str], ReportMemory] = {}
     with open_store(repo) as store:
         if run is None:
             rows = store.runs()
             events = store.events(last=EVENTS_SHOWN)
         else:
-            store.run(run)  # a clear error for an unknown run
+            memory = memory_figures(store.run(run).report)  # an unknown run: a clear error
             rows = store.candidates(run)
             events = store.events(run_id=run)
+    for row in rows if memory else ():
+        if (figures := memory.get((row["target"], row["candidate"]))) is not None:
+            row["memory"] = figures.to_json()
     if as_json:
         key = "runs" if run is None else "candidates"
         print(json.dumps({key: rows, "events": events}, indent=2))
@@ -103,7 +114,7 @@ def history(
     if run is None:
         out.print(_runs_table(rows))
     else:
-        out.print(_candidates_table(run, rows))
+        out.print(_candidates_table(run, rows, memory))
     if events:
         out.print(_events_table(events))
 
@@ -123,6 +134,11 @@ def show(
     with open_store(repo) as store:
         number, others = find_candidate(store, candidate)
         found = store.candidate(number)
+        memory = memory_figures(store.run(found["run_id"]).report).get(
+            (found["target"], found["candidate"])
+        )
+    if memory is not None:
+        found["memory"] = memory.to_json()
     if as_json:
         print(json.dumps(found, indent=2))
         return
@@ -160,12 +176,36 @@ def show(
             f"speedup {fmt.times(found['speedup'])} ({confidence_text(found['confidence'])} "
             f"interval {fmt.interval((low, high))}, {how})"
         )
+    if memory is not None:
+        out.print(memory_line(memory))
     if found["risk"]:
         out.print(f"risk {found['risk']['level']}: {escape('; '.join(found['risk']['reasons']))}")
     for event in found["events"]:
         out.print(f"{event['at']} {event['kind']} {event['commit'] or ''} {event['detail']}")
     if found["patch"]:
         out.print(Syntax(found["patch"], "diff", theme="ansi_dark", background_color="default"))
+
+
+def memory_figures(report: dict[str, Any] | None) -> dict[tuple[str, str], ReportMemory]:
+    """Each candidate's peak memory against the original's, by target and candidate id, from a
+    run's report (the history keeps them there only): none for a run that measured time
+    only, or never finished."""
+    try:
+        candidates = Report.from_json(report).candidates if report else ()
+    except ReportError:
+        return {}
+    return {(c.target, c.id): c.memory for c in candidates if c.memory is not None}
+
+
+def memory_line(memory: ReportMemory) -> str:
+    """``memory: peak 3.2 MiB → 1.0 MiB, 3.20× less (99% interval 3.10–3.30×, …)``."""
+    level = confidence_text(memory.confidence) if 0 < memory.confidence < 1 else "its"
+    processes = fmt.plural(memory.processes, "process", "processes")
+    return (
+        f"memory: peak {fmt.size(memory.original)} → {fmt.size(memory.candidate)}, "
+        f"{fmt.less_or_more(memory.ratio)} ({level} interval {fmt.interval(memory.ci)}, "
+        f"{processes} a side)"
+    )
 
 
 def find_candidate(store: Store, given: str) -> tuple[int, list[dict[str, Any]]]:
@@ -308,14 +348,21 @@ def _runs_table(rows: list[dict[str, Any]]) -> Table:
     return table
 
 
-def _candidates_table(run: int, rows: list[dict[str, Any]]) -> Table:
+def _candidates_table(
+    run: int,
+    rows: list[dict[str, Any]],
+    memory: dict[tuple[str, str], ReportMemory] | None = None,
+) -> Table:
+    """The run's candidates; with a column of their memory ratios (original / candidate) when
+    any of them was measured."""
     table = Table(title=f"Run {run}: candidates", title_justify="left")
-    columns = ("id", "target", "candidate", "strategy", "decision", "stage", "speedup", "risk")
-    for column in (*columns, "detail"):
-        table.add_column(
-            column, justify="right" if column in ("id", "speedup") else "left", overflow="fold"
-        )
+    memory = memory or {}
+    columns = ("id", "target", "candidate", "strategy", "decision", "stage", "speedup")
+    numeric = ("id", "speedup", "less memory")
+    for column in (*columns, *(("less memory",) if memory else ()), "risk", "detail"):
+        table.add_column(column, justify="right" if column in numeric else "left", overflow="fold")
     for row in rows:
+        figures = memory.get((row["target"], row["candidate"]))
         table.add_row(
             str(row["id"]),
             row["target"],
@@ -324,6 +371,7 @@ def _candidates_table(run: int, rows: list[dict[str, Any]]) -> Table:
             row["decision"],
             escape(row["stage"]),
             fmt.times(row["speedup"]),
+            *((fmt.times_scaled(figures.ratio if figures else None),) if memory else ()),
             row["risk"]["level"] if row["risk"] else fmt.MISSING,
             fmt.short_sha(row["commit"])
             if row["decision"] == "committed"

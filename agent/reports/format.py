@@ -119,3 +119,11 @@ def cut(text: str, limit: int) -> str:
 def one_line(text: str, limit: int) -> str:
     """``text`` on one line (each run of whitespace one space), cut at ``limit``."""
     return cut(" ".join(text.split()), limit)
+
+
+def less_or_more(ratio: float | None, missing: str = MISSING) -> str:
+    """A memory ratio (original / candidate) as people say it: ``3.20× less``, or for one that
+    takes more, ``2.01× more``."""
+    if not finite(ratio) or ratio <= 0:
+        return missing
+    return f"{times(ratio)} less" if ratio >= 1 else f"{times(1 / ratio)} more"

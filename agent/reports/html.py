@@ -3,14 +3,15 @@
 The input is the run's report (``agent.reports.model.Report``, or its JSON), so that a report
 saved by any earlier run can be rendered again: the fields added to format 1 later (``hotspots``,
 ``run_id``, ``started``, ``finished``, ``model``, and ``patch``, ``evidence``, ``risk`` and
-``strategy`` per candidate) may be absent. The page needs nothing but itself: the chart is
+``strategy`` per candidate) may be absent. The page needs nothing but itself: the charts are
 inline SVG, the CSS is embedded, there is no script and no font or image to fetch, so it can be
-mailed, archived as a CI artifact or opened offline and still look the same.
+mailed, archived as a CI artifact or opened offline and still look the same. A run with memory
+in its objective also gets its memory figures and a second chart (``memory_view``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -20,6 +21,7 @@ import jinja2
 
 from agent.domain import RISK_LEVELS, compared
 from agent.reports import format as fmt
+from agent.reports import memory_view
 from agent.reports.chart import LogScale, is_one, tick_label
 from agent.reports.diff import pygments_css, render_diff
 from agent.reports.model import (
@@ -32,7 +34,17 @@ from agent.reports.model import (
     as_report,
     interval_level,
 )
-from agent.reports.page import Bar, CandidateRow, Chart, Fact, Hotspot, Page, TargetSection, Tick
+from agent.reports.page import (
+    Bar,
+    CandidateRow,
+    Chart,
+    Fact,
+    Hotspot,
+    Measure,
+    Page,
+    TargetSection,
+    Tick,
+)
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "report.html.j2"
@@ -86,7 +98,8 @@ def _page(report: Report, title: str | None = None) -> Page:
         name = PurePosixPath(report.repo.rstrip("/")).name or "repository"
         run = f"run {report.run_id} " if report.run_id is not None else ""
         title = f"Evolver {run}· {name}"
-    chart = _chart(sections)
+    chart = _chart(sections, _speedup)
+    memory = report.measures_memory
     confirmation = report.confirmation
     return Page(
         title=title,
@@ -100,7 +113,7 @@ def _page(report: Report, title: str | None = None) -> Page:
         ],
         confirmation=None if confirmation is None else _confirmation(confirmation),
         sandbox=list(report.sandbox),
-        hotspots=_hotspots(report.hotspots or report.targets, report.targets, anchors),
+        hotspots=_hotspots(report.hotspots or report.targets, report.targets, anchors, memory),
         hotspots_source="hotspots" if report.hotspots else "targets",
         chart=chart,
         timed=len(chart.bars) if chart else 0,
@@ -112,6 +125,9 @@ def _page(report: Report, title: str | None = None) -> Page:
         version=report.version,
         css=pygments_css(),
         usage=_usage(report.usage),
+        measures_memory=memory,
+        memory_chart=_chart(sections, memory_view.measure) if memory else None,
+        memory_level=memory_view.memory_level(report.candidates) if memory else "",
     )
 
 
@@ -152,7 +168,8 @@ def _facts(report: Report) -> list[Fact]:
         begin, end = _when(started), _when(finished)
         took = f" ({fmt.duration((end - begin).total_seconds())})" if begin and end else ""
         facts.append(Fact("finished", _moment_text(finished) + took))
-    return facts
+    objective = memory_view.objective_fact(report.objective)
+    return facts if objective is None else [*facts, objective]
 
 
 def _usage(usage: Mapping[str, Any]) -> str | None:
@@ -197,13 +214,16 @@ def _hotspots(
     rows: Sequence[ReportHotspot | ReportTarget],
     targets: tuple[ReportTarget, ...],
     anchors: dict[str, str],
+    memory: bool = False,
 ) -> list[Hotspot]:
     complexity = {t.target: t.complexity for t in targets}
+    traced = {t.target: t.memory for t in targets}
     hottest = max((r.share for r in rows if fmt.finite(r.share)), default=0.0)
     out = []
     for rank, row in enumerate(rows, 1):
         file, name = _split_target(row.target)
         share, cc = row.share, complexity.get(row.target)
+        peak, detail = memory_view.profile_peak(row.memory or traced.get(row.target))
         out.append(
             Hotspot(
                 rank=rank,
@@ -217,6 +237,8 @@ def _hotspots(
                 calls=fmt.MISSING if row.calls is None else str(row.calls),
                 complexity=fmt.MISSING if cc is None else str(cc),
                 anchor=anchors.get(row.target),
+                peak=(peak or fmt.MISSING) if memory else None,
+                peak_detail=detail,
             )
         )
     return out
@@ -228,6 +250,7 @@ def _sections(report: Report) -> list[TargetSection]:
         dict.fromkeys([t.target for t in report.targets] + [c.target for c in report.candidates])
     )
     shares = {t.target: t.share for t in report.targets}
+    traced = {t.target: t.memory for t in report.targets}
     sections = []
     for index, target in enumerate(order, 1):
         anchor = f"target-{index}"
@@ -244,6 +267,7 @@ def _sections(report: Report) -> list[TargetSection]:
                 candidates=tuple(
                     _candidate_row(c, f"{anchor}-{number}") for number, c in enumerate(mine, 1)
                 ),
+                peak=memory_view.profile_peak(traced.get(target))[0],
             )
         )
     return sections
@@ -285,38 +309,48 @@ def _candidate_row(candidate: ReportCandidate, anchor: str) -> CandidateRow:
         strategies=candidate.strategies,
         diff=render_diff(patch) if patch and patch.strip() else None,
         anchor=anchor,
+        memory=memory_view.memory_cell(candidate),
     )
 
 
 # ---------------------------------------------------------------------------------------------
-# The chart
+# The charts: speedups, and with memory in the objective the memory ratios, on the same axis
 
 
-def _chart(sections: list[TargetSection]) -> Chart | None:
-    """One bar per timed candidate, grouped by target as the sections below are."""
-    timed = [
-        (section, row)
+def _speedup(row: CandidateRow) -> Measure | None:
+    if row.speedup_value is None:
+        return None
+    ci = row.interval if row.interval and min(row.interval) > 0 else None
+    about = f"speedup {row.speedup}"
+    about += f", {row.level} interval {row.ci}" if ci else ""
+    about += ", end to end (the whole run's)" if row.method else f", first call {row.first_call}"
+    return Measure(row.speedup_value, ci, row.speedup, about)
+
+
+def _chart(
+    sections: list[TargetSection], measure: Callable[[CandidateRow], Measure | None]
+) -> Chart | None:
+    """One bar per candidate with a ``measure``, grouped by target as the sections below are."""
+    shown = [
+        (section, row, found)
         for section in sections
         for row in section.candidates
-        if row.speedup_value is not None and row.speedup_value > 0
+        if (found := measure(row)) is not None and found.value > 0
     ]
-    if not timed:
+    if not shown:
         return None
-    intervals = [
-        row.interval if row.interval and min(row.interval) > 0 else None for _, row in timed
-    ]
-    values = [row.speedup_value for _, row in timed if row.speedup_value is not None]
-    values += [end for ci in intervals if ci for end in ci]
-    labels = [_bar_label(section, row) for section, row in timed]
+    values = [found.value for _, _, found in shown]
+    values += [end for _, _, found in shown if found.interval for end in found.interval]
+    labels = [_bar_label(section, row) for section, row, _ in shown]
     label_room = min(380.0, max(130.0, CHART_CHAR_WIDTH * max(map(len, labels)) + 20))
     scale = LogScale.around(values, label_room, CHART_WIDTH - CHART_VALUE_ROOM)
     top = CHART_TOP + 4
-    bottom = top + CHART_ROW * len(timed)
+    bottom = top + CHART_ROW * len(shown)
     ticks = scale.ticks()
     labelled = scale.labelled(ticks)
     bars = [
-        _bar(scale, i, section, row, ci, label)
-        for i, ((section, row), ci, label) in enumerate(zip(timed, intervals, labels, strict=True))
+        _bar(scale, i, section, row, found, label)
+        for i, ((section, row, found), label) in enumerate(zip(shown, labels, strict=True))
     ]
     present = {bar.verdict for bar in bars}
     return Chart(
@@ -340,17 +374,16 @@ def _bar(
     i: int,
     section: TargetSection,
     row: CandidateRow,
-    ci: tuple[float, float] | None,
+    measure: Measure,
     label: str,
 ) -> Bar:
     y = CHART_TOP + 4 + i * CHART_ROW
-    start, end = scale.bar(row.speedup_value or 1.0)
+    start, end = scale.bar(measure.value)
+    ci = measure.interval
     whisker = (scale.x(ci[0]), scale.x(ci[1])) if ci else (None, None)
     tooltip = f"{section.target} · {row.summary}"
     tooltip += f" ({' + '.join(row.strategies)})" if row.strategies else ""
-    tooltip += f": {row.verdict}, speedup {row.speedup}"
-    tooltip += f", {row.level} interval {row.ci}" if ci else ""
-    tooltip += ", end to end (the whole run's)" if row.method else f", first call {row.first_call}"
+    tooltip += f": {row.verdict}, {measure.about}"
     return Bar(
         y=y + (CHART_ROW - CHART_BAR) / 2,
         middle=y + CHART_ROW / 2,
@@ -359,7 +392,7 @@ def _bar(
         low=whisker[0],
         high=whisker[1],
         label=label,
-        value=row.speedup + (f"  [{fmt.interval(ci, unit='')}]" if ci else ""),
+        value=measure.text + (f"  [{fmt.interval(ci, unit='')}]" if ci else ""),
         value_x=max(end, whisker[1] or end) + 8,
         verdict=row.verdict,
         tooltip=tooltip,

@@ -24,6 +24,33 @@ class Hotspot:
     calls: str
     complexity: str
     anchor: str | None  # the target's section, when it has one
+    # With memory in the objective: the peak of one call ("3.2 MiB"), and what else the
+    # memory profile says of it (its tooltip).
+    peak: str | None = None
+    peak_detail: str = ""
+
+
+@dataclass(frozen=True)
+class Measure:
+    """What one bar of a chart shows: a ratio (1 is no change), its interval when known, the
+    ratio as text, and the tooltip's words on it (``speedup 3.10×, 95% interval …``)."""
+
+    value: float
+    interval: tuple[float, float] | None
+    text: str
+    about: str
+
+
+@dataclass(frozen=True)
+class MemoryCell:
+    """A candidate's peak memory against the original's (``agent.reports.memory_view``)."""
+
+    peak: str  # "3.2 MiB → 1.0 MiB"
+    ratio: str  # "3.20× less"
+    ci: str  # "3.10–3.30×"
+    level: str  # of the interval: "99%"
+    detail: str  # what else was measured, for the tooltip
+    measure: Measure | None  # for the chart: none when there is no ratio to draw
 
 
 @dataclass(frozen=True)
@@ -56,6 +83,7 @@ class CandidateRow:
     # The optimization strategies it follows: one for a model's candidate, one per rule for
     # a rules candidate ("builtins+data-structure"); empty when the report does not say.
     strategies: tuple[str, ...] = ()
+    memory: MemoryCell | None = None  # measured with memory in the objective
 
 
 @dataclass(frozen=True)
@@ -66,6 +94,7 @@ class TargetSection:
     anchor: str
     share: str | None
     candidates: tuple[CandidateRow, ...]
+    peak: str | None = None  # the memory profile's peak of one call, when it was traced
 
 
 @dataclass(frozen=True)
@@ -133,3 +162,8 @@ class Page:
     version: int
     css: Markup
     usage: str | None = None
+    # With memory in the objective (``--objective memory`` or ``both``): the memory columns
+    # and chart; none of it for a run that measured time only.
+    measures_memory: bool = False
+    memory_chart: Chart | None = None
+    memory_level: str = ""  # of the memory intervals: "99%"

@@ -1,11 +1,12 @@
 """A run's pull request in words: its title, and a Markdown body a reviewer can act on.
 
 The body holds the per-target table (optimization strategy, speedup, interval, first calls,
-share of the profile, risk), how each change was verified, the risk with its reasons, the
-whole-result confirmation, the rejected candidates folded away and the notes, and ends with the
-hidden marker by which Evolver knows its own pull request. Everything comes from the run's
-report (``agent.reports.model``; its JSON is read first); older reports without evidence or risk
-still render.
+peak memory when the run measured it, share of the profile, risk), how each change was
+verified, the risk with its reasons, the whole-result confirmation, the rejected candidates
+folded away and the notes, and ends with the hidden marker by which Evolver knows its own pull
+request. Everything comes from the run's report (``agent.reports.model``; its JSON is read
+first); older reports without evidence or risk still render. A run with memory in its objective
+(``--objective memory`` or ``both``) is titled and summed up by what it made better.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from agent.domain import RISK_LEVELS
+from agent.domain import RISK_LEVELS, confidence_text
 from agent.reports import format as fmt
 from agent.reports.model import (
     Report,
     ReportCandidate,
     ReportConfirmation,
+    ReportMemory,
     as_report,
     interval_level,
 )
@@ -26,6 +28,7 @@ from agent.ship.github import marker
 
 MAX_BODY = 60_000  # GitHub refuses bodies over 65,536 characters
 MAX_REASON = 300  # characters of a rejection's reason in the collapsed table
+MEMORY_CONFIDENCE = 0.99  # the memory intervals' level where the report shows none
 
 _EVIDENCE = {  # check → heading, in the order a reviewer reads them
     "tests": "Tests",
@@ -35,12 +38,17 @@ _EVIDENCE = {  # check → heading, in the order a reviewer reads them
     "probes": "Probes (inputs no real call or test used)",
     "workload": "What the workload shows (run whole, original and change alternately)",
     "timing": "Timing",
+    "memory": "Memory",
 }
 
 
 def pr_title(report: Report | Mapping[str, Any]) -> str:
-    """``Evolver: 3 verified speedups (up to 12.0×)``."""
-    committed = as_report(report).committed_candidates
+    """``Evolver: 3 verified speedups (up to 12.0×)``; with memory in the run's objective,
+    ``Evolver: 2 verified changes (up to 3.2× less memory)``."""
+    report = as_report(report)
+    committed = report.committed_candidates
+    if report.measures_memory:
+        return _memory_title(committed)
     speedups = [c.speedup for c in committed if c.speedup is not None]
     if not committed:
         return "Evolver: no verified speedup"
@@ -51,6 +59,25 @@ def pr_title(report: Report | Mapping[str, Any]) -> str:
         return f"Evolver: 1 verified speedup{where}{shown}"
     best = f" (up to {fmt.times(max(speedups), 1)})" if speedups else ""
     return f"Evolver: {len(committed)} verified speedups{best}"
+
+
+def _memory_title(committed: Sequence[ReportCandidate]) -> str:
+    if not committed:
+        return "Evolver: no verified change"
+    leaner = [m.ratio for c in committed if (m := c.memory) and fmt.finite(m.ratio) and m.ratio > 1]
+    faster = [s for c in committed if (s := c.speedup) is not None and fmt.finite(s) and s > 1]
+    best = (
+        f"{fmt.times(max(leaner), 1)} less memory"
+        if leaner
+        else f"{fmt.times(max(faster), 1)} faster"
+        if faster
+        else ""
+    )
+    if len(committed) == 1:
+        target = committed[0].target.rpartition("::")[2]
+        where = f" in {target}" if target else ""
+        return f"Evolver: 1 verified change{where}" + (f" ({best})" if best else "")
+    return f"Evolver: {len(committed)} verified changes" + (f" (up to {best})" if best else "")
 
 
 def pr_body(report: Report | Mapping[str, Any], *, head_branch: str | None = None) -> str:
@@ -113,15 +140,33 @@ def _summary(report: Report, committed: Sequence[ReportCandidate]) -> str:
             f"passing, and a speedup proven by a {level} bootstrap interval"
         )
         passed = "passed every check"
+    better = "faster"
+    if report.measures_memory:  # judged on recorded calls only: never end to end
+        better, checks = _memory_checks(report.objective, committed)
     text = (
-        f"Evolver profiled this repository at `{base}`, had {by} propose faster versions of its "
-        f"hottest functions and verified each in a sandbox: {checks}. {changes} {passed}, "
+        f"Evolver profiled this repository at `{base}`, had {by} propose {better} versions of "
+        f"its hottest functions and verified each in a sandbox: {checks}. {changes} {passed}, "
         "one commit per function."
     )
     if report.run_id:
         text += f" Run `{report.run_id}`."
     whole = _confirmation(report.confirmation)
     return text + ("\n\n" + whole if whole else "")
+
+
+def _memory_checks(objective: str | None, committed: Sequence[ReportCandidate]) -> tuple[str, str]:
+    """What the changes were to be, and the checks, of a run with memory in its objective."""
+    memory = (
+        f"less peak memory on the recorded calls (measured in alternating fresh processes) "
+        f"proven by a {_memory_level(committed)} bootstrap interval"
+    )
+    same = "the same behaviour as the original on recorded and generated calls, the tests passing"
+    if objective == "both":
+        return "faster or leaner", (
+            f"{same}, and either {memory} or a speedup proven by a {interval_level(committed)} "
+            "bootstrap interval, without being worse at the other than allowed"
+        )
+    return "leaner", f"{same}, and {memory}, without being slower than allowed"
 
 
 def _confirmation(confirmation: ReportConfirmation | None) -> str:
@@ -150,10 +195,13 @@ def _confirmation(confirmation: ReportConfirmation | None) -> str:
 
 def _table(report: Report, committed: Sequence[ReportCandidate]) -> str:
     shares = {t.target: t.share for t in report.targets}
+    memory = any(c.memory for c in committed)  # columns only where a change was measured
     rows = [
         f"| target | change | strategy | speedup | {interval_level(committed)} interval "
-        "| first call | profile share | risk |",
-        "|---|---|---|--:|--:|--:|--:|---|",
+        "| first call | "
+        + (f"peak memory | less memory | {_memory_level(committed)} interval | " if memory else "")
+        + "profile share | risk |",
+        "|---|---|---|--:|--:|--:|" + ("--:|--:|--:|" if memory else "") + "--:|---|",
     ]
     for c in committed:
         risk = _risk(c)
@@ -165,6 +213,7 @@ def _table(report: Report, committed: Sequence[ReportCandidate]) -> str:
             fmt.times(c.speedup) + (" end to end" if whole else ""),
             fmt.interval(c.ci),
             fmt.MISSING if whole else fmt.times(c.first_call_speedup),
+            *(_memory_cells(c) if memory else ()),
             fmt.percent(shares.get(c.target)),
             risk[0] if risk else fmt.MISSING,
         ]
@@ -192,6 +241,8 @@ def _verification(committed: Sequence[ReportCandidate]) -> str:
                     f"({interval_level([c])} interval {fmt.interval(c.ci)}, "
                     f"first calls {fmt.times(c.first_call_speedup)})."
                 )
+        if c.memory and "memory" not in (c.evidence or {}):  # its figures, without a sentence
+            lines.append(f"- **{_EVIDENCE['memory']}:** {_sentence(_memory_figures(c.memory))}")
         risk = _risk(c)
         if risk:
             level, reasons = risk
@@ -259,6 +310,32 @@ def _strategy(candidate: ReportCandidate, unknown: str = fmt.MISSING) -> str:
     change several rules made ``"builtins + data-structure"``; reports from before it was
     recorded have none."""
     return " + ".join(candidate.strategies) or unknown
+
+
+def _memory_level(candidates: Sequence[ReportCandidate]) -> str:
+    """The level of the memory intervals (``"99%"``): the lowest, if they differ."""
+    levels = [c.memory.confidence for c in candidates if c.memory and 0 < c.memory.confidence < 1]
+    return confidence_text(min(levels, default=MEMORY_CONFIDENCE))
+
+
+def _memory_cells(candidate: ReportCandidate) -> tuple[str, str, str]:
+    """Peak before → after, the ratio (original / change) and its interval."""
+    memory = candidate.memory
+    if memory is None:
+        return fmt.MISSING, fmt.MISSING, fmt.MISSING
+    peak = f"{fmt.size(memory.original)} → {fmt.size(memory.candidate)}"
+    return peak, fmt.times(memory.ratio), fmt.interval(memory.ci)
+
+
+def _memory_figures(memory: ReportMemory) -> str:
+    """``peak 3.2 MiB → 1.0 MiB per pass over the recorded calls, 3.20× less (99% interval
+    3.10–3.30×)``."""
+    level = confidence_text(memory.confidence) if 0 < memory.confidence < 1 else "its"
+    return (
+        f"peak {fmt.size(memory.original)} → {fmt.size(memory.candidate)} per pass over the "
+        f"recorded calls, {fmt.less_or_more(memory.ratio)} ({level} interval "
+        f"{fmt.interval(memory.ci)})"
+    )
 
 
 def _risk(candidate: ReportCandidate) -> tuple[str, tuple[str, ...]] | None:

@@ -128,7 +128,7 @@ def judge_memory(
     tolerance = 1 / max_slowdown
     figures = (
         f"peak {fmt.size(use.original)} → {fmt.size(use.candidate)} per pass over the calls, "
-        f"{less_or_more(use.ratio)} ({confidence_text(CONFIDENCE)} interval "
+        f"{fmt.less_or_more(use.ratio)} ({confidence_text(CONFIDENCE)} interval "
         f"{fmt.interval((low, high))} less)"
     )
     if low >= leaner_bar:
@@ -168,11 +168,6 @@ def untrustworthy(comparison: MemoryComparison) -> str | None:
     return None
 
 
-def less_or_more(ratio: float) -> str:
-    """``3.20× less``, or for a candidate that takes more, ``2.01× more``."""
-    return f"{fmt.times(ratio)} less" if ratio >= 1 else f"{fmt.times(1 / ratio)} more"
-
-
 def memory_evidence(use: MemoryUse, calls: int) -> str:
     """One sentence for reports and pull requests."""
     retained = (
@@ -186,7 +181,7 @@ def memory_evidence(use: MemoryUse, calls: int) -> str:
     )
     return (
         f"peak memory {fmt.size(use.original)} → {fmt.size(use.candidate)} "
-        f"({less_or_more(use.ratio)}, {confidence_text(use.confidence)} interval "
+        f"({fmt.less_or_more(use.ratio)}, {confidence_text(use.confidence)} interval "
         f"{fmt.interval(use.ci)} less) on {calls} recorded calls, {use.processes} alternating "
         f"fresh processes a side traced by tracemalloc{retained}{outside}"
     )

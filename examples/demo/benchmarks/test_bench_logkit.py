@@ -15,6 +15,7 @@ import pytest
 
 from logkit import (
     backoff_schedules,
+    checksum,
     fastest,
     has_errors,
     hops,
@@ -176,3 +177,8 @@ def test_bench_render_table(benchmark):
     rows = make_table_rows()
     table = benchmark(render_table, rows)
     assert table.count("\n") == len(rows)
+
+
+def test_bench_checksum(benchmark):
+    lines = make_access_log()
+    assert benchmark(checksum, lines) == checksum(list(lines))

@@ -3,6 +3,7 @@
 The functions are small and deliberately plain; see the README for what each one does.
 """
 
+from logkit.digest import checksum
 from logkit.errors import has_errors
 from logkit.graph import hops
 from logkit.ips import unique_in_order, unique_ips
@@ -13,6 +14,7 @@ from logkit.text import remove_stopwords
 
 __all__ = [
     "backoff_schedules",
+    "checksum",
     "fastest",
     "has_errors",
     "hops",
