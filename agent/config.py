@@ -235,6 +235,8 @@ class WatchConfig(BaseModel):
     benchmarks: bool = True  # the repo's pytest-benchmark medians, as benchmark:<name>
     metrics_command: str | None = None  # prints one JSON object of numbers
     higher_is_better: tuple[str, ...] = ("throughput",)  # every other metric: lower is better
+    # Metrics of memory (peak RSS…): when they slip, evolutions optimize memory (--objective).
+    memory_metrics: tuple[str, ...] = ()
     repeats: int = Field(3, ge=1, le=50)  # measurements per cycle; their median counts
     thresholds: dict[str, Threshold] = Field(default_factory=dict)
     regression: float = Field(0.10, gt=0, le=10)  # worse than the last cycle by this: a breach

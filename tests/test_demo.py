@@ -46,3 +46,27 @@ def test_demo_targets_get_verified_speedups(tmp_path: Path) -> None:
     tests = run_tests_on_branch(repo, "evolver/demo", clone)
     assert tests.returncode == 0, tests.stdout[-2000:]
     assert "deque" in (clone / "logkit" / "graph.py").read_text()
+
+
+def test_the_demo_memory_target_gets_a_verified_leaner_change(tmp_path: Path) -> None:
+    """Issue 16: with --objective memory, the demo's memory target is committed at least 2x
+    leaner in peak memory, behaving the same, and not slower."""
+    repo = demo_repo(tmp_path / "demo")
+    report_path = tmp_path / "report.json"
+    target = "logkit/ids.py::answered"
+    done = evolver(
+        "run", str(repo), "--objective", "memory", "--target", target, "--no-confirm",
+        # the memory target's benchmark alone: tracing all of them is not what is tested
+        "--workload",
+        "python -m pytest -q -p no:cacheprovider benchmarks -k answered --benchmark-disable",
+        "--branch", "evolver/leaner", "--json", str(report_path),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads(report_path.read_text())
+    assert report["objective"] == "memory"
+    [committed] = [c for c in report["candidates"] if c["committed"]]
+    memory = committed["memory"]
+    assert committed["target"] == target and memory["ci"][0] >= 2, committed
+    assert committed["ci"][0] >= 1 / 1.05, committed  # not slower, proven
+    tests = run_tests_on_branch(repo, "evolver/leaner", tmp_path / "result")
+    assert tests.returncode == 0, tests.stdout[-2000:]

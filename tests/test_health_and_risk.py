@@ -10,7 +10,14 @@ from agent.config import Threshold
 from agent.decide.risk import assess
 from agent.domain import Candidate, Outcome, Target, TargetRef, Verdict
 from agent.rank.metrics import measure
-from agent.ship.health import MeasureFailed, health, parse_metrics, worse
+from agent.ship.health import (
+    MeasureFailed,
+    health,
+    objective_for,
+    parse_metrics,
+    worse,
+    worse_metrics,
+)
 
 # --- metrics and health -----------------------------------------------------------------------
 
@@ -42,6 +49,17 @@ def test_worse_knows_which_way_is_better() -> None:
     ]
     assert worse(now, before, 0.20, ("throughput",)) == []
     assert worse({"latency_ms": 5.0}, before, 0.10, ()) == []  # better is never a regression
+
+
+def test_what_slipped_decides_what_an_evolution_improves() -> None:
+    bounds = {"latency_ms": Threshold(max=50), "peak_mb": Threshold(max=100)}
+    assert health({"latency_ms": 60, "peak_mb": 120}, bounds).breached == ("latency_ms", "peak_mb")
+    assert health({"latency_ms": 20}, bounds).breached == ("peak_mb",)  # not measured
+    memory = ("peak_mb",)
+    assert objective_for({"peak_mb"}, memory) == "memory"
+    assert objective_for({"peak_mb", "latency_ms"}, memory) == "both"
+    assert objective_for({"latency_ms"}, memory) == objective_for(set(), memory) == "time"
+    assert worse_metrics({"peak_mb": 130.0}, {"peak_mb": 100.0}, 0.10, ()) == ["peak_mb"]
 
 
 # --- risk --------------------------------------------------------------------------------------

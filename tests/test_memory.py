@@ -22,7 +22,7 @@ from agent.domain import Outcome
 from agent.project.runner import HARNESS_DIR
 from agent.verify.memory import judge_memory
 from sandbox import Sandbox
-from tests.conftest import Offer, StaticProvider, init_repo, run_tests_on_branch
+from tests.conftest import Offer, StaticProvider, evolver, git, init_repo, run_tests_on_branch
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -211,3 +211,50 @@ def test_under_both_a_change_must_not_be_worse_on_the_other_side() -> None:
     assert judged(0.97, 1.02) == (True, 1.05)  # as lean: must be faster by the bar
     assert judged(0.80, 0.85)[0] is False  # larger beyond tolerance
     assert judged(0.97, 1.02, "memory")[0] is False  # memory asks for a 10% saving
+
+
+WATCHED = {
+    **PROJECT,
+    # The service's own view of itself: the memory one request takes.
+    "metrics.py": """
+        import json
+        import tracemalloc
+
+        from pkg.numbers import total_squares
+
+        tracemalloc.start()
+        assert total_squares(200_000) == 2666646666700000
+        print(json.dumps({"peak_kb": tracemalloc.get_traced_memory()[1] / 1024}))
+    """,
+    "pyproject.toml": """
+        [tool.evolver]
+        candidates = 2
+        rounds = 1
+        workload = "python workload.py"
+
+        [tool.evolver.watch]
+        branch = "main"
+        metrics_command = "python metrics.py"
+        benchmarks = false
+        repeats = 1
+        max_targets = 1
+        land = ["low", "medium"]
+        memory_metrics = ["peak_kb"]
+
+        [tool.evolver.watch.thresholds]
+        peak_kb = { max = 1000 }
+    """,
+}
+
+
+@pytest.mark.pipeline
+def test_watch_evolves_for_memory_when_a_memory_threshold_is_breached(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "repo", WATCHED)
+    git(repo, "switch", "--quiet", "--detach")  # watch moves main: it must not be checked out
+    done = evolver("watch", str(repo), "--json", "--once", timeout=600)
+    assert done.returncode == 0, done.stderr
+    [cycle] = [json.loads(line) for line in done.stdout.splitlines()]
+    assert cycle["objective"] == "memory", cycle
+    assert cycle["breaches"] and cycle["landed"], cycle
+    landed = git(repo, "show", "main:pkg/numbers.py")
+    assert "range(n)" in landed and "list(range(n))" not in landed

@@ -230,6 +230,7 @@ def _cycle_json(number: int, cycle: Cycle) -> dict[str, Any]:
         "metrics": cycle.metrics,
         "previous": cycle.previous,
         "trigger": cycle.trigger,
+        "objective": cycle.objective,
         "landed": cycle.landed,
         "held": cycle.held,
         "reverted": cycle.reverted,

@@ -32,6 +32,7 @@ class Health:
 
     score: float
     breaches: tuple[str, ...] = ()
+    breached: tuple[str, ...] = ()  # the metrics of the breaches
 
 
 @dataclass(frozen=True)
@@ -93,12 +94,13 @@ def parse_metrics(stdout: str) -> dict[str, float]:
 def health(metrics: dict[str, float], thresholds: dict[str, Threshold]) -> Health:
     """Each thresholded metric scores min(1, bound/value) (or value/bound for a minimum);
     the health is their mean, in percent. A metric that is missing is a breach."""
-    scores, breaches = [], []
+    scores, breaches, breached = [], [], []
     for name, bound in sorted(thresholds.items()):
         value = metrics.get(name)
         if value is None:
             scores.append(0.0)
             breaches.append(f"{name}: not measured")
+            breached.append(name)
             continue
         score = 1.0
         if bound.max is not None and value > bound.max:
@@ -107,8 +109,11 @@ def health(metrics: dict[str, float], thresholds: dict[str, Threshold]) -> Healt
         if bound.min is not None and value < bound.min:
             score = min(score, value / bound.min if bound.min else 0.0)
             breaches.append(f"{name} {value:.4g} < {bound.min:.4g}")
+        if score < 1.0:
+            breached.append(name)
         scores.append(max(score, 0.0))
-    return Health(100.0 * sum(scores) / len(scores) if scores else 100.0, tuple(breaches))
+    total = 100.0 * sum(scores) / len(scores) if scores else 100.0
+    return Health(total, tuple(breaches), tuple(breached))
 
 
 def worse(
@@ -117,7 +122,23 @@ def worse(
     tolerance: float,
     higher_is_better: tuple[str, ...],
 ) -> list[str]:
-    """The metrics worse now than ``before`` by more than ``tolerance`` (a fraction)."""
+    """The metrics worse now than ``before`` by more than ``tolerance`` (a fraction), each as
+    ``name old → new (+change)``."""
+    found = []
+    for name in worse_metrics(now, before, tolerance, higher_is_better):
+        old, new = before[name], now[name]
+        change = (new - old) / old if old else math.inf
+        found.append(f"{name} {old:.4g} → {new:.4g} ({change:+.0%})")
+    return found
+
+
+def worse_metrics(
+    now: dict[str, float],
+    before: dict[str, float],
+    tolerance: float,
+    higher_is_better: tuple[str, ...],
+) -> list[str]:
+    """The names of the metrics :func:`worse` finds."""
     found = []
     for name in sorted(now.keys() & before.keys()):
         old, new = before[name], now[name]
@@ -126,9 +147,17 @@ def worse(
         else:
             bad = new > old * (1 + tolerance)
         if bad:
-            change = (new - old) / old if old else math.inf
-            found.append(f"{name} {old:.4g} → {new:.4g} ({change:+.0%})")
+            found.append(name)
     return found
+
+
+def objective_for(slipped: set[str], memory_metrics: tuple[str, ...]) -> str:
+    """What an evolution should improve when ``slipped`` metrics slipped: memory when only
+    memory metrics did, both when memory and others did, else time."""
+    memory = slipped & set(memory_metrics)
+    if not memory:
+        return "time"
+    return "memory" if memory == slipped else "both"
 
 
 def _why(ran: Result) -> str:

@@ -36,6 +36,7 @@ import git
 
 from agent.config import WatchConfig
 from agent.domain import TargetRef
+from agent.profile.memory import profile_memory, with_memory
 from agent.profile.profiling import profile_workload
 from agent.project.runner import Project
 from agent.project.workspace import Workspace
@@ -44,7 +45,15 @@ from agent.record import gitops
 from agent.record.store import Store
 from agent.reports import format as fmt
 from agent.reports.model import Report, ReportCandidate, ReportError
-from agent.ship.health import Health, MeasureFailed, health, measure, worse
+from agent.ship.health import (
+    Health,
+    MeasureFailed,
+    health,
+    measure,
+    objective_for,
+    worse,
+    worse_metrics,
+)
 from sandbox import Limits
 
 
@@ -58,6 +67,7 @@ class Cycle:
     previous: dict[str, float] = field(default_factory=dict)  # the last cycle's metrics
     regressions: list[str] = field(default_factory=list)  # against the last cycle
     trigger: str | None = None  # why it evolved, if it did
+    objective: str = "time"  # what it evolved for: memory when only memory metrics slipped
     landed: list[dict[str, Any]] = field(default_factory=list)
     held: list[dict[str, Any]] = field(default_factory=list)
     reverted: list[dict[str, Any]] = field(default_factory=list)
@@ -135,6 +145,7 @@ class Watcher:
                 "breaches": list(now.health.breaches),
                 "regressions": now.regressions,
                 "trigger": now.trigger,
+                "objective": now.objective,
                 "evolved_at": tip if now.trigger else (last or {}).get("evolved_at"),
                 "landed": [x["event"] for x in now.landed],
                 "reverted": [x["event"] for x in now.reverted],
@@ -224,21 +235,35 @@ class Watcher:
             score = fmt.fixed(now.health.score, 0)
             reasons.append(f"health {score}: " + "; ".join(now.health.breaches))
         if now.regressions:
-            reasons.append("slower than the last cycle: " + "; ".join(now.regressions))
+            reasons.append("worse than the last cycle: " + "; ".join(now.regressions))
         if last is not None and last.get("after") != now.commit:
             reasons.append("new commits")
+        slipped = set(now.health.breached)
+        if last is not None:
+            settings = self.settings
+            slipped.update(
+                worse_metrics(
+                    now.metrics, last["metrics"], settings.regression, settings.higher_is_better
+                )
+            )
+        now.objective = objective_for(slipped, self.settings.memory_metrics)
         return ", ".join(reasons) or None
 
     def _evolve(self, now: Cycle) -> None:
-        targets = self._hot_targets(now.commit)
+        targets = self._hot_targets(now.commit, now.objective)
         if not targets:
             now.notes.append("the profile shows nothing worth evolving")
             return
-        self.step(f"evolving {len(targets)} target(s): {now.trigger}")
+        for_what = "" if now.objective == "time" else f" for {now.objective}"
+        self.step(f"evolving {len(targets)} target(s){for_what}: {now.trigger}")
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
         jobs = [(ref, f"evolver/watch/{stamp}-{i}") for i, ref in enumerate(targets, 1)]
         with ThreadPoolExecutor(max_workers=self.settings.max_concurrent) as pool:
-            reports = list(pool.map(lambda job: self._evolution(now.commit, *job), jobs))
+            reports = list(
+                pool.map(
+                    lambda job: self._evolution(now.commit, job[0], job[1], now.objective), jobs
+                )
+            )
         reverted = self._reverted_patches()
         for (ref, _), report in zip(jobs, reports, strict=True):
             if isinstance(report, str):
@@ -247,17 +272,21 @@ class Watcher:
             for candidate in report.committed_candidates:
                 self._land(now, report, candidate, reverted)
 
-    def _hot_targets(self, commit: str) -> list[TargetRef]:
+    def _hot_targets(self, commit: str, objective: str) -> list[TargetRef]:
         with Workspace.for_commit(
             self.repo, commit, self.limits, self.project.readable
         ) as workspace:
             with workspace.sandbox("profile") as sandbox:
                 profile = profile_workload(self.project, sandbox)
-            return [
-                t.ref for t in rank(workspace.state, profile.functions, self.settings.max_targets)
-            ]
+            if objective != "time":
+                with workspace.sandbox("memory") as sandbox:
+                    profile = with_memory(profile, profile_memory(self.project, sandbox)[0])
+            ranked = rank(workspace.state, profile.functions, self.settings.max_targets, objective)
+            return [t.ref for t in ranked]
 
-    def _evolution(self, commit: str, ref: TargetRef, branch: str) -> Report | str:
+    def _evolution(
+        self, commit: str, ref: TargetRef, branch: str, objective: str = "time"
+    ) -> Report | str:
         """One `evolver run` on one target, in its own process group; its JSON report, or
         why there is none."""
         with tempfile.TemporaryDirectory(prefix="evolver-watch-") as tmp:
@@ -280,6 +309,8 @@ class Watcher:
                 str(self.settings.min_improvement),
                 "--no-confirm",
                 "--no-progress",
+                "--objective",
+                objective,
             ]
             if self.settings.provider:
                 argv += ["--provider", self.settings.provider]

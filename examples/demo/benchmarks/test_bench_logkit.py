@@ -15,10 +15,10 @@ import pytest
 
 from logkit import (
     backoff_schedules,
-    checksum,
     fastest,
     has_errors,
     hops,
+    answered,
     remove_stopwords,
     render_table,
     slowest,
@@ -35,6 +35,7 @@ N_LATENCIES = 200_000
 RETRY_ATTEMPTS, RETRY_BUDGET = 7, 24
 N_SCANNED_LINES = 400_000
 N_TABLE_ROWS = 20_000
+N_REQUEST_IDS = 200_000
 
 _VOCABULARY = (
     "request timeout upstream cache miss user login failed payment gateway retry "
@@ -179,6 +180,7 @@ def test_bench_render_table(benchmark):
     assert table.count("\n") == len(rows)
 
 
-def test_bench_checksum(benchmark):
-    lines = make_access_log()
-    assert benchmark(checksum, lines) == checksum(list(lines))
+
+def test_bench_answered(benchmark):
+    failed = set(random.Random(5).sample(range(1, N_REQUEST_IDS + 1), 2_000))
+    assert benchmark(answered, failed, N_REQUEST_IDS) == N_REQUEST_IDS - len(failed)

@@ -3,9 +3,9 @@
 The functions are small and deliberately plain; see the README for what each one does.
 """
 
-from logkit.digest import checksum
 from logkit.errors import has_errors
 from logkit.graph import hops
+from logkit.ids import answered
 from logkit.ips import unique_in_order, unique_ips
 from logkit.render import render_table
 from logkit.retry import backoff_schedules
@@ -13,8 +13,8 @@ from logkit.stats import fastest, slowest
 from logkit.text import remove_stopwords
 
 __all__ = [
+    "answered",
     "backoff_schedules",
-    "checksum",
     "fastest",
     "has_errors",
     "hops",
