@@ -135,4 +135,5 @@ def print_summary(console: Console, report: RunReport) -> None:
             "your checkout is unchanged."
         )
     else:
-        console.print("[bold]No change was committed[/]: nothing was proven faster and correct.")
+        better = {"time": "faster", "memory": "leaner"}.get(report.objective, "better")
+        console.print(f"[bold]No change was committed[/]: nothing was proven {better} and correct.")
