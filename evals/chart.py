@@ -12,7 +12,7 @@ from typing import Any
 
 from agent.reports import format as fmt
 from agent.reports.chart import LogScale, is_one, tick_label
-from evals.results import OUTCOMES, TaskResult, as_results
+from evals.results import MEMORY, OUTCOMES, TaskResult, as_results
 from evals.scores import summary
 from evals.tables import fraction_text, share_text, speedup_text
 
@@ -25,6 +25,7 @@ _COLOURS = {
     "held_back": "#1565c0",
     "nothing": "#9e9e9e",
 }
+_MEMORY_AXIS = " (for tasks of kind memory, the peak memory ratio)"
 _REFERENCE_FILL = "#cfd8dc"
 _REFERENCE_MARK = "#37474f"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -42,7 +43,9 @@ def chart_svg(
 ) -> str:
     """A self-contained SVG: one row per task, on a log scale from 1×, the reference's speedup
     as a light bar with a dark mark at its end, and the harness-measured speedup as a
-    narrower bar on it, coloured by outcome (``OUTCOMES``); ticks, a legend and a title.
+    narrower bar on it, coloured by outcome (``OUTCOMES``); ticks, a legend and a title. A task
+    scored on memory shows its peak memory ratios instead (original / result, marked
+    "memory").
     The subtitle defaults to the headline scores."""
     tasks = as_results(results)
     scores = summary(tasks)
@@ -77,9 +80,10 @@ def chart_svg(
         out.append(f'<text x="16" y="{top}" fill="#555555">No tasks.</text>')
         out.append("</svg>")
         return "\n".join(out) + "\n"
-    values = [task.speedup for task in tasks]
-    values += [task.reference_speedup for task in tasks if task.reference_speedup is not None]
+    values = [task.gain for task in tasks]
+    values += [task.reference_gain for task in tasks if task.reference_gain is not None]
     scale = LogScale.around(values, x0, x1)
+    memory = any(task.objective == MEMORY for task in tasks)
     x = scale.x
     ticks = scale.ticks()
     labelled_ticks = scale.labelled(ticks)
@@ -102,16 +106,19 @@ def chart_svg(
             )
     out.append(
         f'<text x="{(x0 + x1) / 2}" y="{bottom + 38}" text-anchor="middle" font-size="11" '
-        'fill="#555555">speedup measured by the harness (log scale); bars start at 1× (no '
-        "change)</text>"
+        f'fill="#555555">speedup{_MEMORY_AXIS if memory else ""} measured by the harness (log '
+        "scale); bars start at 1× (no change)</text>"
     )
     one = x(1.0)
     for i, (task, name) in enumerate(zip(tasks, names, strict=True)):
         y = top + i * row
         middle = y + row / 2
-        reference = task.reference_speedup
+        reference = task.reference_gain
         share = share_text(task.reference_share)
-        tip = f"{task.task} ({task.kind}): {OUTCOMES[task.outcome]}, {speedup_text(task.speedup)}"
+        less = " less peak memory" if task.objective == MEMORY else ""
+        tip = (
+            f"{task.task} ({task.kind}): {OUTCOMES[task.outcome]}, {speedup_text(task.gain)}{less}"
+        )
         if reference is not None:
             tip += f", reference {speedup_text(reference)} ({share} of it)"
         out.append(f'<g class="task"><title>{_esc(tip)}</title>')
@@ -121,7 +128,7 @@ def chart_svg(
             f'<text x="{x0 - 8}" y="{middle + 4}" text-anchor="end" fill="#212121">'
             f"{_esc(name)}</text>"
         )
-        ends = [one, x(task.speedup)]
+        ends = [one, x(task.gain)]
         if reference is not None:
             left, right = sorted((one, x(reference)))
             out.append(
@@ -134,15 +141,16 @@ def chart_svg(
                 'stroke-width="2"/>'
             )
             ends.append(x(reference))
-        left, right = scale.bar(task.speedup)
+        left, right = scale.bar(task.gain)
         out.append(
             f'<rect class="bar {task.outcome}" x="{left}" y="{y + 6}" '
             f'width="{round(right - left, 2)}" height="{row - 12}" '
             f'fill="{_COLOURS[task.outcome]}"/>'
         )
-        value = speedup_text(task.speedup)
+        value = speedup_text(task.gain)
         if reference is not None:
             value += f" / {speedup_text(reference)}"
+        value += " memory" if less else ""
         if task.wrong_commit:
             value += " wrong"
         elif task.status == "error":

@@ -1,6 +1,6 @@
 """Check the eval corpus (``evals/tasks/``): every task is well formed, its tests judge it, its
-reference is right and faster, and (``--rules-check``) the rules provider solves the ``rules``
-tasks.
+reference is right and faster (or, for a task scored on memory, leaner), and (``--rules-check``)
+the rules provider solves the ``rules`` tasks.
 
     .venv/bin/python evals/check_tasks.py [--only NAME]... [--write] [--rules-check]
                                           [--no-timing] [--jobs N]
@@ -18,7 +18,10 @@ and the agent's own code rather than copies of it:
 * the reference's speedup on the benchmark's call, timed as the eval times it
   (``evals/retime.py``). It is informational: the eval times the reference in its own run.
   ``--write`` stores it in ``task.toml``; without it, a measurement more than 2x off the
-  stored value is shown as a warning.
+  stored value is shown as a warning. A reference must be faster; one of a task scored on
+  memory (kind ``memory``) must instead take at most half the original's peak memory on that
+  call, measured as the eval measures it (``evals/peaks.py``; stored as ``memory_ratio``), and
+  be no slower than Evolver's default ``--max-slowdown``.
 
 ``--rules-check`` also runs ``evolver run`` (rules provider) on a fresh git repository made
 from each ``rules`` task's ``repo/``, and checks that it commits a candidate and that the
@@ -40,10 +43,10 @@ import sys
 import tempfile
 import textwrap
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agent.config import RunConfig
 from agent.domain import Candidate, Metrics, Target, TargetRef
 from agent.project.runner import Project
 from agent.reports import format as fmt
@@ -51,7 +54,8 @@ from agent.verify import equivalence as same
 from agent.verify.capabilities import check_capabilities
 from agent.verify.harness import HarnessError
 from agent.verify.scope import check_static
-from evals.corpus import KINDS, TASKS_DIR, Task, load_task_checked
+from evals.corpus import KINDS, MEMORY, TASKS_DIR, Task, load_task_checked
+from evals.peaks import PeakError, benchmark_calls, peak_ratios
 from evals.retime import RetimeError, retime_sides, speedup
 from sandbox import Sandbox
 
@@ -61,6 +65,8 @@ FUZZ_EXAMPLES = 150
 CHECK_TIMEOUT = 300.0
 EVOLVER_TIMEOUT = 1200
 BAND_MS = (2.0, 80.0)  # where an original's benchmark call must lie (the README asks 5-50)
+MIN_MEMORY_RATIO = 2.0  # a memory task's reference takes at most half the original's peak
+MAX_SLOWDOWN = RunConfig.model_fields["max_slowdown"].default  # and is no slower than this
 
 
 @dataclass
@@ -76,6 +82,8 @@ class Checked:
     reference_ms: float | None = None
     speedup: float | None = None
     interval: tuple[float, float] | None = None
+    memory_ratio: float | None = None  # a memory task's reference, peak original / reference
+    memory_interval: tuple[float, float] | None = None
     rules: str = ""
 
     @property
@@ -148,54 +156,6 @@ def check_reference_static(task: Task) -> list[str]:
     return [] if reach is None else [f"reference fails the capability check: {reach}"]
 
 
-# Runs in the original's sandbox: the benchmark's call, and a small sample of it for the input
-# generator to learn from, each as the pickled ``(args, kwargs)`` Evolver records (a bound
-# method's instance first). Written to files in the sandbox (a benchmark's input can be larger
-# than a command's output may be) and only ever read back as bytes: never unpickled outside a
-# sandbox.
-_BENCHMARK_CALLS = r"""
-import importlib.util, pickle, sys
-spec = importlib.util.spec_from_file_location("evolver_check_benchmark", sys.argv[1])
-bench = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(bench)
-function, args = bench.bench_case()
-owner = getattr(function, "__self__", None)
-before = () if owner is None else (owner,)
-
-def shrink(value):
-    if isinstance(value, (list, str, bytes)):
-        return value[:40]
-    if isinstance(value, tuple):
-        return tuple(shrink(v) for v in value)
-    if isinstance(value, dict):
-        return {k: shrink(v) for k, v in list(value.items())[:40]}
-    return value
-
-calls = [(before + tuple(args), {}), (before + tuple(shrink(a) for a in args), {})]
-for number, call in enumerate(calls):
-    with open(f"{sys.argv[2]}-{number}", "xb") as out:
-        pickle.dump(call, out, protocol=pickle.HIGHEST_PROTOCOL)
-"""
-
-
-def benchmark_calls(project: Project, sandbox: Sandbox, task: Task) -> list[bytes]:
-    """The benchmark's call and its sample, pickled in ``sandbox`` (opaque bytes here)."""
-    stem = f"evolver-check-call-{uuid.uuid4().hex}"
-    argv = [project.python, "-c", _BENCHMARK_CALLS, task.benchmark, stem]
-    ran = sandbox.run(argv, timeout=CHECK_TIMEOUT, env=project.env(sandbox))
-    if not ran.ok:
-        raise HarnessError(f"failed: {ran.last_line()[:200]}")
-    blobs = []
-    for number in range(2):
-        try:  # a plain file of the sandbox's own, never a link out of it
-            fd = os.open(sandbox.work / f"{stem}-{number}", os.O_RDONLY | os.O_NOFOLLOW)
-        except OSError:
-            raise HarnessError("gave no readable calls") from None
-        with open(fd, "rb") as blob:
-            blobs.append(blob.read())
-    return blobs
-
-
 def check_behaviour(
     project: Project, task: Task, original: Sandbox, reference: Sandbox
 ) -> list[str]:
@@ -205,7 +165,7 @@ def check_behaviour(
     original repeats (probes, inputs of shapes no real call had, only inform)."""
     ref = TargetRef.parse(task.target)
     try:
-        real = benchmark_calls(project, original, task)
+        real = benchmark_calls(project, original, task.benchmark, CHECK_TIMEOUT)
         generated = same.generate_inputs(
             project, original, ref, real[1:], FUZZ_EXAMPLES, CHECK_TIMEOUT
         )
@@ -225,7 +185,8 @@ def check_behaviour(
 
 
 def time_task(checked: Checked, project: Project, write: bool) -> None:
-    """The original's time per call and the reference's speedup, as the eval measures them."""
+    """The original's time per call and the reference's speedup, as the eval measures them;
+    for a task scored on memory, also the reference's peak memory against the original's."""
     task = checked.task
     assert task is not None
     module = TargetRef.parse(task.target).module
@@ -242,26 +203,52 @@ def time_task(checked: Checked, project: Project, write: bool) -> None:
         return
     checked.reference_ms = samples.median("reference") * 1e3
     checked.speedup, checked.interval = speedup(samples, "reference")
-    if write:
-        write_speedup(task, round(checked.speedup, 2))
-    elif task.reference_speedup is not None:
-        stored = task.reference_speedup
-        if not 0.5 * stored <= checked.speedup <= 2 * stored:
-            checked.warnings.append(
-                f"measured {fmt.times(checked.speedup)}, task.toml says {stored}×"
-            )
-    if checked.speedup < 1.2:
-        checked.problems.append(f"reference speedup {fmt.times(checked.speedup)} is too small")
+    # task.toml's key for each figure, what was measured, what it stores, how a warning names it.
+    figures = [("speedup", checked.speedup, task.reference_speedup, "")]
+    if task.objective == MEMORY:
+        ref = TargetRef.parse(task.target)
+        try:
+            reference = peak_ratios(project, checked.sides, task.benchmark, ref)["reference"]
+        except PeakError as error:
+            checked.problems.append(str(error))
+            return
+        checked.memory_ratio, checked.memory_interval = reference.ratio, reference.ci
+        figures.append(("memory_ratio", reference.ratio, task.reference_memory_ratio, "peak "))
+    for key, value, stored, what in figures:
+        if write:
+            write_figure(task, key, round(value, 2))
+        elif stored is not None and not 0.5 * stored <= value <= 2 * stored:
+            checked.warnings.append(f"measured {what}{fmt.times(value)}, task.toml says {stored}×")
+    checked.problems += reference_gain_problems(task, checked)
 
 
-def write_speedup(task: Task, speedup: float) -> None:
+def reference_gain_problems(task: Task, checked: Checked) -> list[str]:
+    """A reference must be faster; one of a task scored on memory, leaner by
+    ``MIN_MEMORY_RATIO`` and no slower than Evolver lets a leaner change be by default."""
+    assert checked.speedup is not None
+    speed = fmt.times(checked.speedup)
+    if task.objective != MEMORY:
+        return [] if checked.speedup >= 1.2 else [f"reference speedup {speed} is too small"]
+    assert checked.memory_ratio is not None
+    problems = []
+    if checked.memory_ratio < MIN_MEMORY_RATIO:
+        ratio = fmt.times(checked.memory_ratio)
+        problems.append(f"reference peak ratio {ratio} is too small (want {MIN_MEMORY_RATIO}×)")
+    if checked.speedup < 1 / MAX_SLOWDOWN:
+        problems.append(f"reference speedup {speed}: slower than --max-slowdown {MAX_SLOWDOWN}×")
+    return problems
+
+
+def write_figure(task: Task, key: str, value: float) -> None:
+    """``key = value`` in ``task.toml``'s ``[reference]`` table, replaced or added."""
     path = task.root / "task.toml"
     text = path.read_text()
-    line = f"speedup = {speedup:.2f}"
+    line = f"{key} = {value:.2f}"
     if re.search(r"(?m)^\[reference\]\s*$", text):
         head, _, rest = text.partition("[reference]")
-        if re.search(r"(?m)^speedup\s*=.*$", rest):
-            rest = re.sub(r"(?m)^speedup\s*=.*$", line, rest, count=1)
+        pattern = rf"(?m)^{key}\s*=.*$"
+        if re.search(pattern, rest):
+            rest = re.sub(pattern, line, rest, count=1)
         else:
             rest = f"\n{line}" + rest
         text = head + "[reference]" + rest
@@ -374,6 +361,8 @@ def main() -> int:
 def report(results: list[Checked], seconds: float) -> int:
     failed = [r for r in results if r.problems]
     counts = {kind: sum(r.kind == kind for r in results) for kind in KINDS}
+    if not counts[MEMORY]:  # memory tasks are counted when there are some
+        del counts[MEMORY]
     print(
         f"\n{len(results)} tasks ({', '.join(f'{n} {k}' for k, n in counts.items())}), "
         f"{len(failed)} failing, {fmt.seconds(seconds, 0)}"
@@ -392,19 +381,22 @@ def print_table(results: list[Checked]) -> None:
     def ms(value: float | None) -> str:
         return "-" if value is None else f"{value:.2f}"
 
-    header = ("task", "kind", "original ms", "reference ms", "speedup", "95% interval", "checks",
-              "rules-check")  # fmt: skip
+    # The reference's peak memory ratio, when a task is scored on memory.
+    memory = any(r.kind == MEMORY for r in results)
+    header = ("task", "kind", "original ms", "reference ms", "speedup", "95% interval",
+              *(("peak ratio",) if memory else ()), "checks", "rules-check")  # fmt: skip
     rows = [header]
     for r in results:
         speed = fmt.times(r.speedup, missing="-")
         interval = fmt.interval(r.interval, unit="", missing="-")
+        peak = (fmt.times(r.memory_ratio, missing="-"),) if memory else ()
         checks = "ok" if not r.problems else f"{len(r.problems)} failed"
         rows.append((r.name, r.kind, ms(r.original_ms), ms(r.reference_ms), speed, interval,
-                     checks, r.rules))  # fmt: skip
+                     *peak, checks, r.rules))  # fmt: skip
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for number, row in enumerate(rows):
         cells = [
-            cell.rjust(width) if 1 < i < 6 else cell.ljust(width)
+            cell.rjust(width) if 1 < i < 6 + memory else cell.ljust(width)
             for i, (cell, width) in enumerate(zip(row, widths, strict=True))
         ]
         print("  ".join(cells).rstrip())

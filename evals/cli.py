@@ -132,6 +132,12 @@ def _line(result: dict[str, Any]) -> str:
         return f"  {result['task']}: error: {result['error']}"
     if not result["committed"]:
         return f"  {result['task']}: nothing committed"
+    if "memory_ratio" in result:  # a task scored on memory
+        return (
+            f"  {result['task']}: {fmt.times(result['memory_ratio'])} less peak memory "
+            f"(claimed {result.get('claimed_memory_ratio')}×), speedup "
+            f"{fmt.times(result['speedup'])}, hidden tests {result['hidden_tests']}"
+        )
     return (
         f"  {result['task']}: {fmt.times(result['speedup'])} "
         f"(claimed {result['claimed_speedup']}×), "

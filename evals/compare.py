@@ -15,13 +15,13 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from evals.results import KINDS, MIN_SPEEDUP, OUTCOMES, TaskResult, run_results
+from evals.results import MEMORY, MIN_SPEEDUP, OUTCOMES, TaskResult, run_results
 from evals.scores import (
     rounded,
     run_label,
     summary,
 )
-from evals.tables import METRICS, kind_metrics, md, md_table, signed, speedup_text
+from evals.tables import kind_metrics, kinds_shown, md, md_table, metrics, signed, speedup_text
 
 VERDICTS = (
     "new wrong commit",
@@ -33,6 +33,8 @@ VERDICTS = (
     "error fixed",
     "faster",
     "slower",
+    "leaner",  # a task scored on memory
+    "heavier",
     "same",
     "only in A",
     "only in B",
@@ -43,6 +45,8 @@ _VERDICT_STYLES = {
     "regressed": "red",
     "new error": "magenta",
     "slower": "yellow",
+    "heavier": "yellow",
+    "leaner": "green",
     "newly solved": "green",
     "faster": "green",
     "wrong commit fixed": "green",
@@ -62,6 +66,8 @@ _DIRECTION = {
     "error fixed": "gained",
     "faster": "gained",
     "slower": "lost",
+    "leaner": "gained",
+    "heavier": "lost",
     "same": "same",
     "only in A": "only in A",
     "only in B": "only in B",
@@ -82,11 +88,12 @@ def _verdict(a: TaskResult, b: TaskResult) -> str:
         return "new error"
     if a.status == "error" and b.status != "error":
         return "error fixed"
-    ratio = b.scored_speedup / a.scored_speedup
+    better, worse = ("leaner", "heavier") if b.objective == MEMORY else ("faster", "slower")
+    ratio = b.scored_gain / a.scored_gain
     if ratio >= MIN_SPEEDUP:
-        return "faster"
+        return better
     if ratio <= 1 / MIN_SPEEDUP:
-        return "slower"
+        return worse
     return "same"
 
 
@@ -143,7 +150,8 @@ class Comparison:
 def comparison(a: Mapping[str, Any], b: Mapping[str, Any]) -> Comparison:
     """Runs A and B side by side.
 
-    Per task (A's order, then the tasks only B has): the scored speedups, their ratio B/A
+    Per task (A's order, then the tasks only B has): the scored speedups (peak memory ratios,
+    for a task scored on memory), their ratio B/A
     (``change``), the outcomes, a ``verdict`` (one of ``VERDICTS``) and its ``direction``
     (gained, lost, same, only in A or only in B; ``Comparison.counts`` tallies them).
     Overall: each metric of ``summary`` for A and B, B − A (for a fraction, the difference of
@@ -155,8 +163,8 @@ def comparison(a: Mapping[str, Any], b: Mapping[str, Any]) -> Comparison:
     rows = []
     for name in names:
         task_a, task_b = by_name_a.get(name), by_name_b.get(name)
-        speedup_a = None if task_a is None else task_a.scored_speedup
-        speedup_b = None if task_b is None else task_b.scored_speedup
+        speedup_a = None if task_a is None else task_a.scored_gain
+        speedup_b = None if task_b is None else task_b.scored_gain
         if task_a is None or task_b is None:
             verdict = "only in B" if task_a is None else "only in A"
         else:
@@ -181,13 +189,8 @@ def comparison(a: Mapping[str, Any], b: Mapping[str, Any]) -> Comparison:
             }
         )
     scores_a, scores_b = summary(tasks_a), summary(tasks_b)
-    kinds = [
-        kind
-        for kind in KINDS
-        if scores_a["by_kind"][kind]["tasks"] or scores_b["by_kind"][kind]["tasks"]
-    ]
     overall = []
-    for metric in (*METRICS, *kind_metrics(kinds)):
+    for metric in (*metrics(scores_a, scores_b), *kind_metrics(kinds_shown(scores_a, scores_b))):
         value_a, value_b = metric.value(scores_a), metric.value(scores_b)
         diff, diff_text = metric.difference(value_a, value_b)
         improved = None
@@ -245,6 +248,7 @@ def _task_cells(row: Mapping[str, Any]) -> list[str]:
     ]
 
 
+_MEMORY_NOTE = " For a task of kind memory, they are its scored peak memory ratios."
 _COMPARE_HEADER = (
     "Task", "Kind", "A", "B", "Change", "A outcome", "B outcome", "Verdict", "B against A",
 )  # fmt: skip
@@ -268,7 +272,8 @@ def comparison_markdown(result: Comparison) -> str:
         "# Evolver eval: A against B",
         f"**{result.counts_text}.**",
         f"A: {md(result.label_a)}. B: {md(result.label_b)}. Speedups are the scored "
-        "ones (1.0× for nothing usable committed); change is B against A.",
+        "ones (1.0× for nothing usable committed); change is B against A."
+        + (_MEMORY_NOTE if any(row["kind"] == MEMORY for row in result.tasks) else ""),
         md_table(_COMPARE_HEADER, rows, (2, 3, 4)),
     ]
     if result.reference_note:

@@ -18,7 +18,8 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 TASKS_DIR = Path(__file__).resolve().parent / "tasks"
-KINDS = ("rules", "model", "none")
+MEMORY = "memory"  # the kind scored on peak memory (``--objective memory``); the others on time
+KINDS = ("rules", "model", "none", MEMORY)
 _NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
@@ -28,9 +29,15 @@ class Task:
     root: Path
     description: str
     target: str  # FILE::QUALNAME in the task's repo
-    kind: str  # "rules", "model" or "none"
+    kind: str  # "rules", "model", "none" or "memory"
     tags: tuple[str, ...]
     reference_speedup: float | None
+    reference_memory_ratio: float | None = None  # kind "memory": the reference's peak ratio
+
+    @property
+    def objective(self) -> str:
+        """What the agent is asked to improve, and the task is scored on: "time" or "memory"."""
+        return MEMORY if self.kind == MEMORY else "time"
 
     @property
     def repo(self) -> Path:
@@ -108,6 +115,7 @@ def _task(root: Path, meta: dict[str, Any]) -> Task:
         kind=meta["kind"],
         tags=tuple(meta.get("tags", ())),
         reference_speedup=meta.get("reference", {}).get("speedup"),
+        reference_memory_ratio=meta.get("reference", {}).get("memory_ratio"),
     )
 
 
@@ -156,9 +164,10 @@ def _file_problems(root: Path, meta: dict[str, Any]) -> list[str]:
     elif meta.get("kind") in KINDS:
         if not (root / "reference").is_dir():
             problems.append("no reference/")
-        # Informational (the eval times the reference itself), but the fallback when it cannot.
-        if not isinstance(reference, dict) or not isinstance(reference.get("speedup"), float):
-            problems.append("[reference] speedup (a float) is missing")
+        # Informational (the eval measures the reference itself), but the fallback when it cannot.
+        for key in ("speedup", "memory_ratio") if meta["kind"] == MEMORY else ("speedup",):
+            if not isinstance(reference, dict) or not isinstance(reference.get(key), float):
+                problems.append(f"[reference] {key} (a float) is missing")
     return problems
 
 

@@ -14,6 +14,14 @@ A task's result is the JSON the harness writes for it (``TaskResult`` mirrors it
   **reaching the reference** (GSO's Opt@1): a correct speedup of at least ``OPT_SHARE`` (95%)
   of the reference.
 
+A task of kind ``memory`` is scored the same way on peak memory instead of time (its
+*objective*): the harness measures the benchmark call's peak on the original against the result
+(``memory_ratio``, original / result: 2.0 is half the memory) and against the reference
+(``reference_memory_ratio``); it is *correct* (and solved) with a ratio of at least
+``MIN_MEMORY_RATIO`` (1.1×) and the hidden tests passed, and its share of the reference and
+Opt@1 are of the reference's ratio. Its speedup is still measured, for information. The result
+of a task scored on time has none of the memory keys.
+
 The reference's speedup is timed in the same run, by the same method, as the agent's result
 (``reference_timing`` "measured"); when that was not done it is ``task.toml``'s stored value
 ("stored"), timed otherwise, and the share and Opt@1 then compare unlike timings: the
@@ -28,6 +36,8 @@ A task whose status is ``error`` is never solved and scores 1.0; a wrong commit 
 as one even then.
 
 Pure: data in, data out. ``evals/scores.py`` sums the results of a run into its scores.
+(Over 400 lines: every key of a task's result, how it is read, written and checked, and what
+it means, is one idea, kept in one place.)
 """
 
 from __future__ import annotations
@@ -39,7 +49,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-KINDS = ("rules", "model", "none")
+KINDS = ("rules", "model", "none")  # scored on time; a summary always lists them
+MEMORY = "memory"  # the kind scored on peak memory; a summary lists it when a run has some
+MIN_MEMORY_RATIO = 1.1  # a correct saving: at most 1/1.1 of the original's peak memory
 STATUSES = ("ok", "error")
 HIDDEN = ("passed", "failed", None)
 MIN_SPEEDUP = 1.1  # a correct speedup is at least this
@@ -157,6 +169,14 @@ class TaskResult:
     stored_reference_speedup: float | None = None  # task.toml's, informational
     reference_timing: str | None = None  # "measured" in this run, or "stored"
     reference_error: str | None = None  # why the reference could not be timed in the run
+    # Kind "memory": the benchmark call's peak memory, original / result (2.0: half of it),
+    # measured by the harness (1.0 when nothing was), what the agent reported, the reference's.
+    memory_ratio: float = 1.0
+    memory_interval: tuple[float, float] | None = None
+    claimed_memory_ratio: float | None = None
+    reference_memory_ratio: float | None = None  # measured in the run, or task.toml's
+    reference_memory_interval: tuple[float, float] | None = None
+    stored_reference_memory_ratio: float | None = None  # task.toml's, informational
     candidates: tuple[CandidateResult, ...] = ()
     input_tokens: int = 0
     output_tokens: int = 0
@@ -164,8 +184,10 @@ class TaskResult:
     wall_seconds: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"task {self.task!r}: kind {self.kind!r} is not one of {KINDS}")
+        if self.kind not in (*KINDS, MEMORY):
+            raise ValueError(
+                f"task {self.task!r}: kind {self.kind!r} is not one of {(*KINDS, MEMORY)}"
+            )
         if self.status not in STATUSES:
             raise ValueError(f"task {self.task!r}: status {self.status!r} is not ok or error")
         if self.hidden_tests not in HIDDEN:
@@ -173,11 +195,15 @@ class TaskResult:
                 f"task {self.task!r}: hidden_tests {self.hidden_tests!r} is not passed, "
                 "failed or null"
             )
-        if not (math.isfinite(self.speedup) and self.speedup > 0):
-            raise ValueError(f"task {self.task!r}: speedup {self.speedup!r} is not positive")
-        reference = self.reference_speedup
-        if reference is not None and not (math.isfinite(reference) and reference > 0):
-            raise ValueError(f"task {self.task!r}: reference_speedup {reference!r} is not positive")
+        figures = {
+            "speedup": self.speedup,
+            "reference_speedup": self.reference_speedup,
+            "memory_ratio": self.memory_ratio,
+            "reference_memory_ratio": self.reference_memory_ratio,
+        }
+        for name, value in figures.items():
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise ValueError(f"task {self.task!r}: {name} {value!r} is not positive")
         if self.reference_timing not in REFERENCE_TIMINGS:
             raise ValueError(
                 f"task {self.task!r}: reference_timing {self.reference_timing!r} is not "
@@ -215,6 +241,12 @@ class TaskResult:
                 stored_reference_speedup=_opt_float(data.get("stored_reference_speedup")),
                 reference_timing=_reference_timing(data, reference),
                 reference_error=_opt_str(data.get("reference_error")),
+                memory_ratio=_float(data.get("memory_ratio"), 1.0),
+                memory_interval=_interval(data, "memory_interval"),
+                claimed_memory_ratio=_opt_float(data.get("claimed_memory_ratio")),
+                reference_memory_ratio=_opt_float(data.get("reference_memory_ratio")),
+                reference_memory_interval=_interval(data, "reference_memory_interval"),
+                stored_reference_memory_ratio=_opt_float(data.get("stored_reference_memory_ratio")),
                 candidates=tuple(
                     CandidateResult.from_json(candidate)
                     for candidate in data.get("candidates") or ()
@@ -228,7 +260,7 @@ class TaskResult:
             raise ValueError(f"task {data['task']!r}: malformed result ({error})") from None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "task": self.task,
             "kind": self.kind,
             "tags": list(self.tags),
@@ -239,14 +271,10 @@ class TaskResult:
             "hidden_tests": self.hidden_tests,
             "hidden_failures": list(self.hidden_failures),
             "speedup": self.speedup,
-            "speedup_interval": (
-                None if self.speedup_interval is None else list(self.speedup_interval)
-            ),
+            "speedup_interval": _listed(self.speedup_interval),
             "claimed_speedup": self.claimed_speedup,
             "reference_speedup": self.reference_speedup,
-            "reference_interval": (
-                None if self.reference_interval is None else list(self.reference_interval)
-            ),
+            "reference_interval": _listed(self.reference_interval),
             "stored_reference_speedup": self.stored_reference_speedup,
             "reference_timing": self.reference_timing,
             "reference_error": self.reference_error,
@@ -256,6 +284,36 @@ class TaskResult:
             "cost_usd": self.cost_usd,
             "wall_seconds": self.wall_seconds,
         }
+        if self.objective == MEMORY:
+            data.update(
+                memory_ratio=self.memory_ratio,
+                memory_interval=_listed(self.memory_interval),
+                claimed_memory_ratio=self.claimed_memory_ratio,
+                reference_memory_ratio=self.reference_memory_ratio,
+                reference_memory_interval=_listed(self.reference_memory_interval),
+                stored_reference_memory_ratio=self.stored_reference_memory_ratio,
+            )
+        return data
+
+    @property
+    def objective(self) -> str:
+        """What the task is scored on: "time", or for kind ``memory``, "memory"."""
+        return MEMORY if self.kind == MEMORY else "time"
+
+    @property
+    def gain(self) -> float:
+        """What the harness measured on the objective: the speedup, or the peak memory ratio."""
+        return self.memory_ratio if self.objective == MEMORY else self.speedup
+
+    @property
+    def reference_gain(self) -> float | None:
+        """The reference's figure on the objective (None for kind "none")."""
+        return self.reference_memory_ratio if self.objective == MEMORY else self.reference_speedup
+
+    @property
+    def usable(self) -> bool:
+        """Committed and the hidden tests pass: what it gained counts."""
+        return self.status == "ok" and self.committed and self.hidden_tests == "passed"
 
     @property
     def wrong_commit(self) -> bool:
@@ -265,49 +323,55 @@ class TaskResult:
     @property
     def correct_speedup(self) -> bool:
         """Committed, the hidden tests pass, and at least ``MIN_SPEEDUP`` faster."""
-        return (
-            self.status == "ok"
-            and self.committed
-            and self.hidden_tests == "passed"
-            and self.speedup >= MIN_SPEEDUP
-        )
+        return self.usable and self.speedup >= MIN_SPEEDUP
+
+    @property
+    def correct(self) -> bool:
+        """Better on its objective: a correct speedup, or for kind ``memory`` a correct saving
+        (committed, the hidden tests pass, and a peak memory ratio of ``MIN_MEMORY_RATIO``)."""
+        if self.objective == MEMORY:
+            return self.usable and self.memory_ratio >= MIN_MEMORY_RATIO
+        return self.correct_speedup
 
     @property
     def solved(self) -> bool:
-        """A correct speedup, or nothing committed on a task with no safe speedup."""
+        """Correct, or nothing committed on a task with no safe speedup."""
         if self.status != "ok":
             return False
-        return self.correct_speedup or (self.kind == "none" and not self.committed)
+        return self.correct or (self.kind == "none" and not self.committed)
 
     @property
     def scored_speedup(self) -> float:
         """The speedup that counts: the measured one if the commit passed the hidden tests,
         else 1.0 (a slowdown that passed counts as the slowdown it is)."""
-        if self.status == "ok" and self.committed and self.hidden_tests == "passed":
-            return self.speedup
-        return 1.0
+        return self.speedup if self.usable else 1.0
+
+    @property
+    def scored_gain(self) -> float:
+        """As ``scored_speedup``, on the objective (the peak memory ratio for kind memory)."""
+        return self.gain if self.usable else 1.0
 
     @property
     def reference_share(self) -> float | None:
-        """Scored speedup / the reference's (1/reference when nothing usable was committed)."""
-        if self.reference_speedup is None:
+        """Scored gain / the reference's (1/reference when nothing usable was committed)."""
+        if self.reference_gain is None:
             return None
-        return self.scored_speedup / self.reference_speedup
+        return self.scored_gain / self.reference_gain
 
     @property
     def reaches_reference(self) -> bool:
-        """A correct speedup of at least ``OPT_SHARE`` of the reference's (Opt@1)."""
+        """Correct, by at least ``OPT_SHARE`` of the reference's gain (Opt@1)."""
         return (
-            self.reference_speedup is not None
-            and self.correct_speedup
-            and self.speedup >= OPT_SHARE * self.reference_speedup - _TOLERANCE
+            self.reference_gain is not None
+            and self.correct
+            and self.gain >= OPT_SHARE * self.reference_gain - _TOLERANCE
         )
 
     @property
     def reference_stored(self) -> bool:
-        """The reference's speedup is task.toml's value, not timed in this run (whatever
+        """The reference's figure is task.toml's value, not measured in this run (whatever
         ``reference_timing`` says short of "measured": nothing else could have set it)."""
-        return self.reference_speedup is not None and self.reference_timing != "measured"
+        return self.reference_gain is not None and self.reference_timing != "measured"
 
     @property
     def candidates_accepted(self) -> int:
@@ -320,13 +384,22 @@ class TaskResult:
             return "wrong_commit"
         if self.status != "ok":
             return "error"
-        if self.correct_speedup:
+        if self.correct:
             return "correct"
         if self.committed and self.hidden_tests is None:
             return "unchecked"
         if self.committed:
             return "too_small"
         return "held_back" if self.kind == "none" else "nothing"
+
+
+def kinds_of(tasks: Iterable[TaskResult]) -> tuple[str, ...]:
+    """The kinds a summary lists: ``KINDS``, then ``MEMORY`` when a task is of it."""
+    return (*KINDS, MEMORY) if any(task.kind == MEMORY for task in tasks) else KINDS
+
+
+def _listed(interval: tuple[float, float] | None) -> list[float] | None:
+    return None if interval is None else list(interval)
 
 
 def as_results(items: Iterable[TaskResult | Mapping[str, Any]]) -> list[TaskResult]:

@@ -4,9 +4,12 @@ The agent works on a fresh git copy of the task's ``repo/`` (the hidden tests ar
 Whatever it commits is then judged without trusting its report: the hidden tests run on the
 result branch, and the benchmark's call is re-timed on the original, on the result and on the
 task's reference, interleaved in the same run (``evals/retime.py``), so that the result's
-speedup and the reference's compare like with like. When nothing is judged, the original and
-the reference are still timed that way; the ``task.toml`` figure is informational, and used
-only when that timing fails (``reference_timing`` says which).
+speedup and the reference's compare like with like. A task of kind ``memory`` runs the agent
+with ``--objective memory``, and the peak memory of the benchmark's call on the result and on
+the reference is also measured against the original's (``evals/peaks.py``): its score. When
+nothing is judged, the original and the reference are still measured that way; the
+``task.toml`` figures are informational, and used only when that fails (``reference_timing``
+says which).
 """
 
 from __future__ import annotations
@@ -23,14 +26,15 @@ from typing import Any
 
 from agent import loop
 from agent.config import RunConfig
-from agent.domain import RunReport, TargetRef
+from agent.domain import MemoryUse, RunReport, TargetRef
 from agent.errors import UsageError
 from agent.project.runner import Project
 from agent.providers import make_provider
 from agent.providers.base import Provider
 from agent.providers.usage import Ledger
-from evals.corpus import Task
+from evals.corpus import MEMORY, Task
 from evals.oracle import OracleProvider
+from evals.peaks import PeakError, peak_ratios
 from evals.retime import CALLS, ROUNDS, RetimeError, Samples, retime_sides, speedup
 from sandbox import Sandbox
 
@@ -87,6 +91,15 @@ def run_task(task: Task, settings: EvalSettings) -> dict[str, Any]:
         "output_tokens": 0,
         "cost_usd": 0.0,
     }
+    if task.objective == MEMORY:  # scored on peak memory: its figures, as the speedup's above
+        result.update(
+            memory_ratio=1.0,
+            memory_interval=None,
+            claimed_memory_ratio=None,
+            reference_memory_ratio=task.reference_memory_ratio,
+            reference_memory_interval=None,
+            stored_reference_memory_ratio=task.reference_memory_ratio,
+        )
     scratch = Path(tempfile.mkdtemp(prefix=f"evolver-eval-{task.name}-"))
     try:
         try:
@@ -97,7 +110,7 @@ def run_task(task: Task, settings: EvalSettings) -> dict[str, Any]:
             result.update(_what_it_did(report))
             if report.committed:
                 result.update(_judge(task, repo, scratch, settings))
-        except (UsageError, RetimeError, subprocess.CalledProcessError) as error:
+        except (UsageError, RetimeError, PeakError, subprocess.CalledProcessError) as error:
             result.update(status="error", error=str(error)[:500])
         if task.reference is not None and result["reference_timing"] is None:
             result.update(_reference_alone(task, scratch, settings))
@@ -124,6 +137,8 @@ def _agent(task: Task, settings: EvalSettings, repo: Path) -> tuple[RunConfig, P
         log = settings.record_dir / f"{task.name}.jsonl"
         log.unlink(missing_ok=True)  # a task resumed runs again whole: so does its log
         options["record_replies"] = log
+    if task.objective == MEMORY:
+        options["objective"] = MEMORY
     provider_name = "rules" if settings.provider == "oracle" else settings.provider
     config = RunConfig(
         repo=repo,
@@ -143,9 +158,11 @@ def _what_it_did(report: RunReport) -> dict[str, Any]:
     usage = report.usage
     committed = [o for o in report.outcomes if o.committed]
     timing = committed[0].verdict.timing if committed else None
+    memory = committed[0].verdict.memory if committed else None  # with --objective memory
     return {
         "committed": bool(committed),
         "claimed_speedup": None if timing is None else round(timing.speedup, 4),
+        **({} if memory is None else {"claimed_memory_ratio": round(memory.ratio, 4)}),
         "candidates": [
             {
                 "summary": o.candidate.summary,
@@ -172,7 +189,8 @@ def _what_it_did(report: RunReport) -> dict[str, Any]:
 
 def _judge(task: Task, repo: Path, scratch: Path, settings: EvalSettings) -> dict[str, Any]:
     """Hidden tests on the result branch, and the result and the reference re-timed against
-    the original, all in sandboxes."""
+    the original (and, for a task scored on memory, their peak memory measured against it),
+    all in sandboxes."""
     result_tree = scratch / "result"
     subprocess.run(
         ["git", "clone", "-q", "--branch", BRANCH, str(repo), str(result_tree)],
@@ -195,15 +213,17 @@ def _judge(task: Task, repo: Path, scratch: Path, settings: EvalSettings) -> dic
         if task.reference is not None:
             sides["reference"] = stack.enter_context(_reference_sandbox(task, parent))
         samples = _retime(project, task, sides, settings)
+        peaks = _peaks(project, task, sides)
     speed, interval = speedup(samples, "result")
     judged_result = {
         "hidden_tests": "passed" if tests.ok else "failed",
         "hidden_failures": list(tests.failed) or ([] if tests.ok else [tests.describe_failure()]),
         "speedup": round(speed, 4),
         "speedup_interval": _rounded(interval),
+        **_memory_figures(peaks, "result", "memory"),
     }
     if task.reference is not None:
-        judged_result.update(_reference_figures(samples))
+        judged_result.update(_reference_figures(samples, peaks))
     return judged_result
 
 
@@ -212,16 +232,18 @@ def _reference_alone(task: Task, scratch: Path, settings: EvalSettings) -> dict[
     reference is then as like for like as a judged result's. Should that fail, the stored
     figure stands, and ``reference_timing`` says so."""
     parent = scratch / "reference-sandboxes"
+    project = Project()
     try:
         with (
             Sandbox.create(parent, task.repo) as original,
             _reference_sandbox(task, parent) as reference,
         ):
             sides = {"original": original, "reference": reference}
-            samples = _retime(Project(), task, sides, settings)
-    except (RetimeError, OSError, UsageError) as error:
+            samples = _retime(project, task, sides, settings)
+            peaks = _peaks(project, task, sides)
+    except (RetimeError, PeakError, OSError, UsageError) as error:
         return {"reference_timing": "stored", "reference_error": str(error)[:300]}
-    return _reference_figures(samples)
+    return _reference_figures(samples, peaks)
 
 
 def _reference_sandbox(task: Task, parent: Path) -> Sandbox:
@@ -246,12 +268,30 @@ def _retime(
     )
 
 
-def _reference_figures(samples: Samples) -> dict[str, Any]:
+def _peaks(project: Project, task: Task, sides: dict[str, Sandbox]) -> dict[str, MemoryUse]:
+    """Each side's peak memory against the original's, for a task scored on memory (none for
+    one scored on time)."""
+    if task.objective != MEMORY:
+        return {}
+    return peak_ratios(project, sides, task.benchmark, TargetRef.parse(task.target))
+
+
+def _memory_figures(peaks: dict[str, MemoryUse], side: str, prefix: str) -> dict[str, Any]:
+    """``<prefix>_ratio`` and ``<prefix>_interval`` of ``side``, if its memory was measured."""
+    use = peaks.get(side)
+    if use is None:
+        return {}
+    return {f"{prefix}_ratio": round(use.ratio, 4), f"{prefix}_interval": _rounded(use.ci)}
+
+
+def _reference_figures(samples: Samples, peaks: dict[str, MemoryUse]) -> dict[str, Any]:
+    """The reference's figures, measured in this run (``reference_timing`` says so for all)."""
     speed, interval = speedup(samples, "reference")
     return {
         "reference_speedup": round(speed, 4),
         "reference_interval": _rounded(interval),
         "reference_timing": "measured",
+        **_memory_figures(peaks, "reference", "reference_memory"),
     }
 
 

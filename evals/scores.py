@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from agent.providers.strategies import strategies as prompt_strategies
-from evals.results import KINDS, UNLABELLED, TaskResult, as_results
+from evals.results import MEMORY, UNLABELLED, TaskResult, as_results, kinds_of
 
 
 def rounded(value: float | None, digits: int = 6) -> float | None:
@@ -42,40 +42,61 @@ def _fraction(count: int, of: int) -> dict[str, Any]:
     return {"count": count, "of": of, "share": rounded(count / of) if of else None}
 
 
+def _gains(tasks: Sequence[TaskResult]) -> dict[str, Any]:
+    """The scores of tasks of one objective, on it: correct gains and Opt@1 over those that
+    have a reference, the averages of the scored gains, the share of the reference."""
+    referenced = [task for task in tasks if task.reference_gain is not None]
+    shares = [task.reference_share for task in referenced]
+    return {
+        "correct": _fraction(sum(task.correct for task in referenced), len(referenced)),
+        "averages": averages([task.scored_gain for task in tasks]),
+        "opt_at_1": _fraction(sum(task.reaches_reference for task in referenced), len(referenced)),
+        "reference_share_geomean": rounded(_geomean([s for s in shares if s is not None])),
+        "reference_measured": _fraction(
+            sum(task.reference_timing == "measured" for task in referenced), len(referenced)
+        ),
+    }
+
+
 def summary(results: Iterable[TaskResult | Mapping[str, Any]]) -> dict[str, Any]:
     """The overall scores of a run, as JSON-able data.
 
-    ``solved`` is over all tasks; ``correct_speedup`` and ``opt_at_1`` over the tasks that
-    have a reference (``{"count", "of", "share"}``, share None when ``of`` is 0). The
-    ``speedup`` averages are of the scored speedups of all tasks."""
+    ``solved`` is over all tasks; ``correct_speedup`` and ``opt_at_1`` over the tasks scored
+    on time that have a reference (``{"count", "of", "share"}``, share None when ``of`` is 0).
+    The ``speedup`` averages are of the scored speedups of all tasks scored on time. When some
+    tasks are scored on memory (kind ``memory``), ``memory`` holds theirs: ``correct`` (a
+    saving of at least 1.1×), the ``ratio`` averages of their scored peak memory ratios,
+    ``opt_at_1``, ``reference_share_geomean`` and ``reference_measured``."""
     tasks = as_results(results)
     count = len(tasks)
-    referenced = [task for task in tasks if task.reference_speedup is not None]
-    shares = [task.reference_share for task in referenced]
+    time = _gains([task for task in tasks if task.objective == "time"])
+    memory = [task for task in tasks if task.objective == MEMORY]
     input_tokens = sum(task.input_tokens for task in tasks)
     output_tokens = sum(task.output_tokens for task in tasks)
     cost = sum(task.cost_usd for task in tasks)
     wall = sum(task.wall_seconds for task in tasks)
-    by_kind = {}
-    for kind in KINDS:
+    by_kind: dict[str, dict[str, Any]] = {}
+    for kind in kinds_of(tasks):
         of_kind = [task for task in tasks if task.kind == kind]
         by_kind[kind] = {
             "tasks": len(of_kind),
             "solved": sum(task.solved for task in of_kind),
             "speedup_geomean": rounded(_geomean([task.scored_speedup for task in of_kind])),
         }
-    return {
+        if kind == MEMORY:
+            by_kind[kind]["memory_ratio_geomean"] = rounded(
+                _geomean([task.scored_gain for task in of_kind])
+            )
+    scores = {
         "tasks": count,
         "errors": sum(task.status == "error" for task in tasks),
         "committed": sum(task.committed for task in tasks),
         "solved": _fraction(sum(task.solved for task in tasks), count),
-        "correct_speedup": _fraction(
-            sum(task.correct_speedup for task in referenced), len(referenced)
-        ),
+        "correct_speedup": time["correct"],
         "wrong_commits": sum(task.wrong_commit for task in tasks),
-        "speedup": averages([task.scored_speedup for task in tasks]),
-        "opt_at_1": _fraction(sum(task.reaches_reference for task in referenced), len(referenced)),
-        "reference_share_geomean": rounded(_geomean([s for s in shares if s is not None])),
+        "speedup": time["averages"],
+        "opt_at_1": time["opt_at_1"],
+        "reference_share_geomean": time["reference_share_geomean"],
         "cost_usd": {"total": rounded(cost), "per_task": rounded(cost / count) if count else None},
         "tokens": {
             "input": input_tokens,
@@ -87,11 +108,20 @@ def summary(results: Iterable[TaskResult | Mapping[str, Any]]) -> dict[str, Any]
             "mean": rounded(wall / count, 2) if count else None,
         },
         "by_kind": by_kind,
-        "reference_measured": _fraction(
-            sum(task.reference_timing == "measured" for task in referenced), len(referenced)
-        ),
+        "reference_measured": time["reference_measured"],
         "strategies": strategy_counts(tasks),
     }
+    if memory:
+        gains = _gains(memory)
+        scores["memory"] = {
+            "tasks": len(memory),
+            "correct": gains["correct"],
+            "ratio": gains["averages"],
+            "opt_at_1": gains["opt_at_1"],
+            "reference_share_geomean": gains["reference_share_geomean"],
+            "reference_measured": gains["reference_measured"],
+        }
+    return scores
 
 
 # ---------------------------------------------------------------------------------------------
@@ -115,7 +145,7 @@ def _count_strategies(tasks: Iterable[TaskResult]) -> dict[str, dict[str, int]]:
                 if candidate.committed:
                     winners.add(name)
         # A task is won once per strategy, however many of its rounds that strategy won.
-        if task.correct_speedup:
+        if task.correct:
             for name in winners:
                 counts[name]["won"] += 1
     return counts
@@ -137,15 +167,15 @@ def strategy_counts(results: Iterable[TaskResult | Mapping[str, Any]]) -> dict[s
     ``{"overall": {strategy: counts}, "by_kind": {kind: {strategy: counts}}}``, where counts
     is ``{"tried", "accepted", "committed", "won"}``: candidates that followed the strategy,
     those accepted by the checks, those committed, and tasks where a committed candidate of
-    that strategy made a correct speedup. A candidate labelled with several strategies
-    ("builtins+data-structure", a rules candidate) counts for each; a candidate with none
-    counts as ``UNLABELLED``. Every kind lists the same strategies as ``overall``, in the
-    prompts' order."""
+    that strategy made a correct speedup (a correct saving, for a task scored on memory). A
+    candidate labelled with several strategies ("builtins+data-structure", a rules candidate)
+    counts for each; a candidate with none counts as ``UNLABELLED``. Every kind lists the same
+    strategies as ``overall``, in the prompts' order."""
     tasks = as_results(results)
     overall = _count_strategies(tasks)
     names = _strategy_order(overall)
     by_kind = {}
-    for kind in KINDS:
+    for kind in kinds_of(tasks):
         counts = _count_strategies(task for task in tasks if task.kind == kind)
         by_kind[kind] = {name: counts.get(name, _zero()) for name in names}
     return {"overall": {name: overall[name] for name in names}, "by_kind": by_kind}

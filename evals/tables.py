@@ -4,6 +4,9 @@ the overall metrics).
 
 Everything here is pure (data in, text out). The renderings recompute the summary from the
 run's tasks, which are the source of truth (see ``evals/scores.py``).
+
+(Over 400 lines: the metrics and the per-task tables of both objectives, time and memory, are
+read by every rendering, and kept in one place.)
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from agent.reports import format as fmt
-from evals.results import KINDS, OUTCOMES, UNLABELLED, TaskResult, run_results
+from evals.results import MEMORY, OUTCOMES, UNLABELLED, TaskResult, run_results
 from evals.scores import run_label, summary
 
 # ---------------------------------------------------------------------------------------------
@@ -142,6 +145,41 @@ METRICS = (
 )
 
 
+# The summary's ``memory`` scores, shown when a run has tasks scored on memory.
+MEMORY_METRICS = (
+    Metric("memory.tasks", "Memory tasks", "count", None),
+    Metric(
+        "memory.correct",
+        "Memory: correct saving ≥ 1.1× (of memory tasks with a reference)",
+        "fraction",
+        "higher",
+    ),
+    Metric("memory.ratio.geomean", "Memory: peak ratio, geometric mean", "speedup", "higher"),
+    Metric("memory.ratio.harmonic", "Memory: peak ratio, harmonic mean", "speedup", "higher"),
+    Metric("memory.ratio.median", "Memory: peak ratio, median", "speedup", "higher"),
+    Metric("memory.ratio.mean", "Memory: peak ratio, arithmetic mean", "speedup", "higher"),
+    Metric(
+        "memory.opt_at_1", "Memory: Opt@1, ≥ 95% of the reference's ratio", "fraction", "higher"
+    ),
+    Metric(
+        "memory.reference_share_geomean",
+        "Memory: share of the reference, geometric mean",
+        "share",
+        "higher",
+    ),
+    Metric(
+        "memory.reference_measured", "Memory: references measured in this run", "fraction", None
+    ),
+)
+
+
+def metrics(*summaries: Mapping[str, Any]) -> tuple[Metric, ...]:
+    """The overall metrics of these summaries: ``METRICS``, and ``MEMORY_METRICS`` when one of
+    them has tasks scored on memory."""
+    memory = any("memory" in found for found in summaries)
+    return (*METRICS, *MEMORY_METRICS) if memory else METRICS
+
+
 def kind_metrics(kinds: Iterable[str]) -> list[Metric]:
     metrics = []
     for kind in kinds:
@@ -151,7 +189,20 @@ def kind_metrics(kinds: Iterable[str]) -> list[Metric]:
                 f"by_kind.{kind}.speedup_geomean", f"{kind}: speedup, geomean", "speedup", "higher"
             )
         )
+        if kind == MEMORY:
+            key = f"by_kind.{kind}.memory_ratio_geomean"
+            metrics.append(Metric(key, f"{kind}: peak ratio, geomean", "speedup", "higher"))
     return metrics
+
+
+def kinds_shown(*summaries: Mapping[str, Any]) -> list[str]:
+    """The kinds that have tasks in one of these summaries, in their order."""
+    kinds = dict.fromkeys(kind for found in summaries for kind in found["by_kind"])
+    return [kind for kind in kinds if any(_kind_tasks(found, kind) for found in summaries)]
+
+
+def _kind_tasks(found: Mapping[str, Any], kind: str) -> int:
+    return int(found["by_kind"].get(kind, {}).get("tasks", 0))
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
@@ -183,34 +234,75 @@ STORED_NOTE = (
 
 
 def _reference_text(task: TaskResult) -> str:
-    reference = speedup_text(task.reference_speedup)
+    reference = speedup_text(task.reference_gain)
     return reference + STORED_MARK if task.reference_stored else reference
 
 
+_GAIN = 5  # the column of what the harness measured on the task's objective
+
+
 def _task_row(task: TaskResult) -> list[str]:
-    speedup = speedup_text(task.speedup)
-    return [
+    """A task's row: its figures on its objective (the speedup, or the peak memory ratio and
+    then the speedup), with the reference's and the share of it."""
+    gain = speedup_text(task.gain)
+    row = [
         task.task,
         task.kind,
         OUTCOMES[task.outcome],
         "yes" if task.committed else "no",
         _hidden_text(task),
-        f"~~{speedup}~~" if task.wrong_commit else speedup,
+        f"~~{gain}~~" if task.wrong_commit else gain,
         _reference_text(task),
         share_text(task.reference_share),
+    ]
+    if task.objective == MEMORY:
+        row.append(speedup_text(task.speedup))
+    row += [
         f"{task.candidates_accepted}/{len(task.candidates)}",
         _committed_strategies(task),
         _usd(task.cost_usd),
         fmt.fixed(task.wall_seconds, 1),
     ]
+    return row
 
 
-_TASK_HEADER = (
-    "Task", "Kind", "Outcome", "Committed", "Hidden tests", "Speedup", "Reference", "Share",
-    "Accepted/candidates", "Committed strategy", "Cost", "Wall s",
-)  # fmt: skip
-_TASK_RIGHT = (5, 6, 7, 8, 10, 11)
-_TASK_TEXT = (0, 9)  # cells from the results' data, escaped in Markdown
+@dataclass(frozen=True)
+class _TaskTable:
+    """The per-task table of the tasks scored on one objective."""
+
+    header: tuple[str, ...]
+    right: tuple[int, ...]  # right-aligned columns
+    text: tuple[int, ...] = (0, 9)  # cells from the results' data, escaped in Markdown
+
+
+_TASK_TABLES = {
+    "time": _TaskTable(
+        ("Task", "Kind", "Outcome", "Committed", "Hidden tests", "Speedup", "Reference", "Share",
+         "Accepted/candidates", "Committed strategy", "Cost", "Wall s"),
+        (5, 6, 7, 8, 10, 11),
+    ),
+    MEMORY: _TaskTable(
+        ("Task", "Kind", "Outcome", "Committed", "Hidden tests", "Peak memory", "Reference",
+         "Share", "Speedup", "Accepted/candidates", "Committed strategy", "Cost", "Wall s"),
+        (5, 6, 7, 8, 9, 11, 12),
+        (0, 10),
+    ),
+}  # fmt: skip
+MEMORY_NOTE = (
+    "Tasks scored on memory: a correct saving is committed, passes the hidden tests, and takes "
+    "≤ 1/1.1 of the original's peak memory on the benchmark's call, as the harness measured "
+    "it (peak memory: original / result, 2× is half). Reference and share are of the reference "
+    "solution's ratio, measured in the same run; the speedup is for information."
+)
+
+
+def by_objective(tasks: Sequence[TaskResult]) -> list[tuple[str, list[TaskResult]]]:
+    """The tasks by the objective they are scored on: those on time (also when there are no
+    tasks at all), then those on memory if any."""
+    time = [task for task in tasks if task.objective == "time"]
+    memory = [task for task in tasks if task.objective == MEMORY]
+    groups = [("time", time)] if time or not memory else []
+    return groups + ([(MEMORY, memory)] if memory else [])
 
 
 def _committed_strategies(task: TaskResult) -> str:
@@ -240,7 +332,7 @@ def strategy_table(scores: Mapping[str, Any]) -> tuple[list[str], list[list[str]
     found = scores.get("strategies") or {}
     overall: Mapping[str, Mapping[str, int]] = found.get("overall") or {}
     by_kind: Mapping[str, Mapping[str, Mapping[str, int]]] = found.get("by_kind") or {}
-    kinds = [kind for kind in KINDS if scores["by_kind"][kind]["tasks"]]
+    kinds = kinds_shown(scores)
     header = ["Strategy", *kinds, "All kinds", "Committed"]
     rows = [
         [
@@ -278,28 +370,40 @@ def markdown(run: Mapping[str, Any]) -> str:
         "way. Share: of the reference's speedup (a task with nothing usable committed counts "
         "1.0×). A struck-through speedup is a wrong commit's: it counts 1.0×."
     )
-    rows = [
-        [md(cell) if i in _TASK_TEXT else cell for i, cell in enumerate(_task_row(task))]
-        for task in tasks
-    ]
-    parts.append(md_table(_TASK_HEADER, rows, _TASK_RIGHT))
+    for objective, of_objective in by_objective(tasks):
+        table = _TASK_TABLES[objective]
+        if objective == MEMORY:
+            parts += ["## Memory", MEMORY_NOTE]
+        rows = [
+            [md(cell) if i in table.text else cell for i, cell in enumerate(_task_row(task))]
+            for task in of_objective
+        ]
+        parts.append(md_table(table.header, rows, table.right))
     stored = [task for task in tasks if task.reference_stored]
     if stored:
         parts.append(STORED_NOTE + "".join(_why_stored(task) for task in stored))
     parts.append("## Overall")
-    parts.append(md_table(("Metric", "Value"), [(m.label, m.text(scores)) for m in METRICS], (1,)))
+    overall = [(m.label, m.text(scores)) for m in metrics(scores)]
+    parts.append(md_table(("Metric", "Value"), overall, (1,)))
     parts.append("## By kind")
-    kind_rows = [
-        (
-            kind,
-            str(scores["by_kind"][kind]["tasks"]),
-            str(scores["by_kind"][kind]["solved"]),
-            speedup_text(scores["by_kind"][kind]["speedup_geomean"]),
+    kinds = kinds_shown(scores)
+    kind_header = ["Kind", "Tasks", "Solved", "Speedup, geomean"]
+    kind_rows = []
+    for kind in kinds:
+        found = scores["by_kind"][kind]
+        kind_rows.append(
+            [
+                kind,
+                str(found["tasks"]),
+                str(found["solved"]),
+                speedup_text(found["speedup_geomean"]),
+            ]
         )
-        for kind in KINDS
-        if scores["by_kind"][kind]["tasks"]
-    ]
-    parts.append(md_table(("Kind", "Tasks", "Solved", "Speedup, geomean"), kind_rows, (1, 2, 3)))
+        if MEMORY in kinds:  # a column for the tasks scored on memory
+            kind_rows[-1].append(speedup_text(found.get("memory_ratio_geomean")))
+    if MEMORY in kinds:
+        kind_header.append("Peak ratio, geomean")
+    parts.append(md_table(kind_header, kind_rows, tuple(range(1, len(kind_header)))))
     header, strategy_rows = strategy_table(scores)
     if strategy_rows:
         parts.append("## Strategies")
@@ -341,24 +445,29 @@ def run_rich(run: Mapping[str, Any]) -> RenderableType:
     """A run as rich tables (the per-task one and the overall one), for the terminal."""
     tasks = run_results(run)
     scores = summary(tasks)
-    per_task = Table(
-        title=f"Evolver eval: {run_label(run)}",
-        title_justify="left",
-        caption=STORED_NOTE if any(task.reference_stored for task in tasks) else None,
-        caption_justify="left",
-    )
-    for i, name in enumerate(_TASK_HEADER):
-        per_task.add_column(name, justify="right" if i in _TASK_RIGHT else "left")
-    for task in tasks:
-        row = _task_row(task)
-        row[5] = speedup_text(task.speedup)
-        per_task.add_row(*map(Text, row), style=_OUTCOME_STYLES.get(task.outcome))
+    per_task = []
+    for objective, of_objective in by_objective(tasks):
+        table = _TASK_TABLES[objective]
+        title = f"Evolver eval: {run_label(run)}"
+        shown = Table(
+            title=title if objective == "time" else f"{title}, scored on memory",
+            title_justify="left",
+            caption=_caption(of_objective, objective),
+            caption_justify="left",
+        )
+        for i, name in enumerate(table.header):
+            shown.add_column(name, justify="right" if i in table.right else "left")
+        for task in of_objective:
+            row = _task_row(task)
+            row[_GAIN] = speedup_text(task.gain)
+            shown.add_row(*map(Text, row), style=_OUTCOME_STYLES.get(task.outcome))
+        per_task.append(shown)
     overall = Table("Metric", "Value", title="Overall", title_justify="left")
-    for metric in (*METRICS, *kind_metrics(k for k in KINDS if scores["by_kind"][k]["tasks"])):
+    for metric in (*metrics(scores), *kind_metrics(kinds_shown(scores))):
         overall.add_row(Text(metric.label), Text(metric.text(scores)))
     header, strategy_rows = strategy_table(scores)
     if not strategy_rows:
-        return Group(per_task, overall)
+        return Group(*per_task, overall)
     by_strategy = Table(
         title="Strategies", title_justify="left", caption=STRATEGIES_NOTE, caption_justify="left"
     )
@@ -366,7 +475,13 @@ def run_rich(run: Mapping[str, Any]) -> RenderableType:
         by_strategy.add_column(name, justify="right" if i else "left")
     for row in strategy_rows:
         by_strategy.add_row(*map(Text, row))
-    return Group(per_task, overall, by_strategy)
+    return Group(*per_task, overall, by_strategy)
+
+
+def _caption(tasks: Sequence[TaskResult], objective: str) -> str | None:
+    notes = [MEMORY_NOTE] if objective == MEMORY else []
+    notes += [STORED_NOTE] if any(task.reference_stored for task in tasks) else []
+    return "\n".join(notes) or None
 
 
 _OUTCOME_STYLES = {"wrong_commit": "bold red", "error": "magenta"}

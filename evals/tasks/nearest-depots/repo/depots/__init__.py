@@ -1,0 +1,5 @@
+"""Delivery depots on a city grid."""
+
+from depots.nearest import nearest_depots
+
+__all__ = ["nearest_depots"]
