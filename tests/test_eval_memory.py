@@ -171,12 +171,14 @@ def test_the_oracle_solves_a_memory_task(tmp_path: Path) -> None:
     out = tmp_path / "eval"
     done = evolver(
         "eval", "--provider", "oracle", "--tasks", "access-log-summary", "--jobs", "1",
-        "--timing-budget", "30", "--out", str(out), "--no-progress",
+        # proving "no slower" (the reference is ~1.5x faster) takes more processes on a
+        # machine busy with the rest of the suite than the default budget allows
+        "--timing-budget", "60", "--out", str(out), "--no-progress",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     run = json.loads((out / "results.json").read_text())
     [task] = run["tasks"]
-    assert task["committed"] and task["hidden_tests"] == "passed", task
+    assert task["committed"] and task["hidden_tests"] == "passed", task["candidates"]
     assert task["memory_ratio"] >= 2 and task["claimed_memory_ratio"] >= 2
     assert task["reference_timing"] == "measured"
     assert 0.8 < task["memory_ratio"] / task["reference_memory_ratio"] < 1.25

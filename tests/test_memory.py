@@ -231,6 +231,7 @@ WATCHED = {
         candidates = 2
         rounds = 1
         workload = "python workload.py"
+        timing_budget = 60
 
         [tool.evolver.watch]
         branch = "main"

@@ -189,7 +189,7 @@ def test_the_cascade_runs_the_stages_in_the_order_their_names_are_listed() -> No
 
 def test_every_rejection_is_described_to_the_model(report: loop.RunReport) -> None:
     """Each stage, and each rejection between stages, has its words in the prompt's history."""
-    assert set(REJECTIONS) == {*STAGES, TAMPER.name, "internal"}
+    assert set(REJECTIONS) == {*STAGES, TAMPER.name, "internal", "memory"}
     assert {o.verdict.stage for o in report.outcomes} <= set(REJECTIONS)
     candidate = report.outcomes[0].candidate
     described = {}

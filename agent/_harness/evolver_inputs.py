@@ -34,7 +34,6 @@ from __future__ import annotations
 import base64
 import collections.abc
 import contextlib
-import importlib
 import inspect
 import itertools
 import json
@@ -48,6 +47,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from evolver_blobs import load_calls
+from evolver_observe import resolve
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -621,19 +621,12 @@ def generate(
     return pickled(inside), pickled(outside), None
 
 
-def _resolve(module_name: str, qualname: str) -> Any:
-    owner: Any = importlib.import_module(module_name)
-    for part in qualname.split("."):
-        owner = getattr(owner, part)
-    return inspect.unwrap(owner)
-
-
 def main(spec_path: str) -> None:
     with open(spec_path) as text:
         spec = json.load(text)
     recorded = load_calls(spec["calls"])
     try:
-        function = _resolve(spec["module"], spec["qualname"])
+        function = inspect.unwrap(resolve(spec["module"], spec["qualname"]))
         calls, probes, note = generate(function, recorded, spec["count"], spec.get("probes", 0))
     except Exception as error:
         calls, probes, note = [], [], f"cannot generate inputs: {type(error).__name__}: {error}"

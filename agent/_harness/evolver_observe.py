@@ -16,6 +16,7 @@ import contextlib
 import dis
 import enum
 import hashlib
+import importlib
 import json
 import os
 import signal
@@ -95,6 +96,17 @@ def _resolves_to(kind: type, module_name: str, qualname: str) -> bool:
             return False
         owner = namespace.get(part) if isinstance(namespace, Mapping) else None
     return owner is kind
+
+
+def resolve(module_name: str, qualname: str, reload: bool = False) -> Any:
+    """The function (or method, by its dotted name) ``qualname`` of the module, imported (and
+    reloaded first, with ``reload``)."""
+    owner: Any = importlib.import_module(module_name)
+    if reload:
+        owner = importlib.reload(owner)
+    for part in qualname.split("."):
+        owner = getattr(owner, part)
+    return owner
 
 
 def describe(value: Any) -> Any:

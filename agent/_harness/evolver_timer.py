@@ -27,15 +27,12 @@
   described too: a candidate that behaves one way when checked and another when timed is caught by
   comparing those with what ``observe`` saw.
 - ``memory``: call once per recorded call, with ``tracemalloc`` tracing, and answer each call's
-  peak and retained memory (see ``measure_memory``). ``tracemalloc`` is bound before the code
-  under test is imported, and the module is replaced for that code by a fence that fails and
-  notes any use (``touched``): it cannot reset the peak it is judged by.
+  peak and retained memory (see ``evolver_memory``).
 """
 
 from __future__ import annotations
 
 import gc
-import importlib
 import io
 import json
 import math
@@ -44,11 +41,11 @@ import pickle
 import sys
 import time
 import tracemalloc
-import types
 from dataclasses import dataclass
 from typing import Any
 
 from evolver_blobs import load_calls
+from evolver_memory import measure_memory
 from evolver_observe import (
     CallTimeout,
     Raised,
@@ -61,23 +58,15 @@ from evolver_observe import (
     outcome,
     plain,
     preview,
+    resolve,
 )
 
 Calls = list[tuple[tuple[Any, ...], dict[str, Any]]]
 _CLOCKS = ("perf_counter", "perf_counter_ns", "time", "time_ns", "monotonic", "monotonic_ns")
 
 
-def _resolve(module_name: str, qualname: str, reload: bool = False) -> Any:
-    owner: Any = importlib.import_module(module_name)
-    if reload:
-        owner = importlib.reload(owner)
-    for part in qualname.split("."):
-        owner = getattr(owner, part)
-    return owner
-
-
 def observe(spec: dict[str, Any], blobs: list[bytes]) -> dict[str, Any]:
-    function = _resolve(spec["module"], spec["qualname"])
+    function = resolve(spec["module"], spec["qualname"])
     limits: list[float] = spec["limits"]
     observations: list[dict[str, Any] | None] = [None] * len(blobs)
     seconds: list[float | None] = [None] * len(blobs)
@@ -256,7 +245,7 @@ def measure(
     when the marks arrived and only cross-checks these.
     """
     module, qualname = spec["module"], spec["qualname"]
-    function = _resolve(module, qualname)
+    function = resolve(module, qualname)
     checks: dict[int, set[str]] = {}
 
     def fresh() -> Calls:
@@ -319,7 +308,7 @@ def measure(
     values = []
     for _ in range(spec["values"]):
         # A fresh module for every sample: caches a candidate keeps between calls start empty.
-        function = _resolve(module, qualname, reload=True)
+        function = resolve(module, qualname, reload=True)
         # Arguments the original leaves as they were are unpickled once a sample and shared
         # by its loops (the parent says so): a large input costs its memory once, not once a
         # loop. A call that changes them anyway shows it in the random loop's digest.
@@ -351,67 +340,6 @@ def measure(
     }
 
 
-# What measures memory, bound before any code under test is imported; the module it came
-# from is then out of that code's reach (see ``_fence_tracemalloc``).
-_TRACEMALLOC = ("start", "stop", "is_tracing", "get_traced_memory", "reset_peak", "clear_traces")
-
-
-class _Fenced(types.ModuleType):
-    """``tracemalloc`` (and ``_tracemalloc``) as the code under test sees them while its memory
-    is measured: any use is noted, and fails."""
-
-    def __init__(self, name: str, touched: list[str]) -> None:
-        super().__init__(name)
-        self._touched = touched
-
-    def __getattr__(self, attribute: str) -> Any:
-        self._touched.append(attribute)
-        raise RuntimeError("tracemalloc belongs to Evolver while memory is measured")
-
-
-def _fence_tracemalloc(touched: list[str]) -> dict[str, Any]:
-    """The genuine functions, and the modules replaced in ``sys.modules`` by fences."""
-    genuine = {name: getattr(tracemalloc, name) for name in _TRACEMALLOC}
-    for name in ("tracemalloc", "_tracemalloc"):
-        sys.modules[name] = _Fenced(name, touched)
-    return genuine
-
-
-def measure_memory(
-    spec: dict[str, Any], blobs: list[bytes], traced: dict[str, Any]
-) -> dict[str, Any]:
-    """Each call once, on its own copy of the arguments: the most memory it held at once beyond
-    what it was given (``peaks``, bytes traced), what it left allocated when it returned
-    (``retained``: caches, growth of its arguments), and the digest of its outcome, taken after
-    the figures are read, so that describing it counts on neither side. A result that is not a
-    finished value (a generator) is forced inside the measured region: memory it would take when
-    read is counted. The collector runs before each call, so garbage left by earlier calls is
-    nobody's."""
-    function = _resolve(spec["module"], spec["qualname"])
-    collect = gc.collect
-    traced["start"](1)
-    get, reset = traced["get_traced_memory"], traced["reset_peak"]
-    peaks, retained, digests = [], [], []
-    for blob in blobs:
-        args, kwargs = pickle.loads(blob)
-        collect()
-        base = get()[0]
-        reset()
-        result = call(function, args, kwargs)
-        if not plain(result):
-            force(result)
-        peaks.append(max(0, get()[1] - base))
-        digests.append(digest(outcome(result, args, kwargs)))
-        del result
-        collect()
-        retained.append(get()[0] - base)
-        if not traced["is_tracing"]():
-            break  # stopped under us: nothing after this is ours
-    untraced = not traced["is_tracing"]()
-    traced["stop"]()
-    return {"peaks": peaks, "retained": retained, "digests": digests, "untraced": untraced}
-
-
 def main(spec_path: str) -> None:
     # Bound before any code under test runs, and held in locals it cannot reach.
     clock = time.perf_counter_ns
@@ -435,14 +363,7 @@ def main(spec_path: str) -> None:
     if spec["mode"] == "observe":
         answer = observe(spec, blobs)
     elif spec["mode"] == "memory":
-        touched: list[str] = []
-        answer = measure_memory(spec, blobs, _fence_tracemalloc(touched))
-        for name in ("tracemalloc", "_tracemalloc"):  # what was read, or set, on the fences
-            fence = sys.modules.get(name)
-            touched += [a for a in getattr(fence, "__dict__", {}) if not a.startswith("_")]
-            if not isinstance(fence, _Fenced):
-                touched.append(f"sys.modules[{name!r}]")
-        answer["touched"] = sorted(set(touched))[:20]
+        answer = measure_memory(spec, blobs)
     else:
         answer = measure(spec, blobs, clock, pick, mark)
         answer["clock_patched"] = [n for n in _CLOCKS if getattr(time, n) is not genuine[n]]

