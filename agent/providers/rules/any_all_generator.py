@@ -29,6 +29,7 @@ import libcst.matchers as m
 from libcst.metadata import Assignment
 
 from agent.providers.rules.base import FunctionRule, RuleContext
+from agent.providers.rules.lazy_arguments import ListArgumentToGenerator, builtin_call
 
 _PURE_CALLS = frozenset({"len", "isinstance", "abs"})
 _ITERATOR_CALLS = frozenset({"range", "zip", "enumerate", "reversed"})
@@ -64,7 +65,7 @@ class AnyAllGenerator(FunctionRule):
         }
         if not calls:
             return None
-        return ctx.function.visit(_ToGenerator(calls))  # type: ignore[return-value]
+        return ctx.function.visit(ListArgumentToGenerator(calls))  # type: ignore[return-value]
 
 
 _ANY_ALL_OF_LIST = m.Call(
@@ -105,7 +106,7 @@ def _pure(ctx: RuleContext, node: cst.BaseExpression) -> bool:
     if isinstance(node, cst.Tuple):
         return all(isinstance(e, cst.Element) and _pure(ctx, e.value) for e in node.elements)
     if isinstance(node, cst.Call):
-        return _builtin_call(ctx, node, _PURE_CALLS) and _pure_args(ctx, node)
+        return builtin_call(ctx, node, _PURE_CALLS) and _pure_args(ctx, node)
     return False
 
 
@@ -119,7 +120,7 @@ def _iterable(ctx: RuleContext, node: cst.BaseExpression) -> bool:
         return all(isinstance(e, cst.Element) and _pure(ctx, e.value) for e in node.elements)
     if not isinstance(node, cst.Call):
         return False
-    if _builtin_call(ctx, node, _ITERATOR_CALLS):
+    if builtin_call(ctx, node, _ITERATOR_CALLS):
         return all(
             not a.star and a.keyword is None and (_iterable(ctx, a.value) or _pure(ctx, a.value))
             for a in node.args
@@ -132,14 +133,6 @@ def _iterable(ctx: RuleContext, node: cst.BaseExpression) -> bool:
     if method.attr.value in _STR_METHODS:
         return _pure(ctx, method.value) and _pure_args(ctx, node)
     return False
-
-
-def _builtin_call(ctx: RuleContext, call: cst.Call, allowed: frozenset[str]) -> bool:
-    return (
-        isinstance(call.func, cst.Name)
-        and call.func.value in allowed
-        and ctx.is_builtin(call.func.value, call)
-    )
 
 
 def _pure_args(ctx: RuleContext, call: cst.Call) -> bool:
@@ -169,35 +162,6 @@ def _fresh_collection(ctx: RuleContext, value: cst.BaseExpression | None) -> boo
     if isinstance(value, _FRESH_COLLECTIONS):
         return True
     return isinstance(value, cst.Call) and (
-        _builtin_call(ctx, value, _COLLECTION_CALLS)
+        builtin_call(ctx, value, _COLLECTION_CALLS)
         or m.matches(value.func, m.Attribute(attr=m.Name(m.MatchIfTrue(_STR_METHODS.__contains__))))
     )
-
-
-class _ToGenerator(cst.CSTTransformer):
-    def __init__(self, calls: set[cst.Call]) -> None:
-        super().__init__()
-        self.calls = calls
-
-    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
-        if original not in self.calls:
-            return updated
-        arg = updated.args[0]
-        comp = arg.value
-        assert isinstance(comp, cst.ListComp)
-        # As the only argument, and with no trailing comma, a generator needs no parentheses.
-        generator = cst.GeneratorExp(elt=comp.elt, for_in=comp.for_in, lpar=[], rpar=[])
-        arg = arg.with_changes(
-            value=generator,
-            comma=cst.MaybeSentinel.DEFAULT,
-            whitespace_after_arg=_layout(arg.whitespace_after_arg, comp.rbracket.whitespace_before),
-        )
-        before = _layout(updated.whitespace_before_args, comp.lbracket.whitespace_after)
-        return updated.with_changes(whitespace_before_args=before, args=[arg])
-
-
-def _layout(
-    outer: cst.BaseParenthesizableWhitespace, inner: cst.BaseParenthesizableWhitespace
-) -> cst.BaseParenthesizableWhitespace:
-    """Keep the line breaks of a multi-line comprehension's brackets on the call's parentheses."""
-    return inner if isinstance(inner, cst.ParenthesizedWhitespace) else outer

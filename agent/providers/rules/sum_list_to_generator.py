@@ -46,6 +46,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from agent.providers.rules.base import FunctionRule, RuleContext
+from agent.providers.rules.lazy_arguments import ListArgumentToGenerator, builtin_call
 from agent.syntax import names_in, uses_dynamic_scope
 
 _REDUCERS = frozenset({"sum", "min", "max"})
@@ -84,7 +85,7 @@ class SumListToGenerator(FunctionRule):
         }
         if not calls:
             return None
-        return ctx.function.visit(_ToGenerator(calls))  # type: ignore[return-value]
+        return ctx.function.visit(ListArgumentToGenerator(calls))  # type: ignore[return-value]
 
 
 def _is_safe(ctx: RuleContext, call: cst.Call) -> bool:
@@ -163,7 +164,7 @@ def _pure(ctx: RuleContext, node: cst.BaseExpression) -> bool:
     if isinstance(node, cst.Tuple):
         return all(isinstance(e, cst.Element) and _pure(ctx, e.value) for e in node.elements)
     if isinstance(node, cst.Call):
-        return _builtin_call(ctx, node, _PURE_CALLS) and _pure_args(ctx, node)
+        return builtin_call(ctx, node, _PURE_CALLS) and _pure_args(ctx, node)
     return False
 
 
@@ -181,7 +182,7 @@ def _iterable(ctx: RuleContext, node: cst.BaseExpression) -> bool:
         return True
     if not isinstance(node, cst.Call):
         return False
-    if _builtin_call(ctx, node, _ITERATOR_CALLS):
+    if builtin_call(ctx, node, _ITERATOR_CALLS):
         return all(
             not a.star and a.keyword is None and (_pure(ctx, a.value) or _iterable(ctx, a.value))
             for a in node.args
@@ -195,54 +196,5 @@ def _iterable(ctx: RuleContext, node: cst.BaseExpression) -> bool:
     )
 
 
-def _builtin_call(ctx: RuleContext, call: cst.Call, allowed: frozenset[str]) -> bool:
-    return (
-        isinstance(call.func, cst.Name)
-        and call.func.value in allowed
-        and ctx.is_builtin(call.func.value, call)
-    )
-
-
 def _pure_args(ctx: RuleContext, call: cst.Call) -> bool:
     return all(not a.star and a.keyword is None and _pure(ctx, a.value) for a in call.args)
-
-
-class _ToGenerator(cst.CSTTransformer):
-    def __init__(self, calls: set[cst.Call]) -> None:
-        super().__init__()
-        self.calls = calls
-
-    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
-        if original not in self.calls:
-            return updated
-        arg, *rest = updated.args
-        comp = arg.value
-        assert isinstance(comp, cst.ListComp)
-        if rest:
-            # Beside other arguments a generator needs parentheses: the brackets become them.
-            generator = cst.GeneratorExp(
-                elt=comp.elt,
-                for_in=comp.for_in,
-                lpar=[*comp.lpar, cst.LeftParen(whitespace_after=comp.lbracket.whitespace_after)],
-                rpar=[
-                    cst.RightParen(whitespace_before=comp.rbracket.whitespace_before),
-                    *comp.rpar,
-                ],
-            )
-            return updated.with_changes(args=[arg.with_changes(value=generator), *rest])
-        # As the only argument, and with no trailing comma, a generator needs no parentheses.
-        generator = cst.GeneratorExp(elt=comp.elt, for_in=comp.for_in, lpar=[], rpar=[])
-        arg = arg.with_changes(
-            value=generator,
-            comma=cst.MaybeSentinel.DEFAULT,
-            whitespace_after_arg=_layout(arg.whitespace_after_arg, comp.rbracket.whitespace_before),
-        )
-        before = _layout(updated.whitespace_before_args, comp.lbracket.whitespace_after)
-        return updated.with_changes(whitespace_before_args=before, args=[arg])
-
-
-def _layout(
-    outer: cst.BaseParenthesizableWhitespace, inner: cst.BaseParenthesizableWhitespace
-) -> cst.BaseParenthesizableWhitespace:
-    """Keep the line breaks of a multi-line comprehension's brackets on the call's parentheses."""
-    return inner if isinstance(inner, cst.ParenthesizedWhitespace) else outer
