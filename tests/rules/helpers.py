@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import textwrap
+import tracemalloc
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -56,3 +57,13 @@ def assert_same_behaviour(
                 assert got_arg == expected_arg, (
                     f"{name}{args!r} leaves {got_arg!r}, not {expected_arg!r}"
                 )
+
+
+def peak(function: Callable[..., Any], *args: Any) -> int:
+    """The most memory ``function(*args)`` held at once, traced (``tracemalloc``)."""
+    tracemalloc.start()
+    try:
+        function(*args)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()

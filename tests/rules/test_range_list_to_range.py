@@ -1,10 +1,7 @@
-import tracemalloc
-from typing import Any
-
 import pytest
 
 from agent.providers.rules.range_list_to_range import RangeListToRange
-from tests.rules.helpers import assert_same_behaviour, load, rewrite
+from tests.rules.helpers import assert_same_behaviour, load, peak, rewrite
 
 RULE = RangeListToRange()
 
@@ -133,15 +130,6 @@ def g(n, list):
     assert rewrite(RULE, source, "g") is None
 
 
-def _peak(function: Any, *args: Any) -> int:
-    tracemalloc.start()
-    try:
-        function(*args)
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 def test_the_rewrite_halves_peak_memory() -> None:
     before = """
 def total(n):
@@ -156,4 +144,4 @@ def total(n):
     original, rewritten = load(before, "total"), load(after, "total")
     n = 200_000
     assert original(n) == rewritten(n)
-    assert _peak(rewritten, n) * 2 <= _peak(original, n)
+    assert peak(rewritten, n) * 2 <= peak(original, n)

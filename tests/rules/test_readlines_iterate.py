@@ -1,11 +1,9 @@
-import tracemalloc
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from agent.providers.rules.readlines_iterate import ReadlinesIterate
-from tests.rules.helpers import assert_same_behaviour, load, rewrite
+from tests.rules.helpers import assert_same_behaviour, load, peak, rewrite
 
 RULE = ReadlinesIterate()
 
@@ -155,15 +153,6 @@ async def h(f, g):
     assert rewrite(RULE, source, "h") is None
 
 
-def _peak(function: Any, *args: Any) -> int:
-    tracemalloc.start()
-    try:
-        function(*args)
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 def test_the_rewrite_halves_peak_memory(tmp_path: Path) -> None:
     before = """
 def longest(path):
@@ -179,4 +168,4 @@ def longest(path):
     path.write_text("".join(f"line number {i}\n" for i in range(100_000)))
     original, rewritten = load(before, "longest"), load(after, "longest")
     assert original(str(path)) == rewritten(str(path))
-    assert _peak(rewritten, str(path)) * 2 <= _peak(original, str(path))
+    assert peak(rewritten, str(path)) * 2 <= peak(original, str(path))

@@ -1,10 +1,7 @@
-import tracemalloc
-from typing import Any
-
 import pytest
 
 from agent.providers.rules.sum_list_to_generator import SumListToGenerator
-from tests.rules.helpers import assert_same_behaviour, load, rewrite
+from tests.rules.helpers import assert_same_behaviour, load, peak, rewrite
 
 RULE = SumListToGenerator()
 
@@ -150,15 +147,6 @@ def f(xs):
     assert rewrite(RULE, source, "f") is None
 
 
-def _peak(function: Any, *args: Any) -> int:
-    tracemalloc.start()
-    try:
-        function(*args)
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 def test_the_rewrite_halves_peak_memory() -> None:
     before = """
 def sum_of_squares(n):
@@ -169,4 +157,4 @@ def sum_of_squares(n):
     original, rewritten = load(before, "sum_of_squares"), load(after, "sum_of_squares")
     n = 200_000
     assert original(n) == rewritten(n)
-    assert _peak(rewritten, n) * 2 <= _peak(original, n)
+    assert peak(rewritten, n) * 2 <= peak(original, n)
