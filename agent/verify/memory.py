@@ -105,11 +105,10 @@ def _median(values: list[int]) -> int:
 @dataclass(frozen=True)
 class MemoryJudgement:
     """The memory half of the last stage: a rejection, or the bar its timing must then clear
-    (``time_bar``, a speedup: below 1 where it may be a little slower) and the figures."""
+    (``time_bar``, a speedup: below 1 where it may be a little slower)."""
 
     rejection: Verdict | None
     time_bar: float
-    comparison: MemoryComparison | None = None
 
 
 def judge_memory(
@@ -132,9 +131,9 @@ def judge_memory(
         f"{fmt.interval((low, high))} less)"
     )
     if low >= leaner_bar:
-        return MemoryJudgement(None, tolerance, comparison)
+        return MemoryJudgement(None, tolerance)
     if objective == "both" and low >= tolerance:
-        return MemoryJudgement(None, min_speedup, comparison)
+        return MemoryJudgement(None, min_speedup)
     if high < 1:
         why = f"uses more memory: {figures}"
     elif objective == "both":
@@ -147,7 +146,7 @@ def judge_memory(
             f"not proven to save {min_saving:.0%} of peak memory: {figures}, which reaches "
             f"below {leaner_bar:.3g}×"
         )
-    return MemoryJudgement(Verdict(False, "memory", why), min_speedup, comparison)
+    return MemoryJudgement(Verdict(False, "memory", why), min_speedup)
 
 
 def untrustworthy(comparison: MemoryComparison) -> str | None:
