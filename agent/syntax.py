@@ -431,3 +431,23 @@ def visible_bindings(module: cst.Module, function: cst.FunctionDef) -> set[str]:
     for statement in module.body:
         names |= names_bound_by(statement)
     return names | bound_names(function)
+
+
+class UnwrapCalls(cst.CSTTransformer):
+    """Each of ``calls`` replaced by the expression ``inner`` picks from it (``list(range(n))``
+    by ``range(n)``, ``f.readlines()`` by ``f``), the call's parentheses kept around it."""
+
+    def __init__(
+        self, calls: set[cst.Call], inner: Callable[[cst.Call], cst.BaseExpression]
+    ) -> None:
+        super().__init__()
+        self.calls = calls
+        self.inner = inner
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        if original not in self.calls:
+            return updated
+        inner = self.inner(updated)
+        return inner.with_changes(
+            lpar=[*updated.lpar, *inner.lpar], rpar=[*inner.rpar, *updated.rpar]
+        )

@@ -30,7 +30,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from agent.providers.rules.base import FunctionRule, RuleContext
-from agent.syntax import uses_dynamic_scope, variable_uses
+from agent.syntax import UnwrapCalls, uses_dynamic_scope, variable_uses
 
 _LIST_OF_RANGE = m.Call(
     func=m.Name("list"), args=[m.Arg(value=m.Call(func=m.Name("range")), keyword=None, star="")]
@@ -69,7 +69,7 @@ class RangeListToRange(FunctionRule):
                 calls.add(call)
         if not calls:
             return None
-        return ctx.function.visit(_DropList(calls))  # type: ignore[return-value]
+        return ctx.function.visit(UnwrapCalls(calls, lambda call: call.args[0].value))  # type: ignore[return-value]
 
 
 def _iterated_by(parent: cst.CSTNode, node: cst.CSTNode) -> bool:
@@ -131,17 +131,3 @@ def _written(ctx: RuleContext, node: cst.CSTNode) -> bool:
             return False
         child = parent
     return False
-
-
-class _DropList(cst.CSTTransformer):
-    def __init__(self, calls: set[cst.Call]) -> None:
-        super().__init__()
-        self.calls = calls
-
-    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
-        if original not in self.calls:
-            return updated
-        inner = updated.args[0].value
-        return inner.with_changes(
-            lpar=[*updated.lpar, *inner.lpar], rpar=[*inner.rpar, *updated.rpar]
-        )

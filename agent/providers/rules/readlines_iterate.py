@@ -37,7 +37,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from agent.providers.rules.base import FunctionRule, RuleContext
-from agent.syntax import NESTED_SCOPES, uses_dynamic_scope, variable_uses
+from agent.syntax import NESTED_SCOPES, UnwrapCalls, uses_dynamic_scope, variable_uses
 
 _READLINES = m.Call(func=m.Attribute(value=m.Name(), attr=m.Name("readlines")), args=[])
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
@@ -61,7 +61,7 @@ class ReadlinesIterate(FunctionRule):
         }
         if not calls:
             return None
-        return ctx.function.visit(_IterateFile(calls))  # type: ignore[return-value]
+        return ctx.function.visit(UnwrapCalls(calls, _file_of))  # type: ignore[return-value]
 
 
 def _is_safe(ctx: RuleContext, call: cst.Call) -> bool:
@@ -168,14 +168,7 @@ class _Exits(cst.CSTVisitor):
         return True
 
 
-class _IterateFile(cst.CSTTransformer):
-    def __init__(self, calls: set[cst.Call]) -> None:
-        super().__init__()
-        self.calls = calls
-
-    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
-        if original not in self.calls:
-            return updated
-        assert isinstance(updated.func, cst.Attribute)
-        file = updated.func.value
-        return file.with_changes(lpar=[*updated.lpar, *file.lpar], rpar=[*file.rpar, *updated.rpar])
+def _file_of(call: cst.Call) -> cst.BaseExpression:
+    """``f`` of ``f.readlines()``."""
+    assert isinstance(call.func, cst.Attribute)
+    return call.func.value
