@@ -109,7 +109,7 @@ def peak_ratios(
             comparison = compare_memory(project, original, sandbox, target, [call], timeout)
         except MemoryMeasureError as error:
             raise PeakError(f"measuring the memory of the {name}: {error}") from None
-        problem = untrustworthy(comparison)
+        problem = untrustworthy(comparison, 1)
         if problem is not None:
             raise PeakError(f"the memory of the {name}: {problem}")
         figures[name] = comparison.use

@@ -259,3 +259,24 @@ def test_watch_evolves_for_memory_when_a_memory_threshold_is_breached(tmp_path: 
     assert cycle["breaches"] and cycle["landed"], cycle
     landed = git(repo, "show", "main:pkg/numbers.py")
     assert "range(n)" in landed and "list(range(n))" not in landed
+
+
+def test_the_kernels_count_must_not_contradict_the_traced_figures() -> None:
+    """What a process that ran the candidate says it traced is believed only as far as the
+    kernel's count of the processes' peaks (read by Evolver) agrees, either way."""
+    from agent.domain import MemoryUse
+    from agent.verify.memory import MemoryComparison, untrustworthy
+
+    mib = 1024 * 1024
+
+    def problem(traced: tuple[int, int], rss: tuple[int, int], calls: int = 1) -> str | None:
+        ratio = traced[0] / traced[1]
+        use = MemoryUse(*traced, ratio, (ratio, ratio), 5, (0, 0), rss)
+        return untrustworthy(MemoryComparison(use, ({}, {}), (frozenset(), frozenset())), calls)
+
+    assert problem((100 * mib, mib), (140 * mib, 45 * mib)) is None  # seen from outside too
+    assert "about as high" in str(problem((100 * mib, mib), (140 * mib, 139 * mib)))
+    assert "peaked higher" in str(problem((100 * mib, mib), (40 * mib, 60 * mib)))
+    # spread over 25 calls the saving per call is below what the kernel's figure resolves
+    assert problem((100 * mib, mib), (40 * mib, 40 * mib), calls=25) is None
+    assert problem((2 * mib, mib), (40 * mib, 41 * mib)) is None  # small: within the slack

@@ -149,8 +149,11 @@ def judge_memory(
     return MemoryJudgement(Verdict(False, "memory", why), min_speedup)
 
 
-def untrustworthy(comparison: MemoryComparison) -> str | None:
-    """Why the figures cannot be believed, if they cannot."""
+def untrustworthy(comparison: MemoryComparison, calls: int) -> str | None:
+    """Why the figures cannot be believed, if they cannot: the code reached for the tracer, or
+    the kernel's count of the processes' peaks (read here, out of the code's reach) contradicts
+    them either way. A process's peak is that of its largest call, so a traced saving shows
+    there at most per call: half of an average call's, beyond the slack, is asked to show."""
     original, candidate = comparison.touched
     if original:
         return "its memory cannot be measured: the original itself uses tracemalloc"
@@ -159,10 +162,18 @@ def untrustworthy(comparison: MemoryComparison) -> str | None:
         return f"reaches for {names} while its memory is measured: that is not its to change"
     use = comparison.use
     base, seen = use.rss
-    if base and seen and use.ratio > 1 and seen > base * _RSS_TOLERANCE + _RSS_SLACK:
+    if not (base and seen) or use.ratio <= 1:
+        return None
+    outside = f"({fmt.size(seen)} against the original's {fmt.size(base)})"
+    if seen > base * _RSS_TOLERANCE + _RSS_SLACK:
         return (
-            f"traced less memory, but its processes peaked higher seen from outside them "
-            f"({fmt.size(seen)} against the original's {fmt.size(base)})"
+            f"traced less memory, but its processes peaked higher seen from outside them {outside}"
+        )
+    per_call = (use.original - use.candidate) / max(1, calls)
+    if base - seen < per_call / 2 - _RSS_SLACK:
+        return (
+            f"traced {fmt.size(per_call)} less a call, but seen from outside its processes "
+            f"peaked about as high {outside}"
         )
     return None
 

@@ -119,7 +119,7 @@ def _judge_memory(
             )  # fmt: skip
     except MemoryMeasureError as error:
         return Verdict(False, "memory", str(error))
-    problem = untrustworthy(comparison)
+    problem = untrustworthy(comparison, len(calls))
     if problem is not None:
         return Verdict(False, "memory", problem, memory=comparison.use)
     changed = _changed_while_measured(bench.behaviour(), trial, comparison.seen, calls, "measured")
