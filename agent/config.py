@@ -1,10 +1,12 @@
-"""One validated configuration for a run: ``[tool.evolver]`` in pyproject.toml, then flags."""
+"""One validated configuration for a run: the user's defaults (``config.toml`` in their config
+folder), then ``[tool.evolver]`` in the repo's pyproject.toml, then flags."""
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -79,6 +81,13 @@ class RunConfig(BaseModel):
         le=3600,
         description="Seconds a candidate's timing may take to decide (more processes while "
         "its interval straddles the bar; default 20).",
+    )
+    min_time: float = Field(
+        0.05,
+        ge=0.005,
+        le=10.0,
+        description="Seconds each timed sample lasts at least (its loop count is calibrated "
+        "to it); shorter is quicker and noisier (default 0.05).",
     )
     # For the command and everything it starts.
     memory_mb: int = Field(4096, ge=128, description="Memory for each sandboxed command, in MiB.")
@@ -162,10 +171,18 @@ class RunConfig(BaseModel):
         return value
 
 
-# What [tool.evolver] may set: everything but what names this one run (flags win anyway).
+# What [tool.evolver] and the user's config.toml may set: everything but what names this one
+# run (flags win anyway).
 FILE_KEYS = set(RunConfig.model_fields) - {
     "repo", "base", "targets", "branch", "json_path", "record_replies", "replies",
 }  # fmt: skip
+
+
+def user_config_path() -> Path:
+    """The user's defaults for every run: ``$XDG_CONFIG_HOME/evolver/config.toml`` (by default
+    ``~/.config/evolver/config.toml``), keys as in ``[tool.evolver]``."""
+    folder = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(folder) / "evolver" / "config.toml"
 
 
 def load_config(
@@ -174,26 +191,58 @@ def load_config(
     flags: Mapping[str, object],
     flag_names: Mapping[str, str] | None = None,
 ) -> RunConfig:
-    """Merge ``[tool.evolver]`` (from the committed pyproject.toml) with the given flags (by
-    field; None: not given). An error names a flag as ``flag_names`` spells it (by field;
-    default ``--field-name``)."""
+    """Merge the user's defaults (:func:`user_config_path`), ``[tool.evolver]`` (from the
+    committed pyproject.toml) and the given flags (by field; None: not given), each winning
+    over the one before. An error names a flag as ``flag_names`` spells it (by field; default
+    ``--field-name``), or the file and key."""
+    user = user_config_path()
+    try:
+        user_text = user.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        user_text = None
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"{user}: cannot read: {error}") from None
+    layers = (
+        (str(user), _settings(user_text, str(user), str(user), dict)),
+        ("[tool.evolver]", _settings(pyproject_text, "pyproject.toml", "[tool.evolver]", _tool)),
+    )
     settings: dict[str, Any] = {}
-    if pyproject_text:
-        try:
-            table = tomllib.loads(pyproject_text).get("tool", {}).get("evolver", {})
-        except tomllib.TOMLDecodeError as error:
-            raise UsageError(f"pyproject.toml: {error}") from None
-        table = {key.replace("-", "_"): value for key, value in table.items()}
-        table.pop("watch", None)  # [tool.evolver.watch]: see WatchConfig
-        unknown = sorted(set(table) - FILE_KEYS)
-        if unknown:
-            raise UsageError(f"[tool.evolver]: unknown key {unknown[0]!r}")
+    for _, table in layers:
         settings.update(table)
     settings.update({k: v for k, v in flags.items() if v is not None and v != ()})
     try:
         return RunConfig(repo=repo, **settings)
     except ValidationError as error:
-        raise _usage_error(error, flags, "[tool.evolver]", flag_names or {}) from None
+        # Named after the last layer that set the bad key (a flag's error names the flag).
+        key = str(error.errors()[0]["loc"][0]) if error.errors()[0]["loc"] else ""
+        where = next((name for name, table in reversed(layers) if key in table), layers[-1][0])
+        raise _usage_error(error, flags, where, flag_names or {}) from None
+
+
+def _tool(document: dict[str, Any]) -> dict[str, Any]:
+    table = dict(document.get("tool", {}).get("evolver", {}))
+    table.pop("watch", None)  # [tool.evolver.watch]: see WatchConfig
+    return table
+
+
+def _settings(
+    text: str | None,
+    file: str,
+    table_name: str,
+    table_of: Callable[[dict[str, Any]], dict[str, Any]],
+) -> dict[str, Any]:
+    """The run settings in ``table_of`` the TOML ``text`` of ``file``, by field."""
+    if not text:
+        return {}
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise UsageError(f"{file}: {error}") from None
+    table = {key.replace("-", "_"): value for key, value in table_of(document).items()}
+    unknown = sorted(set(table) - FILE_KEYS)
+    if unknown:
+        raise UsageError(f"{table_name}: unknown key {unknown[0]!r}")
+    return table
 
 
 def _usage_error(

@@ -262,7 +262,9 @@ def make_bench(
         recording,
         config.min_speedup,
         original,
-        plan=TimingPlan(timeout=config.check_timeout, budget=config.timing_budget),
+        plan=TimingPlan(
+            timeout=config.check_timeout, budget=config.timing_budget, min_time=config.min_time
+        ),
         rel_tol=config.float_tolerance,
         strict_behaviour=config.strict_behaviour,
         check_timeout=config.check_timeout,

@@ -29,7 +29,7 @@ app = typer.Typer(
 # The run settings an eval passes on to every task's run.
 EVAL_OPTIONS = (
     *shared("model", "base_url", "rounds", "candidates", "temperature", "seed", "strategies"),
-    *shared("max_tokens", "max_prompt_tokens", "timing_budget"),
+    *shared("max_tokens", "max_prompt_tokens", "timing_budget", "min_time"),
     varied("budget_usd", "Most to spend per task."),
 )
 

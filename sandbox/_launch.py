@@ -29,10 +29,10 @@ cannot be executed, 127 when it is not found.
 
 from __future__ import annotations
 
+import _signal as signal  # the C module: ``signal`` imports ``enum``, ~4 ms of every command
 import os
 import resource
 import select
-import signal
 import sys
 
 _USAGE = (
@@ -254,7 +254,7 @@ def main(args: list[str]) -> int:
     # reset, ``yes | head`` would print "Broken pipe" errors instead of ending quietly), and a
     # shell's background job ignores SIGINT and SIGQUIT: the command starts with none ignored.
     for number in signal.valid_signals() - {signal.SIGKILL, signal.SIGSTOP}:
-        if signal.getsignal(number) is signal.SIG_IGN:
+        if signal.getsignal(number) == signal.SIG_IGN:
             signal.signal(number, signal.SIG_DFL)
     if options.channel is None:
         failed = _switch_user(options.user)

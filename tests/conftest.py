@@ -124,6 +124,26 @@ def evolver_here(capsys: pytest.CaptureFixture[str]) -> Iterator[InProcess]:
         signal.signal(sig, handler)
 
 
+# What the suite's runs are set to by default, as a user's own config.toml sets theirs (see
+# agent/config.py): samples of 10 ms rather than 50 make every timing process quicker and each
+# figure noisier, which decides nothing about what most tests check (what is timed there is
+# shown, not tested). Tests of timing itself say `--min-time 0.05`, the default.
+USER_CONFIG = "min_time = 0.01\n"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def user_config() -> Iterator[Path]:
+    """Every test's ``XDG_CONFIG_HOME``: a folder holding ``evolver/config.toml`` with
+    ``USER_CONFIG``, never the config of whoever runs the suite."""
+    with tempfile.TemporaryDirectory(prefix="evolver-user-config-") as folder:
+        path = Path(folder) / "evolver" / "config.toml"
+        path.parent.mkdir()
+        path.write_text(USER_CONFIG, encoding="utf-8")
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("XDG_CONFIG_HOME", folder)
+            yield path
+
+
 # What a test repository's own virtual environment holds: pytest and pytest-benchmark, linked
 # from ours, as a user's project venv would, rather than Evolver's environment, whose other
 # pytest plugins (hypothesis, xdist, anyio, timeout) cost every pytest run of the project's

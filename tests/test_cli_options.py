@@ -1,6 +1,7 @@
 """Run settings on the command line: each ``RunConfig`` option has its flag, the real
 commands pass what they parse on to ``RunConfig``, a flag beats ``[tool.evolver]`` which beats
-the default, and a bad value is one line naming the flag, exit 2."""
+the user's config.toml which beats the default, and a bad value is one line naming the flag
+(or the file and key), exit 2."""
 
 from __future__ import annotations
 
@@ -25,6 +26,13 @@ from agent.cli.ship import PublishOptions
 from agent.config import RunConfig, load_config
 from agent.domain import TargetRef
 from tests.conftest import InProcess, git, init_repo, repo_state
+
+
+@pytest.fixture(autouse=True)
+def user_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where the user's config.toml goes: none at first (not the suite's, see conftest)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    return tmp_path / "config" / "evolver" / "config.toml"
 
 
 def command(name: str) -> TyperCommand:
@@ -108,6 +116,7 @@ RUN_ARGV = {
     "python": (["--python", "bin/python"], str(Path("bin/python").absolute())),
     "max_prompt_tokens": (["--max-prompt-tokens", "700"], 700),
     "context_window": (["--context-window", "4096"], 4096),
+    "min_time": (["--min-time", "0.02"], 0.02),
 }  # fmt: skip
 
 
@@ -134,6 +143,36 @@ def test_a_flag_beats_the_file_which_beats_the_default(tmp_path: Path) -> None:
     assert config.max_tokens == RunConfig.model_fields["max_tokens"].default
     config = parsed("run", RUN_OPTIONS, tmp_path, pyproject, "--no-strict-behaviour")
     assert (config.candidates, config.strict_behaviour) == (9, False)
+
+
+def test_the_users_config_comes_below_the_projects(tmp_path: Path, user_config: Path) -> None:
+    user_config.parent.mkdir(parents=True)
+    user_config.write_text("candidates = 7\nrounds = 2\nmin-time = 0.2\n")
+    pyproject = "[tool.evolver]\nrounds = 1\n"
+    config = parsed("run", RUN_OPTIONS, tmp_path, pyproject, "--min-time", "0.01")
+    assert (config.candidates, config.rounds, config.min_time) == (7, 1, 0.01)
+    assert parsed("profile", PROFILE_OPTIONS, tmp_path, None).min_time == 0.2
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("nope = 1\n", "{path}: unknown key 'nope'"),
+        ("branch = 'mine'\n", "{path}: unknown key 'branch'"),  # names one run: a flag
+        ("candidates = 0\n", "{path} candidates: input should be greater than or equal to 1"),
+        ("candidates = \n", "{path}: "),
+    ],
+)
+def test_a_bad_user_config_is_one_line_naming_it(
+    cli: Cli, repo: Path, user_config: Path, text: str, said: str
+) -> None:
+    user_config.parent.mkdir(parents=True)
+    user_config.write_text(text)
+    before = repo_state(repo)
+    code, line = cli("run", str(repo), "--no-history")
+    assert code == 2, line
+    assert line.startswith(f"evolver: error: {said.format(path=user_config)}"), line
+    assert repo_state(repo) == before
 
 
 def test_profile_and_prompt_pass_their_flags_on(tmp_path: Path) -> None:

@@ -108,6 +108,7 @@ RUN_OPTIONS = (
     ConfigOption("strict_behaviour"),
     ConfigOption("check_timeout"),
     ConfigOption("timing_budget"),
+    ConfigOption("min_time"),
     ConfigOption("memory_mb"),
     ConfigOption("branch"),
     ConfigOption("json_path", "--json"),
