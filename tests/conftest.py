@@ -27,6 +27,16 @@ from agent.providers.base import ProposalRequest, candidate_id
 from tests.loopback import ConnectionListener, Serving
 
 GIT_ID = ["-c", "user.name=Test", "-c", "user.email=test@localhost"]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules with whole-pipeline tests first, each module's tests kept together and in order:
+    with one worker per module (scripts/test, which keeps this order), the long modules start
+    at once and the short ones fill in at the end, so that no worker waits long for the other."""
+    heavy = {item.path for item in items if item.get_closest_marker("pipeline") is not None}
+    items.sort(key=lambda item: item.path not in heavy)
+
+
 EVOLVER = [sys.executable, "-m", "agent"]
 
 
@@ -204,6 +214,12 @@ def demo_repo(path: Path) -> Path:
     """A fresh git repository holding a copy of the bundled demo project."""
     shutil.copytree(DEMO, path)
     return init_repo(path, message="demo")
+
+
+def demo_workload(benchmark: str) -> str:
+    """A workload of the demo's one benchmark ``benchmark`` (a ``-k`` expression): for tests
+    about something other than what the profile finds, at a fifth of the whole profile's cost."""
+    return f"python -m pytest -q -p no:cacheprovider benchmarks -k {benchmark} --benchmark-disable"
 
 
 def run_tests_on_branch(repo: Path, branch: str, into: Path) -> subprocess.CompletedProcess[str]:

@@ -21,7 +21,15 @@ from agent.errors import UsageError
 from agent.providers import make_provider
 from agent.providers.local import HINT, find_model
 from agent.providers.usage import Ledger
-from tests.conftest import KEYS_PROJECT, MakeRepo, demo_repo, evolver, git, run_project_tests
+from tests.conftest import (
+    KEYS_PROJECT,
+    MakeRepo,
+    demo_repo,
+    demo_workload,
+    evolver,
+    git,
+    run_project_tests,
+)
 
 ROOT = Path(__file__).parents[1]
 TARGET = "logkit/ips.py::unique_in_order"
@@ -123,6 +131,7 @@ def test_a_local_model_proposes_candidates_for_the_demo(local_model: Path, tmp_p
         "--target", TARGET, "--rounds", "1", "--candidates", "1",
         "--branch", "evolver/local", "--json", str(report_path), "--progress",
         "--timing-budget", "5",  # what it measures is not what this test is about
+        "--workload", demo_workload("unique_ips"),  # the target's benchmark alone
         env={"XDG_CACHE_HOME": str(cache)}, timeout=1800,
     )  # fmt: skip
     elapsed = time.monotonic() - start

@@ -14,6 +14,7 @@ from tests.conftest import (
     KEYS_PROJECT,
     MakeRepo,
     demo_repo,
+    demo_workload,
     evolver,
     git,
     init_repo,
@@ -89,6 +90,7 @@ def run_on_demo(serving: Serving, tmp_path: Path, provider: str, replies: list[R
     repo = demo_repo(tmp_path / "demo")
     server = serving(LLMServer(replies))
     done, report = run(repo, tmp_path, provider, server, "--rounds", "1", "--candidates", "1",
+                       "--workload", demo_workload("unique_ips"),  # the target's benchmark
                        NO_CONFIRM, *flags, target=DEMO_TARGET)  # fmt: skip
     return DemoRun(repo, server, done, report)
 

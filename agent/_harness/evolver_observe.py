@@ -7,7 +7,8 @@ anything else is ``[kind, type name, payload]``: ``["seq", "list", [...]]``,
 met a second time becomes ``["ref", n]``, so a result that aliases an argument differs from one
 that copies it. Iterators are consumed, so a generator is judged by what it yields.
 
-Stdlib only: it runs inside the sandbox, next to candidate code.
+Stdlib only: it runs inside the sandbox, next to candidate code. (Over 400 lines: what a call
+did and how it is described are one contract, read alike by every harness script.)
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ from typing import Any
 # argument is behaviour (mutating one changes the other); sharing a string is not.
 _MUTABLE = (list, dict, set, bytearray)
 _MAX_DEPTH = 200
+# What :meth:`_Describer.describe` gives back as it is: a container holding only these is
+# described in one pass of C (its outcome is digested on every timed sample, and real
+# arguments are often long lists of numbers).
+_AS_IS = frozenset({int, float, bool, type(None)})
 
 
 class CallTimeout(BaseException):
@@ -158,8 +163,12 @@ class _Describer:
         if isinstance(value, types.ModuleType):  # a module is its name, not its namespace
             return ["module", name, _located(str(getattr(value, "__name__", "")))]
         if isinstance(value, (list, tuple)):
+            if _AS_IS.issuperset(map(type, value)):
+                return ["seq", name, list(value)]
             return ["seq", name, [self.describe(item, inner) for item in value]]
         if isinstance(value, dict):
+            if _AS_IS.issuperset(map(type, value)) and _AS_IS.issuperset(map(type, value.values())):
+                return ["map", name, list(map(list, value.items()))]
             pairs = [[self.describe(k, inner), self.describe(v, inner)] for k, v in value.items()]
             return ["map", name, pairs]
         if isinstance(value, (set, frozenset)):
