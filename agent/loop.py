@@ -250,6 +250,14 @@ def reached_by_flaky_tests(context: RunContext, ranked: Target, recording: Recor
     return bool(flaky)
 
 
+def timing_plan(config: RunConfig) -> TimingPlan:
+    """How a run's candidates are timed: within its check timeout and timing budget, in
+    samples of at least its ``min_time``."""
+    return TimingPlan(
+        timeout=config.check_timeout, budget=config.timing_budget, min_time=config.min_time
+    )
+
+
 def make_bench(
     context: RunContext, target: Target, recording: Recording, original: Sandbox
 ) -> Bench:
@@ -262,9 +270,7 @@ def make_bench(
         recording,
         config.min_speedup,
         original,
-        plan=TimingPlan(
-            timeout=config.check_timeout, budget=config.timing_budget, min_time=config.min_time
-        ),
+        plan=timing_plan(config),
         rel_tol=config.float_tolerance,
         strict_behaviour=config.strict_behaviour,
         check_timeout=config.check_timeout,

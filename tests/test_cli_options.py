@@ -25,6 +25,8 @@ from agent.cli.options import (
 from agent.cli.ship import PublishOptions
 from agent.config import RunConfig, load_config
 from agent.domain import TargetRef
+from agent.loop import timing_plan
+from agent.verify.timing import TimingPlan
 from tests.conftest import InProcess, git, init_repo, repo_state
 
 
@@ -173,6 +175,13 @@ def test_a_bad_user_config_is_one_line_naming_it(
     assert code == 2, line
     assert line.startswith(f"evolver: error: {said.format(path=user_config)}"), line
     assert repo_state(repo) == before
+
+
+def test_the_timing_flags_reach_the_timing_plan(tmp_path: Path) -> None:
+    argv = ["--min-time", "0.02", "--timing-budget", "7", "--check-timeout", "30"]
+    plan = timing_plan(parsed("run", RUN_OPTIONS, tmp_path, None, *argv))
+    assert (plan.min_time, plan.budget, plan.timeout) == (0.02, 7, 30)
+    assert timing_plan(RunConfig(repo=tmp_path)).min_time == TimingPlan().min_time
 
 
 def test_profile_and_prompt_pass_their_flags_on(tmp_path: Path) -> None:

@@ -102,6 +102,30 @@ def test_mutated_arguments_and_aliasing_are_behaviour() -> None:
     assert why is not None and "argument 1 is <an object seen before>" in why
 
 
+class Level(int):
+    """An int subclass: described as a scalar with its type, never passed through as an int."""
+
+
+@pytest.mark.parametrize(
+    ("value", "described"),
+    [
+        ([1, 2.5, True, None], ["seq", "list", [1, 2.5, True, None]]),
+        ((1, 2), ["seq", "tuple", [1, 2]]),
+        ({1: 2.0, 3: None}, ["map", "dict", [[1, 2.0], [3, None]]]),
+        ([1, Level(2)], ["seq", "list", [1, ["scalar", f"{__name__}.Level", "2"]]]),
+        ({Level(1): 2}, ["map", "dict", [[["scalar", f"{__name__}.Level", "1"], 2]]]),
+        ([1, "a"], ["seq", "list", [1, "a"]]),
+        ([[1], [1]], ["seq", "list", [["seq", "list", [1]], ["seq", "list", [1]]]]),
+    ],
+)
+def test_containers_of_plain_numbers_are_described_as_item_by_item(
+    value: Any, described: Any
+) -> None:
+    """Lists, tuples and dicts of only ints, floats, bools and None take a quicker path (every
+    timed sample digests its call's arguments): its description must be the one item by item."""
+    assert describe(value) == described
+
+
 def test_objects_with_slots_and_generators_are_described() -> None:
     slotted = describe(Slotted())
     assert slotted[:2] == ["obj", "tests.test_observe.Slotted"]
