@@ -231,7 +231,8 @@ def _settings(
     table_name: str,
     table_of: Callable[[dict[str, Any]], dict[str, Any]],
 ) -> dict[str, Any]:
-    """The run settings in ``table_of`` the TOML ``text`` of ``file``, by field."""
+    """The run settings, by field, in the table that ``table_of`` picks from the TOML ``text``
+    (of ``file``; ``table_name`` in errors about its keys)."""
     if not text:
         return {}
     try:
