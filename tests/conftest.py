@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
+from agent.config import RunConfig, load_config
 from agent.domain import Candidate, Target
 from agent.project.interpreter import normalize
 from agent.providers.base import ProposalRequest, candidate_id
@@ -152,6 +153,12 @@ def user_config() -> Iterator[Path]:
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("XDG_CONFIG_HOME", folder)
             yield path
+
+
+def run_config(repo: Path, **fields: object) -> RunConfig:
+    """``fields`` as a run of the command line would get them: over the user's config.toml
+    (in the suite, ``USER_CONFIG``), for the tests that run the loop in this process."""
+    return load_config(repo, None, fields)
 
 
 # What a test repository's own virtual environment holds: pytest and pytest-benchmark, linked

@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 
 from agent import loop
-from agent.config import RunConfig
 from agent.domain import RunReport
 from sandbox import protection
-from tests.conftest import Offer, StaticProvider, init_repo
+from tests.conftest import Offer, StaticProvider, init_repo, run_config
 from tests.loopback import ConnectionListener
 
 pytestmark = pytest.mark.pipeline
@@ -122,8 +121,8 @@ def report(
     ]
     os.environ["OPENAI_API_KEY"] = SECRET
     try:
-        config = RunConfig(
-            repo=repo,
+        config = run_config(
+            repo,
             targets=("pkg/funcs.py::total",),
             rounds=1,
             candidates=10,

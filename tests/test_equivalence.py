@@ -16,12 +16,11 @@ from pathlib import Path
 import pytest
 
 from agent import loop
-from agent.config import RunConfig
 from agent.domain import RunReport, TargetRef
 from agent.project.runner import Project
 from agent.verify import equivalence as same
 from sandbox import Sandbox
-from tests.conftest import Offer, StaticProvider, init_repo, write_files
+from tests.conftest import Offer, StaticProvider, init_repo, run_config, write_files
 
 ORIGINAL = {
     "unique": """
@@ -212,8 +211,8 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> RunReport:
         tmp_path_factory.mktemp("trust") / "repo",
         {"pkg/__init__.py": "", "pkg/funcs.py": module_with(), "tests/test_funcs.py": TESTS},
     )
-    config = RunConfig(
-        repo=repo,
+    config = run_config(
+        repo,
         targets=tuple(f"pkg/funcs.py::{name}" for name in ORIGINAL),
         candidates=10,
         rounds=1,

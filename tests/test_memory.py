@@ -17,12 +17,19 @@ import pytest
 
 from agent import loop
 from agent._harness.evolver_blobs import write_calls
-from agent.config import RunConfig
 from agent.domain import Outcome
 from agent.project.runner import HARNESS_DIR
 from agent.verify.memory import judge_memory
 from sandbox import Sandbox
-from tests.conftest import Offer, StaticProvider, evolver, git, init_repo, run_tests_on_branch
+from tests.conftest import (
+    Offer,
+    StaticProvider,
+    evolver,
+    git,
+    init_repo,
+    run_config,
+    run_tests_on_branch,
+)
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -92,8 +99,8 @@ CANDIDATES = {
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, loop.RunReport]:
     repo = init_repo(tmp_path_factory.mktemp("memory") / "repo", PROJECT)
-    config = RunConfig(
-        repo=repo,
+    config = run_config(
+        repo,
         objective="memory",
         targets=("pkg/numbers.py::total_squares",),
         candidates=len(CANDIDATES),

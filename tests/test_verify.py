@@ -7,11 +7,10 @@ from pathlib import Path
 import pytest
 
 from agent import loop
-from agent.config import RunConfig
 from agent.domain import REJECTIONS, STAGES, Outcome, Verdict, stages_passed
 from agent.providers.context import HistoryItem, gather_history
 from agent.verify.cascade import CASCADE, READING, RUNNING, TAMPER
-from tests.conftest import Offer, StaticProvider, git, init_repo
+from tests.conftest import Offer, StaticProvider, git, init_repo, run_config
 
 SLOW = """
 def dedupe(items: list[int]) -> list[int]:
@@ -101,8 +100,8 @@ CANDIDATES = {
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> loop.RunReport:
     repo = init_repo(tmp_path_factory.mktemp("verify") / "repo", PROJECT)
-    config = RunConfig(
-        repo=repo,
+    config = run_config(
+        repo,
         targets=("pkg/slow.py::dedupe",),
         candidates=10,
         branch="evolver/verify",
