@@ -264,7 +264,9 @@ class Watcher:
         jobs = [(ref, f"evolver/watch/{stamp}-{i}") for i, ref in enumerate(targets, 1)]
         with ThreadPoolExecutor(max_workers=self.settings.max_concurrent) as pool:
             reports = list(
-                pool.map(lambda job: self._evolution(now.commit, *job, now.objective), jobs)
+                pool.map(
+                    lambda job: self._evolution(now.commit, job[0], job[1], now.objective), jobs
+                )
             )
         reverted = self._reverted_patches()
         for (ref, _), report in zip(jobs, reports, strict=True):
