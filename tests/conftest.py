@@ -136,10 +136,10 @@ def evolver_here(capsys: pytest.CaptureFixture[str]) -> Iterator[InProcess]:
 
 
 # What the suite's runs are set to by default, as a user's own config.toml sets theirs (see
-# agent/config.py): samples of 10 ms rather than 50 make every timing process quicker and each
-# figure noisier, which decides nothing about what most tests check (what is timed there is
-# shown, not tested). Tests of timing itself say `--min-time 0.05`, the default.
-USER_CONFIG = "min_time = 0.01\n"
+# agent/config.py): nothing. Samples of 10 ms (`min_time = 0.01`) made the suite about 2
+# minutes quicker, but under load the timing processes' own clocks then disagreed with ours by
+# more than the cross-check allows, and good candidates were rejected (twice in seven runs).
+USER_CONFIG = ""
 
 
 @pytest.fixture(scope="session", autouse=True)

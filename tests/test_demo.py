@@ -31,8 +31,8 @@ def test_demo_targets_get_verified_speedups(tmp_path: Path) -> None:
         "evolver/demo",
         "--json",
         str(report_path),
-        # Its figures are what is asserted: timed as a user's run times them, not in the
-        # suite's 10 ms samples (tests/conftest.py), with which hops was once not committed.
+        # Its figures are what is asserted: timed as a user's run times them, whatever the
+        # suite's user config says (tests/conftest.py).
         "--min-time",
         "0.05",
     )
