@@ -282,6 +282,10 @@ class Outcome:
     risk: Risk | None = None  # for accepted candidates
 
 
+# Medians of a whole-result confirmation within this share of each other are called the same.
+NO_CHANGE = 0.02
+
+
 @dataclass(frozen=True)
 class Confirmation:
     """The repository's own workload run on the base commit and on the result, alternately.
@@ -290,6 +294,8 @@ class Confirmation:
     pytest-benchmark's medians when the workload is the repo's benchmarks (``method``
     "benchmarks", each ratio in ``benchmarks``), else the ratio of median wall times
     (``method`` "wall time"). Wall times are kept either way: medians of ``runs`` runs a side.
+    ``change`` is what the runs show (``record.confirm.change``): "faster", "slower", "about
+    the same" or "too noisy to tell".
     """
 
     what: str
@@ -298,6 +304,7 @@ class Confirmation:
     base_seconds: float
     result_seconds: float
     speedup: float
+    change: str
     benchmarks: dict[str, float] = field(default_factory=dict)
 
     @property

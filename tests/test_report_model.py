@@ -27,7 +27,14 @@ from agent.domain import (
 )
 from agent.reports import format as fmt
 from agent.reports.chart import LogScale, tick_label
-from agent.reports.model import Report, ReportError, report_json, target_json, write_json
+from agent.reports.model import (
+    Report,
+    ReportConfirmation,
+    ReportError,
+    report_json,
+    target_json,
+    write_json,
+)
 from tests.test_html_report import full_report, v1_report
 from tests.test_pr import REPORT
 
@@ -123,6 +130,7 @@ def legacy_report_json(report: RunReport) -> dict[str, Any]:
             "wall_speedup": round(confirmation.wall_speedup, 4),
             "speedup": round(confirmation.speedup, 4),
             "benchmarks": {name: round(r, 4) for name, r in confirmation.benchmarks.items()},
+            "change": confirmation.change,
         },
         "sandbox": report.sandbox,
     }
@@ -202,6 +210,7 @@ def full_run() -> RunReport:
             2.512345,
             1.298765,
             1.8712345,
+            "faster",
             {"test_total": 2.1234567, "test_empty": 1.0},
         ),
         sandbox=["network: none", "memory: 2048 MiB"],
@@ -261,6 +270,15 @@ def test_the_read_report_is_typed() -> None:
     assert (
         report.confirmation is not None and report.confirmation.benchmarks["test_total"] == 2.1235
     )
+    assert report.confirmation.change == report.confirmation.verdict == "faster"
+
+
+def test_a_confirmation_from_before_its_change_was_kept_is_named_by_its_ratio() -> None:
+    verdicts = [ReportConfirmation.from_json({"speedup": s}).verdict for s in (1.03, 0.97, 1.01)]
+    assert verdicts == ["faster", "slower", "about the same"]
+    assert ReportConfirmation.from_json({}).verdict == "unknown"
+    noisy = {"speedup": 0.97, "change": "too noisy to tell"}
+    assert ReportConfirmation.from_json(noisy).verdict == "too noisy to tell"
 
 
 @pytest.mark.parametrize(
@@ -353,8 +371,6 @@ def test_formatting() -> None:
     assert fmt.usd(0.0021) == "$0.0021" and fmt.usd(12.345) == "$12.35"
     assert fmt.plural(1, "target") == "1 target" and fmt.plural(2, "target") == "2 targets"
     assert fmt.plural(3, "batch", "batches") == "3 batches" and fmt.short_sha("a" * 40) == "a" * 10
-    assert [fmt.change(s) for s in (1.03, 0.97, 1.01, 0.99)] == [
-        "faster", "slower", "about the same", "about the same"]  # fmt: skip
 
 
 def test_log_scale() -> None:

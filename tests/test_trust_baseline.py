@@ -15,7 +15,7 @@ from agent.profile.baseline import baseline, flaky_tests
 from agent.project.runner import Project
 from agent.project.runner import TestRun as Run  # not "Test*": pytest would try to collect it
 from agent.project.workspace import Workspace
-from agent.record.confirm import NotConfirmed, confirm
+from agent.record.confirm import NotConfirmed, change, confirm
 from sandbox import Sandbox
 from tests.conftest import KEYS_PROJECT, MakeRepo, evolver, git, write_files
 
@@ -104,7 +104,26 @@ def test_flaky_test_judges_nothing_its_target_is_skipped_and_the_result_is_confi
     }
     assert ratios["benchmarks/test_bench.py::test_count_known"] > 1.05
     assert confirmation["base_seconds"] > 0 and confirmation["result_seconds"] > 0
+    assert confirmation["change"] in {"faster", "slower", "about the same", "too noisy to tell"}
     assert "whole result" in done.stdout and "geometric mean of 2 benchmarks" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("base", "result", "expected"),
+    [
+        ([1.30, 1.31, 1.29], [1.20, 1.19, 1.21], "faster"),
+        ([1.20, 1.19, 1.21], [1.30, 1.31, 1.29], "slower"),
+        ([1.43, 1.40, 1.52], [1.48, 1.52, 1.39], "too noisy to tell"),  # overlapping runs
+        ([1.30, 1.31], [1.20, 1.19], "too noisy to tell"),  # too few runs to order
+        ([1.30, 1.31, 1.29], [1.29, 1.28, 1.27], "about the same"),  # ordered, within 2%
+    ],
+)
+def test_the_whole_result_names_a_change_only_when_its_runs_show_it(
+    base: list[float], result: list[float], expected: str
+) -> None:
+    assert change(
+        base, result, sorted(base)[len(base) // 2] / sorted(result)[len(result) // 2]
+    ) == (expected)
 
 
 def test_confirmation_by_wall_time_leaves_flaky_tests_out(tmp_path: Path) -> None:
@@ -127,6 +146,7 @@ def test_confirmation_by_wall_time_leaves_flaky_tests_out(tmp_path: Path) -> Non
     assert confirmed.method == "wall time" and confirmed.what == "the test suite"
     assert confirmed.runs == 2 and confirmed.benchmarks == {}
     assert confirmed.speedup == confirmed.wall_speedup > 0
+    assert confirmed.change in {"too noisy to tell", "about the same"}  # 2 runs cannot order
     assert steps[:4] == [
         "confirming the result: the test suite, base run 1/2",
         "confirming the result: the test suite, result run 1/2",

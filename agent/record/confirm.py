@@ -20,13 +20,14 @@ from statistics import median
 
 import git
 
-from agent.domain import Confirmation, RunReport
+from agent.domain import NO_CHANGE, Confirmation, RunReport
 from agent.project.runner import Project, deselect_args, find_benchmarks, is_pytest
 from agent.project.workspace import Workspace
 from agent.record import gitops
 from sandbox import Result, Sandbox
 
 RUNS = 3  # per side
+CHANGE_RUNS = 3  # the fewest runs a side that can show a change (see ``change``)
 BUDGET_SECONDS = 240.0  # no new round starts that would end later than this
 BENCHMARK_MAX_TIME = 0.25  # seconds per benchmark (pytest-benchmark's default is 1.0)
 
@@ -72,15 +73,42 @@ def confirm(
                     medians[side].setdefault(key, []).append(value)
         done += 1
     wall = (median(walls[0]), median(walls[1]))
-    ratios = {
-        key: median(medians[0][key]) / median(medians[1][key])
-        for key in sorted(medians[0].keys() & medians[1].keys())
-        if median(medians[1][key]) > 0
-    }
-    if ratios:
-        speedup = math.exp(sum(math.log(r) for r in ratios.values()) / len(ratios))
-        return Confirmation(what, "benchmarks", done, *wall, speedup, ratios)
-    return Confirmation(what, "wall time", done, *wall, wall[0] / wall[1])
+    # Benchmarks every run of both sides timed: each run's cost is their geometric mean.
+    keys = sorted(
+        key
+        for key in medians[0].keys() & medians[1].keys()
+        if all(len(side[key]) == done and min(side[key]) > 0 for side in medians)
+    )
+    if keys:
+        ratios = {key: median(medians[0][key]) / median(medians[1][key]) for key in keys}
+        speedup = _geometric_mean(list(ratios.values()))
+        base_costs, result_costs = (
+            [_geometric_mean([side[key][run] for key in keys]) for run in range(done)]
+            for side in medians
+        )
+        verdict = change(base_costs, result_costs, speedup)
+        return Confirmation(what, "benchmarks", done, *wall, speedup, verdict, ratios)
+    speedup = wall[0] / wall[1]
+    return Confirmation(what, "wall time", done, *wall, speedup, change(*walls, speedup))
+
+
+def change(base: list[float], result: list[float], speedup: float) -> str:
+    """What the runs show: ``"about the same"`` when the medians are within ``NO_CHANGE``;
+    ``"faster"`` or ``"slower"`` only when every run of one side cost more than every run of
+    the other, with at least ``CHANGE_RUNS`` a side (at 3, chance alone orders them so one way
+    one time in 20); else ``"too noisy to tell"``, which is not slower."""
+    if abs(math.log(speedup)) <= math.log1p(NO_CHANGE):
+        return "about the same"
+    if min(len(base), len(result)) >= CHANGE_RUNS:
+        if min(base) > max(result) and speedup > 1:
+            return "faster"
+        if max(base) < min(result) and speedup < 1:
+            return "slower"
+    return "too noisy to tell"
+
+
+def _geometric_mean(values: list[float]) -> float:
+    return math.exp(sum(map(math.log, values)) / len(values))
 
 
 def _run(project: Project, sandbox: Sandbox, benchmarks: list[str], out: Path) -> Result:

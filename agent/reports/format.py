@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import TypeGuard
 
 MISSING = "–"
-NO_CHANGE = 0.02  # a few runs a side are not a proof: within 2% is called no change
 SHORT_SHA = 10
 
 
@@ -102,13 +101,6 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
 def short_sha(sha: str | None) -> str:
     """A commit as people quote it: its first ten hex digits; empty when there is none."""
     return (sha or "")[:SHORT_SHA]
-
-
-def change(speedup: float) -> str:
-    """``"faster"``, ``"slower"`` or ``"about the same"``: within NO_CHANGE is no change."""
-    if speedup > 1 + NO_CHANGE:
-        return "faster"
-    return "slower" if speedup < 1 - NO_CHANGE else "about the same"
 
 
 def cut(text: str, limit: int) -> str:

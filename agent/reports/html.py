@@ -197,7 +197,7 @@ def _confirmation(confirmation: ReportConfirmation) -> dict[str, Any]:
         how = f"geometric mean of {len(ratios)} benchmarks' medians; wall time {wall}"
     else:
         how = f"median wall time {wall}"
-    change = fmt.change(speedup) if fmt.finite(speedup) else "unknown"
+    change = confirmation.verdict
     css = {"faster": "good", "slower": "bad"}.get(change, "neutral")
     return {
         "speedup": fmt.times(speedup),

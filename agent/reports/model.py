@@ -18,12 +18,14 @@ idea, and it is kept in one place.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, ClassVar, NoReturn, TypeVar
 
 from agent.domain import (
+    NO_CHANGE,
     Confirmation,
     FunctionProfile,
     MemoryUse,
@@ -438,6 +440,23 @@ class ReportConfirmation(_Record):
     benchmarks: dict[str, float] = field(
         default_factory=dict, metadata=_reads(_map_of(_number))
     )  # name → speedup
+    change: str = _key(
+        _text, ""
+    )  # what the runs show (record.confirm.change); older reports lack it
+
+    @property
+    def verdict(self) -> str:
+        """``change``; a report from before it was kept named it by the medians' ratio alone."""
+        if self.change:
+            return self.change
+        speedup = self.speedup
+        if speedup is None or not math.isfinite(speedup) or speedup <= 0:
+            return "unknown"
+        return (
+            "about the same"
+            if abs(math.log(speedup)) <= math.log1p(NO_CHANGE)
+            else ("faster" if speedup > 1 else "slower")
+        )
 
     @classmethod
     def from_confirmation(cls, confirmation: Confirmation) -> ReportConfirmation:
@@ -450,6 +469,7 @@ class ReportConfirmation(_Record):
             wall_speedup=round(confirmation.wall_speedup, 4),
             speedup=round(confirmation.speedup, 4),
             benchmarks={name: round(r, 4) for name, r in confirmation.benchmarks.items()},
+            change=confirmation.change,
         )
 
 

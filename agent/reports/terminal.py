@@ -18,6 +18,7 @@ _CHANGE_MARKUP = {
     "faster": "[green]faster[/]",
     "slower": "[red]slower[/]",
     "about the same": "[yellow]about the same[/]",
+    "too noisy to tell": "[yellow]too noisy to tell[/]",
 }
 
 
@@ -99,7 +100,7 @@ def results_table(report: RunReport) -> Table:
             "[bold]whole result[/]",
             confirmed.what,
             fmt.MISSING,
-            _CHANGE_MARKUP[fmt.change(confirmed.speedup)],
+            _CHANGE_MARKUP[confirmed.change],
             fmt.times(confirmed.speedup),
             fmt.MISSING,
             fmt.MISSING,

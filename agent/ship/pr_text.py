@@ -174,17 +174,20 @@ def _confirmation(confirmation: ReportConfirmation | None) -> str:
         return ""
     speedup = confirmation.speedup
     verdict = {
-        "faster": f"{fmt.times(speedup)} faster",
-        "slower": f"{fmt.times(1 / speedup)} slower",
-        "about the same": f"about as fast ({fmt.times(speedup)})",
-    }[fmt.change(speedup)]
+        "faster": f"{fmt.times(speedup)} faster than the base",
+        "slower": f"{fmt.times(1 / speedup)} slower than the base",
+        "about the same": f"about as fast as the base ({fmt.times(speedup)})",
+        "too noisy to tell": (
+            f"not clearly faster or slower than the base ({fmt.times(speedup)}; the runs overlap)"
+        ),
+    }.get(confirmation.verdict, f"{fmt.times(speedup)} against the base")
     how = (
         f"geometric mean of {len(confirmation.benchmarks)} benchmarks' medians"
         if confirmation.method == "benchmarks"
         else "median wall time"
     )
     text = (
-        f"**Whole result:** {verdict} than the base on the repository's own workload "
+        f"**Whole result:** {verdict} on the repository's own workload "
         f"({_code(confirmation.what or 'the workload')}; {how}"
     )
     if confirmation.runs:
