@@ -7,17 +7,20 @@ one lifecycle, and its race conditions are easier to see in one file.)
 
 from __future__ import annotations
 
+import array
 import contextlib
 import os
 import selectors
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from sandbox import _cgroup, _confine
 
@@ -111,8 +114,9 @@ class Result:
     timed_out: bool
     limits_hit: tuple[str, ...] = ()
     # When each piece of stdout arrived: (bytes of stdout so far, ``time.perf_counter_ns()``),
-    # taken here, in the caller's process. A command can lie about time in what it prints;
-    # it cannot lie about when we read it.
+    # taken here, in the caller's process: when we read it, or with ``clocked_stdout`` when the
+    # kernel took it from the command (on our clock's scale). A command can lie about time in
+    # what it prints; it cannot lie about when it was read or sent.
     stdout_times: tuple[tuple[int, int], ...] = ()
     # The most memory the command's processes held at once, in bytes, as the kernel counted it
     # for the command's cgroup (nothing the command runs can change it); ``None`` without one.
@@ -145,8 +149,15 @@ def run_process(
     writable: Sequence[Path] = (),
     hidden: Sequence[Path] = (),
     readable: Sequence[Path] = (),
+    clocked_stdout: bool = False,
 ) -> Result:
     """Run ``argv`` under ``limits`` with exactly ``env``; kill all it started at the end.
+
+    ``clocked_stdout``: stdout is a socket of records that the kernel stamps as the command
+    writes them, so ``Result.stdout_times`` says when each write was made, not when we got
+    round to reading it (a busy machine delays our reads, never the stamps). For commands that
+    write a little at a time, such as timing marks: a single write larger than the socket's
+    buffer fails.
 
     ``writable`` are the directories the command may write where the file system outside them
     can be made read-only (bubblewrap); elsewhere nothing stops it writing where we can.
@@ -173,7 +184,7 @@ def run_process(
     memory_in_cgroup = cgroup is not None and support is not None and support.has("memory")
     rlimits = limits.rlimits(cgroup_memory=memory_in_cgroup)
     try:
-        return _run(argv, timeout, env, cwd, stdin, rlimits, network, view, cgroup)
+        return _run(argv, timeout, env, cwd, stdin, rlimits, network, view, cgroup, clocked_stdout)
     finally:
         if cgroup is not None:
             cgroup.remove()
@@ -244,11 +255,15 @@ def _run(
     network: bool,
     view: _View,
     cgroup: _cgroup.CommandCgroup | None,
+    clocked_stdout: bool,
 ) -> Result:
     # The launcher reports the command's exact exit status on this socket pair; its end-of-file
     # tells the launcher we died, so it takes the command with it.
     ours, theirs = socket.socketpair()
-    with ours:
+    stamped = _stamped_pair() if clocked_stdout else None
+    with ours, contextlib.ExitStack() as closing:
+        for end in stamped or ():
+            closing.callback(end.close)
         with theirs:
             command = _command(
                 argv,
@@ -264,7 +279,7 @@ def _run(
             process = subprocess.Popen(
                 command,
                 stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
-                stdout=subprocess.PIPE,
+                stdout=subprocess.PIPE if stamped is None else stamped[1].fileno(),
                 stderr=subprocess.PIPE,
                 env=dict(env),
                 cwd=cwd,
@@ -272,6 +287,10 @@ def _run(
                 close_fds=True,
                 pass_fds=(theirs.fileno(),),
             )
+            if stamped is not None:
+                stamped[1].close()  # the command's end: it holds its own copy
+        stdout = process.stdout if stamped is None else stamped[0]
+        assert stdout is not None
 
         def kill_all() -> None:
             _kill_group(process.pid)
@@ -280,7 +299,11 @@ def _run(
 
         try:
             out, err, timed_out = _communicate(
-                process, b"" if stdin is None else stdin.encode(), started + timeout, kill_all
+                process,
+                stdout,
+                b"" if stdin is None else stdin.encode(),
+                started + timeout,
+                kill_all,
             )
         finally:
             # Kill before reaping: until the leader is reaped its pid cannot be reused, so the
@@ -304,6 +327,61 @@ def _run(
     )
 
 
+# Linux's SO_TIMESTAMPNS (the socket module lacks it): each record received comes with a
+# ``struct timespec`` of CLOCK_REALTIME, taken when the sender's write queued it.
+_SO_TIMESTAMPNS = 35
+_TIMESPEC = struct.Struct("@ll")
+_ANCILLARY = socket.CMSG_SPACE(_TIMESPEC.size) + socket.CMSG_SPACE(64 * 4)
+
+
+def _stamped_pair() -> tuple[socket.socket, socket.socket] | None:
+    """(ours, the command's): a record socket pair whose records the kernel stamps, or
+    ``None`` where there is none (not Linux): stdout is then a pipe, read times as usual."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    except OSError:
+        return None
+    try:
+        ours.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+    except OSError:
+        ours.close()
+        theirs.close()
+        return None
+    ours.setblocking(False)
+    return ours, theirs
+
+
+def _receive_stamped(channel: socket.socket, capture: _Capture) -> bool:
+    """Every record waiting on ``channel`` into ``capture``, each at the kernel's stamp moved
+    onto our ``perf_counter_ns`` scale; ``False`` once the command's end is closed."""
+    while True:
+        try:
+            data, ancillary, _, _ = channel.recvmsg(65536, _ANCILLARY)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        stamp = None
+        for level, kind, payload in ancillary:
+            if level != socket.SOL_SOCKET:
+                continue
+            if kind == socket.SCM_RIGHTS:  # descriptors the command sent us: never kept
+                for fd in array.array("i", payload[: len(payload) - len(payload) % 4]):
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
+            elif kind == _SO_TIMESTAMPNS and len(payload) >= _TIMESPEC.size:
+                seconds, nanoseconds = _TIMESPEC.unpack_from(payload)
+                stamp = seconds * 1_000_000_000 + nanoseconds
+        if not data:
+            return False
+        arrived = None
+        if stamp is not None:
+            arrived = time.perf_counter_ns() - (time.time_ns() - stamp)
+        capture.add(data, arrived)
+
+
 def _reported_status(channel: socket.socket) -> int | None:
     """The exit code the launcher wrote, if it got that far (not when it was killed)."""
     channel.setblocking(False)
@@ -322,6 +400,8 @@ def _kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
 
 
+_Readable = IO[bytes] | socket.socket  # what a command's stdout is read from
+
 # At most this many arrival times are kept per command (the rest are dropped, like output).
 _TIMES_LIMIT = 100_000
 
@@ -334,8 +414,10 @@ class _Capture:
         self.dropped = 0
         self.times: list[tuple[int, int]] = []
 
-    def add(self, chunk: bytes) -> None:
-        arrived = time.perf_counter_ns()
+    def add(self, chunk: bytes, arrived: int | None = None) -> None:
+        """``chunk``, which arrived at ``arrived`` (``perf_counter_ns``; by default now)."""
+        if arrived is None:
+            arrived = time.perf_counter_ns()
         room = OUTPUT_LIMIT - len(self.data)
         self.data += chunk[:room]
         self.dropped += max(0, len(chunk) - room)
@@ -350,16 +432,22 @@ class _Capture:
 
 
 def _communicate(
-    process: subprocess.Popen[bytes], data: bytes, deadline: float, kill_all: Callable[[], None]
+    process: subprocess.Popen[bytes],
+    stdout: _Readable,
+    data: bytes,
+    deadline: float,
+    kill_all: Callable[[], None],
 ) -> tuple[_Capture, _Capture, bool]:
-    """Feed stdin and read both pipes until the command exits or the deadline passes.
+    """Feed stdin and read stdout (a pipe, or a stamped socket) and stderr until the command
+    exits or the deadline passes.
 
     Unlike ``Popen.communicate`` this stops when the *command* exits, not when the pipes close:
     a background grandchild holding them open must not keep us waiting. It never reaps the
     command (so :func:`_kill_group` stays safe) and kills everything before the final drain.
     """
-    assert process.stdout is not None and process.stderr is not None
-    captures = {process.stdout.fileno(): _Capture(), process.stderr.fileno(): _Capture()}
+    assert process.stderr is not None
+    captures = {stdout.fileno(): _Capture(), process.stderr.fileno(): _Capture()}
+    stamped = {stdout.fileno(): stdout} if isinstance(stdout, socket.socket) else {}
     pending = memoryview(data)
     stdin_fd = process.stdin.fileno() if process.stdin is not None else None
     with selectors.DefaultSelector() as selector:
@@ -380,7 +468,7 @@ def _communicate(
                     timed_out = True
                     break
                 wait = remaining if exited.fd is not None else min(remaining, _POLL_SECONDS)
-                pending = _step(selector, captures, process, pending, wait)
+                pending = _step(selector, captures, stamped, process, pending, wait)
             kill_all()
             # Whatever was not yet written to stdin no longer has a reader.
             for extra in (exited.fd, stdin_fd):
@@ -388,7 +476,7 @@ def _communicate(
                     selector.unregister(extra)
             drain_until = time.monotonic() + _DRAIN_SECONDS
             while selector.get_map() and time.monotonic() < drain_until:
-                _step(selector, captures, process, pending, drain_until - time.monotonic())
+                _step(selector, captures, stamped, process, pending, drain_until - time.monotonic())
         finally:
             exited.close()
     out, err = captures.values()
@@ -398,6 +486,7 @@ def _communicate(
 def _step(
     selector: selectors.BaseSelector,
     captures: dict[int, _Capture],
+    stamped: dict[int, socket.socket],
     process: subprocess.Popen[bytes],
     pending: memoryview,
     wait: float,
@@ -405,7 +494,10 @@ def _step(
     """Wait up to ``wait`` seconds for pipe events and handle them; return unwritten stdin."""
     for key, _ in selector.select(max(wait, 0.0)):
         fd = key.fd
-        if fd in captures:
+        if fd in stamped:
+            if not _receive_stamped(stamped[fd], captures[fd]):
+                selector.unregister(fd)
+        elif fd in captures:
             chunk = os.read(fd, 65536)
             if chunk:
                 captures[fd].add(chunk)

@@ -110,11 +110,12 @@ class Sandbox:
         env: Mapping[str, str] | None = None,
         cwd: Path | None = None,
         stdin: str | None = None,
+        clocked_stdout: bool = False,
     ) -> Result:
         """Run ``argv`` in ``work/`` and wait at most ``timeout`` seconds for it.
 
         ``cwd`` is relative to ``work/``; the environment is :func:`clean_environment` with
-        ``env`` on top.
+        ``env`` on top; ``clocked_stdout`` as in :func:`run_process`.
         """
         self._hand_over()
         return run_process(
@@ -129,6 +130,7 @@ class Sandbox:
             # Its neighbours too: other candidates' copies, and whatever else lives there.
             hidden=(self.root.parent, *self.hidden),
             readable=self.readable,
+            clocked_stdout=clocked_stdout,
         )
 
     def write_file(self, relative: str, text: str) -> None:

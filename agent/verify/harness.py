@@ -59,8 +59,10 @@ def run_harness_with_result(
     calls: list[bytes],
     timeout: float,
     schema: type[M],
+    clocked: bool = False,
 ) -> tuple[M, Result]:
-    """:func:`run_harness`, and the process's :class:`Result` (its stdout, and when it came)."""
+    """:func:`run_harness`, and the process's :class:`Result` (its stdout, and when it came:
+    ``clocked``, when the process wrote each piece; see ``Sandbox.run``'s ``clocked_stdout``)."""
     tmp = _checked_tmp(sandbox)
     stem = f"evolver-{uuid.uuid4().hex}"
     calls_file, spec_file, out_file = (tmp / f"{stem}{s}" for s in (".calls", ".json", ".out"))
@@ -72,7 +74,9 @@ def run_harness_with_result(
         except OSError as error:
             raise HarnessError(f"cannot write its input: {error.strerror}") from None
         argv = [project.python, str(HARNESS_DIR / script), str(spec_file)]
-        result = sandbox.run(argv, timeout=timeout, env=_env(project, sandbox))
+        result = sandbox.run(
+            argv, timeout=timeout, env=_env(project, sandbox), clocked_stdout=clocked
+        )
         if result.timed_out:
             raise HarnessError(f"timed out after {timeout:.0f}s")
         if result.limits_hit:

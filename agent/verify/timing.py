@@ -1,7 +1,9 @@
 """Time the original against a candidate on recorded calls: fresh processes, interleaved.
 
 The figures that decide are ours: each timed region in a timing process is bracketed by marks
-on its stdout, and the time between their arrivals here is the region's time. What the process
+on its stdout, and the time between them is the region's time, as the kernel stamped each mark
+when the process wrote it (``clocked_stdout``: a busy machine that keeps us from reading at
+once does not shorten a region; where there are no stamps, when we read them). What the process
 says of its own timings (it ran candidate code, so it may lie) is only cross-checked.
 """
 
@@ -44,25 +46,26 @@ class TimingError(Exception):
     """A timing process failed; the message says how."""
 
 
-# The process's own total may differ from ours by pipe latency and scheduling; beyond this
-# share (and this many seconds per region) it is not a clock we can believe.
+# The process's own total may differ from ours by the cost of writing a mark, and, where the
+# marks are not stamped, by how late we read them; beyond this share (and this many seconds
+# per region) it is not a clock we can believe.
 _CLOCK_TOLERANCE = 0.3
 _CLOCK_SLACK = 0.003
-# Our clock reads the marks through a pipe, after the scheduler wakes us: a sample shorter
-# than a quarter of the plan's (and than this) is measured again with more loops, so that our
-# latency stays small beside it (at most so many times, up to so many loops a sample).
+# A sample shorter than a quarter of the plan's (and than this) is measured again with more
+# loops, so that a mark's cost (or, unstamped, our reading latency) stays small beside it (at
+# most so many times, up to so many loops a sample).
 _MIN_REGION = 0.005
 _RECALIBRATIONS = 4
 _MAX_LOOPS = 10_000  # until the original's calibrating process has measured a loop's cost
 _MAX_MEASURED_LOOPS = 1_000_000
 _LOOP_MEMORY = 512 * 1024 * 1024  # what a timing process may hold for a sample's loops
-# A first pass shorter than this is below what our clock resolves through a pipe: the first-call
-# gate then uses the process's own figure, bounded by ours.
+# A first pass shorter than this is below what our clock resolves: the first-call gate then
+# uses the process's own figure, bounded by ours.
 _FIRST_RESOLVED = 0.005
 
 
 def clocked_regions(result: Result, regions: int) -> list[float]:
-    """Seconds between each ``[`` and its ``]`` mark, by when they arrived here.
+    """Seconds between each ``[`` and its ``]`` mark, by when they were written (or read).
 
     The channel must carry exactly ``regions`` pairs of marks and nothing else.
     """
@@ -195,6 +198,7 @@ def compare(
                 calls,
                 plan.timeout,
                 TimeAnswer,
+                clocked=True,
             )
         except HarnessError as error:
             raise TimingError(f"timing process {error}") from None

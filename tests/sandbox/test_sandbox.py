@@ -107,6 +107,41 @@ def test_ignored_signals_are_reset_for_the_command(box: Sandbox) -> None:
     assert (result.stdout, result.stderr) == ("y\n", "")
 
 
+MARKS = "import os, time; time.sleep(0.8); os.write(1, b'['); time.sleep(0.1); os.write(1, b']')"
+
+
+def test_clocked_stdout_says_when_the_command_wrote_not_when_we_read(box: Sandbox) -> None:
+    """With ``clocked_stdout`` the kernel stamps each write: the 0.1 s between the two marks
+    is measured as such even while the reading thread waits 0.25 s at a time for the GIL (a
+    clock that reads when the marks are read sees them together, or 0.25 s apart)."""
+    switch = sys.getswitchinterval()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        running = pool.submit(box.run, [PYTHON, "-c", MARKS], timeout=30, clocked_stdout=True)
+        time.sleep(0.4)  # the command starts meanwhile
+        sys.setswitchinterval(0.25)
+        try:
+            busy_until = time.monotonic() + 1.0  # past the marks, made 0.8 s after it started
+            while time.monotonic() < busy_until:  # hold the GIL, as a busy machine keeps us
+                sum(range(10_000))
+        finally:
+            sys.setswitchinterval(switch)
+        result = running.result()
+    assert result.ok and result.stdout == "[]", result
+    (_, opened), (_, closed) = result.stdout_times
+    assert 0.09 <= (closed - opened) / 1e9 < 0.13, result.stdout_times
+
+
+def test_clocked_stdout_keeps_no_descriptor_the_command_sends(box: Sandbox) -> None:
+    send = (
+        "import os, socket; s = socket.socket(fileno=os.dup(1));"
+        "s.sendmsg([b'x'], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, bytes(4 * 3))])"
+    )
+    before = len(os.listdir("/proc/self/fd"))
+    result = box.run([PYTHON, "-c", send], timeout=30, clocked_stdout=True)
+    assert result.ok and result.stdout == "x", result
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
 def test_runs_from_several_threads(box: Sandbox) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(lambda i: box.run(["echo", str(i)], timeout=10), range(8)))
