@@ -14,11 +14,11 @@ did and how it is described are one contract, read alike by every harness script
 from __future__ import annotations
 
 import contextlib
-import dis
 import enum
 import hashlib
 import importlib
 import json
+import opcode
 import os
 import signal
 import sys
@@ -391,7 +391,7 @@ def _exception(error: BaseException) -> list[str]:
     return [_safe_type_name(error), message]
 
 
-_RAISES = frozenset(dis.opmap[name] for name in ("RAISE_VARARGS", "RERAISE"))
+_RAISES = frozenset(opcode.opmap[name] for name in ("RAISE_VARARGS", "RERAISE"))
 
 
 def _explicit(error: BaseException) -> bool:

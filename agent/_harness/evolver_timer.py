@@ -40,12 +40,9 @@ import os
 import pickle
 import sys
 import time
-import tracemalloc
-from dataclasses import dataclass
 from typing import Any
 
 from evolver_blobs import load_calls
-from evolver_memory import measure_memory
 from evolver_observe import (
     CallTimeout,
     Raised,
@@ -127,15 +124,18 @@ COPY_SECONDS = 1.0
 MAX_LOOPS = 1_000_000
 
 
-@dataclass(frozen=True)
 class LoopCost:
     """What one loop of a sample costs besides the calls: the memory of its copy of the
     arguments and of the results it keeps until the sample ends, and the seconds the copy
-    takes to unpickle."""
+    takes to unpickle. (Not a dataclass: ``dataclasses`` imports ``inspect``, ~4 ms of every
+    timing process's start.)"""
 
-    copy_bytes: int
-    result_bytes: int
-    copy_seconds: float
+    def __init__(self, copy_bytes: int, result_bytes: int, copy_seconds: float) -> None:
+        self.copy_bytes, self.result_bytes, self.copy_seconds = (
+            copy_bytes,
+            result_bytes,
+            copy_seconds,
+        )
 
     def most_loops(self, spec: dict[str, Any], first: float, share: bool) -> int:
         """The most loops a sample may take: what fits the memory budget (however cheap the
@@ -154,6 +154,8 @@ class LoopCost:
 
 def loop_cost(function: Any, copy: Any, share: bool) -> LoopCost:
     """:class:`LoopCost`, measured on an untimed pass (one of the warm-up passes)."""
+    import tracemalloc  # only the calibrating process needs it: ~2 ms of the others' start
+
     began = time.perf_counter()
     batch = copy()
     copy_seconds = time.perf_counter() - began
@@ -363,6 +365,9 @@ def main(spec_path: str) -> None:
     if spec["mode"] == "observe":
         answer = observe(spec, blobs)
     elif spec["mode"] == "memory":
+        # Imported here, still before any code under test: it binds tracemalloc as it loads.
+        from evolver_memory import measure_memory
+
         answer = measure_memory(spec, blobs)
     else:
         answer = measure(spec, blobs, clock, pick, mark)

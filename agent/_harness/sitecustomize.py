@@ -23,22 +23,24 @@ rides in: every failure is swallowed.
 
 from __future__ import annotations
 
+# Only built-in modules here: every Python process of a sandbox loads this file, and most ask
+# for none of it (json, pickle and importlib.abc cost a timing process ~12 ms of its start).
 import atexit
-import base64
-import importlib.abc
-import importlib.util
 import itertools
-import json
 import os
-import pickle
 import sys
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _write_json(out_dir: str, data: Any) -> None:
     """``<out_dir>/<pid>.json``, whole or not at all (written aside, then renamed)."""
     path = os.path.join(out_dir, f"{os.getpid()}.json")
     partial = f"{path}.part"
+    import json
+
     with open(partial, "w") as handle:
         json.dump(data, handle)
     os.replace(partial, path)
@@ -202,6 +204,7 @@ class _Recorder:
     def _wrapper(self, key: str, function: Any) -> Any:
         import functools
         import random
+        from pickle import HIGHEST_PROTOCOL, dumps
 
         entry = self.data.setdefault(
             key,
@@ -224,7 +227,7 @@ class _Recorder:
             # sample's share of the calls shrinks as the run goes on.
             entry["largest"] = max(entry["largest"], _call_size(args, kwargs))
             try:
-                blob = pickle.dumps((args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+                blob = dumps((args, kwargs), protocol=HIGHEST_PROTOCOL)
             except Exception:
                 entry["skipped"] += 1
                 return
@@ -258,6 +261,8 @@ class _Recorder:
         return recorded
 
     def dump(self) -> None:
+        import base64
+
         targets = {}
         for key, entry in self.data.items():
             targets[key] = {
@@ -271,7 +276,7 @@ class _Recorder:
         _write_json(self.out_dir, {"targets": targets})
 
 
-class _WrapOnImport(importlib.abc.MetaPathFinder):
+class _WrapOnImport:  # a finder on sys.meta_path (importlib.abc.MetaPathFinder's protocol)
     """Lets the normal finders load a target module, then wraps its target functions."""
 
     def __init__(self, recorder: _Recorder) -> None:
@@ -280,6 +285,8 @@ class _WrapOnImport(importlib.abc.MetaPathFinder):
     def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
         if name not in self.recorder.targets:
             return None
+        import importlib.util
+
         sys.meta_path.remove(self)
         try:
             spec = importlib.util.find_spec(name)
@@ -307,6 +314,8 @@ def _install() -> None:
         _start_memory(memory_dir)
     record_spec = os.environ.get("EVOLVER_RECORD")
     if record_spec:
+        import json
+
         with open(record_spec) as handle:
             recorder = _Recorder(json.load(handle))
         sys.meta_path.insert(0, _WrapOnImport(recorder))
