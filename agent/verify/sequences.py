@@ -102,6 +102,8 @@ def observe_sequences(
 ) -> SequenceBehaviour:
     """Replay ``sequences`` on the original (in ``sandbox``) twice; only the steps it repeats
     are checkable. A failure here is the original's, never a candidate's: it is a note."""
+    if not sequences:  # a function target, or no object was recorded: nothing to replay
+        return SequenceBehaviour([], [], frozenset())
     try:
         first = replay(project, sandbox, target, sequences, timeout)
         second = replay(project, sandbox, target, sequences, timeout)
