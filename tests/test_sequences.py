@@ -417,3 +417,55 @@ def test_a_dump_with_malformed_sequences_is_refused(
         _entry(entry, 16, max_sequences=2)
     good = {**entry, "sequences": ["AAAA"], "sequences_truncated": [True], "objects": 5}
     assert _entry(good, 16, max_sequences=2).sequences == [b"\x00\x00\x00"]
+
+
+def test_classes_it_cannot_follow_record_calls_but_no_sequences(tmp_path: Path) -> None:
+    """Objects with no weak references (``__slots__``) and classes with no ``__init__`` in
+    Python are left alone: the program runs as ever, its calls are still recorded."""
+    source = tmp_path / "src"
+    write_files(
+        source,
+        {
+            "app/__init__.py": "",
+            "app/shapes.py": """
+                class Slotted:
+                    __slots__ = ("side",)
+
+                    def __init__(self, side):
+                        self.side = side
+
+                    def area(self):
+                        return self.side * self.side
+
+
+                class Counter:
+                    def bump(self, by):
+                        return by + 1
+            """,
+            "tests/test_shapes.py": """
+                from app.shapes import Counter, Slotted
+
+
+                def test_shapes():
+                    assert Slotted(3).area() == 9
+                    assert Counter().bump(1) == 2
+            """,
+        },
+    )
+    targets = [
+        TargetRef("app/shapes.py", "Slotted.area"),
+        TargetRef("app/shapes.py", "Counter.bump"),
+    ]
+    with Sandbox.create(tmp_path / "boxes", source) as sandbox:
+        recordings = record_calls(Project(), sandbox, targets)
+    for target in targets:
+        assert recordings[target].test_calls, target
+        assert recordings[target].sequences == [], target
+
+
+def test_no_sequences_asked_records_none(tmp_path: Path) -> None:
+    source = _project(tmp_path / "src")
+    with Sandbox.create(tmp_path / "boxes", source) as sandbox:
+        recordings = record_calls(Project(), sandbox, [TARGET], sampling=Sampling(max_sequences=0))
+    recording = recordings[TARGET]
+    assert recording.test_calls and recording.sequences == []

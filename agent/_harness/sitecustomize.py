@@ -214,6 +214,8 @@ class _Recorder:
     def _sequence(self, module: str, qualname: str, owner: type) -> None:
         """Record sequences of calls on ``owner``'s objects too (once per class)."""
         key = f"{module}:{qualname.rpartition('.')[0]}"
+        if self.spec.get("max_sequences", 8) <= 0:  # not asked for: leave the class as it is
+            return
         try:
             sequences = self.classes.get(key)
             if sequences is None:
