@@ -469,3 +469,46 @@ def test_no_sequences_asked_records_none(tmp_path: Path) -> None:
         recordings = record_calls(Project(), sandbox, [TARGET], sampling=Sampling(max_sequences=0))
     recording = recordings[TARGET]
     assert recording.test_calls and recording.sequences == []
+
+
+def test_an_object_that_is_an_iterator_is_not_drained_by_its_construction(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    write_files(
+        source,
+        {
+            "app/__init__.py": "",
+            "app/countdown.py": """
+                class Countdown:
+                    def __init__(self, start):
+                        self.left = start
+
+                    def __iter__(self):
+                        return self
+
+                    def __next__(self):
+                        if self.left == 0:
+                            raise StopIteration
+                        self.left -= 1
+                        return self.left
+
+                    def remaining(self):
+                        return self.left
+            """,
+            "tests/test_countdown.py": """
+                from app.countdown import Countdown
+
+
+                def test_countdown():
+                    assert Countdown(3).remaining() == 3
+            """,
+        },
+    )
+    target = TargetRef("app/countdown.py", "Countdown.remaining")
+    with Sandbox.create(tmp_path / "boxes", source) as sandbox:
+        recording = record_calls(Project(), sandbox, [target])[target]
+        behaviour = observe_sequences(Project(), sandbox, target, recording.sequences, 60)
+    steps = behaviour.replays[0].steps
+    assert [step["state"] if step else None for step in steps] == [
+        ["map", "dict", [["left", 3]]]
+    ] * 2
+    assert steps[1] is not None and steps[1]["outcome"]["returned"] == 3

@@ -36,7 +36,6 @@ from typing import Any
 from evolver_blobs import load_calls
 from evolver_observe import (
     CallTimeout,
-    Raised,
     _Describer,
     _state,
     call,
@@ -92,6 +91,13 @@ def _steps(blob: bytes) -> list[tuple[str, bytes]]:
     return steps
 
 
+class _Made:
+    """The object a constructor made (not a result to describe)."""
+
+    def __init__(self, obj: Any) -> None:
+        self.obj = obj
+
+
 class _Replay:
     """One sequence replayed: what each step did, filled in as the steps run."""
 
@@ -113,7 +119,7 @@ class _Replay:
             return False
         name = self.names[number]
         self.inputs[number] = preview(_Public(self.cls).describe((args, kwargs), 0))
-        target = self.cls if name == INIT else self._method(name)
+        target = self._constructor() if name == INIT else self._method(name)
         start = time.perf_counter()
         try:
             result = call_with_limit(limit, call, target, args, kwargs)
@@ -121,12 +127,20 @@ class _Replay:
             self.timed_out_at = number
             return False
         self.seconds[number] = time.perf_counter() - start
-        if name == INIT and not isinstance(result, Raised):
-            self.obj, result = result, None  # a constructor returns nothing; the state shows it
+        if isinstance(result, _Made):
+            self.obj, result = result.obj, None  # a constructor returns nothing; the state shows it
         observed = outcome(result, args, kwargs, _Public(self.cls))
         state = None if self.obj is None else _Public(self.cls).describe(public_state(self.obj), 0)
         self.steps[number] = {"outcome": observed, "state": state}
         return self.obj is not None
+
+    def _constructor(self) -> Any:
+        cls = self.cls
+
+        def construct(*args: Any, **kwargs: Any) -> _Made:  # boxed: an object that is an
+            return _Made(cls(*args, **kwargs))  # iterator must not be drained as a result
+
+        return construct
 
     def _method(self, name: str) -> Any:
         obj = self.obj
