@@ -107,7 +107,8 @@ def record_calls(
     sampling: Sampling | None = None,
 ) -> dict[TargetRef, Recording]:
     """Run the tests, and the workload when it is something else, recording calls to targets
-    (and, for methods, sequences of calls on their class's objects: ``sampling``'s bounds).
+    (and, for methods, sequences of calls on their class's objects), within ``sampling``'s
+    bounds (``max_calls`` is read only without one).
 
     What could not be read (a dump that is not the recorder's) is left out, said in ``notes``.
     """
