@@ -362,15 +362,19 @@ def _immutable(kind: type) -> bool:
     return bool(getattr(params, "frozen", False))
 
 
-def outcome(result: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Describe what :func:`call` kept, and the arguments as they are after the call."""
+def outcome(
+    result: Any, args: tuple[Any, ...], kwargs: dict[str, Any], describer: Any = None
+) -> dict[str, Any]:
+    """Describe what :func:`call` kept, and the arguments as they are after the call
+    (``describer``: a fresh :class:`_Describer` of the caller's kind, to describe some objects
+    otherwise, as replayed sequences do their class's objects)."""
+    describer = _Describer() if describer is None else describer
     if isinstance(result, Raised):
-        raised = {"raised": _exception(result.error), "args": describe((args, kwargs))}
+        raised = {"raised": _exception(result.error), "args": describer.describe((args, kwargs), 0)}
         if _explicit(result.error):
             raised["explicit"] = True
         return raised
     # One describer for both, so that a result sharing an argument's object shows it.
-    describer = _Describer()
     described: dict[str, Any]
     if isinstance(result, Consumed):
         items = [describer.describe(item, 1) for item in result.items]

@@ -13,7 +13,10 @@ It does nothing unless asked through the environment:
   ``<out>/<pid>.json``: ``{"targets": {"module:qualname": {"calls": [base64 of each pickle],
   "tests": [node ids], "seen": calls seen, "skipped": calls not picklable, "largest": the
   largest size among the arguments of the calls sampled}}}`` (``largest`` only when one had a
-  size: see :func:`_largest_size`).
+  size: see :func:`_largest_size`). When a target is a method, also the sequences of calls
+  made on a sample of its class's objects (``evolver_sequence_recorder``): ``"sequences"``
+  (base64 of each sequence's pickle), ``"sequences_truncated"`` (per sequence, whether calls
+  were left out) and ``"objects"`` (objects constructed).
 
 Both dumps are JSON, never pickles or marshal data: Evolver reads them in its own process, and
 the code that ran here could have rewritten them; to Evolver the pickled calls are opaque bytes
@@ -186,6 +189,11 @@ class _Recorder:
             module, _, qualname = key.partition(":")
             self.targets.setdefault(module, []).append(qualname)
         self.data: dict[str, dict[str, Any]] = {}
+        self.spec = spec
+        # Sequences of calls on objects, per class owning a method target (its "module:Class"),
+        # and which class each such target's entry takes its sequences from.
+        self.classes: dict[str, Any] = {}
+        self.sequenced: dict[str, str] = {}
         atexit.register(self.dump)
 
     def wrap_module(self, module: Any) -> None:
@@ -200,6 +208,26 @@ class _Recorder:
                 continue
             if callable(original) and not isinstance(original, (staticmethod, classmethod)):
                 setattr(owner, name, self._wrapper(f"{module.__name__}:{qualname}", original))
+                if owner_path and isinstance(owner, type):
+                    self._sequence(module.__name__, qualname, owner)
+
+    def _sequence(self, module: str, qualname: str, owner: type) -> None:
+        """Record sequences of calls on ``owner``'s objects too (once per class)."""
+        key = f"{module}:{qualname.rpartition('.')[0]}"
+        if self.spec.get("max_sequences", 8) <= 0:  # not asked for: leave the class as it is
+            return
+        try:
+            sequences = self.classes.get(key)
+            if sequences is None:
+                from evolver_sequence_recorder import ClassSequences
+
+                sequences = ClassSequences(self, key, self.spec)
+            if not sequences.wrap(owner):  # once per class object (a reload makes another)
+                return
+            self.classes[key] = sequences
+            self.sequenced[f"{module}:{qualname}"] = key
+        except Exception:  # recording less must never break the import that wrapped it
+            return
 
     def _wrapper(self, key: str, function: Any) -> Any:
         import functools
@@ -273,6 +301,8 @@ class _Recorder:
             }
             if entry["largest"] >= 0:
                 targets[key]["largest"] = entry["largest"]
+            if key in self.sequenced:
+                targets[key].update(self.classes[self.sequenced[key]].export())
         _write_json(self.out_dir, {"targets": targets})
 
 

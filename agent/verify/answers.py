@@ -8,7 +8,7 @@ wrong, never quoting the data. The field types below are the building blocks: :d
 :data:`Seconds`, :data:`Count`, :data:`Text`, :data:`Blob`, :data:`Description` and
 :data:`Observation`; :class:`ObserveAnswer`, :class:`TimeAnswer`, :class:`MemoryAnswer` and
 :class:`InputsAnswer` are the answers of ``evolver_timer.py`` (modes ``observe``, ``time`` and
-``memory``) and ``evolver_inputs.py``.
+``memory``) and ``evolver_inputs.py``; :class:`SequencesAnswer` that of ``evolver_sequences.py``.
 
 Use: ``answer = parse_answer(ObserveAnswer, read_json(path))``; define another answer as a
 ``pydantic.BaseModel`` with ``model_config = STRICT`` and these field types.
@@ -224,6 +224,70 @@ class ObserveAnswer(BaseModel):
         """Raise :class:`MalformedAnswer` unless it answers exactly ``count`` calls."""
         if len(self.observations) != count:
             raise MalformedAnswer(f"answers {len(self.observations)} calls, not {count}")
+
+
+_STEP_KEYS = frozenset({"outcome", "state"})
+MAX_STEPS = 10_000  # steps of one replayed sequence (the recorder keeps far fewer)
+
+
+def check_step(step: dict[str, Any]) -> dict[str, Any]:
+    """``step`` if it is what ``evolver_sequences`` writes for one step of a sequence: the
+    call's ``outcome`` (see :func:`check_observation`) and the object's public ``state``."""
+    if set(step) != _STEP_KEYS:
+        raise ValueError("a step is not an object of outcome and state")
+    if type(step["outcome"]) is not dict:
+        raise ValueError("a step's outcome is not an object")
+    check_observation(step["outcome"])
+    check_description(step["state"])
+    return step
+
+
+StepObservation = Annotated[dict[str, Any], AfterValidator(check_step)]
+# A method's name, or the constructor's ("__init__"): what a reason shows.
+MethodName = Annotated[str, StringConstraints(max_length=200, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+class SequenceAnswer(BaseModel):
+    """One replayed sequence (``evolver_sequences.py``): per step, the method's name, what it
+    did (``None``: not replayed), its digest, its seconds and its input; where it hung."""
+
+    model_config = STRICT
+
+    names: Annotated[list[MethodName], Field(max_length=MAX_STEPS)]
+    steps: list[StepObservation | None]
+    digests: list[Digest | None]
+    seconds: list[Seconds | None]
+    inputs: list[Description]
+    timed_out_at: Count | None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SequenceAnswer:
+        count = len(self.names)
+        if {len(self.steps), len(self.digests), len(self.seconds), len(self.inputs)} != {count}:
+            raise ValueError("lists of different lengths")
+        if self.names and self.names[0] != "__init__":
+            raise ValueError("a sequence does not begin with its constructor")
+        if self.timed_out_at is not None and self.timed_out_at >= count:
+            raise ValueError("timed_out_at names no step")
+        for step, given, seconds in zip(self.steps, self.digests, self.seconds, strict=True):
+            if (step is None) != (given is None) or (given is None) != (seconds is None):
+                raise ValueError("a step has an outcome without a digest or a time, or back")
+            if step is not None and digest(step) != given:  # recomputed, never believed
+                raise ValueError("a digest does not match its step")
+        return self
+
+
+class SequencesAnswer(BaseModel):
+    """``evolver_sequences.py``: one :class:`SequenceAnswer` per sequence asked."""
+
+    model_config = STRICT
+
+    sequences: list[SequenceAnswer]
+
+    def expect_sequences(self, count: int) -> None:
+        """Raise :class:`MalformedAnswer` unless it answers exactly ``count`` sequences."""
+        if len(self.sequences) != count:
+            raise MalformedAnswer(f"answers {len(self.sequences)} sequences, not {count}")
 
 
 class TimeAnswer(BaseModel):

@@ -43,6 +43,27 @@ def difference(
     return None
 
 
+def state_difference(original: Any, candidate: Any, rel_tol: float) -> str | None:
+    """How an object's public state after a call (a description of its public attributes by
+    name, as ``evolver_sequences`` writes it) differs, in words, or ``None``."""
+    if not (_is_map(original) and _is_map(candidate)):  # no object (a constructor raised)
+        if original == candidate:
+            return None
+        return f"leaves the object {render(candidate)} where the original leaves {render(original)}"
+    # Seen as one object's attributes, the place reads ``self.records[2]``.
+    place = _first_difference(["obj", "", original], ["obj", "", candidate], rel_tol)
+    if place is None:
+        return None
+    where, old, new = place
+    if where == " (keys)":
+        return f"has the public attributes {render(new)} where the original has {render(old)}"
+    return f"leaves self{where} as {render(new)} where the original leaves {render(old)}"
+
+
+def _is_map(tree: Any) -> bool:
+    return isinstance(tree, list) and len(tree) == 3 and tree[0] == "map"
+
+
 def _did(outcome: dict[str, Any]) -> str:
     return f"returns {render(outcome.get('returned'))}"
 

@@ -1,0 +1,211 @@
+"""Behaviour over sequences of calls on real objects: the original's, and a candidate's against it.
+
+A change to a class (an index built in ``__init__`` and kept by ``add``, used by ``lookup``)
+cannot be judged one call at a time: what a method does depends on every call made on the
+object before it. The recorder keeps, for a sample of the objects the workload and the tests
+construct, the constructor's call and then each public method called on the object, in
+order (``_harness/evolver_sequence_recorder.py``); ``_harness/evolver_sequences.py`` replays
+each on a new object in a sandbox and describes every step: what it returned or raised, the
+arguments as it left them, and the object's public state after it (attributes without a
+leading ``_``: a private attribute the candidate adds is its own business).
+
+:func:`observe_sequences` replays them on the original twice, in two processes; a step whose
+observation differs between the two (randomness, clocks, ids) judges nothing, like
+``equivalence``'s calls. :func:`check_sequences` replays them on a candidate and names the first
+step that differs: ``on recorded sequence 2, step 4 (lookup(3)): returns None where the
+original returns {...}``.
+
+Everything the sandbox returns is hostile data: a validated JSON answer
+(:class:`~agent.verify.answers.SequencesAnswer`), never a pickle; the sequences themselves are
+opaque bytes here, and every reason built from what the code under test controls is capped and
+scrubbed. Not yet part of the cascade (issue 17 wires it in with the wider scope).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agent.domain import TargetRef
+from agent.project.runner import Project
+from agent.verify.answers import MalformedAnswer, SequenceAnswer, SequencesAnswer
+from agent.verify.harness import HarnessError, run_harness
+from agent.verify.outcomes import difference, render_call, state_difference
+from agent.verify.untrusted import scrub
+from sandbox import Sandbox
+
+# How long one step may take when the original is observed; a candidate gets a multiple of
+# the original's time for each step, and never less than HANG_FLOOR seconds.
+STEP_LIMIT = 30.0
+HANG_FACTOR = 20.0
+HANG_FLOOR = 2.0
+REASON_LIMIT = 400  # characters of a reason built from what the code under test controls
+Step = tuple[int, int]  # (sequence, step), both from 0
+
+
+@dataclass(frozen=True)
+class SequenceBehaviour:
+    """What the original does on the recorded sequences: the reference a candidate must match.
+
+    ``replays`` is the original's first replay (one answer per sequence); ``checkable`` the
+    steps whose observation it repeated in the second.
+    """
+
+    sequences: list[bytes]
+    replays: list[SequenceAnswer]
+    checkable: frozenset[Step]
+    notes: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        sequences = len({number for number, _ in self.checkable})
+        return f"{len(self.checkable)} steps of {sequences} recorded sequences"
+
+
+def class_of(target: TargetRef) -> str:
+    """The qualified name of the class that owns the method ``target``."""
+    owner, dot, _ = target.qualname.rpartition(".")
+    if not dot:
+        raise ValueError(f"{target} is not a method of a class")
+    return owner
+
+
+def replay(
+    project: Project,
+    sandbox: Sandbox,
+    target: TargetRef,
+    sequences: list[bytes],
+    timeout: float,
+    limits: list[list[float]] | None = None,
+    stop_on_timeout: bool = False,
+) -> SequencesAnswer:
+    """Each of ``sequences`` replayed on a new object of ``target``'s class in ``sandbox``,
+    validated; :class:`HarnessError` otherwise. ``limits``: seconds per sequence per step
+    (``STEP_LIMIT`` where none is given)."""
+    spec = {
+        "module": target.module,
+        "qualname": class_of(target),
+        "limit": STEP_LIMIT,
+        "limits": limits or [],
+        "stop_on_timeout": stop_on_timeout,
+    }
+    answer = run_harness(
+        project, sandbox, "evolver_sequences.py", spec, sequences, timeout, SequencesAnswer
+    )
+    try:
+        answer.expect_sequences(len(sequences))
+    except MalformedAnswer as error:
+        raise HarnessError(f"gave a malformed answer: {error}") from None
+    return answer
+
+
+def observe_sequences(
+    project: Project, sandbox: Sandbox, target: TargetRef, sequences: list[bytes], timeout: float
+) -> SequenceBehaviour:
+    """Replay ``sequences`` on the original (in ``sandbox``) twice; only the steps it repeats
+    are checkable. A failure here is the original's, never a candidate's: it is a note."""
+    if not sequences:  # a function target, or no object was recorded: nothing to replay
+        return SequenceBehaviour([], [], frozenset())
+    try:
+        first = replay(project, sandbox, target, sequences, timeout)
+        second = replay(project, sandbox, target, sequences, timeout)
+    except HarnessError as error:
+        note = f"sequences not compared: replaying them on the original {error}"
+        return SequenceBehaviour(sequences, [], frozenset(), (scrub(note, REASON_LIMIT),))
+    checkable: set[Step] = set()
+    unobserved = varying = 0
+    for number, (one, two) in enumerate(zip(first.sequences, second.sequences, strict=True)):
+        same_steps = one.names == two.names
+        for step, (a, b) in enumerate(zip(one.digests, two.digests)):  # noqa: B905
+            if a is None or b is None:
+                unobserved += 1
+            elif a == b and same_steps:
+                checkable.add((number, step))
+            else:
+                varying += 1
+    notes = []
+    if unobserved:
+        notes.append(f"{unobserved} steps of recorded sequences could not be replayed")
+    if varying:
+        notes.append(f"{varying} steps of recorded sequences differ on each replay")
+    return SequenceBehaviour(sequences, first.sequences, frozenset(checkable), tuple(notes))
+
+
+def check_sequences(
+    project: Project,
+    sandbox: Sandbox,
+    target: TargetRef,
+    behaviour: SequenceBehaviour,
+    timeout: float,
+    rel_tol: float = 1e-9,
+) -> str | None:
+    """Why the candidate in ``sandbox`` does not behave as the original on the recorded
+    sequences (the first step that differs), or ``None``."""
+    if not behaviour.checkable:
+        return None
+    limits = sequence_limits(behaviour)
+    try:
+        answer = replay(project, sandbox, target, behaviour.sequences, timeout, limits, True)
+    except HarnessError as error:
+        return _scrubbed(f"replaying the recorded sequences, the harness {error}")
+    return judge_sequences(behaviour, answer, class_of(target), limits, rel_tol)
+
+
+def judge_sequences(
+    behaviour: SequenceBehaviour,
+    answer: SequencesAnswer,
+    class_name: str,
+    limits: list[list[float]],
+    rel_tol: float,
+) -> str | None:
+    """The candidate's replay (``answer``) against the original's, step by step in order."""
+    for number, (was, mine) in enumerate(zip(behaviour.replays, answer.sequences, strict=True)):
+        for step in range(len(was.names)):
+            why: str | None
+            if mine.timed_out_at == step:
+                took = f"the original took {was.seconds[step] or 0.0:.3f}s"
+                why = f"did not finish in {limits[number][step]:.1f}s ({took})"
+            elif (number, step) in behaviour.checkable:
+                why = _compare_step(was, mine, step, rel_tol)
+            else:
+                continue
+            if why is not None:
+                where = f"step {step + 1} ({_step_text(was, step, class_name)})"
+                return _scrubbed(f"on recorded sequence {number + 1}, {where}: {why}")
+    return None
+
+
+def _compare_step(
+    was: SequenceAnswer, mine: SequenceAnswer, step: int, rel_tol: float
+) -> str | None:
+    """How the candidate's observation of one step differs from the original's."""
+    if step >= len(mine.names) or mine.names[step] != was.names[step]:
+        return "was not replayed (the answer names other steps)"
+    old, new = was.steps[step], mine.steps[step]
+    if old is None or new is None:  # checkable steps have one; a forged answer not
+        return "gave no outcome"
+    try:
+        return difference(old["outcome"], new["outcome"], rel_tol, True) or state_difference(
+            old["state"], new["state"], rel_tol
+        )
+    except RecursionError:  # validated answers stay shallower; a last line of defence
+        return "gives an outcome nested too deeply to compare"
+
+
+def _step_text(replayed: SequenceAnswer, step: int, class_name: str) -> str:
+    """The step as a call: ``Book([...])`` for the constructor, ``add({...})`` after it."""
+    name = replayed.names[step]
+    shown = class_name.rsplit(".", 1)[-1] if name == "__init__" else name
+    return shown + render_call(replayed.inputs[step])
+
+
+def _scrubbed(text: str, limit: int = REASON_LIMIT) -> str:
+    """``text`` capped, with anything that looks like a secret masked (cut before the scrub,
+    so that its cost stays bounded whatever the candidate produced)."""
+    return scrub(text[: limit * 4], limit)
+
+
+def sequence_limits(behaviour: SequenceBehaviour) -> list[list[float]]:
+    """Seconds each step of each sequence may take on a candidate."""
+    return [
+        [max(HANG_FLOOR, HANG_FACTOR * (seconds or 0.0)) for seconds in replayed.seconds]
+        for replayed in behaviour.replays
+    ]
