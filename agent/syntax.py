@@ -169,7 +169,7 @@ def _member_names(statement: cst.BaseStatement) -> list[str]:
 
 def _standalone(statement: cst.BaseStatement) -> str:
     """``statement`` as code at column 0 (libcst indentation is relative), normalized."""
-    return normalized(cst.Module([statement.with_changes(leading_lines=())]).code)
+    return normalized(cst.Module([]).code_for_node(statement.with_changes(leading_lines=())))
 
 
 def is_filler(statement: cst.BaseStatement) -> bool:

@@ -145,7 +145,8 @@ def test_the_unit_may_change(new: str) -> None:
         ),
         (
             ORIGINAL.replace(
-                "    def _count(self):", "    def find(self):\n        return 1\n\n    def _count(self):"
+                "    def _count(self):",
+                "    def find(self):\n        return 1\n\n    def _count(self):",
             ),
             "adds public member CustomerBook.find: new class members must be private",
         ),
@@ -183,7 +184,9 @@ def test_a_function_target_may_change_private_helpers_only() -> None:
     signature = faster.replace("def public_helper(text):", "def public_helper(text, n=0):")
     assert unit_refusal(signature, "public_helper") == "changes the signature of public_helper"
     method = faster.replace("return len(self.records)", "return 0 + len(self.records)")
-    assert unit_refusal(method, "public_helper") == "changes 'CustomerBook', which is not the target"
+    assert (
+        unit_refusal(method, "public_helper") == "changes 'CustomerBook', which is not the target"
+    )
 
 
 def test_another_file_is_refused_with_the_unit_on_too() -> None:
