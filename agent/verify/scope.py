@@ -49,8 +49,11 @@ from agent.syntax import (
 _BUILTINS = frozenset(dir(builtins))
 
 
-def check_static(candidate: Candidate, target: Target, original: str) -> tuple[str, str] | None:
-    """``(stage, reason)`` when the edit does not parse or is out of bounds, else ``None``."""
+def check_static(
+    candidate: Candidate, target: Target, original: str, *, unit: bool = False
+) -> tuple[str, str] | None:
+    """``(stage, reason)`` when the edit does not parse or is out of bounds, else ``None``;
+    ``unit`` widens the bounds to the target's unit (:class:`Scope`)."""
     outside = sorted(set(candidate.files) - {target.ref.path})
     if outside:
         return "scope", f"edits files other than the target's: {', '.join(outside)}"
@@ -60,7 +63,8 @@ def check_static(candidate: Candidate, target: Target, original: str) -> tuple[s
     problem = syntax_error(new_source)
     if problem is not None:
         return "parse", problem
-    reason = Scope(target.ref.qualname, target.lineno).refusal(parsed(original), parsed(new_source))
+    scope = Scope(target.ref.qualname, target.lineno, unit=unit)
+    reason = scope.refusal(parsed(original), parsed(new_source))
     return None if reason is None else ("scope", reason)
 
 
