@@ -86,6 +86,13 @@ def find_function(module: cst.Module, qualname: str) -> cst.FunctionDef | None:
     return node if isinstance(node, cst.FunctionDef) else None
 
 
+def find_class(module: cst.Module, qualname: str) -> cst.ClassDef | None:
+    """The class ``qualname`` names; ``None`` also when a name on the way is defined more than
+    once (as :func:`find_function`)."""
+    node, _ = _path(module, qualname)
+    return node if isinstance(node, cst.ClassDef) else None
+
+
 def is_ambiguous(module: cst.Module, qualname: str) -> bool:
     """Whether a name on the way to ``qualname`` is defined more than once."""
     return _path(module, qualname)[1] > 1

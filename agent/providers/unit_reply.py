@@ -21,6 +21,7 @@ from agent.syntax import (
     class_body,
     definition_name,
     definitions,
+    find_class,
     find_function,
     is_filler,
     names_bound_by,
@@ -173,19 +174,6 @@ def sort_dedented(
         else:
             helpers.append(statement)
     return members, helpers
-
-
-def find_class(module: cst.Module, qualname: str) -> cst.ClassDef | None:
-    """The class ``qualname`` of ``module``, when there is exactly one."""
-    body: Sequence[cst.BaseStatement] = module.body
-    found: cst.ClassDef | None = None
-    for part in qualname.split("."):
-        same = [n for name, n in definitions(body) if name == part]
-        if len(same) != 1 or not isinstance(same[0], cst.ClassDef):
-            return None
-        found = same[0]
-        body = class_body(found)
-    return found
 
 
 def takes_self(function: cst.FunctionDef) -> bool:
