@@ -110,6 +110,10 @@ def test_a_private_helper_of_the_module_is_replaced_in_place() -> None:
             "the reply defines CustomerBook.add 2 times where the file has 1; cannot tell which",
         ),
         (
+            fenced("class CustomerBook:\n" + member(f"{ADD}\n{LOOKUP}") + f"\n\n{ADD}"),
+            "the reply defines CustomerBook.add 2 times where the file has 1; cannot tell which",
+        ),
+        (
             fenced(f"{LOOKUP}\n\n{LOOKUP}"),
             "the reply defines lookup more than once; cannot tell which",
         ),

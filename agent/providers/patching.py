@@ -28,6 +28,7 @@ from agent.providers.unit_reply import (
     duplicated,
     place_in_class,
     replace_namesakes,
+    takes_self,
     unit_members,
 )
 from agent.syntax import (
@@ -326,7 +327,7 @@ def _additions(
             # out of habit, so it is left out rather than refused.
             imports += [i for i in found if i.module != "__future__"]
             continue
-        if is_method and isinstance(statement, cst.FunctionDef) and _takes_self(statement):
+        if is_method and isinstance(statement, cst.FunctionDef) and takes_self(statement):
             raise PatchError(
                 f"adds method {statement.name.value}: new helper methods are not supported,"
                 " only module-level helpers"
@@ -335,11 +336,6 @@ def _additions(
         # file's), goes in as the reply has it, in its order.
         others.append(statement)
     return imports, others
-
-
-def _takes_self(function: cst.FunctionDef) -> bool:
-    params = function.params.params
-    return bool(params) and params[0].name.value in ("self", "cls")
 
 
 def _insert_before(module: cst.Module, name: str, statements: Sequence[_Statement]) -> cst.Module:

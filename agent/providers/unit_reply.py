@@ -141,9 +141,14 @@ def unit_members(
         found.append((".".join(parts[:depth]), parts[depth], statements))
     if len(parts) == 1:
         return found, list(helpers)
-    dedented, rest = sort_dedented(helpers, module, ".".join(parts[:-1]))
-    if dedented:
-        found.append((".".join(parts[:-1]), parts[-1], dedented))
+    owner = ".".join(parts[:-1])
+    dedented, rest = sort_dedented(helpers, module, owner)
+    if found and found[-1][0] == owner:
+        # Given both inside the class and alone: one list, so that a member given twice is
+        # refused as ambiguous rather than the last one winning.
+        found[-1][2].extend(dedented)
+    elif dedented:
+        found.append((owner, parts[-1], dedented))
     return found, rest
 
 
@@ -161,7 +166,9 @@ def sort_dedented(
     for statement in statements:
         name = definition_name(statement)
         if isinstance(statement, cst.ClassDef) and name == owner.rpartition(".")[2]:
-            members += [s for s in class_body(statement) if isinstance(s, Statement)]
+            members += [
+                s for s in class_body(statement) if isinstance(s, Statement) and not is_filler(s)
+            ]
         elif isinstance(statement, cst.FunctionDef) and name in members_of_class:
             if name in module_functions:
                 raise Unplaceable(
@@ -193,6 +200,9 @@ def duplicated(reply: cst.Module, qualname: str) -> bool:
 
 
 def _count(reply: cst.Module, parts: list[str]) -> int:
-    holder = find_class(reply, ".".join(parts[:-1])) if len(parts) > 1 else None
-    body = class_body(holder) if holder is not None else reply.body if len(parts) == 1 else ()
+    """How many definitions of ``parts[-1]`` the block that ``parts[:-1]`` names holds."""
+    body: Sequence[cst.BaseStatement] = reply.body
+    if len(parts) > 1:
+        holder = find_class(reply, ".".join(parts[:-1]))
+        body = class_body(holder) if holder is not None else ()
     return sum(1 for name, _ in definitions(body) if name == parts[-1])

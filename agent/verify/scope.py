@@ -14,9 +14,9 @@ never touch them.
 With ``Scope.unit`` (off unless a caller asks for it, until behaviour is checked on sequences
 of calls) the scope is the target's unit: for a method, every existing member of its class
 (methods, ``__init__``, class attributes, ``__slots__``) and new private members; for any
-target, the module's private functions and constants. Public functions and methods keep their
-signatures and decorators, and the class statement stays. (Over 400 lines: the one scope
-rule reads best whole, the walker beside the decisions it asks.)
+target, the module's private helpers (functions, classes) and constants. Public functions and
+methods keep their signatures and decorators, and the class statement stays. (Over 400 lines:
+the one scope rule reads best whole, the walker beside the decisions it asks.)
 """
 
 from __future__ import annotations
