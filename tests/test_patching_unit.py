@@ -7,11 +7,13 @@ import textwrap
 
 import libcst as cst
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agent.domain import Candidate, Metrics, Target, TargetRef
 from agent.providers.patching import PatchError, apply_reply
 from agent.syntax import changed_definitions
-from agent.verify.scope import check_static
+from agent.verify.scope import Scope, check_static
 from tests.test_scope_unit import INDEXED, ORIGINAL
 
 TARGET = "CustomerBook.lookup"
@@ -178,3 +180,68 @@ def test_patching_and_the_verifier_judge_the_unit_alike() -> None:
         "scope",
         "changes '__init__', which is not the target",
     )
+
+
+PROPERTY = """class Box:
+    def grow(self, n):
+        return n
+
+    @property
+    def size(self):
+        return self._size
+
+    @size.setter
+    def size(self, value):
+        self._size = value
+"""
+
+
+def test_a_property_s_getter_and_setter_are_replaced_in_order() -> None:
+    getter = "@property\ndef size(self):\n    return self._size + 0\n"
+    setter = "@size.setter\ndef size(self, value):\n    self._size = int(value)\n"
+    grow = "def grow(self, n):\n    return n + 0\n"
+    new = apply_reply(fenced(f"{grow}\n{getter}\n{setter}"), PROPERTY, "Box.grow", unit=True)
+    assert "        return self._size + 0\n" in new and "self._size = int(value)" in new
+    with pytest.raises(PatchError, match=r"Box\.size once where the file has 2; cannot tell which"):
+        apply_reply(fenced(f"{grow}\n{setter}"), PROPERTY, "Box.grow", unit=True)
+    static = setter.replace("@size.setter", "@size.deleter")
+    with pytest.raises(PatchError, match=r"changes the decorators of Box\.size"):
+        apply_reply(fenced(f"{grow}\n{getter}\n{static}"), PROPERTY, "Box.grow", unit=True)
+
+
+FRAGMENTS = [
+    "```python",
+    "```",
+    "<<<<<<< SEARCH",
+    "=======",
+    ">>>>>>> REPLACE",
+    "class CustomerBook:",
+    "def lookup(self, name):",
+    "    def lookup(self, name):",
+    "def __init__(self, records):",
+    "def _split(text):",
+    "def add(self, name, city):",
+    "    self._index = {}",
+    "        return self._index.get(name)",
+    "    return None",
+    "    __slots__ = ()",
+    "_SEPARATOR = ';'",
+    "    # ...",
+    "Prose here.",
+    "",
+    "(((",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=12))
+def test_any_unit_reply_gives_a_parsing_file_in_scope_or_a_patch_error(lines: list[str]) -> None:
+    try:
+        new = apply_reply("\n".join(lines), ORIGINAL, TARGET, unit=True)
+    except PatchError as error:
+        assert str(error) and "\n" not in str(error)
+    else:
+        assert (
+            Scope(TARGET, unit=True).refusal(cst.parse_module(ORIGINAL), cst.parse_module(new))
+            is None
+        )

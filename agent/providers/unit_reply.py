@@ -97,7 +97,7 @@ def replace_namesakes(
             # A property's getter and setter share a name: only all of them, in order, say
             # which is which.
             raise Unplaceable(
-                f"the reply defines {owner}{', '.join(key)} {len(news)} times where the file"
+                f"the reply defines {owner}{', '.join(key)} {_times(len(news))} where the file"
                 f" has {len(olds)}; cannot tell which"
             )
         for index, new in zip(olds, news, strict=True):
@@ -114,6 +114,10 @@ def replace_namesakes(
         and normalized(cst.Module([]).code_for_node(s)) not in old_codes
     ]
     return out, rest
+
+
+def _times(n: int) -> str:
+    return "once" if n == 1 else f"{n} times"
 
 
 def _same(old: str, new: str) -> bool:
