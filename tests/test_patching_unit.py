@@ -4,6 +4,7 @@ target's class and module in one fenced block, or several SEARCH/REPLACE blocks.
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import libcst as cst
 import pytest
@@ -245,3 +246,39 @@ def test_any_unit_reply_gives_a_parsing_file_in_scope_or_a_patch_error(lines: li
             Scope(TARGET, unit=True).refusal(cst.parse_module(ORIGINAL), cst.parse_module(new))
             is None
         )
+
+
+BOOK = Path(__file__).parents[1] / "evals/tasks/customer-name-lookup/repo/crm/book.py"
+
+INDEX_IN_THE_CONSTRUCTOR = """An index built once, kept by add.
+
+```python
+class CustomerBook:
+    def __init__(self, records: list[tuple[int, str]]) -> None:
+        self.records = list(records)
+        self._names: dict[int, str] = {}
+        for customer_id, name in self.records:
+            self._names.setdefault(customer_id, name)
+
+    def add(self, customer_id: int, name: str) -> None:
+        self.records.append((customer_id, name))
+        self._names.setdefault(customer_id, name)
+
+    def names_for(self, customer_ids: list[int], missing: str = "?") -> list[str]:
+        names = self._names
+        return [names.get(wanted, missing) for wanted in customer_ids]
+```
+"""
+
+
+def test_the_issue_s_index_in_the_constructor_on_the_eval_task() -> None:
+    source = BOOK.read_text()
+    with pytest.raises(PatchError, match=r"redefines existing name CustomerBook\.__init__"):
+        apply_reply(INDEX_IN_THE_CONSTRUCTOR, source, "CustomerBook.names_for")
+    new = apply_reply(INDEX_IN_THE_CONSTRUCTOR, source, "CustomerBook.names_for", unit=True)
+    assert changed_definitions(cst.parse_module(source), cst.parse_module(new)) == [
+        "CustomerBook.__init__",
+        "CustomerBook.add",
+        "CustomerBook.names_for",
+    ]
+    assert '    """Customer records' in new  # the class's docstring, left out of the reply, stays
