@@ -427,15 +427,19 @@ _UNIT_BLOCKS = {"task": "unit", "reply": "unit_reply"}
 
 def _user_text(user: jinja2.Template, variables: dict[str, Any], unit: bool) -> str:
     """The user message: the template rendered, or with the unit scope its blocks one by one
-    (the whole is no more than its blocks in order) with ``unit.j2``'s between them."""
+    (the whole is no more than its blocks in order) with ``unit.j2``'s between them, each
+    after a blank line and followed by the newlines that ended the block before it."""
     if not unit:
         return user.render(variables).strip()
     extra = _environment().get_template(UNIT_TEMPLATE)
     text = ""
     for name in _environment().get_template("optimize.j2").blocks:
-        text += _block(user, name, variables, strip=False)
-        if name in _UNIT_BLOCKS:
-            text += _block(extra, _UNIT_BLOCKS[name], variables, strip=False)
+        block = _block(user, name, variables, strip=False)
+        added = _block(extra, _UNIT_BLOCKS[name], variables) if name in _UNIT_BLOCKS else ""
+        if added:
+            body = block.rstrip("\n")
+            block = f"{body}\n\n{added}{block[len(body) :]}"
+        text += block
     return text.strip()
 
 
