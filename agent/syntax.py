@@ -86,6 +86,13 @@ def find_function(module: cst.Module, qualname: str) -> cst.FunctionDef | None:
     return node if isinstance(node, cst.FunctionDef) else None
 
 
+def find_class(module: cst.Module, qualname: str) -> cst.ClassDef | None:
+    """The class ``qualname`` names; ``None`` also when a name on the way is defined more than
+    once (as :func:`find_function`)."""
+    node, _ = _path(module, qualname)
+    return node if isinstance(node, cst.ClassDef) else None
+
+
 def is_ambiguous(module: cst.Module, qualname: str) -> bool:
     """Whether a name on the way to ``qualname`` is defined more than once."""
     return _path(module, qualname)[1] > 1
@@ -119,6 +126,57 @@ def replace_function(
 ) -> cst.Module:
     """``module`` with the definition of ``qualname`` swapped for ``new_function``."""
     return change_definition(module, qualname, lambda _: new_function)
+
+
+def changed_definitions(original: cst.Module, new: cst.Module) -> list[str]:
+    """The qualified names of what ``new`` adds or changes against ``original``, in its file
+    order, then what it removes, in the original's: module-level functions, classes and
+    constants, and one level into each class its members (methods, class attributes).
+
+    A class is named itself when what is left of it without its members changes (its
+    statement, its docstring). Layout and comments are no change.
+    """
+    before, after = _parts(original.body, ""), _parts(new.body, "")
+    changed = [name for name, code in after.items() if before.get(name) != code]
+    return changed + [name for name in before if name not in after]
+
+
+def _parts(body: Sequence[cst.BaseStatement], prefix: str) -> dict[str, list[str]]:
+    """Each definition or constant of ``body`` by qualified name, as normalized code (a list:
+    a name may be defined more than once, a property's getter and setter)."""
+    parts: dict[str, list[str]] = {}
+    for statement in body:
+        if isinstance(statement, cst.ClassDef) and not prefix:
+            members = [s for s in class_body(statement) if _member_names(s)]
+            rest = [s for s in class_body(statement) if not _member_names(s)]
+            shell = statement.with_changes(body=cst.IndentedBlock(rest or [_PASS]))
+            parts.setdefault(statement.name.value, []).append(_standalone(shell))
+            for name, codes in _parts(members, statement.name.value + ".").items():
+                parts.setdefault(name, []).extend(codes)
+            continue
+        for name in _member_names(statement):
+            parts.setdefault(prefix + name, []).append(_standalone(statement))
+    return parts
+
+
+_PASS = cst.SimpleStatementLine([cst.Pass()])
+
+
+def _member_names(statement: cst.BaseStatement) -> list[str]:
+    """The names a definition or a constant (``NAME = value``) binds; none for the rest."""
+    name = definition_name(statement)
+    if name is not None:
+        return [name]
+    if isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(s, (cst.Assign, cst.AnnAssign)) for s in statement.body
+    ):
+        return sorted(bound_names(statement))
+    return []
+
+
+def _standalone(statement: cst.BaseStatement) -> str:
+    """``statement`` as code at column 0 (libcst indentation is relative), normalized."""
+    return normalized(cst.Module([]).code_for_node(statement.with_changes(leading_lines=())))
 
 
 def is_filler(statement: cst.BaseStatement) -> bool:

@@ -31,6 +31,7 @@ from agent.providers.prompting import (
     build_prompt,
     count_tokens,
 )
+from agent.providers.unit_context import gather_class
 from agent.rank.codeindex import index_functions
 from tests.conftest import write_files
 
@@ -398,3 +399,62 @@ def test_public_encodings_load_from_the_cache_only(
     encoding = prompting._load_encoding("cl100k_base")
     assert encoding is not None and encoding.name == "cl100k_base"
     assert encoding.encode("hello world") == [15339, 1917]
+
+
+def test_the_unit_scope_shows_the_class_and_says_what_else_may_change(repo: Path) -> None:
+    off = user(build_prompt(context(repo, "Index.first")))
+    on = build_prompt(context(repo, "Index.first", unit=True))
+    text = user(on)
+    outline = (
+        "class Index:\n"
+        "    def __init__(self, words):\n        ...\n"
+        "    def _position(self, word):\n        ...\n"
+        "    def lookup(self, words):\n        ...\n"
+        "    def first(self, word):\n        ...\n"
+    )
+    assert "## Its class" in text and outline in text
+    # in full: the constructor, and the method the target calls on self (not a helper again)
+    assert "`Index.__init__`, the constructor:" in text
+    assert "`Index.lookup`, which `first` calls on `self`:" in text
+    assert text.count("def lookup(self, words):\n    return [self._position(w)") == 1
+    assert "add private methods and class\nattributes" in text
+    assert text.index("## Its class") < text.index("## Profile")
+    assert text.index("## Reply format") < text.index("## What else you may change")
+    assert "## Its class" not in off and "What else you may change" not in off
+    assert "Method `Index.lookup`:" in off and "Method `Index.lookup`:" not in text
+    assert prompting.template_digest("time", unit=True) != prompting.template_digest("time")
+
+
+def test_the_unit_scope_of_a_function_shows_no_class(repo: Path) -> None:
+    text = user(build_prompt(context(repo, unit=True)))
+    assert "## Its class" not in text
+    assert "You may rewrite the module's private functions and constants" in text
+    # the rest is the template's whole message: the blocks rendered one by one, in order
+    off = user(build_prompt(context(repo)))
+    assert text.replace(text[text.index("\n\n## What else") :], "") == off
+
+
+def test_the_class_outline_has_attributes_signatures_and_first_docstring_lines() -> None:
+    source = (
+        "@dataclass_like\n"
+        "class Book(Base, metaclass=Meta):\n"
+        '    """Records by name.\n\n    More words.\n    """\n\n'
+        '    __slots__ = ("records",)\n    kind = "book"\n\n'
+        "    def __init__(self, records):\n        self.records = records\n\n"
+        "    @property\n    def size(self) -> int:\n"
+        '        """How many.\n\n        Counted.\n        """\n        return self._count()\n\n'
+        "    def _count(self):\n        return len(self.records)\n"
+    )
+    view = gather_class(source, "Book.size")
+    assert view is not None
+    assert view.outline == (
+        "@dataclass_like\n"
+        "class Book(Base, metaclass=Meta):\n"
+        '    """Records by name."""\n'
+        '    __slots__ = ("records",)\n    kind = "book"\n'
+        "    def __init__(self, records):\n        ...\n"
+        '    @property\n    def size(self) -> int:\n        """How many."""\n        ...\n'
+        "    def _count(self):\n        ..."
+    )
+    assert [(m.name, m.called) for m in view.methods] == [("__init__", False), ("_count", True)]
+    assert gather_class(source, "helper") is None

@@ -11,7 +11,8 @@ which renders them and fits them to a budget), most relevant first:
 - ``gather_history``: the earlier candidates for the target and what became of them, then the
   best accepted version's code;
 
-and ``target_vars`` describes the target itself. Nothing here renders or counts tokens.
+and ``target_vars`` describes the target itself; with the unit scope, ``unit_context.py``
+gathers the class of a method target. Nothing here renders or counts tokens.
 (Over 400 lines: one gatherer per section of the prompt, each short, beside the others.)
 """
 

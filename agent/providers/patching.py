@@ -23,6 +23,14 @@ from pathlib import Path
 import libcst as cst
 from libcst.metadata import MetadataWrapper, WhitespaceInclusivePositionProvider
 
+from agent.providers.unit_reply import (
+    Unplaceable,
+    duplicated,
+    place_in_class,
+    replace_namesakes,
+    takes_self,
+    unit_members,
+)
 from agent.syntax import (
     Import,
     add_imports,
@@ -44,13 +52,15 @@ class PatchError(Exception):
     fed back to the model."""
 
 
-def apply_reply(reply: str, file_source: str, qualname: str) -> str:
+def apply_reply(reply: str, file_source: str, qualname: str, *, unit: bool = False) -> str:
     """The new text of the target's file, as the reply asks; :class:`PatchError` otherwise.
 
     A reply is either exactly one fenced python code block (```` ```python ````, ```` ```py ````
     or bare ```` ``` ````) with the full new definition of the target, or one or more
     SEARCH/REPLACE blocks applied to the file's text (chosen when the reply has a
-    ``<<<<<<< SEARCH`` line). Prose around the code is ignored.
+    ``<<<<<<< SEARCH`` line). Prose around the code is ignored. With ``unit`` (the unit scope,
+    ``Scope.unit``) the code block may also rewrite other definitions of the target's class
+    and module, each replacing its namesake (``providers/unit_reply.py``).
     """
     text = reply.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
@@ -59,13 +69,13 @@ def apply_reply(reply: str, file_source: str, qualname: str) -> str:
     if _SEARCH.search(text):
         new_source = _apply_search_replace(text, file_source)
     else:
-        new_source = _apply_definition(text, module, qualname)
+        new_source = _apply_definition(text, module, qualname, unit)
     new_module = _parse(new_source, "the patched file does not parse")
     # Formatting and comments change no timing: such a candidate is not worth verifying.
     if normalized(new_source) == normalized(file_source):
         raise PatchError("the reply changes nothing")
     # What the reply adds is in the file now, where the one scope rule can judge it.
-    refusal = Scope(qualname).refusal(module, new_module)
+    refusal = Scope(qualname, unit=unit).refusal(module, new_module)
     if refusal is not None:
         raise PatchError(refusal)
     return new_source
@@ -144,7 +154,7 @@ def _code_blocks(text: str) -> list[_Block]:
     return blocks
 
 
-def _apply_definition(text: str, module: cst.Module, qualname: str) -> str:
+def _apply_definition(text: str, module: cst.Module, qualname: str, unit: bool) -> str:
     blocks = _code_blocks(text)
     if not blocks:
         raise PatchError("no python code block in the reply")
@@ -162,6 +172,8 @@ def _apply_definition(text: str, module: cst.Module, qualname: str) -> str:
     if old is None:
         raise PatchError(f"{qualname} is not defined in the target's file")
     found = _find_target(reply, parts)
+    if found is None and unit and duplicated(reply, qualname):
+        raise PatchError(f"the reply defines {parts[-1]} more than once; cannot tell which")
     if found is None:
         raise PatchError(f"no definition of {parts[-1]} in the reply")
     new, classes = found
@@ -178,17 +190,38 @@ def _apply_definition(text: str, module: cst.Module, qualname: str) -> str:
         last = span.end.line - (span.end.column == 0)
         return [(block.line + n - 1, code_lines[n - 1]) for n in range(first, last + 1)]
 
+    # A line the file has (the target's own, or with the unit scope any) elides nothing.
     allowed = {line.strip() for line in module.code_for_node(old).split("\n")}
+    if unit:
+        allowed |= {line.strip() for line in module.code.split("\n")}
     _check_placeholders(lines_of(new, skip_leading=True), allowed)
-    members = _class_members(reply, classes, module, parts)
-    imports, helpers = _additions(reply, classes[0] if classes else new, module, len(parts) > 1)
+    top = classes[0] if classes else new
+    is_method = len(parts) > 1
+    if unit:
+        imports, helpers = _additions(reply, top, module, is_method=False)
+        try:
+            members, helpers = unit_members(reply, classes, module, parts, helpers)
+        except Unplaceable as error:
+            raise PatchError(str(error)) from None
+    else:
+        members = _class_members(reply, classes, module, parts)
+        imports, helpers = _additions(reply, top, module, is_method)
     for statement in [*helpers, *(s for _, _, added in members for s in added)]:
         _check_placeholders(lines_of(statement), allowed)
     # The file keeps what stood before the target (its blank lines and comments) byte for byte.
     result = replace_function(module, qualname, new.with_changes(leading_lines=old.leading_lines))
     # Whatever else the reply gives goes in too, for the scope rule to judge (``apply_reply``).
-    for owner, after, added in members:
-        result = _insert_members(result, owner, after, added)
+    try:
+        for owner, after, added in members:
+            if unit:
+                result = place_in_class(result, owner, added, after)
+            else:
+                result = _insert_members(result, owner, after, added)
+        if unit:
+            body, helpers = replace_namesakes(result, result.body, helpers, "")
+            result = result.with_changes(body=body)
+    except Unplaceable as error:
+        raise PatchError(str(error)) from None
     return add_imports(_insert_before(result, parts[0], helpers), imports).code
 
 
@@ -294,7 +327,7 @@ def _additions(
             # out of habit, so it is left out rather than refused.
             imports += [i for i in found if i.module != "__future__"]
             continue
-        if is_method and isinstance(statement, cst.FunctionDef) and _takes_self(statement):
+        if is_method and isinstance(statement, cst.FunctionDef) and takes_self(statement):
             raise PatchError(
                 f"adds method {statement.name.value}: new helper methods are not supported,"
                 " only module-level helpers"
@@ -303,11 +336,6 @@ def _additions(
         # file's), goes in as the reply has it, in its order.
         others.append(statement)
     return imports, others
-
-
-def _takes_self(function: cst.FunctionDef) -> bool:
-    params = function.params.params
-    return bool(params) and params[0].name.value in ("self", "cls")
 
 
 def _insert_before(module: cst.Module, name: str, statements: Sequence[_Statement]) -> cst.Module:

@@ -3,7 +3,9 @@
 This module renders and fits; what goes in the sections is gathered from the code by
 ``agent.providers.context``.
 
-A prompt has six sections, most useful first:
+A prompt has six sections, most useful first (and with the unit scope, ``PromptContext.unit``,
+the class of a method target after the task and what else may change after the reply format,
+from ``unit.j2``):
 
 1. ``task``: the instructions, the target's source with its file and qualified name, and the
    reply format (the system message counts here too);
@@ -56,6 +58,7 @@ from agent.providers.context import (
     gather_tests,
     target_vars,
 )
+from agent.providers.unit_context import ClassView, gather_class
 from agent.reports import format as fmt
 
 if TYPE_CHECKING:
@@ -95,6 +98,9 @@ class PromptContext:
     strategy: Strategy | None = None
     strategies: Sequence[Strategy] = ()
     objective: str = "time"  # or "memory", "both": what the answer must improve
+    # The unit scope (``Scope.unit``): the answer may change the target's class and the
+    # module's private helpers, and the prompt says so and shows the class (``unit.j2``).
+    unit: bool = False
 
 
 @dataclass(frozen=True)
@@ -226,12 +232,15 @@ def template_text(name: str) -> str | None:
 TEMPLATES = ("system.j2", "optimize.j2", "strategies.toml")
 # What a prompt for memory (--objective memory or both) is made from besides.
 MEMORY_TEMPLATES = ("system_memory.j2", "optimize_memory.j2", "memory.toml")
+# What a prompt with the unit scope is made from besides (its blocks go between the others').
+UNIT_TEMPLATE = "unit.j2"
 
 
-@lru_cache(maxsize=2)
-def template_digest(objective: str = "time") -> str:
+@lru_cache(maxsize=4)
+def template_digest(objective: str = "time", unit: bool = False) -> str:
     """A digest of the templates' text: a changed prompt must not reuse cached replies."""
     names = TEMPLATES if objective == "time" else (*TEMPLATES, *MEMORY_TEMPLATES)
+    names = (*names, UNIT_TEMPLATE) if unit else names
     text = "\0".join(template_text(name) or "" for name in names)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -321,10 +330,12 @@ def build_prompt(
     names = _encoding_names(model)
 
     tests, tests_total = gather_tests(context.target, context.tests, context.repo_root)
+    qualname = context.target.ref.qualname
+    unit_class = gather_class(context.file_source, qualname) if context.unit else None
     parts: dict[str, list[Any]] = {
         "history": gather_history(context.target, context.history),
         "tests": tests,
-        "helpers": gather_helpers(context.file_source, context.target.ref.qualname),
+        "helpers": _not_shown(gather_helpers(context.file_source, qualname), unit_class),
         "imports": gather_imports(context.file_source),
     }
     fixed = {
@@ -337,6 +348,7 @@ def build_prompt(
         "strategies": list(context.strategies),
         "objective": context.objective,
         "memory": _memory_vars(context.target),
+        "unit_class": unit_class,
     }
     memory = context.objective != "time"
     system = _environment().get_template("system_memory.j2" if memory else "system.j2")
@@ -345,7 +357,7 @@ def build_prompt(
 
     def render(included: dict[str, list[Any]]) -> tuple[dict[str, Any], str, int, bool]:
         variables = {**fixed, **_section_vars(included)}
-        text = user.render(variables).strip()
+        text = _user_text(user, variables, context.unit)
         total = _TOKENS_REPLY_PRIMING
         estimated = False
         for message in (system_text, text):
@@ -390,11 +402,45 @@ def build_prompt(
         + _count(_block(user, "reply", variables), names)[0]
         + _count(_block(user, "strategy", variables), names)[0]
     }
+    if context.unit:
+        unit = _environment().get_template(UNIT_TEMPLATE)
+        for block in _UNIT_BLOCKS.values():
+            sections["task"] += _count(_block(unit, block, variables), names)[0]
     for section in ("profile", *reversed(DROP_ORDER)):
         if section == "profile" or included[section]:
             sections[section] = _count(_block(user, section, variables), names)[0]
     messages = [{"role": "system", "content": system_text}, {"role": "user", "content": text}]
     return Prompt(messages, sections, dropped, total, estimated)
+
+
+def _not_shown(helpers: list[HelperItem], unit_class: ClassView | None) -> list[HelperItem]:
+    """``helpers`` without the methods the class section shows in full already."""
+    if unit_class is None:
+        return helpers
+    shown = {f"{unit_class.owner}.{method.name}" for method in unit_class.methods}
+    return [h for h in helpers if h.name not in shown]
+
+
+# Where the unit scope's blocks go: each after the block of optimize.j2 it names.
+_UNIT_BLOCKS = {"task": "unit", "reply": "unit_reply"}
+
+
+def _user_text(user: jinja2.Template, variables: dict[str, Any], unit: bool) -> str:
+    """The user message: the template rendered, or with the unit scope its blocks one by one
+    (the whole is no more than its blocks in order) with ``unit.j2``'s between them, each
+    after a blank line and followed by the newlines that ended the block before it."""
+    if not unit:
+        return user.render(variables).strip()
+    extra = _environment().get_template(UNIT_TEMPLATE)
+    text = ""
+    for name in _environment().get_template("optimize.j2").blocks:
+        block = _block(user, name, variables, strip=False)
+        added = _block(extra, _UNIT_BLOCKS[name], variables) if name in _UNIT_BLOCKS else ""
+        if added:
+            body = block.rstrip("\n")
+            block = f"{body}\n\n{added}{block[len(body) :]}"
+        text += block
+    return text.strip()
 
 
 def _section_vars(included: dict[str, list[Any]]) -> dict[str, Any]:
@@ -423,11 +469,14 @@ def _label(item: Any) -> str:
 _EXTENDS = {"optimize_memory.j2": "optimize.j2"}
 
 
-def _block(template: jinja2.Template, name: str, variables: dict[str, Any]) -> str:
+def _block(
+    template: jinja2.Template, name: str, variables: dict[str, Any], *, strip: bool = True
+) -> str:
     """One section of the user message alone, to count its tokens."""
     context = template.new_context(variables)
     parent = _EXTENDS.get(template.name or "")
     if parent is not None:
         for block, render in _environment().get_template(parent).blocks.items():
             context.blocks.setdefault(block, []).append(render)
-    return "".join(context.blocks[name][0](context)).strip()
+    text = "".join(context.blocks[name][0](context))
+    return text.strip() if strip else text

@@ -10,6 +10,13 @@ shadow no builtin. Everything else in the file stays as it was, in its order (im
 compared by what they bind: adding one may merge it into an existing line), and no other file
 changes: tests, benchmarks, conftest and configuration judge the candidate, so a candidate may
 never touch them.
+
+With ``Scope.unit`` (off unless a caller asks for it, until behaviour is checked on sequences
+of calls) the scope is the target's unit: for a method, every existing member of its class
+(methods, ``__init__``, class attributes, ``__slots__``) and new private members; for any
+target, the module's private helpers (functions, classes) and constants. Public functions and
+methods keep their signatures and decorators, and the class statement stays. (Over 400 lines:
+the one scope rule reads best whole, the walker beside the decisions it asks.)
 """
 
 from __future__ import annotations
@@ -36,13 +43,17 @@ from agent.syntax import (
     definitions,
     imports_of,
     names_bound_by,
+    normalized,
 )
 
 _BUILTINS = frozenset(dir(builtins))
 
 
-def check_static(candidate: Candidate, target: Target, original: str) -> tuple[str, str] | None:
-    """``(stage, reason)`` when the edit does not parse or is out of bounds, else ``None``."""
+def check_static(
+    candidate: Candidate, target: Target, original: str, *, unit: bool = False
+) -> tuple[str, str] | None:
+    """``(stage, reason)`` when the edit does not parse or is out of bounds, else ``None``;
+    ``unit`` widens the bounds to the target's unit (:class:`Scope`)."""
     outside = sorted(set(candidate.files) - {target.ref.path})
     if outside:
         return "scope", f"edits files other than the target's: {', '.join(outside)}"
@@ -52,7 +63,8 @@ def check_static(candidate: Candidate, target: Target, original: str) -> tuple[s
     problem = syntax_error(new_source)
     if problem is not None:
         return "parse", problem
-    reason = Scope(target.ref.qualname, target.lineno).refusal(parsed(original), parsed(new_source))
+    scope = Scope(target.ref.qualname, target.lineno, unit=unit)
+    reason = scope.refusal(parsed(original), parsed(new_source))
     return None if reason is None else ("scope", reason)
 
 
@@ -87,21 +99,44 @@ class Scope:
     """What a candidate for the function ``target`` (a qualified name) may change in its file.
 
     :meth:`may_rewrite` and :meth:`may_add_in` are the two decisions; widening scope to a unit
-    (other definitions of the target's class or module) is a change to them. ``line`` (the
+    (``unit``: other definitions of the target's class or module) is a change to them, and to
+    the two rules that narrow them, :meth:`keeps_interface` and :meth:`may_add`. ``line`` (the
     target's line in the original, when known) tells which of several definitions of one name
     is the target: a property's getter or its setter.
     """
 
     target: str
     line: int | None = None
+    unit: bool = False
 
     def may_rewrite(self, qualname: str) -> bool:
         """Whether the definition ``qualname`` may change as a whole."""
-        return qualname == self.target
+        if qualname == self.target:
+            return True
+        if not self.unit or self.target.startswith(qualname + "."):
+            # A class that holds the target is compared member by member, never as a whole.
+            return False
+        owner, _, name = qualname.rpartition(".")
+        return _private(name) if owner == "" else owner == self.target.rpartition(".")[0]
+
+    def keeps_interface(self, qualname: str) -> bool:
+        """Whether the definition ``qualname``, though it may change, must keep its interface:
+        a public function its signature and decorators, a public class all of it."""
+        return self.unit and not _private(qualname.rpartition(".")[2])
 
     def may_add_in(self, owner: str) -> bool:
-        """Whether new statements may go in the block of ``owner`` (``""``: the module)."""
-        return owner == ""
+        """Whether new statements may go in the block of ``owner`` (``""``: the module,
+        ``"Class."``: a class)."""
+        if owner == "":
+            return True
+        method_of = self.target.rpartition(".")[0]
+        return self.unit and bool(method_of) and owner == method_of + "."
+
+    def may_add(self, qualname: str) -> bool:
+        """Whether a new name ``qualname`` may be bound where :meth:`may_add_in` allows: in a
+        class only a private one, which no caller outside it is meant to use."""
+        owner, _, name = qualname.rpartition(".")
+        return owner == "" or _private(name)
 
     def refusal(self, original: cst.Module, new: cst.Module) -> str | None:
         """Why ``new`` (the whole file as the candidate leaves it) changes more of ``original``
@@ -111,6 +146,11 @@ class Scope:
         if _declared_encoding(new.code) != _declared_encoding(original.code):
             return "changes the file's encoding declaration"
         return _Comparison(self, original, new).block(original.body, new.body, "")
+
+
+def _private(name: str) -> bool:
+    """``_name`` but not ``__name__``: private by convention, no special meaning to Python."""
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
 
 
 @dataclass(frozen=True)
@@ -137,6 +177,8 @@ class _Comparison:
         at_top = owner == ""
         rest_old = [s for s in old_body if definition_name(s) not in own and not _import(s, at_top)]
         rest_new = [s for s in new_body if definition_name(s) not in own and not _import(s, at_top)]
+        if self.scope.unit:
+            rest_old, rest_new = self.rewritten_constants(rest_old, rest_new, owner)
         added, missing = self.kept_in_order(rest_old, rest_new)
         if missing is not None:
             return self.gone(missing, added)
@@ -167,14 +209,16 @@ class _Comparison:
         if len(olds) > 1:
             return self.several(olds, news, owner, name)
         if not news:
-            return f"removes the target definition {name!r}"
+            if f"{self.scope.target}.".startswith(f"{owner}{name}."):
+                return f"removes the target definition {name!r}"
+            return f"removes the definition {owner}{name}"
         if len(news) > 1:
             return f"redefines existing name {owner}{name}"
         old, new = olds[0], news[0]
         if type(old) is not type(new):
             return f"changes the kind of {name!r}"
         if self.scope.may_rewrite(owner + name):
-            return None
+            return self.interface(old, new, owner + name)
         if not isinstance(old, cst.ClassDef) or not isinstance(new, cst.ClassDef):
             # The target is nested in a function: that function may not change at all.
             same = self.old_code(old) == self.new_code(new)
@@ -196,6 +240,8 @@ class _Comparison:
         """A name defined more than once (a property's getter, setter and deleter): the same
         definitions in the same order, all as they were but the target's own, the one at the
         target's line."""
+        if owner + name != self.scope.target and self.scope.may_rewrite(owner + name):
+            return self.several_members(olds, news, owner + name)
         if self.scope.line is None or not self.scope.may_rewrite(owner + name):
             return f"{owner}{name} is defined more than once in the file; cannot tell which"
         if len(news) > len(olds):
@@ -208,6 +254,67 @@ class _Comparison:
             if self.old_code(old) != self.new_code(new) and not self.holds_target_line(old):
                 return f"changes {name!r}, which is not the target"
         return None
+
+    def several_members(
+        self, olds: list[cst.BaseStatement], news: list[cst.BaseStatement], qualname: str
+    ) -> str | None:
+        """A name of the unit defined more than once, not the target's: the same definitions
+        in the same order, each keeping its interface."""
+        if len(news) != len(olds):
+            verb = "redefines existing name" if len(news) > len(olds) else "removes a definition of"
+            return f"{verb} {qualname}"
+        for old, new in zip(olds, news, strict=True):
+            if type(old) is not type(new):
+                return f"changes the kind of {qualname}"
+            reason = self.interface(old, new, qualname)
+            if reason is not None:
+                return reason
+        return None
+
+    def interface(
+        self, old: cst.BaseStatement, new: cst.BaseStatement, qualname: str
+    ) -> str | None:
+        """Why ``new``, a rewrite of ``old`` that the scope allows, changes what callers see
+        of ``qualname``: a public function's signature or decorators (a method must not turn
+        into a property or a staticmethod), or anything of a public class."""
+        if not self.scope.keeps_interface(qualname):
+            return None
+        if not isinstance(old, cst.FunctionDef) or not isinstance(new, cst.FunctionDef):
+            # A class: its members are its interface, so a public one other than the
+            # target's stays as it is.
+            same = self.old_code(old) == self.new_code(new)
+            return None if same else f"changes {qualname}, a public class"
+        if _decorators(old) != _decorators(new):
+            return f"changes the decorators of {qualname}"
+        if _signature(old) != _signature(new):
+            return f"changes the signature of {qualname}"
+        return None
+
+    def rewritten_constants(
+        self, old: list[cst.BaseStatement], new: list[cst.BaseStatement], owner: str
+    ) -> tuple[list[cst.BaseStatement], list[cst.BaseStatement]]:
+        """``old`` and ``new`` without the constants of the unit that the candidate rewrote:
+        a constant line whose names may all be rewritten, paired with the one line of ``new``
+        that binds the same names. Anything less clear is left for the usual comparison."""
+
+        def key(statement: cst.BaseStatement) -> frozenset[str] | None:
+            names = names_bound_by(statement)
+            return frozenset(names) if names and is_constant(statement) else None
+
+        old_keys = [key(s) for s in old]
+        new_keys = [key(s) for s in new]
+        paired: set[frozenset[str]] = set()
+        for names in old_keys:
+            if (
+                names is not None
+                and old_keys.count(names) == 1
+                and new_keys.count(names) == 1
+                and all(self.scope.may_rewrite(owner + n) for n in names)
+            ):
+                paired.add(names)
+        kept_old = [s for s, k in zip(old, old_keys, strict=True) if k not in paired]
+        kept_new = [s for s, k in zip(new, new_keys, strict=True) if k not in paired]
+        return kept_old, kept_new
 
     def holds_target_line(self, statement: cst.BaseStatement) -> bool:
         span = self.old_positions[statement]
@@ -287,6 +394,12 @@ class _Comparison:
             )
         if definition_name(statement) is None and not is_constant(statement):
             return f"the reply adds a statement that is not an import, helper or constant: {first}"
+        public = sorted(n for n in names if not self.scope.may_add(owner + n))
+        if public:
+            return (
+                f"adds public member {owner}{public[0]}: new class members must be private"
+                " (a leading underscore)"
+            )
         return _shadowing(names)
 
     def old_code(self, statement: cst.CSTNode) -> str:
@@ -295,6 +408,22 @@ class _Comparison:
 
     def new_code(self, statement: cst.CSTNode) -> str:
         return self.new.code_for_node(statement).strip()
+
+
+def _decorators(definition: cst.FunctionDef) -> list[str]:
+    return [normalized(_code(d.decorator)) for d in definition.decorators]
+
+
+def _signature(definition: cst.FunctionDef) -> str:
+    """The parameters (names, kinds, defaults, annotations), the return annotation and
+    whether it is ``async``, with layout and comments left out."""
+    returns = f" -> {_code(definition.returns.annotation)}" if definition.returns else ""
+    prefix = "async " if definition.asynchronous else ""
+    return normalized(f"{prefix}def f({_code(definition.params)}){returns}:\n    pass\n")
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module([]).code_for_node(node)
 
 
 def _import(statement: cst.BaseStatement, at_top: bool) -> bool:
