@@ -7,9 +7,12 @@ import random
 import pytest
 
 from agent.verify.stats import (
+    Look,
     decide,
+    hopeless,
     look_confidence,
     look_schedule,
+    reachable,
     resamples_for,
     sequential,
     speedup_interval,
@@ -188,3 +191,28 @@ def test_a_speedup_right_at_the_bar_is_left_undecided_not_called_slower() -> Non
     assert seen.decision == "undecided" and seen.processes == 24
     low, high = seen.interval
     assert low < 1.2 <= high
+
+
+def test_the_processes_within_reach_are_pairs_at_the_pace_so_far_within_the_budget() -> None:
+    assert reachable(6, 12.0, 20.0, 24) == 10  # 2 s a round: two pairs fit in the 8 s left
+    assert reachable(6, 19.0, 20.0, 24) == 6  # not one more pair
+    assert reachable(6, 1.0, 20.0, 24) == 24  # the schedule's most, not more
+    assert reachable(0, 0.0, 20.0, 24) == reachable(6, 0.0, 20.0, 24) == 24
+
+
+def undecided_look(interval: tuple[float, float], processes: int = 6) -> Look:
+    return Look(processes, math.sqrt(interval[0] * interval[1]), interval, "undecided", 0.995, 1.05)
+
+
+def test_a_comparison_stops_when_even_the_top_of_its_interval_could_not_be_shown() -> None:
+    """About 1.0 against a bar of 1.05 (a rewrite that changes nothing): the interval would
+    have to shrink below what the processes within reach allow. A true 1.3x whose first
+    interval straddles the bar is timed on; so is anything when no more processes fit."""
+    assert hopeless(undecided_look((0.95, 1.06)), 24)
+    assert hopeless(undecided_look((0.98, 1.06), processes=10), 24)
+    assert not hopeless(undecided_look((1.0, 1.7)), 24)
+    assert not hopeless(undecided_look((0.95, 1.12)), 24)  # 1.12 could still be shown
+    assert hopeless(undecided_look((0.95, 1.12)), 8)  # not in two more processes
+    assert not hopeless(undecided_look((0.95, 1.06)), 6)  # nothing within reach: no stop
+    decided = Look(6, 1.0, (0.9, 1.04), "not faster", 0.995, 1.05)
+    assert not hopeless(decided, 24)

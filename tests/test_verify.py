@@ -172,6 +172,12 @@ def test_undecided_is_not_slower_and_says_what_would_decide() -> None:
     )
     decided = _short_of("99.5% interval 0.46–0.90×", "1.05×", False, 6, "5s, budget 20s")
     assert decided == "not proven faster: 99.5% interval 0.46–0.90× reaches below 1.05×"
+    stopped = _short_of("99.5% interval 0.98–1.06×", "1.05×", True, 6, "7s, budget 20s", "", 10)
+    assert stopped == (
+        "too noisy to decide: 99.5% interval 0.98–1.06× straddles 1.05× after 6 processes a "
+        "side (7s, budget 20s); stopped there: even at the interval's top, the 10 a side within "
+        "reach would not show it clears the bar"
+    )
 
 
 def test_the_cascade_runs_the_stages_in_the_order_their_names_are_listed() -> None:

@@ -38,7 +38,7 @@ from agent.domain import Timing
 from agent.profile.recording import Recording
 from agent.project.runner import Project, TestRun
 from agent.reports import format as fmt
-from agent.verify.stats import Look, look, look_confidence, look_schedule
+from agent.verify.stats import Look, hopeless, look, look_confidence, look_schedule, reachable
 from agent.verify.timing import TimingPlan
 from sandbox import Result, Sandbox
 
@@ -200,6 +200,7 @@ class Measured:
     processes: int  # per side
     undecided: bool  # still straddling the bar when the budget or the schedule ran out
     seconds: float  # wall time the comparison took, behaviour rounds included
+    hopeless_at: int = 0  # as timing.Comparison's: stopped, this many a side within reach
 
 
 @dataclass
@@ -244,8 +245,9 @@ class EndToEnd:
         while not clearly_slower and len(self.runs[0]) < self.plan.processes:
             self._round()
         seen = look(*self.seconds(), 1, bar.value, confidence)
+        hopeless_at = 0
         if not clearly_slower:
-            seen = self._sequential(schedule, seen)
+            seen, hopeless_at = self._sequential(schedule, seen)
         original, candidate = self.seconds()
         timing = Timing(
             seen.speedup,
@@ -263,6 +265,7 @@ class EndToEnd:
             len(original),
             undecided=not clearly_slower and seen.decision == "undecided",
             seconds=self.spent,
+            hopeless_at=hopeless_at,
         )
 
     def bar(self) -> Bar:
@@ -378,14 +381,18 @@ class EndToEnd:
             return False
         return look(original, candidate, 1, bar.value, confidence).decision == "not faster"
 
-    def _sequential(self, schedule: list[int], seen: Look) -> Look:
+    def _sequential(self, schedule: list[int], seen: Look) -> tuple[Look, int]:
         """While undecided: rounds in pairs (A B, B A) up to the schedule's next look, only
         while, at the pace so far, a pair ends within the budget; a look then (early, when
-        the budget ran out: it is still one of the schedule's looks)."""
+        the budget ran out: it is still one of the schedule's looks). It stops when the
+        processes within reach could not decide it (``stats.hopeless``), and says how many."""
         for processes in schedule[1:]:
             if seen.decision != "undecided":
                 break
             rounds = len(self.runs[0])
+            reach = reachable(rounds, self.spent, self.plan.budget, self.plan.most_processes)
+            if hopeless(seen, reach):
+                return seen, reach
             added = 0
             while rounds + added < processes:
                 pace = self.spent / (rounds + added)
@@ -399,7 +406,7 @@ class EndToEnd:
             seen = look(*self.seconds(), 1, seen.bar, seen.confidence)
             if rounds + added < processes:  # out of budget
                 break
-        return seen
+        return seen, 0
 
 
 def _output_difference(original: Run, candidate: Run) -> str:

@@ -72,6 +72,7 @@ def speed(trial: Trial, bench: Bench) -> Verdict:
         why = _short_of(
             interval, _bar_text(bar), comparison.undecided, comparison.processes,
             f"{comparison.seconds:.0f}s, budget {bench.plan.budget:.0f}s", claim,
+            comparison.hopeless_at,
         )  # fmt: skip
         return Verdict(False, "speed", why, timing, memory=memory)
     if timing.first_call < bar:
@@ -242,7 +243,7 @@ def _speed_end_to_end(trial: Trial, bench: Bench) -> Verdict:
         spent = f"{measured.seconds:.0f}s, budget {bench.plan.budget:.0f}s"
         why = _short_of(
             f"{where}, {interval}", f"the {bar}", measured.undecided, measured.processes,
-            spent + _ceiling(measured.bar.share),
+            spent + _ceiling(measured.bar.share), hopeless_at=measured.hopeless_at,
         )  # fmt: skip
         return Verdict(False, "speed", why, timing)
     tests = trial.suite or "the whole test suite passes"
@@ -293,11 +294,20 @@ def _short_of(
     processes: int,
     spent: str,
     claim: str = "not proven faster",
+    hopeless_at: int = 0,
 ) -> str:
     """Why an interval that reaches below the bar rejects: undecided when the budget ran out
-    with the interval still straddling it, which is not the same as slower, and says so."""
+    with the interval still straddling it, which is not the same as slower, and says so; or
+    when it stopped early, the processes within reach being too few to show it (so no larger
+    budget is advised)."""
     if not undecided:
         return f"{claim}: {interval} reaches below {bar}"
+    if hopeless_at:
+        return (
+            f"too noisy to decide: {interval} straddles {bar} after {processes} processes a "
+            f"side ({spent}); stopped there: even at the interval's top, the {hopeless_at} a "
+            "side within reach would not show it clears the bar"
+        )
     return (
         f"too noisy to decide: {interval} straddles {bar} after {processes} processes a side "
         f"({spent}); a larger --timing-budget or a quieter machine would decide it"

@@ -105,6 +105,27 @@ def decide(interval: tuple[float, float], bar: float) -> Decision:
     return "undecided"
 
 
+def reachable(rounds: int, spent: float, budget: float, most: int) -> int:
+    """Processes a side a sequential comparison can still reach: pairs of rounds at the pace
+    of its ``rounds`` so far (``spent`` seconds) that end within ``budget``, up to ``most``."""
+    if rounds < 1:
+        return most
+    pairs = max(0, math.floor((budget - spent) / (2 * spent / rounds))) if spent > 0 else most
+    return min(most, rounds + 2 * pairs)
+
+
+def hopeless(seen: Look, reachable: int) -> bool:
+    """Whether ``seen``, undecided, could not become "faster" by ``reachable`` processes a side
+    even if the speedup were the top of its interval: the interval narrows about as the square
+    root of the processes, and its lower end would still sit below the bar. Stopping then
+    only spares time: it never accepts, so it costs none of the false-accept rate."""
+    if seen.decision != "undecided" or reachable <= seen.processes:
+        return False
+    low, high = (math.log(max(end, 1e-12)) for end in seen.interval)
+    half_then = (high - low) / 2 * math.sqrt(seen.processes / reachable)
+    return high - half_then < math.log(seen.bar)
+
+
 def look_schedule(first: int, most: int, growth: float = LOOK_GROWTH) -> list[int]:
     """Processes per side at each look: ``first``, then growing by ``growth``, up to ``most``.
 
@@ -184,7 +205,8 @@ def sequential(
     """The sequential rule on samples already taken (for tests and ``scripts/bench-stats``).
 
     Looks at the first ``looks[i]`` processes of each side in turn, as ``timing.compare``
-    does while it measures, and stops at the first decided look or after the last.
+    does while it measures, and stops at the first decided look, at a look that the last
+    could not turn into "faster" (``hopeless``), or after the last.
     ``planned_looks``: how many looks the schedule had, when a budget cut it short (the
     level of each look is set by the schedule, not by how many were taken).
     """
@@ -193,7 +215,7 @@ def sequential(
     for processes in looks:
         values = processes * per_process
         seen = look(original[:values], candidate[:values], per_process, bar, confidence, resamples)
-        if seen.decision != "undecided":
+        if seen.decision != "undecided" or hopeless(seen, looks[-1]):
             break
     if seen is None:
         raise ValueError("need at least one look")

@@ -19,7 +19,15 @@ from agent.domain import TargetRef, Timing
 from agent.project.runner import Project
 from agent.verify.answers import TimeAnswer
 from agent.verify.harness import HarnessError, run_harness_with_result
-from agent.verify.stats import Look, look, look_confidence, look_schedule, speedup_interval
+from agent.verify.stats import (
+    Look,
+    hopeless,
+    look,
+    look_confidence,
+    look_schedule,
+    reachable,
+    speedup_interval,
+)
 from sandbox import Result, Sandbox
 
 
@@ -125,7 +133,10 @@ class Comparison:
     ``timing.confidence`` is the two-sided level of its interval; ``processes`` how many processes
     per side it rests on; ``undecided`` that it still straddles the bar it was asked about
     when the budget, or the most processes the plan allows, ran out (too noisy to say, which
-    is not the same as slower); ``seconds`` the wall time the comparison took.
+    is not the same as slower); ``hopeless_at``, when it stopped short of those because the
+    processes it could still reach (so many a side) would not show the bar cleared even at
+    the top of the interval (``stats.hopeless``), else 0; ``seconds`` the wall time the
+    comparison took.
     """
 
     timing: Timing
@@ -134,6 +145,7 @@ class Comparison:
     processes: int = 0
     undecided: bool = False
     seconds: float = 0.0
+    hopeless_at: int = 0
 
 
 def compare(
@@ -260,7 +272,7 @@ def compare(
         if early and median(warm[0]) / median(warm[1]) < 0.9:
             clearly_slower = True
             break
-    undecided = False
+    undecided, hopeless_at = False, 0
     if min_speedup is None:
         speedup, interval = speedup_interval(*warm, per_process=plan.values)
         confidence = 0.95
@@ -269,7 +281,9 @@ def compare(
         confidence = look_confidence(len(schedule))
         seen_last = look(warm[0], warm[1], plan.values, min_speedup, confidence)
         if not clearly_slower:
-            seen_last = _sequential(plan, schedule, seen_last, warm, one_round, started)
+            seen_last, hopeless_at = _sequential(
+                plan, schedule, seen_last, warm, one_round, started
+            )
             undecided = seen_last.decision == "undecided"
         speedup, interval = seen_last.speedup, seen_last.interval
     first_call = median(first[0]) / median(first[1])
@@ -281,6 +295,7 @@ def compare(
         processes=len(first[0]),
         undecided=undecided,
         seconds=time.monotonic() - started,
+        hopeless_at=hopeless_at,
     )
 
 
@@ -291,9 +306,10 @@ def _sequential(
     warm: tuple[list[float], list[float]],
     one_round: Callable[[], None],
     started: float,
-) -> Look:
+) -> tuple[Look, int]:
     """After ``seen``, the look at the planned rounds: add rounds and look again (at the same
-    level and bar) while undecided.
+    level and bar) while undecided, and while the processes still within reach could decide
+    it (else it stops, and says how many were within reach; 0 when it did not stop so).
 
     Rounds come in pairs (A B, B A) so that drift touches both sides alike; a pair is only
     started when, at the pace so far, it ends within the budget. When the budget stops the
@@ -305,6 +321,9 @@ def _sequential(
     for processes in schedule[1:]:
         if seen.decision != "undecided":
             break
+        reach = reachable(rounds, time.monotonic() - started, plan.budget, plan.most_processes)
+        if hopeless(seen, reach):
+            return seen, reach
         added = 0
         while rounds + added < processes:
             pace = (time.monotonic() - started) / (rounds + added)
@@ -319,4 +338,4 @@ def _sequential(
         seen = look(warm[0], warm[1], plan.values, bar, confidence)
         if rounds < processes:  # out of budget
             break
-    return seen
+    return seen, 0
