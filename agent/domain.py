@@ -201,6 +201,9 @@ class Verdict:
     probe_differences: tuple[ProbeDifference, ...] = ()
     not_compared: tuple[str, ...] = ()
     memory: MemoryUse | None = None  # measured with --objective memory or both
+    # What it changes besides its target (qualified names: ``Book.__init__``, ``_helper``),
+    # once its scope was checked; a change to the target's class is judged on sequences.
+    changed: tuple[str, ...] = ()
 
 
 NOT_COMPARED = "not compared"
