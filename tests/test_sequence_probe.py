@@ -1,9 +1,10 @@
 """The stateful probe: sequences drawn in the original's sandbox from the recorded ones, in
 orders no recording had, replayed on the original and on candidates that change a class.
 
-The recordings are hand-built in the recorder's format (test data is ours): none of them looks
-anything up after a removal, nor looks up or removes a key that is not there. Real projects,
-sandboxes and processes throughout.
+The registry's recordings are hand-built in the recorder's format (test data is ours): none
+of them looks anything up after a removal, nor looks up or removes a key that is not there;
+the last test draws from what the real recorder kept. Real projects, sandboxes and processes
+throughout (but one forged answer).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 
 from agent.domain import TargetRef
+from agent.profile.recording import record_calls
 from agent.project.runner import Project
 from agent.verify import sequences as sequences_module
 from agent.verify.answers import MalformedAnswer, SequenceInputsAnswer, parse_answer
@@ -29,6 +31,9 @@ from agent.verify.sequences import (
 )
 from sandbox import Sandbox
 from tests.conftest import write_files
+from tests.test_sequences import PROJECT as BOOK_PROJECT
+from tests.test_sequences import TARGET as BOOK_TARGET
+from tests.test_sequences import _project as _book_project
 
 TARGET = TargetRef("pkg/registry.py", "Registry.lookup")
 PROJECT = Project()
@@ -227,3 +232,21 @@ def test_nothing_to_draw_from_is_a_note(original: Sandbox) -> None:
     lone = generate_sequences(PROJECT, original, TARGET, [_sequence([A])], COUNT, timeout=60)
     assert lone.sequences == []
     assert lone.note == "the recorded sequences call no method after their constructor"
+
+
+def test_sequences_the_real_recorder_kept_are_drawn_from_and_replay(tmp_path: Path) -> None:
+    """From a real recording (the book project of test_sequences: its tests and workload), the
+    drawn sequences replay on the original, twice alike, step for step."""
+    root = _book_project(tmp_path / "src")
+    with Sandbox.create(tmp_path / "boxes", root) as sandbox:
+        recording = record_calls(BOOK_PROJECT, sandbox, [BOOK_TARGET])[BOOK_TARGET]
+        drawn = generate_sequences(
+            BOOK_PROJECT, sandbox, BOOK_TARGET, recording.sequences, 10, timeout=60
+        )
+        seen = observe_sequences(
+            BOOK_PROJECT, sandbox, BOOK_TARGET, recording.sequences, 60, drawn.sequences
+        )
+    assert len(drawn.sequences) == 10 and seen.notes == ()
+    generated = [n for n, origin in enumerate(seen.origins) if origin == "generated"]
+    steps = sum(len(seen.replays[n].names) for n in generated)
+    assert sum(1 for number, _ in seen.checkable if number in generated) == steps
