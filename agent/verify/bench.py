@@ -19,6 +19,9 @@ from agent.verify.timing import TimingPlan
 from agent.verify.unit import Unit
 from sandbox import Sandbox
 
+# Sequences drawn from the recorded ones for the stateful probe, per target.
+GENERATED_SEQUENCES = 30
+
 
 @dataclass
 class Bench:
@@ -100,14 +103,22 @@ class Bench:
         target's class; observed once per target, for the candidates that change the class."""
         with self._behaviour_lock:
             if self._sequences is None:
-                self._sequences = sequences.observe_sequences(
-                    self.project,
-                    self.original,
-                    self.target.ref,
-                    self.recording.sequences,
-                    self.check_timeout,
-                )
+                self._sequences = self._observe_sequences()
             return self._sequences
+
+    def _observe_sequences(self) -> sequences.SequenceBehaviour:
+        """The recorded sequences, and as many drawn from them in orders none had (the
+        stateful probe), replayed on the original."""
+        recorded, ref = self.recording.sequences, self.target.ref
+        drawn = sequences.generate_sequences(
+            self.project, self.original, ref, recorded, GENERATED_SEQUENCES, self.check_timeout
+        )
+        observed = sequences.observe_sequences(
+            self.project, self.original, ref, recorded, self.check_timeout, drawn.sequences
+        )
+        if drawn.note:
+            observed = dataclasses.replace(observed, notes=(*observed.notes, drawn.note))
+        return observed
 
     def _observe(self) -> same.Behaviour:
         real = self._real_calls()

@@ -186,12 +186,14 @@ def equivalent(trial: Trial, bench: Bench) -> Verdict | None:
 
 def _on_sequences(trial: Trial, bench: Bench) -> Verdict | None:
     """A candidate that changes its target's class is judged on sequences of calls on real
-    objects (``agent.verify.sequences``): one call replayed on a pickled object would carry
-    the original's private state, not the candidate's. At least one step that the original
-    repeats must call the target; else nothing has compared it, and nothing is accepted."""
+    objects (``agent.verify.sequences``), recorded and drawn from them in new orders: one call
+    replayed on a pickled object would carry the original's private state, not the
+    candidate's. At least one recorded step that the original repeats must call the target;
+    else nothing real has compared it, and nothing is accepted."""
     owner, method = bench.target.ref.qualname.rsplit(".", 1)
     behaviour = bench.sequence_behaviour()
-    if not any(behaviour.replays[n].names[s] == method for n, s in behaviour.checkable):
+    real = [(n, s) for n, s in behaviour.checkable if behaviour.origins[n] == "recorded"]
+    if not any(behaviour.replays[n].names[s] == method for n, s in real):
         found = (
             f"none of the {len(behaviour.sequences)} recorded ones calls {method} in a way the "
             "original repeats"
