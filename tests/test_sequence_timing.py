@@ -12,11 +12,14 @@ import pickle
 from pathlib import Path
 from typing import Any
 
-from agent.domain import TargetRef
+from agent.domain import TargetRef, Timing
+from agent.profile.recording import record_calls
 from agent.project.runner import Project
 from agent.verify.timing import Comparison, TimingPlan, changed_while_timed, compare
 from sandbox import Sandbox
 from tests.conftest import write_files
+from tests.test_sequences import INDEXED as RECORDS_INDEXED
+from tests.test_sequences import PROJECT, _project
 
 TARGET = TargetRef("pkg/book.py", "Book.lookup")
 # Small processes, so that a test takes seconds: what is on the clock is under test, not the
@@ -68,15 +71,16 @@ COSTLY = INDEXED.replace(
     "            self._index = {}\n",
 )
 
-# The index, and a lie once it has answered more lookups than one run of a sequence makes
-# (the count is the module's: it starts again with every sample, when the module is reloaded):
-# right on the first pass of a process, wrong on the later loops of a sample.
+# The index, and a lie once it has answered more lookups than one pass over the sequences
+# makes (the count is the module's: it starts again with every sample, when the module is
+# reloaded): right on the first pass of a process and the first loop of a sample, wrong on
+# the later loops.
 TIMED_LIAR = INDEXED.replace(
     "        def lookup(self, key):\n",
     "        def lookup(self, key):\n"
     "            global ANSWERED\n"
     "            ANSWERED += 1\n"
-    "            if ANSWERED > 150:\n"
+    "            if ANSWERED > 200:\n"
     "                return None\n",
 ).replace("class Book:", "ANSWERED = 0\n\n\n    class Book:", 1)
 
@@ -138,8 +142,8 @@ def test_a_candidate_that_behaves_otherwise_while_timed_is_caught(tmp_path: Path
     assert changed_while_timed(compared) == (
         "on recorded sequence 1: behaves differently while timed than the original does"
     )
-    # Right on every first pass, where a check outside the timing would look.
-    assert compared.seen[1][0] > compared.seen[0][0]
+    # Right on every first pass, as a check outside the timing would see it.
+    assert all(compared.seen[1][n] > compared.seen[0][n] for n in range(len(LOOKUPS)))
 
 
 def test_the_original_against_itself_is_not_called_faster(tmp_path: Path) -> None:
@@ -151,8 +155,6 @@ def test_the_original_against_itself_is_not_called_faster(tmp_path: Path) -> Non
 def test_a_sequence_varying_by_itself_judges_nothing() -> None:
     """Where the original's own digests of a sequence differ, the candidate's are not held to
     them; where they are one value, the candidate must give that value only."""
-    from agent.domain import Timing
-
     timing = Timing(1.0, (1.0, 1.0), 4, 1.0, 0.95)
     varying = Comparison(timing, ({0: {"a", "b"}, 1: {"c"}}, {0: {"z"}, 1: {"c"}}), frozenset())
     assert changed_while_timed(varying) is None
@@ -160,3 +162,16 @@ def test_a_sequence_varying_by_itself_judges_nothing() -> None:
     assert changed_while_timed(missing) == (
         "on recorded sequence 2: behaves differently while timed than the original does"
     )
+
+
+def test_sequences_the_recorder_kept_are_timed_alike_on_both_sides(tmp_path: Path) -> None:
+    """The real recorder's sequences (test_sequences.py's book: a ``remove`` that raises among
+    them) time as they replay: the candidate's private index does not show in its digests."""
+    with (
+        Sandbox.create(tmp_path / "boxes", _project(tmp_path / "original")) as before,
+        Sandbox.create(tmp_path / "boxes", _project(tmp_path / "new", RECORDS_INDEXED)) as after,
+    ):
+        recorded = record_calls(PROJECT, before, [TARGET])[TARGET].sequences
+        compared = compare(PROJECT, before, after, TARGET, recorded, PLAN, sequences=True)
+    assert len(recorded) == 3 and set(compared.seen[0]) == {0, 1, 2}
+    assert changed_while_timed(compared) is None
