@@ -127,9 +127,9 @@ def _believed(
 class Comparison:
     """A timing, and what each side's calls did while they were timed.
 
-    ``seen`` maps each call's index to the digests of its observed outcomes, for the original
-    and for the candidate, over all their processes; ``clock_patched`` names the ``time``
-    functions the candidate replaced.
+    ``seen`` maps each call's index (each sequence's, timed on sequences) to the digests of its
+    observed outcomes, for the original and for the candidate, over all their processes;
+    ``clock_patched`` names the ``time`` functions the candidate replaced.
 
     ``timing.confidence`` is the two-sided level of its interval; ``processes`` how many processes
     per side it rests on; ``undecided`` that it still straddles the bar it was asked about
