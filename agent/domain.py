@@ -127,7 +127,9 @@ class Timing:
     ``method`` says what was timed: ``"per call"``, the target on recorded calls (the speedup
     is the target's own); ``"end to end"``, the whole workload or the tests that reach the
     target, one fresh process per value (the speedup is the whole run's, the target's diluted
-    by the rest; every value is a first run, so ``first_call`` is the speedup of the medians).
+    by the rest; every value is a first run, so ``first_call`` is the speedup of the medians);
+    ``"sequences"``, a change to the target's class on recorded sequences of calls on its
+    objects, each a construction and then its calls (``first_call``: the first pass of all).
     """
 
     speedup: float
