@@ -285,6 +285,9 @@ class Outcome:
     commit: str | None = None
     patch: str | None = None  # the candidate as a unified diff against what it changed
     risk: Risk | None = None  # for accepted candidates
+    # When it changes more than its target: each definition it changes (the target too) with
+    # its own diff (``syntax.definition_diffs``).
+    changes: dict[str, str] = field(default_factory=dict)
 
 
 # Medians of a whole-result confirmation within this share of each other are called the same.

@@ -97,6 +97,9 @@ def test_an_index_kept_by_the_class_is_committed_judged_and_timed_on_sequences(
     assert verdict.timing is not None and verdict.timing.method == "sequences"
     assert "generated sequences" in verdict.reason and "construction included" in verdict.reason
     assert ReportCandidate.from_outcome(indexed).to_json()["changed"] == list(verdict.changed)
+    # each definition it changes with its own diff, the target's first
+    assert list(indexed.changes) == [TARGET.split("::")[1], *verdict.changed]
+    assert "+    self._index.setdefault(customer_id, name)" in indexed.changes["CustomerBook.add"]
     assert indexed.risk is not None and indexed.risk.level == "high", indexed.risk
     assert any("CustomerBook.__init__" in reason for reason in indexed.risk.reasons)
     # the task's hidden tests pass on what was committed

@@ -17,13 +17,16 @@ what must then judge it:
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
 
+from agent.domain import TargetRef
 from agent.syntax import (
     changed_definitions,
     class_body,
+    definition_diffs,
     definition_name,
     imports_of,
     names_bound_by,
@@ -57,6 +60,17 @@ class Unit:
         return owner is not None and any(
             name == owner or name.startswith(owner + ".") for name in self.beyond
         )
+
+
+def unit_diffs(
+    target: TargetRef, original: str, files: Mapping[str, str], changed: Sequence[str]
+) -> dict[str, str]:
+    """For a candidate that changes more than its target (``changed``), each definition's own
+    diff, the target's first (for reviewers: one definition at a time); none otherwise."""
+    if not changed:
+        return {}
+    names = [target.qualname, *changed]
+    return definition_diffs(target.path, original, files[target.path], names)
 
 
 def unit_of(target: str, original: cst.Module, new: cst.Module) -> Unit:
