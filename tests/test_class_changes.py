@@ -21,7 +21,10 @@ from tests.conftest import Offer, StaticProvider, git, init_repo, run_config, ru
 
 TASK = Path(__file__).resolve().parents[1] / "evals" / "tasks" / "customer-name-lookup"
 TARGET = "crm/book.py::CustomerBook.names_for"
-ORIGINAL = (TASK / "repo" / "crm" / "book.py").read_text(encoding="utf-8")
+# The task's book, with a public method that neither its tests nor its benchmark call.
+ORIGINAL = (TASK / "repo" / "crm" / "book.py").read_text(encoding="utf-8") + (
+    "\n    def size(self) -> int:\n        return len(self.records)\n"
+)
 
 INDEXED = ORIGINAL.replace(
     """        self.records = list(records)
@@ -59,24 +62,30 @@ FORGETS_ADD = INDEXED.replace(
 )
 
 
+# The index, and a size that no recorded sequence calls, changed (wrongly: duplicates).
+UNJUDGED = INDEXED.replace("return len(self.records)", "return len(self._index)")
+
+
 def task_files() -> dict[str, str]:
     root = TASK / "repo"
-    return {
+    files = {
         str(path.relative_to(root)): path.read_text(encoding="utf-8")
         for path in root.rglob("*")
         if path.is_file() and "__pycache__" not in path.parts
     }
+    return {**files, "crm/book.py": ORIGINAL}
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> loop.RunReport:
     repo = init_repo(tmp_path_factory.mktemp("class") / "repo", task_files())
     config = run_config(
-        repo, targets=(TARGET,), candidates=2, branch="evolver/class", confirm=False
+        repo, targets=(TARGET,), candidates=3, branch="evolver/class", confirm=False
     )
     offers = [
         Offer("index", {"crm/book.py": INDEXED}),
         Offer("forgets", {"crm/book.py": FORGETS_ADD}),
+        Offer("unjudged", {"crm/book.py": UNJUDGED}),
     ]
     return loop.run(config, StaticProvider(offers), loop.Silent())
 
@@ -117,3 +126,12 @@ def test_an_index_that_add_forgets_is_rejected_on_a_recorded_sequence(
     verdict = outcome_of(report, "forgets").verdict
     assert not verdict.accepted and verdict.stage == "equivalence", verdict.reason
     assert "recorded sequence" in verdict.reason and "names_for" in verdict.reason
+
+
+@pytest.mark.pipeline
+def test_a_changed_method_that_no_recorded_sequence_calls_is_rejected(
+    report: loop.RunReport,
+) -> None:
+    verdict = outcome_of(report, "unjudged").verdict
+    assert not verdict.accepted and verdict.stage == "equivalence", verdict.reason
+    assert verdict.reason.startswith("changes CustomerBook.size, which no recorded sequence")

@@ -193,7 +193,23 @@ def _on_sequences(trial: Trial, bench: Bench) -> Verdict | None:
     owner, method = bench.target.ref.qualname.rsplit(".", 1)
     behaviour = bench.sequence_behaviour()
     real = [(n, s) for n, s in behaviour.checkable if behaviour.origins[n] == "recorded"]
-    if not any(behaviour.replays[n].names[s] == method for n, s in real):
+    called = {behaviour.replays[n].names[s] for n, s in real}
+    # A public method it changes that no recorded step calls would be judged by nothing.
+    unjudged = [
+        name
+        for name in trial.unit.beyond
+        if name.startswith(owner + ".")
+        and not name.rpartition(".")[2].startswith("_")
+        and name.rpartition(".")[2] not in called
+    ]
+    if unjudged and method in called:
+        return Verdict(
+            False,
+            "equivalence",
+            f"changes {', '.join(unjudged)}, which no recorded sequence of calls on {owner} "
+            "objects calls: its behaviour would not be compared",
+        )
+    if method not in called:
         found = (
             f"none of the {len(behaviour.sequences)} recorded ones calls {method} in a way the "
             "original repeats"
