@@ -210,10 +210,10 @@ def _on_sequences(trial: Trial, bench: Bench) -> Verdict | None:
             "objects calls: its behaviour would not be compared",
         )
     if method not in called:
+        recorded = behaviour.origins.count("recorded")
         found = (
-            f"none of the {len(behaviour.sequences)} recorded ones calls {method} in a way the "
-            "original repeats"
-            if behaviour.sequences
+            f"none of the {recorded} recorded ones calls {method} in a way the original repeats"
+            if recorded
             else f"none was recorded ({'; '.join(behaviour.notes) or 'no object was made'})"
         )
         return Verdict(
