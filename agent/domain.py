@@ -127,7 +127,9 @@ class Timing:
     ``method`` says what was timed: ``"per call"``, the target on recorded calls (the speedup
     is the target's own); ``"end to end"``, the whole workload or the tests that reach the
     target, one fresh process per value (the speedup is the whole run's, the target's diluted
-    by the rest; every value is a first run, so ``first_call`` is the speedup of the medians).
+    by the rest; every value is a first run, so ``first_call`` is the speedup of the medians);
+    ``"sequences"``, a change to the target's class on recorded sequences of calls on its
+    objects, each a construction and then its calls (``first_call``: the first pass of all).
     """
 
     speedup: float
@@ -201,6 +203,9 @@ class Verdict:
     probe_differences: tuple[ProbeDifference, ...] = ()
     not_compared: tuple[str, ...] = ()
     memory: MemoryUse | None = None  # measured with --objective memory or both
+    # What it changes besides its target (qualified names: ``Book.__init__``, ``_helper``),
+    # once its scope was checked; a change to the target's class is judged on sequences.
+    changed: tuple[str, ...] = ()
 
 
 NOT_COMPARED = "not compared"
@@ -280,6 +285,9 @@ class Outcome:
     commit: str | None = None
     patch: str | None = None  # the candidate as a unified diff against what it changed
     risk: Risk | None = None  # for accepted candidates
+    # When it changes more than its target: each definition it changes (the target too) with
+    # its own diff (``syntax.definition_diffs``).
+    changes: dict[str, str] = field(default_factory=dict)
 
 
 # Medians of a whole-result confirmation within this share of each other are called the same.

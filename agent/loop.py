@@ -40,6 +40,7 @@ from agent.record.store import Resume
 from agent.reports.format import plural
 from agent.verify.cascade import Bench, verify
 from agent.verify.timing import TimingPlan
+from agent.verify.unit import unit_diffs
 from sandbox import Sandbox, protection
 
 HOTSPOTS = 20  # functions of the profile kept in the report
@@ -393,7 +394,12 @@ def verify_all(candidates: list[Candidate], bench: Bench, jobs: int) -> list[Out
             verdicts = list(pool.map(lambda c: verify(c, bench), candidates))
     state = bench.workspace.state
     return [
-        Outcome(c, v, patch=as_diff(state, c.files) if c.files else None)
+        Outcome(
+            c,
+            v,
+            patch=as_diff(state, c.files) if c.files else None,
+            changes=unit_diffs(bench.target.ref, bench.file_source, c.files, v.changed),
+        )
         for c, v in zip(candidates, verdicts, strict=True)
     ]
 

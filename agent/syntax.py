@@ -10,6 +10,8 @@ the point; each is small and stands alone.)
 from __future__ import annotations
 
 import ast
+import difflib
+import textwrap
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -139,6 +141,43 @@ def changed_definitions(original: cst.Module, new: cst.Module) -> list[str]:
     before, after = _parts(original.body, ""), _parts(new.body, "")
     changed = [name for name, code in after.items() if before.get(name) != code]
     return changed + [name for name in before if name not in after]
+
+
+def definition_diffs(path: str, original: str, new: str, names: Sequence[str]) -> dict[str, str]:
+    """Each of ``names`` (qualified, as :func:`changed_definitions` gives them) as a unified
+    diff of its own code, ``a/PATH::NAME`` against ``b/PATH::NAME``: a change to several
+    definitions read one definition at a time."""
+    before, after = _sources(cst.parse_module(original)), _sources(cst.parse_module(new))
+    diffs = {}
+    for name in names:
+        old, now = before.get(name, ""), after.get(name, "")
+        lines = difflib.unified_diff(
+            old.splitlines(keepends=True),
+            now.splitlines(keepends=True),
+            f"a/{path}::{name}" if old else "/dev/null",
+            f"b/{path}::{name}" if now else "/dev/null",
+        )
+        diffs[name] = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+    return diffs
+
+
+def _sources(module: cst.Module) -> dict[str, str]:
+    """The code of each definition or constant, by qualified name, one level into classes
+    (a class by itself: its statement and whatever is not a member)."""
+    sources: dict[str, str] = {}
+    for statement in module.body:
+        names = _member_names(statement)
+        if isinstance(statement, cst.ClassDef):
+            name = statement.name.value
+            for member in class_body(statement):
+                for member_name in _member_names(member):
+                    code = textwrap.dedent(module.code_for_node(member).strip("\n"))
+                    sources.setdefault(f"{name}.{member_name}", "")
+                    sources[f"{name}.{member_name}"] += code.strip() + "\n"
+            names = []
+        for name in names:
+            sources[name] = sources.get(name, "") + module.code_for_node(statement).strip() + "\n"
+    return sources
 
 
 def _parts(body: Sequence[cst.BaseStatement], prefix: str) -> dict[str, list[str]]:

@@ -575,6 +575,7 @@ def test_hostile_text_is_escaped() -> None:
             evidence={attack: attack},
             risk={"level": attack, "reasons": [attack]},
             strategy=f"caching+{attack}",
+            changes={attack: f"@@ -1 +1 @@\n-x = 1\n+x = '{attack}'\n"},
         )
     ]
     html = render_html(report, title=attack)
@@ -584,6 +585,23 @@ def test_hostile_text_is_escaped() -> None:
     # In the chart's tooltip and label too (inline SVG is parsed as markup like the rest).
     tooltip = re.search(r"<title>([^<]*)</title></rect>", html)
     assert tooltip is not None and "&lt;script&gt;" in tooltip.group(1)
+
+
+def test_a_change_beyond_its_target_shows_each_definition_with_its_own_diff() -> None:
+    report = v1_report()
+    changes = {
+        "Book.lookup": "--- a/m.py::Book.lookup\n+++ b/m.py::Book.lookup\n@@ -1 +1 @@\n-a\n+b\n",
+        "Book.__init__": "--- a/m.py::Book.__init__\n+++ b/m.py::Book.__init__\n@@ -1 +1,2 @@\n"
+        " x\n+y\n",
+    }
+    report["candidates"] = [candidate("m.py::Book.lookup", "index", speedup=3.0, committed=True,
+                                      patch="--- a/m.py\n+++ b/m.py\n@@ -1 +1 @@\n-a\n+b\n",
+                                      changes=changes)]  # fmt: skip
+    html = render_html(report)
+    assert "Changes 2 definitions, each on its own:" in html
+    assert html.index(">Book.lookup</h5>") < html.index(">Book.__init__</h5>")
+    plain = render_html(v1_report())
+    assert "each on its own" not in plain
 
 
 def test_no_timed_candidate_renders_without_a_chart() -> None:

@@ -484,6 +484,20 @@ def test_a_strategy_label_cannot_break_the_body() -> None:
         pr_body({**REPORT, "candidates": [{**change, "strategy": 7}]})  # not a report
 
 
+def test_a_change_beyond_its_target_shows_each_definition_on_its_own() -> None:
+    """Each definition a class-level change touches gets its own collapsed diff, in a fence
+    that a candidate's backticks cannot close early."""
+    [first, second, *rest] = REPORT["candidates"]
+    hostile = "-    pass\n+    note = '```\\n### pwned'\n"
+    changes = {"Cls.meth": "@@ -1 +1 @@\n-a\n+b\n", "Cls.__init__": hostile}
+    body = pr_body({**REPORT, "candidates": [first, {**second, "changes": changes}, *rest]})
+    section = body[body.index("### Beyond one function") :]
+    assert "`pkg/b.py::Cls.meth` changes 2 definitions:" in section
+    assert "<summary><code>Cls.__init__</code></summary>" in section
+    assert "\n````diff\n" + hostile + "````\n" in section  # four backticks around three
+    assert "Beyond one function" not in pr_body(REPORT)
+
+
 def test_body_stays_within_githubs_limit() -> None:
     reject = {**REPORT["candidates"][2], "reason": "x" * 1000}
     huge = {**REPORT, "candidates": REPORT["candidates"][:2] + [reject] * 400}

@@ -129,10 +129,6 @@ def test_the_unit_may_change(new: str) -> None:
             "changes the signature of CustomerBook.add",
         ),
         (
-            ORIGINAL.replace("def lookup(self, name):", "def lookup(self, name, default=None):"),
-            "changes the signature of CustomerBook.lookup",
-        ),
-        (
             ORIGINAL.replace("    @property\n    def size", "    @staticmethod\n    def size"),
             "changes the decorators of CustomerBook.size",
         ),
@@ -181,8 +177,9 @@ def test_a_function_target_may_change_private_helpers_only() -> None:
     helper = ORIGINAL.replace("return text.split(_SEPARATOR)", "return text.split(',')")
     faster = helper.replace("return _split(text)[0]", "return text.partition(',')[0]")
     assert unit_refusal(faster, "public_helper") is None
+    # The target's own signature is judged as without the unit: by its behaviour and tests.
     signature = faster.replace("def public_helper(text):", "def public_helper(text, n=0):")
-    assert unit_refusal(signature, "public_helper") == "changes the signature of public_helper"
+    assert unit_refusal(signature, "public_helper") is None
     method = faster.replace("return len(self.records)", "return 0 + len(self.records)")
     assert (
         unit_refusal(method, "public_helper") == "changes 'CustomerBook', which is not the target"

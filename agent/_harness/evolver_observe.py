@@ -275,15 +275,15 @@ def plain(value: Any, depth: int = 0) -> bool:
     return False
 
 
-def force(value: Any) -> None:
+def force(value: Any, describer: Any = None) -> None:
     """Do now, on the clock of whoever calls this, any work ``value`` may have deferred (a
-    lazy object does it when it is read): describing it reads all of it."""
+    lazy object does it when it is read): describing it reads all of it (with ``describer``,
+    as :func:`outcome` will: a candidate's private state is not read on its clock)."""
     if isinstance(value, Raised):
         _exception(value.error)
-    elif isinstance(value, Consumed):
-        describe(value.items)
-    elif not plain(value):
-        describe(value)
+    elif isinstance(value, Consumed) or not plain(value):
+        read = value.items if isinstance(value, Consumed) else value
+        (_Describer() if describer is None else describer).describe(read, 0)
 
 
 def call(function: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

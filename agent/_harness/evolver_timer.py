@@ -25,7 +25,9 @@
   The module is reloaded before each sample, so results a candidate caches between calls do not
   carry over. The first pass and one loop of every sample, picked at random after it ran, are
   described too: a candidate that behaves one way when checked and another when timed is caught by
-  comparing those with what ``observe`` saw.
+  comparing those with what ``observe`` saw. With ``sequences``, ``qualname`` is a class and the
+  calls file holds recorded sequences: each is one call, construction included, on a new object
+  (``evolver_sequence_runner``), with a copy of its steps for every loop.
 - ``memory``: call once per recorded call, with ``tracemalloc`` tracing, and answer each call's
   peak and retained memory (see ``evolver_memory``).
 """
@@ -238,6 +240,16 @@ def _partial_copier(args: tuple[Any, ...], kwargs: dict[str, Any], fresh: list[K
     return copy
 
 
+def _timed(spec: dict[str, Any], reload: bool = False) -> Any:
+    """What is timed: the function, or for ``sequences`` a runner of sequences on the class."""
+    found = resolve(spec["module"], spec["qualname"], reload=reload)
+    if spec.get("sequences"):
+        from evolver_sequence_runner import Runner
+
+        return Runner(found)
+    return found
+
+
 def measure(
     spec: dict[str, Any], blobs: list[bytes], clock: Any, pick: Any, mark: Any
 ) -> dict[str, Any]:
@@ -246,16 +258,24 @@ def measure(
     The figures returned here are this process's own view; the parent takes its figures from
     when the marks arrived and only cross-checks these.
     """
-    module, qualname = spec["module"], spec["qualname"]
-    function = resolve(module, qualname)
+    sequences = bool(spec.get("sequences"))
+    if sequences:
+        from evolver_sequence_runner import sequence_calls
+
+        blobs = sequence_calls(blobs)
+    function = _timed(spec)
     checks: dict[int, set[str]] = {}
+
+    def describer(forcing: bool = False) -> Any:  # a sequence's: its class's objects differ
+        return function.describer(forcing) if sequences else None
 
     def fresh() -> Calls:
         return [pickle.loads(blob) for blob in blobs]
 
     def check(results: list[Any], calls: Calls) -> None:
         for index, (result, (args, kwargs)) in enumerate(zip(results, calls, strict=True)):
-            checks.setdefault(index, set()).add(digest(outcome(result, args, kwargs)))
+            observed = outcome(result, args, kwargs, describer())
+            checks.setdefault(index, set()).add(digest(observed))
 
     # The first pass is also reported on its own: a candidate that caches results across
     # calls looks fast on repeats, never on the first call in a fresh process. Its results
@@ -269,7 +289,7 @@ def measure(
     start = clock()
     results = _one_pass(function, calls)
     for result in results:
-        force(result)
+        force(result, describer(True))
     first = max(clock() - start, 1)
     mark(b"]")
     check(results, calls)
@@ -288,6 +308,8 @@ def measure(
         fresh_keys = [[] for _ in blobs]
     elif spec.get("fresh") is not None and len(spec["fresh"]) == len(blobs):
         fresh_keys = spec["fresh"]
+    if sequences:  # its steps change the object, and may change what they are given
+        fresh_keys = [None] * len(blobs)
     copiers = [copier(blob, keys) for blob, keys in zip(blobs, fresh_keys, strict=True)]
 
     def loop_copy() -> Calls:
@@ -310,7 +332,7 @@ def measure(
     values = []
     for _ in range(spec["values"]):
         # A fresh module for every sample: caches a candidate keeps between calls start empty.
-        function = resolve(module, qualname, reload=True)
+        function = _timed(spec, reload=True)
         # Arguments the original leaves as they were are unpickled once a sample and shared
         # by its loops (the parent says so): a large input costs its memory once, not once a
         # loop. A call that changes them anyway shows it in the random loop's digest.
@@ -324,7 +346,7 @@ def measure(
         if forced:
             for results in kept:
                 for result in results:
-                    force(result)
+                    force(result, describer(True))
         values.append((clock() - start) / 1e9 / loops)
         mark(b"]")
         gc.unfreeze()

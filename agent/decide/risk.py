@@ -7,7 +7,8 @@ holds memory, a changed signature, a new import are less so), with the strategy 
 followed (caching and parallel code are high; ``prompts/strategies.toml``) and with thin
 evidence. The level is the highest any factor gives; the reasons say which. A change that
 behaves differently from the original on probes (inputs of shapes no real call or test used)
-is one level riskier.
+is one level riskier. A change to the target's class beyond the target (judged on sequences
+of calls, not call by call) is high; a rewritten helper medium.
 """
 
 from __future__ import annotations
@@ -63,6 +64,16 @@ def assess(outcome: Outcome, target: Target, recorded_calls: int | None = None) 
     ]
     if added_imports:
         found.append(("medium", f"adds {len(added_imports)} import(s)"))
+    beyond = outcome.verdict.changed
+    if beyond:
+        owner, dot, _ = target.ref.qualname.rpartition(".")
+        in_class = bool(dot) and any(n == owner or n.startswith(owner + ".") for n in beyond)
+        shown = ", ".join(beyond[:4]) + (", …" if len(beyond) > 4 else "")
+        found.append(
+            ("high", f"changes its class besides the target: {shown}")
+            if in_class
+            else ("medium", f"changes helpers besides the target: {shown}")
+        )
     if recorded_calls is not None and recorded_calls < FEW_RECORDED_CALLS:
         found.append(("medium", f"checked on only {recorded_calls} recorded calls"))
     level = max((LEVELS.index(level) for level, _ in found), default=0)

@@ -164,7 +164,7 @@ class ModelProvider:
             details = {**provenance, "reply_sha256": _sha(reply), "reply": reply}
             label = strategy.name if strategy is not None else named_in(reply)
             try:
-                new_source = apply_reply(reply, request.file_source, target.ref.qualname)
+                new_source = apply_reply(reply, request.file_source, target.ref.qualname, unit=True)
             except PatchError as error:
                 key = "problem:" + _sha(reply)
                 problem = str(error)

@@ -310,6 +310,9 @@ def _candidate_row(candidate: ReportCandidate, anchor: str) -> CandidateRow:
         diff=render_diff(patch) if patch and patch.strip() else None,
         anchor=anchor,
         memory=memory_view.memory_cell(candidate),
+        definitions=tuple(
+            (name, render_diff(diff)) for name, diff in candidate.changes.items() if diff.strip()
+        ),
     )
 
 

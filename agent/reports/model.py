@@ -360,6 +360,10 @@ class ReportCandidate(_Record):
     probes: tuple[ReportProbe, ...] = _key(_each(ReportProbe.from_json), ())
     risk: ReportRisk | None = field(default=None, metadata=_reads(_optional(ReportRisk.from_json)))
     patch: str | None = _key(_optional(_text))
+    # The definitions it changes besides its target (its class's members, helpers), and then
+    # each definition it changes, the target first, with its own diff.
+    changed: tuple[str, ...] = _key(_each(_text), ())
+    changes: dict[str, str] = field(default_factory=dict, metadata=_reads(_map_of(_text)))
     # Measured with --objective memory or both; absent otherwise.
     memory: ReportMemory | None = field(
         default=None, metadata=_reads(_optional(ReportMemory.from_json))
@@ -392,8 +396,14 @@ class ReportCandidate(_Record):
             probes=tuple(ReportProbe(p.call, p.difference) for p in verdict.probe_differences),
             risk=None if risk is None else ReportRisk(risk.level, tuple(risk.reasons)),
             patch=outcome.patch,
+            changed=tuple(verdict.changed),
+            changes=dict(outcome.changes),
             memory=ReportMemory.of(verdict.memory),
-            absent=_absent_unless(memory=verdict.memory),
+            absent=_absent_unless(
+                memory=verdict.memory,
+                changed=verdict.changed or None,
+                changes=outcome.changes or None,
+            ),
         )
 
     @property

@@ -84,6 +84,8 @@ class CandidateRow:
     # a rules candidate ("builtins+data-structure"); empty when the report does not say.
     strategies: tuple[str, ...] = ()
     memory: MemoryCell | None = None  # measured with memory in the objective
+    # When it changes more than its target: each definition it changes with its own diff.
+    definitions: tuple[tuple[str, Diff], ...] = ()
 
 
 @dataclass(frozen=True)

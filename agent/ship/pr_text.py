@@ -11,6 +11,7 @@ first); older reports without evidence or risk still render. A run with memory i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -94,10 +95,12 @@ def pr_body(report: Report | Mapping[str, Any], *, head_branch: str | None = Non
         _table(report, committed),
         _verification(committed),
         _risk_section(committed),
+        _definitions(committed),
         _notes(report),
     ]
     footer = (
-        "<sub>Opened by Evolver. Every commit changes one function; review them one by one. "
+        "<sub>Opened by Evolver. Every commit changes one target (with its class or helpers "
+        "where it says so, each definition shown on its own); review them one by one. "
         f"A new run force-pushes `{head}` and updates this description.</sub>"
     )
     body = _join([*parts, _others(report), footer])
@@ -270,6 +273,31 @@ def _risk_section(committed: Sequence[ReportCandidate]) -> str:
                 why = "; ".join(reasons) or "no reason given"
                 lines.append(f"- {_code(c.target)}: {_text(why)}")
     return "\n".join(lines)
+
+
+def _definitions(committed: Sequence[ReportCandidate]) -> str:
+    """For each change that reaches beyond its target, every definition it changes, each with
+    its own diff (collapsed)."""
+    blocks = []
+    for candidate in committed:
+        if not candidate.changes:
+            continue
+        lines = [f"{_code(candidate.target)} changes {len(candidate.changes)} definitions:"]
+        for name, diff in candidate.changes.items():
+            fence = _fence(diff)
+            lines.append(
+                f"<details>\n<summary><code>{_text(name)}</code></summary>\n\n"
+                f"{fence}diff\n{diff}{fence}\n\n</details>"
+            )
+        blocks.append("\n".join(lines))
+    return "\n\n".join(["### Beyond one function", *blocks]) if blocks else ""
+
+
+def _fence(code: str) -> str:
+    """A code fence longer than any run of backticks in ``code``, which could otherwise close
+    it early and turn the rest of a candidate's code into Markdown."""
+    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
+    return "`" * max(3, longest + 1)
 
 
 def _others(report: Report) -> str:

@@ -8,7 +8,8 @@ wrong, never quoting the data. The field types below are the building blocks: :d
 :data:`Seconds`, :data:`Count`, :data:`Text`, :data:`Blob`, :data:`Description` and
 :data:`Observation`; :class:`ObserveAnswer`, :class:`TimeAnswer`, :class:`MemoryAnswer` and
 :class:`InputsAnswer` are the answers of ``evolver_timer.py`` (modes ``observe``, ``time`` and
-``memory``) and ``evolver_inputs.py``; :class:`SequencesAnswer` that of ``evolver_sequences.py``.
+``memory``) and ``evolver_inputs.py``; :class:`SequencesAnswer` that of ``evolver_sequences.py``
+and :class:`SequenceInputsAnswer` that of ``evolver_sequence_inputs.py``.
 
 Use: ``answer = parse_answer(ObserveAnswer, read_json(path))``; define another answer as a
 ``pydantic.BaseModel`` with ``model_config = STRICT`` and these field types.
@@ -343,4 +344,14 @@ class InputsAnswer(BaseModel):
 
     calls: list[Blob]
     probes: list[Blob]
+    note: Text | None
+
+
+class SequenceInputsAnswer(BaseModel):
+    """``evolver_sequence_inputs.py``: sequences drawn from the recorded ones (each a pickle of
+    its steps, opaque here and bounded as a call is), and a note when it could draw none."""
+
+    model_config = STRICT
+
+    sequences: list[Blob]
     note: Text | None

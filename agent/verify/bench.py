@@ -12,10 +12,15 @@ from agent.profile.recording import Recording
 from agent.project.runner import Project
 from agent.project.workspace import Workspace
 from agent.verify import equivalence as same
+from agent.verify import sequences
 from agent.verify.endtoend import EndToEnd, Reach, reach
 from agent.verify.tamper import Snapshot
 from agent.verify.timing import TimingPlan
+from agent.verify.unit import Unit
 from sandbox import Sandbox
+
+# Sequences drawn from the recorded ones for the stateful probe, per target.
+GENERATED_SEQUENCES = 30
 
 
 @dataclass
@@ -40,6 +45,7 @@ class Bench:
     max_slowdown: float = 1.05
     _behaviour: same.Behaviour | None = None
     _behaviour_lock: threading.Lock = field(default_factory=threading.Lock)
+    _sequences: sequences.SequenceBehaviour | None = None
     _reach: Reach | None = None  # what reaches the target, when judged end to end
 
     @property
@@ -92,6 +98,28 @@ class Bench:
                 self._behaviour = self._observe()
             return self._behaviour
 
+    def sequence_behaviour(self) -> sequences.SequenceBehaviour:
+        """What the original does on the recorded sequences of calls on objects of the
+        target's class; observed once per target, for the candidates that change the class."""
+        with self._behaviour_lock:
+            if self._sequences is None:
+                self._sequences = self._observe_sequences()
+            return self._sequences
+
+    def _observe_sequences(self) -> sequences.SequenceBehaviour:
+        """The recorded sequences, and as many drawn from them in orders none had (the
+        stateful probe), replayed on the original."""
+        recorded, ref = self.recording.sequences, self.target.ref
+        drawn = sequences.generate_sequences(
+            self.project, self.original, ref, recorded, GENERATED_SEQUENCES, self.check_timeout
+        )
+        observed = sequences.observe_sequences(
+            self.project, self.original, ref, recorded, self.check_timeout, drawn.sequences
+        )
+        if drawn.note:
+            observed = dataclasses.replace(observed, notes=(*observed.notes, drawn.note))
+        return observed
+
     def _observe(self) -> same.Behaviour:
         real = self._real_calls()
         ref = self.target.ref
@@ -124,6 +152,8 @@ class Bench:
     def notes(self) -> tuple[str, ...]:
         """What the behaviour check could not do, if it ran."""
         notes = () if self._behaviour is None else self._behaviour.notes
+        if self._sequences is not None:
+            notes = (*notes, *self._sequences.notes)
         if self._reach is not None:
             how = f"judged end to end on {self._reach.description}"
             notes = (*notes, f"behaviour not compared per call ({self.unrecorded()}): {how}")
@@ -138,6 +168,7 @@ class Trial:
     candidate: Candidate
     sandbox: Sandbox
     guard: Snapshot
+    unit: Unit  # what it changes besides its target
     judgement: same.Judgement | None = None
     not_compared: list[str] = field(default_factory=list)  # stages that compared nothing
     endtoend: EndToEnd | None = None  # when judged end to end

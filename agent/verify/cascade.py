@@ -16,14 +16,16 @@ from typing import Any, Generic, Protocol, TypeVar
 from agent.domain import Candidate, Verdict
 from agent.project.runner import Project
 from agent.verify import equivalence as same
+from agent.verify import sequences
 from agent.verify.bench import Bench, Trial
 from agent.verify.capabilities import check_capabilities
 from agent.verify.endtoend import EndToEndError, Rejected
 from agent.verify.harness import HarnessError
-from agent.verify.scope import check_static, syntax_error
+from agent.verify.scope import check_static, parsed, syntax_error
 from agent.verify.speed import speed
 from agent.verify.suite import judge
 from agent.verify.tamper import Snapshot
+from agent.verify.unit import Unit, helper_refusal, unit_of
 from agent.verify.untrusted import scrub
 
 __all__ = ["CASCADE", "READING", "RUNNING", "TAMPER", "Bench", "Stage", "Trial", "verify"]
@@ -78,14 +80,22 @@ def _verdict(candidate: Candidate, bench: Bench) -> Verdict:
         verdict = reading(candidate, bench)
         if verdict is not None:
             return verdict
+    unit = _unit(candidate, bench)
     with bench.workspace.sandbox(f"candidate-{candidate.id}") as sandbox:
         for path, text in candidate.files.items():
             sandbox.write_file(path, text)
         # The files that judge the candidate (tests, conftest, configuration, and the candidate
         # itself) must be the same after each stage as before it: its code runs in every stage.
-        trial = Trial(candidate, sandbox, Snapshot.take(sandbox.work))
+        trial = Trial(candidate, sandbox, Snapshot.take(sandbox.work), unit)
         verdict = _run(trial, bench)
-        return dataclasses.replace(verdict, not_compared=tuple(trial.not_compared))
+        return dataclasses.replace(
+            verdict, not_compared=tuple(trial.not_compared), changed=unit.beyond
+        )
+
+
+def _unit(candidate: Candidate, bench: Bench) -> Unit:
+    new_source = candidate.files[bench.target.ref.path]
+    return unit_of(bench.target.ref.qualname, parsed(bench.file_source), parsed(new_source))
 
 
 def _run(trial: Trial, bench: Bench) -> Verdict:
@@ -115,9 +125,13 @@ def parse(candidate: Candidate, bench: Bench) -> Verdict | None:
 
 
 def scope(candidate: Candidate, bench: Bench) -> Verdict | None:
-    """The edit changes only what it may (see ``agent.verify.scope``)."""
-    static = check_static(candidate, bench.target, bench.file_source)
-    return None if static is None else Verdict(False, *static)
+    """The edit changes only what it may: its target's unit (see ``agent.verify.scope``), and
+    no helper that code it leaves as it was also uses (``agent.verify.unit``)."""
+    static = check_static(candidate, bench.target, bench.file_source, unit=True)
+    if static is not None:
+        return Verdict(False, *static)
+    why = helper_refusal(_unit(candidate, bench), parsed(bench.file_source))
+    return None if why is None else Verdict(False, "scope", why)
 
 
 def capability(candidate: Candidate, bench: Bench) -> Verdict | None:
@@ -146,6 +160,8 @@ def equivalent(trial: Trial, bench: Bench) -> Verdict | None:
     behaviour is judged on what the workload shows instead (its output and exit code, here),
     and the tests stage follows as ever.
     """
+    if trial.unit.class_level:
+        return _on_sequences(trial, bench)
     if not bench.per_call:
         trial.not_compared.append("equivalence")
         return _workload_behaviour(trial, bench) if bench.reached else None
@@ -165,6 +181,55 @@ def equivalent(trial: Trial, bench: Bench) -> Verdict | None:
     if not behaviour.checkable:  # the original repeated nothing: there was nothing to match
         trial.not_compared.append("equivalence")
     why = trial.judgement.reason
+    return None if why is None else Verdict(False, "equivalence", why)
+
+
+def _on_sequences(trial: Trial, bench: Bench) -> Verdict | None:
+    """A candidate that changes its target's class is judged on sequences of calls on real
+    objects (``agent.verify.sequences``), recorded and drawn from them in new orders: one call
+    replayed on a pickled object would carry the original's private state, not the
+    candidate's. At least one recorded step that the original repeats must call the target;
+    else nothing real has compared it, and nothing is accepted."""
+    owner, method = bench.target.ref.qualname.rsplit(".", 1)
+    behaviour = bench.sequence_behaviour()
+    real = [(n, s) for n, s in behaviour.checkable if behaviour.origins[n] == "recorded"]
+    called = {behaviour.replays[n].names[s] for n, s in real}
+    # A public method it changes that no recorded step calls would be judged by nothing.
+    unjudged = [
+        name
+        for name in trial.unit.beyond
+        if name.startswith(owner + ".")
+        and not name.rpartition(".")[2].startswith("_")
+        and name.rpartition(".")[2] not in called
+    ]
+    if unjudged and method in called:
+        return Verdict(
+            False,
+            "equivalence",
+            f"changes {', '.join(unjudged)}, which no recorded sequence of calls on {owner} "
+            "objects calls: its behaviour would not be compared",
+        )
+    if method not in called:
+        recorded = behaviour.origins.count("recorded")
+        found = (
+            f"none of the {recorded} recorded ones calls {method} in a way the original repeats"
+            if recorded
+            else f"none was recorded ({'; '.join(behaviour.notes) or 'no object was made'})"
+        )
+        return Verdict(
+            False,
+            "equivalence",
+            f"changes {', '.join(trial.unit.beyond)}: such a change is judged on sequences of "
+            f"calls on {owner} objects, and {found}",
+        )
+    why = sequences.check_sequences(
+        bench.project,
+        trial.sandbox,
+        bench.target.ref,
+        behaviour,
+        bench.check_timeout,
+        bench.rel_tol,
+    )
     return None if why is None else Verdict(False, "equivalence", why)
 
 

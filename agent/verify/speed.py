@@ -18,12 +18,14 @@ from agent.verify.memory import (
     memory_evidence,
     untrustworthy,
 )
-from agent.verify.timing import TimingError, compare
+from agent.verify.timing import TimingError, changed_while_timed, compare
 
 
 def speed(trial: Trial, bench: Bench) -> Verdict:
     """Proven faster by the bar, or rejected: this stage always decides. With memory in the
     objective, its memory is judged first (``agent.verify.memory``), and decides the bar."""
+    if trial.unit.class_level:
+        return _speed_on_sequences(trial, bench)
     calls = bench.recording.timing_calls
     if not calls and bench.reached and bench.objective == "time":
         return _speed_end_to_end(trial, bench)
@@ -99,6 +101,67 @@ def speed(trial: Trial, bench: Bench) -> Verdict:
         evidence=evidence,
         probe_differences=trial.judgement.probe_differences,
         memory=memory,
+    )
+
+
+def _speed_on_sequences(trial: Trial, bench: Bench) -> Verdict:
+    """A change to the target's class, timed as it was judged: on the recorded sequences of
+    calls on real objects, each a fresh object's construction and then its calls in order, so
+    that a costlier constructor is paid for (``timing.compare(..., sequences=True)``)."""
+    if bench.objective != "time":
+        why = "a change to the target's class is timed on sequences; its memory is not measured"
+        return Verdict(False, "memory", why)
+    behaviour = bench.sequence_behaviour()
+    recorded = [
+        s for s, o in zip(behaviour.sequences, behaviour.origins, strict=True) if o == "recorded"
+    ]
+    try:
+        with bench.timing_lock:  # never time two things at once
+            comparison = compare(
+                bench.project, bench.original, trial.sandbox, bench.target.ref, recorded,
+                bench.plan, min_speedup=bench.min_speedup, sequences=True,
+            )  # fmt: skip
+    except TimingError as error:
+        return Verdict(False, "speed", str(error))
+    timing = dataclasses.replace(comparison.timing, method="sequences")
+    if comparison.clock_patched:
+        names = ", ".join(f"time.{name}" for name in sorted(comparison.clock_patched))
+        return Verdict(False, "speed", f"replaces {names}: a clock is not its to change", timing)
+    changed = changed_while_timed(comparison)
+    if changed is not None:
+        return Verdict(False, "equivalence", changed, timing)
+    low, high = timing.ci
+    bar = bench.min_speedup
+    if low < bar:
+        why = _short_of(
+            f"{timing.level} interval {fmt.interval((low, high))} on sequences", _bar_text(bar),
+            comparison.undecided, comparison.processes,
+            f"{comparison.seconds:.0f}s, budget {bench.plan.budget:.0f}s",
+            hopeless_at=comparison.hopeless_at,
+        )  # fmt: skip
+        return Verdict(False, "speed", why, timing)
+    if timing.first_call < bar:
+        why = f"not faster on first passes ({fmt.times(timing.first_call)}), only on repeated ones"
+        return Verdict(False, "speed", why, timing)
+    checked = behaviour.describe()
+    tested = f"{len(bench.recording.tests)} targeted tests, " if bench.recording.tests else ""
+    evidence = {
+        "tests": _tests_evidence(bench),
+        "capabilities": _CAPABILITIES,
+        "differential": f"same results, exceptions, argument states and public attributes as the "
+        f"original on {checked} (construction, then each public call in order)",
+        "timing": f"{fmt.times(timing.speedup)} faster ({timing.level} interval "
+        f"{fmt.interval((low, high))}, first passes {fmt.times(timing.first_call)}), alternating "
+        f"fresh processes timed by Evolver from outside them, on {len(recorded)} recorded "
+        "sequences, construction included",
+    }
+    return Verdict(
+        True,
+        "speed",
+        f"same outcomes on {checked}; {tested}full suite; timed on {len(recorded)} recorded "
+        "sequences, construction included",
+        timing,
+        evidence=evidence,
     )
 
 

@@ -19,6 +19,7 @@ from agent.domain import TargetRef, Timing
 from agent.project.runner import Project
 from agent.verify.answers import TimeAnswer
 from agent.verify.harness import HarnessError, run_harness_with_result
+from agent.verify.sequences import class_of
 from agent.verify.stats import (
     Look,
     hopeless,
@@ -126,9 +127,9 @@ def _believed(
 class Comparison:
     """A timing, and what each side's calls did while they were timed.
 
-    ``seen`` maps each call's index to the digests of its observed outcomes, for the original
-    and for the candidate, over all their processes; ``clock_patched`` names the ``time``
-    functions the candidate replaced.
+    ``seen`` maps each call's index (each sequence's, timed on sequences) to the digests of its
+    observed outcomes, for the original and for the candidate, over all their processes;
+    ``clock_patched`` names the ``time`` functions the candidate replaced.
 
     ``timing.confidence`` is the two-sided level of its interval; ``processes`` how many processes
     per side it rests on; ``undecided`` that it still straddles the bar it was asked about
@@ -156,8 +157,15 @@ def compare(
     calls: list[bytes],
     plan: TimingPlan,
     min_speedup: float | None = None,
+    sequences: bool = False,
 ) -> Comparison:
     """Alternate original and candidate processes (A B B A …).
+
+    With ``sequences``, ``calls`` are recorded sequences on objects of ``target``'s class
+    (``Recording.sequences``), each timed as one call, construction included: a change to the
+    whole class pays for a costlier constructor. (Per-call pickles of ``self`` come from the
+    original class and lack a candidate's private attributes.) Its digests describe objects of
+    the class by their public state, so the two sides' compare (:func:`changed_while_timed`).
 
     Both sides start at the loop count the original calibrates; a side whose samples are too
     short for our clock (a much faster candidate) gets more loops, so that each figure is one
@@ -180,7 +188,8 @@ def compare(
     spec: dict[str, object] = {
         "mode": "time",
         "module": target.module,
-        "qualname": target.qualname,
+        "qualname": class_of(target) if sequences else target.qualname,
+        "sequences": sequences,
         "values": plan.values,
         "min_time": plan.min_time,
         "warmups": 1,
@@ -297,6 +306,24 @@ def compare(
         seconds=time.monotonic() - started,
         hopeless_at=hopeless_at,
     )
+
+
+def changed_while_timed(comparison: Comparison) -> str | None:
+    """Why the candidate did other things while timed than the original did, or ``None``.
+
+    For a comparison on sequences (``compare(..., sequences=True)``), which have no per-call
+    behaviour observed beforehand to hold the timed digests against: each sequence whose
+    digests are one value over all the original's processes (else it varies by itself and
+    judges nothing) must give the candidate that value, and only that, in every process.
+    """
+    original, candidate = comparison.seen
+    for number in sorted(original):
+        if len(original[number]) == 1 and candidate.get(number, set()) != original[number]:
+            return (
+                f"on recorded sequence {number + 1}: behaves differently while timed than the "
+                "original does"
+            )
+    return None
 
 
 def _sequential(
