@@ -12,9 +12,18 @@ _WORD = re.compile(r"[^\W_]+")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 # For ASCII text as bytes: letters lowercased (``casefold()`` of ASCII), digits kept, every
 # other character a space.
-_ASCII_WORDS = bytes(
-    ord(chr(code).lower()) if code < 128 and chr(code).isalnum() else ord(" ")
-    for code in range(256)
+# (A literal: a module that computes it at import runs code when imported, which Evolver's
+# capability check refuses where the original does not.)
+_ASCII_WORDS = (
+    b"                                                "  # 0-47
+    b"0123456789"
+    b"       "
+    b"abcdefghijklmnopqrstuvwxyz"  # A-Z lowercased
+    b"      "
+    b"abcdefghijklmnopqrstuvwxyz"
+    b"     "  # to 127
+    b"                                                                "
+    b"                                                                "  # 128-255
 )
 
 
