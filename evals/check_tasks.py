@@ -48,12 +48,16 @@ from pathlib import Path
 
 from agent.config import RunConfig
 from agent.domain import Candidate, Metrics, Target, TargetRef
+from agent.profile.recording import record_calls
 from agent.project.runner import Project
 from agent.reports import format as fmt
 from agent.verify import equivalence as same
+from agent.verify import sequences
+from agent.verify.bench import GENERATED_SEQUENCES
 from agent.verify.capabilities import check_capabilities
 from agent.verify.harness import HarnessError
-from agent.verify.scope import check_static
+from agent.verify.scope import check_static, parsed
+from agent.verify.unit import Unit, helper_refusal, shared_helpers, unit_of
 from evals.corpus import KINDS, MEMORY, TASKS_DIR, Task, load_task_checked
 from evals.peaks import PeakError, benchmark_calls, peak_ratios
 from evals.retime import RetimeError, retime_sides, speedup
@@ -113,7 +117,11 @@ def check_task(root: Path, parent: Path, project: Project) -> Checked:
     checked.sides["reference"] = reference
     checked.problems += check_tests(project, reference, "reference")
     if not checked.problems:
-        checked.problems += check_behaviour(project, task, original, reference)
+        unit = reference_unit(task)
+        judge = check_class_behaviour if unit.class_level else check_behaviour
+        checked.problems += judge(project, task, original, reference)
+        for helper in shared_helpers(unit, parsed(_source(task))):
+            checked.problems += check_helper_behaviour(project, task, helper, original, reference)
     return checked
 
 
@@ -149,11 +157,68 @@ def check_reference_static(task: Task) -> list[str]:
     source = (task.repo / ref.path).read_text(encoding="utf-8")
     candidate = Candidate("reference", ref, "reference", files, "reference solution")
     target = Target(ref, source, 0, Metrics(0, 0.0, 0.0, 0))
-    static = check_static(candidate, target, source)
+    static = check_static(candidate, target, source, unit=True)
     if static is not None:
         return [f"reference fails the {static[0]} check: {static[1]}"]
+    helper = helper_refusal(reference_unit(task), parsed(source))
+    if helper is not None:
+        return [f"reference fails the scope check: {helper}"]
     reach = check_capabilities(source, files[ref.path], ref.qualname)
     return [] if reach is None else [f"reference fails the capability check: {reach}"]
+
+
+def _source(task: Task) -> str:
+    return (task.repo / TargetRef.parse(task.target).path).read_text(encoding="utf-8")
+
+
+def reference_unit(task: Task) -> Unit:
+    """What the reference changes besides its target (``agent/verify/unit.py``)."""
+    ref = TargetRef.parse(task.target)
+    new = task.reference_files()[ref.path]
+    return unit_of(ref.qualname, parsed(_source(task)), parsed(new))
+
+
+def check_helper_behaviour(
+    project: Project, task: Task, helper: str, original: Sandbox, reference: Sandbox
+) -> list[str]:
+    """A rewritten helper that other code of the file also uses, judged on its own calls
+    (recorded from the task's tests and benchmarks) as Evolver judges it."""
+    ref = TargetRef(TargetRef.parse(task.target).path, helper)
+    try:
+        recording = record_calls(project, original, [ref])[ref]
+        calls = [*recording.test_calls, *recording.workload_calls]
+        origins = ["test"] * len(recording.test_calls) + ["recorded"] * len(
+            recording.workload_calls
+        )
+        behaviour = same.reference(project, original, ref, calls, origins, CHECK_TIMEOUT)
+        judgement = same.check(project, reference, ref, behaviour, 1e-9, CHECK_TIMEOUT)
+    except HarnessError as error:
+        return [f"the behaviour check of {helper} {error}"]
+    if not behaviour.checkable:
+        return [f"no recorded call of {helper} to judge the reference's on"]
+    return [] if judgement.reason is None else [f"reference's {helper} differs: {judgement.reason}"]
+
+
+def check_class_behaviour(
+    project: Project, task: Task, original: Sandbox, reference: Sandbox
+) -> list[str]:
+    """For kind "class": the reference judged as Evolver judges a change to a class, on
+    sequences of calls on real objects recorded from the task's tests and benchmarks and
+    drawn from them in new orders (``agent/verify/sequences.py``)."""
+    ref = TargetRef.parse(task.target)
+    recorded = record_calls(project, original, [ref])[ref].sequences
+    drawn = sequences.generate_sequences(
+        project, original, ref, recorded, GENERATED_SEQUENCES, CHECK_TIMEOUT
+    )
+    behaviour = sequences.observe_sequences(
+        project, original, ref, recorded, CHECK_TIMEOUT, drawn.sequences
+    )
+    real = [n for n, _ in behaviour.checkable if behaviour.origins[n] == "recorded"]
+    if not real:
+        notes = "; ".join(filter(None, (*behaviour.notes, drawn.note))) or "none recorded"
+        return [f"no recorded sequence of calls to judge the reference on: {notes}"]
+    why = sequences.check_sequences(project, reference, ref, behaviour, CHECK_TIMEOUT)
+    return [] if why is None else [f"reference differs: {why}"]
 
 
 def check_behaviour(

@@ -314,7 +314,7 @@ def test_check_tasks_catches_a_reference_that_behaves_otherwise(tmp_path: Path) 
 def test_check_tasks_on_a_task_of_the_corpus() -> None:
     done = check_tasks("--only", "merge-intervals", "--no-timing")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "1 tasks (0 rules, 1 model, 0 none), 0 failing" in done.stdout
+    assert "1 tasks (0 rules, 1 model, 0 none, 0 class), 0 failing" in done.stdout
     unknown = check_tasks("--only", "no-such-task")
     assert unknown.returncode == 2 and "no such task" in unknown.stderr
 

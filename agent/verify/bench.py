@@ -7,8 +7,8 @@ import dataclasses
 import threading
 from dataclasses import dataclass, field
 
-from agent.domain import Candidate, Target
-from agent.profile.recording import Recording
+from agent.domain import Candidate, Target, TargetRef
+from agent.profile.recording import Recording, record_calls
 from agent.project.runner import Project
 from agent.project.workspace import Workspace
 from agent.verify import equivalence as same
@@ -46,6 +46,7 @@ class Bench:
     _behaviour: same.Behaviour | None = None
     _behaviour_lock: threading.Lock = field(default_factory=threading.Lock)
     _sequences: sequences.SequenceBehaviour | None = None
+    _helpers: dict[str, tuple[TargetRef, same.Behaviour]] = field(default_factory=dict)
     _reach: Reach | None = None  # what reaches the target, when judged end to end
 
     @property
@@ -120,9 +121,23 @@ class Bench:
             observed = dataclasses.replace(observed, notes=(*observed.notes, drawn.note))
         return observed
 
-    def _observe(self) -> same.Behaviour:
-        real = self._real_calls()
-        ref = self.target.ref
+    def helper_behaviour(self, name: str) -> tuple[TargetRef, same.Behaviour]:
+        """A function of the target's file that a candidate rewrites and other code uses: its
+        calls recorded from the tests and the workload (on first need, in a sandbox of the
+        current state), and what the original does on them and on inputs drawn from them."""
+        with self._behaviour_lock:
+            if name not in self._helpers:
+                ref = TargetRef(self.target.ref.path, name)
+                with self.workspace.sandbox(f"record-{name}") as sandbox:
+                    recording = record_calls(self.project, sandbox, [ref])[ref]
+                self._helpers[name] = (ref, self._observe(ref, recording))
+            return self._helpers[name]
+
+    def _observe(
+        self, ref: TargetRef | None = None, recording: Recording | None = None
+    ) -> same.Behaviour:
+        ref = ref or self.target.ref
+        real = self._real_calls(recording or self.recording)
         generated = same.generate_inputs(
             self.project, self.original, ref, list(real), self.property_examples,
             self.check_timeout,
@@ -140,10 +155,9 @@ class Bench:
             behaviour = dataclasses.replace(behaviour, notes=(*behaviour.notes, generated.note))
         return behaviour
 
-    def _real_calls(self) -> dict[bytes, str]:
+    def _real_calls(self, recording: Recording) -> dict[bytes, str]:
         """The recorded calls and where each came from: the workload's are "recorded", unless
         the workload is the test suite; the tests' are "test"."""
-        recording = self.recording
         found = dict.fromkeys(recording.test_calls, "test")
         if recording.workload_calls != recording.test_calls:
             found.update(dict.fromkeys(recording.workload_calls, "recorded"))

@@ -25,7 +25,7 @@ from agent.verify.scope import check_static, parsed, syntax_error
 from agent.verify.speed import speed
 from agent.verify.suite import judge
 from agent.verify.tamper import Snapshot
-from agent.verify.unit import Unit, helper_refusal, unit_of
+from agent.verify.unit import Unit, helper_refusal, shared_helpers, unit_of
 from agent.verify.untrusted import scrub
 
 __all__ = ["CASCADE", "READING", "RUNNING", "TAMPER", "Bench", "Stage", "Trial", "verify"]
@@ -160,6 +160,10 @@ def equivalent(trial: Trial, bench: Bench) -> Verdict | None:
     behaviour is judged on what the workload shows instead (its output and exit code, here),
     and the tests stage follows as ever.
     """
+    for name, users in shared_helpers(trial.unit, parsed(bench.file_source)).items():
+        rejected = _shared_helper(trial, bench, name, users)
+        if rejected is not None:
+            return rejected
     if trial.unit.class_level:
         return _on_sequences(trial, bench)
     if not bench.per_call:
@@ -182,6 +186,27 @@ def equivalent(trial: Trial, bench: Bench) -> Verdict | None:
         trial.not_compared.append("equivalence")
     why = trial.judgement.reason
     return None if why is None else Verdict(False, "equivalence", why)
+
+
+def _shared_helper(trial: Trial, bench: Bench, name: str, users: list[str]) -> Verdict | None:
+    """A rewritten function that other code also uses is judged on its own calls as a target
+    is (recorded from the tests and the workload, and drawn from them): then every caller
+    gets the same answers from it."""
+    also = f"{name}, which {', '.join(users[:3])}{', …' if len(users) > 3 else ''} also use"
+    try:
+        ref, behaviour = bench.helper_behaviour(name)
+        counts = behaviour.counts()
+        if not counts["recorded"] + counts["test"]:
+            unrecorded = f"rewrites {also}, and no call of it was recorded to compare it on"
+            return Verdict(False, "equivalence", unrecorded)
+        judgement = same.check(
+            bench.project, trial.sandbox, ref, behaviour, bench.rel_tol, bench.check_timeout,
+            bench.strict_behaviour,
+        )  # fmt: skip
+    except HarnessError as error:
+        return Verdict(False, "equivalence", f"checking {also}: the behaviour check {error}")
+    differs = judgement.reason
+    return None if differs is None else Verdict(False, "equivalence", f"{also}: {differs}")
 
 
 def _on_sequences(trial: Trial, bench: Bench) -> Verdict | None:

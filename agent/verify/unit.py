@@ -11,8 +11,9 @@ what must then judge it:
   public answers and public attributes compared. So it is timed on them, construction
   included.
 - **A helper of the module rewritten** (one that exists in the original): whatever else
-  calls it changes too, and nothing checks those callers' behaviour. So a rewritten helper
-  may be used by nothing in the file but the definitions the candidate changes.
+  calls it changes too. A function is then judged on its own recorded calls as a target is
+  (so every caller sees the same answers); a constant or a class that other code uses may
+  not be rewritten.
 """
 
 from __future__ import annotations
@@ -77,12 +78,13 @@ def unit_of(target: str, original: cst.Module, new: cst.Module) -> Unit:
     return Unit(target, tuple(changed_definitions(original, new)))
 
 
-def helper_refusal(unit: Unit, original: cst.Module) -> str | None:
-    """Why a rewritten helper cannot be judged: some code of the original that the candidate
-    leaves as it was, other than the target, uses it (its behaviour would change unchecked)."""
+def shared_helpers(unit: Unit, original: cst.Module) -> dict[str, list[str]]:
+    """The existing module-level definitions the candidate rewrites that code it leaves as it
+    was, other than the target, also uses: each with those users."""
     top = {name: s for s in original.body for name in _bound(s)}
     rewritten = [n for n in unit.beyond if "." not in n and n in top and n != unit.owner]
     judged = {*unit.changed, unit.target}
+    shared = {}
     for name in rewritten:
         users = [
             where
@@ -90,12 +92,26 @@ def helper_refusal(unit: Unit, original: cst.Module) -> str | None:
             if where not in judged and node is not top[name] and name in names_in(node)
         ]
         if users:
-            shown = ", ".join(users[:3]) + (", …" if len(users) > 3 else "")
+            shared[name] = users
+    return shared
+
+
+def helper_refusal(unit: Unit, original: cst.Module) -> str | None:
+    """Why a rewritten definition that other code uses cannot be judged: it is not a function
+    (a constant, a class), whose own calls could be recorded and compared; its users'
+    behaviour would change unchecked."""
+    functions = {s.name.value for s in original.body if isinstance(s, cst.FunctionDef)}
+    for name, users in shared_helpers(unit, original).items():
+        if name not in functions:
             return (
-                f"rewrites {name}, which {shown} also use: their behaviour would change "
-                "unchecked (only the target's behaviour is compared)"
+                f"rewrites {name}, which {_listed(users)} also use: their behaviour would change "
+                "unchecked (a function's own calls are compared; this is not one)"
             )
     return None
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
 
 
 def _bound(statement: cst.BaseStatement) -> set[str]:

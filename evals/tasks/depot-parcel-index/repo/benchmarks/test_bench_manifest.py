@@ -1,0 +1,29 @@
+"""Benchmark: listing one depot's parcels on a busy day's manifest."""
+
+from __future__ import annotations
+
+import random
+
+from freight.manifest import Manifest, Parcel
+
+N_PARCELS = 200_000
+DEPOTS = [f"D{number:02d}" for number in range(60)]
+
+
+def make_manifest(seed: int = 11) -> Manifest:
+    rng = random.Random(seed)
+    depots = rng.choices(DEPOTS, k=N_PARCELS)
+    return Manifest(
+        Parcel(f"TRK{number:08d}", depot, (number * 7919 % 300 + 1) / 10)
+        for number, depot in enumerate(depots)
+    )
+
+
+def bench_case():
+    """The benchmarked call: ``(bound method, args)``."""
+    return make_manifest().at_depot, ("D17",)
+
+
+def test_bench_at_depot(benchmark):
+    function, args = bench_case()
+    assert len(benchmark(function, *args)) > 0

@@ -1,0 +1,5 @@
+"""Parcel manifests."""
+
+from freight.manifest import Manifest, Parcel
+
+__all__ = ["Manifest", "Parcel"]

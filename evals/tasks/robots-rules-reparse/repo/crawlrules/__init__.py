@@ -1,0 +1,5 @@
+"""Crawl rules."""
+
+from crawlrules.robots import RobotsPolicy
+
+__all__ = ["RobotsPolicy"]

@@ -1,0 +1,5 @@
+"""Book catalogue titles."""
+
+from catalog.titles import dedupe_titles, search_terms, slugify
+
+__all__ = ["dedupe_titles", "search_terms", "slugify"]
