@@ -11,10 +11,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from agent.domain import TargetRef
 from agent.project.runner import Project
+from agent.verify.answers import TimeAnswer
 from agent.verify.stats import decide, look_confidence, look_schedule
-from agent.verify.timing import Comparison, TimingPlan, compare
+from agent.verify.timing import Comparison, TimingError, TimingPlan, _believed, compare
 from sandbox import Limits, Sandbox
 from tests.conftest import write_files
 
@@ -198,3 +201,21 @@ def test_a_call_that_changes_its_argument_gets_a_fresh_copy_every_loop(tmp_path:
     calls = [pickle.dumps(((list(range(1000)),), {}))]
     compared = neutral_pair(tmp_path, TargetRef("pkg/cheap.py", "push"), calls)
     assert len(compared.seen[0][0]) == len(compared.seen[1][0]) == 1
+
+
+def answer(values: list[float], first: float = 0.001) -> TimeAnswer:
+    return TimeAnswer(loops=10, first=first, values=values, checks={}, clock_patched=[])
+
+
+def test_our_clock_decides_and_a_process_claiming_more_work_than_we_saw_is_refused() -> None:
+    """Per loop its samples say 10 ms (0.1 s a sample of 10 loops) where we clocked 0.1 s:
+    believed. Claiming twice what we saw (its marks came early, or its clock lies) is refused;
+    claiming less (it was traced or preempted between its clock and its mark) leaves our
+    figure, the more pessimistic one, and its own first pass is then not taken."""
+    clocked = [0.002, 0.1, 0.1]
+    first, values = _believed(answer([0.01, 0.01]), clocked, 10, 0.005)
+    assert values == [0.01, 0.01] and first == 0.001  # its own first pass, ours being 2 ms
+    with pytest.raises(TimingError, match="its clock is not to be believed"):
+        _believed(answer([0.02, 0.02]), clocked, 10, 0.005)
+    first, values = _believed(answer([0.005, 0.005], first=1e-6), clocked, 10, 0.005)
+    assert values == [0.01, 0.01] and first == 0.002  # ours, not its 1 µs

@@ -111,14 +111,20 @@ def _believed(
         raise _TooShort(min(clocked[1:]))
     ours = sum(clocked[1:])
     theirs = sum(answer.values) * loops
-    if abs(ours - theirs) > max(_CLOCK_TOLERANCE * ours, _CLOCK_SLACK * len(clocked)):
+    tolerance = max(_CLOCK_TOLERANCE * ours, _CLOCK_SLACK * len(clocked))
+    # More work than we saw between its marks: they came early, or its clock lies. Less is
+    # what a process preempted or traced between reading its clock and writing a mark shows:
+    # ours, the figure that decides, is then only the more pessimistic; but its own figures
+    # are not believed for anything (the first pass below).
+    if theirs - ours > tolerance:
         raise TimingError(
             f"timing process reported {theirs:.4f}s of timed work where we measured {ours:.4f}s: "
             "its clock is not to be believed"
         )
+    agrees = ours - theirs <= tolerance
     # A first pass too short for our clock: its own figure, as long as ours does not refute it.
     first = clocked[0]
-    if first < _FIRST_RESOLVED:
+    if first < _FIRST_RESOLVED and agrees:
         first = max(min(answer.first, first + _FIRST_RESOLVED), 1e-9)
     return first, [value / loops for value in clocked[1:]]
 
