@@ -22,7 +22,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from agent.config import RunConfig, load_config
-from agent.domain import Candidate, Target
+from agent.domain import Candidate, Outcome, Target
 from agent.project.interpreter import normalize
 from agent.providers.base import ProposalRequest, candidate_id
 from tests.loopback import ConnectionListener, Serving
@@ -216,6 +216,22 @@ def _closure(names: Sequence[str]) -> list[importlib.metadata.Distribution]:
 
 
 DEMO = Path(__file__).parents[1] / "examples" / "demo"
+
+
+def task_repo_files(task: Path) -> dict[str, str]:
+    """The files of an eval task's ``repo/`` (``evals/tasks/<name>``), by relative path."""
+    root = task / "repo"
+    return {
+        str(path.relative_to(root)): path.read_text(encoding="utf-8")
+        for path in root.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def outcome_of(outcomes: Sequence[Outcome], summary: str) -> Outcome:
+    """The one outcome of the candidate with that summary."""
+    [found] = [o for o in outcomes if o.candidate.summary == summary]
+    return found
 
 
 def demo_repo(path: Path) -> Path:

@@ -17,7 +17,16 @@ import pytest
 
 from agent import loop
 from agent.reports.model import ReportCandidate
-from tests.conftest import Offer, StaticProvider, git, init_repo, run_config, run_project_tests
+from tests.conftest import (
+    Offer,
+    StaticProvider,
+    git,
+    init_repo,
+    outcome_of,
+    run_config,
+    run_project_tests,
+    task_repo_files,
+)
 
 TASK = Path(__file__).resolve().parents[1] / "evals" / "tasks" / "customer-name-lookup"
 TARGET = "crm/book.py::CustomerBook.names_for"
@@ -66,19 +75,10 @@ FORGETS_ADD = INDEXED.replace(
 UNJUDGED = INDEXED.replace("return len(self.records)", "return len(self._index)")
 
 
-def task_files() -> dict[str, str]:
-    root = TASK / "repo"
-    files = {
-        str(path.relative_to(root)): path.read_text(encoding="utf-8")
-        for path in root.rglob("*")
-        if path.is_file() and "__pycache__" not in path.parts
-    }
-    return {**files, "crm/book.py": ORIGINAL}
-
-
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> loop.RunReport:
-    repo = init_repo(tmp_path_factory.mktemp("class") / "repo", task_files())
+    files = {**task_repo_files(TASK), "crm/book.py": ORIGINAL}
+    repo = init_repo(tmp_path_factory.mktemp("class") / "repo", files)
     config = run_config(
         repo, targets=(TARGET,), candidates=3, branch="evolver/class", confirm=False
     )
@@ -90,16 +90,11 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> loop.RunReport:
     return loop.run(config, StaticProvider(offers), loop.Silent())
 
 
-def outcome_of(report: loop.RunReport, summary: str) -> loop.Outcome:
-    [found] = [o for o in report.outcomes if o.candidate.summary == summary]
-    return found
-
-
 @pytest.mark.pipeline
 def test_an_index_kept_by_the_class_is_committed_judged_and_timed_on_sequences(
     report: loop.RunReport, tmp_path: Path
 ) -> None:
-    indexed = outcome_of(report, "index")
+    indexed = outcome_of(report.outcomes, "index")
     verdict = indexed.verdict
     assert verdict.accepted and indexed.committed, verdict.reason
     assert verdict.changed == ("CustomerBook.__init__", "CustomerBook.add")
@@ -123,7 +118,7 @@ def test_an_index_kept_by_the_class_is_committed_judged_and_timed_on_sequences(
 def test_an_index_that_add_forgets_is_rejected_on_a_recorded_sequence(
     report: loop.RunReport,
 ) -> None:
-    verdict = outcome_of(report, "forgets").verdict
+    verdict = outcome_of(report.outcomes, "forgets").verdict
     assert not verdict.accepted and verdict.stage == "equivalence", verdict.reason
     assert "recorded sequence" in verdict.reason and "names_for" in verdict.reason
 
@@ -132,6 +127,6 @@ def test_an_index_that_add_forgets_is_rejected_on_a_recorded_sequence(
 def test_a_changed_method_that_no_recorded_sequence_calls_is_rejected(
     report: loop.RunReport,
 ) -> None:
-    verdict = outcome_of(report, "unjudged").verdict
+    verdict = outcome_of(report.outcomes, "unjudged").verdict
     assert not verdict.accepted and verdict.stage == "equivalence", verdict.reason
     assert verdict.reason.startswith("changes CustomerBook.size, which no recorded sequence")

@@ -14,7 +14,14 @@ from pathlib import Path
 import pytest
 
 from agent import loop
-from tests.conftest import Offer, StaticProvider, init_repo, run_config
+from tests.conftest import (
+    Offer,
+    StaticProvider,
+    init_repo,
+    outcome_of,
+    run_config,
+    task_repo_files,
+)
 
 TASK = Path(__file__).resolve().parents[1] / "evals" / "tasks" / "title-normalize-helper"
 TARGET = "catalog/titles.py::dedupe_titles"
@@ -23,19 +30,10 @@ FAST = (TASK / "reference" / "catalog" / "titles.py").read_text(encoding="utf-8"
 NO_DIGITS = FAST.replace('_WORD = re.compile(r"[^\\W_]+")', '_WORD = re.compile(r"[^\\W_\\d]+")')
 
 
-def task_files() -> dict[str, str]:
-    root = TASK / "repo"
-    return {
-        str(path.relative_to(root)): path.read_text(encoding="utf-8")
-        for path in root.rglob("*")
-        if path.is_file() and "__pycache__" not in path.parts
-    }
-
-
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> loop.RunReport:
     assert NO_DIGITS != FAST
-    repo = init_repo(tmp_path_factory.mktemp("helper") / "repo", task_files())
+    repo = init_repo(tmp_path_factory.mktemp("helper") / "repo", task_repo_files(TASK))
     config = run_config(
         repo, targets=(TARGET,), candidates=2, branch="evolver/helper", confirm=False
     )
@@ -46,14 +44,9 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> loop.RunReport:
     return loop.run(config, StaticProvider(offers), loop.Silent())
 
 
-def outcome_of(report: loop.RunReport, summary: str) -> loop.Outcome:
-    [found] = [o for o in report.outcomes if o.candidate.summary == summary]
-    return found
-
-
 @pytest.mark.pipeline
 def test_a_shared_helper_made_fast_is_committed(report: loop.RunReport) -> None:
-    fast = outcome_of(report, "fast")
+    fast = outcome_of(report.outcomes, "fast")
     assert fast.verdict.accepted and fast.committed, fast.verdict.reason
     assert "_normalize" in fast.verdict.changed
     assert list(fast.changes) == ["dedupe_titles", *fast.verdict.changed]  # each with its diff
@@ -63,6 +56,6 @@ def test_a_shared_helper_made_fast_is_committed(report: loop.RunReport) -> None:
 def test_a_shared_helper_that_answers_otherwise_is_rejected_on_its_own_calls(
     report: loop.RunReport,
 ) -> None:
-    verdict = outcome_of(report, "no-digits").verdict
+    verdict = outcome_of(report.outcomes, "no-digits").verdict
     assert not verdict.accepted and verdict.stage == "equivalence", verdict.reason
     assert verdict.reason.startswith("_normalize, which slugify, search_terms also use: ")
