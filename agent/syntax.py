@@ -47,6 +47,11 @@ def normalized(source: str) -> str:
 # --- definitions, found by qualified name ---------------------------------------------------
 
 
+def is_private(name: str) -> bool:
+    """``_name`` but not ``__name__``: private by convention, no special meaning to Python."""
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
 def definition_name(statement: cst.CSTNode) -> str | None:
     """The name a ``def`` or ``class`` statement defines; ``None`` for any other statement."""
     return statement.name.value if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) else None

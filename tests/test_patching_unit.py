@@ -138,6 +138,22 @@ def test_refusals(reply: str, reason: str) -> None:
     assert reason in refusal(reply)
 
 
+def test_a_public_signature_that_differs_only_in_annotations_keeps_the_file_s() -> None:
+    # A model copying a method often rewrites its annotations; the file's go back, so that
+    # the interface stays as it was and the rest of the answer is judged, not refused.
+    annotated = ORIGINAL.replace(
+        "def add(self, name, city):", "def add(self, name: str, city: str = '') -> None:"
+    )
+    retyped = ADD.replace("name, city):", "name: 'Name', city: str = ''):")
+    new = apply_reply(fenced(f"{INIT}\n\n{retyped}\n\n{LOOKUP}"), annotated, TARGET, unit=True)
+    assert "    def add(self, name: str, city: str = '') -> None:\n" in new
+    assert "        self._index.setdefault(name, city)\n" in new
+    # anything more than annotations is still the scope's to refuse
+    moved = retyped.replace("city: str = ''", "city: str = 'x'")
+    with pytest.raises(PatchError, match=r"changes the signature of CustomerBook\.add"):
+        apply_reply(fenced(f"{INIT}\n\n{moved}\n\n{LOOKUP}"), annotated, TARGET, unit=True)
+
+
 def test_a_name_both_a_method_and_a_module_function_is_ambiguous() -> None:
     source = ORIGINAL + "\n\ndef add(self, name, city):\n    return None\n"
     with pytest.raises(PatchError) as error:

@@ -434,6 +434,27 @@ def test_the_unit_scope_of_a_function_shows_no_class(repo: Path) -> None:
     assert text.replace(text[text.index("\n\n## What else") :], "") == off
 
 
+@pytest.mark.parametrize(
+    ("source", "qualname", "objective", "offered"),
+    [
+        ("class Book:\n    def find(self, n):\n        return n\n", "Book.find", "time", True),
+        ("class Book:\n    def find(self, n):\n        return n\n", "Book.find", "memory", False),
+        ("def _key(n):\n    return n\n\n\ndef find(n):\n    return _key(n)\n", "find", "time",
+         True),
+        ("_LIMIT = 3\n\n\ndef find(n):\n    return min(n, _LIMIT)\n", "find", "time", True),
+        ("def key(n):\n    return n\n\n\ndef find(n):\n    return key(n)\n", "find", "time",
+         False),
+        ("def _unused(n):\n    return n\n\n\ndef find(n):\n    return n\n", "find", "time",
+         False),
+    ],
+)  # fmt: skip
+def test_the_unit_is_offered_where_the_target_has_one(
+    source: str, qualname: str, objective: str, offered: bool
+) -> None:
+    # A method's class, or the private helpers it uses; elsewhere the prompt stays as it was.
+    assert prompting.unit_in_view(source, qualname, objective) is offered
+
+
 def test_the_class_outline_has_attributes_signatures_and_first_docstring_lines() -> None:
     source = (
         "@dataclass_like\n"

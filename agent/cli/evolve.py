@@ -27,7 +27,12 @@ from agent.profile.recording import record_calls
 from agent.project.runner import Project, open_project
 from agent.project.workspace import Workspace, limits_of
 from agent.providers import make_provider
-from agent.providers.prompting import PromptBudgetError, PromptContext, build_prompt
+from agent.providers.prompting import (
+    PromptBudgetError,
+    PromptContext,
+    build_prompt,
+    unit_in_view,
+)
 from agent.providers.strategies import Strategy, assign, by_name, strategies
 from agent.providers.usage import Ledger
 from agent.rank.ranking import make_target, rank
@@ -210,6 +215,7 @@ def prompt(repo: Path, flags: Flags, strategy: str | None) -> None:
         context = PromptContext(
             hot, source, workspace.state, tuple(sorted(tests)), (),
             strategy=asked, strategies=offered, objective=config.objective,
+            unit=unit_in_view(source, hot.ref.qualname, config.objective),
         )  # fmt: skip
         try:
             built = build_prompt(

@@ -34,6 +34,7 @@ from agent.providers.prompting import (
     PromptContext,
     build_prompt,
     template_digest,
+    unit_in_view,
 )
 from agent.providers.strategies import Strategy, assign, named_in, strategies
 from agent.providers.usage import Ledger
@@ -204,6 +205,7 @@ class ModelProvider:
             strategy=strategy,
             strategies=strategies(request.objective) if strategy is None else (),
             objective=request.objective,
+            unit=_unit(request),
         )
         try:
             return build_prompt(
@@ -232,7 +234,7 @@ class ModelProvider:
         return ResponseCache.key({
             "provider": self.origin, "endpoint": self.endpoint,
             "parameters": {**asdict(chat), "system": None, "user": None},
-            "templates": template_digest(request.objective),
+            "templates": template_digest(request.objective, _unit(request)),
             "strategy": None if strategy is None else strategy.name,
             "target": str(request.target.ref), "file": request.file_source,
             "tests": request.tests,
@@ -319,3 +321,8 @@ class ModelProvider:
 
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _unit(request: ProposalRequest) -> bool:
+    """Whether the request's prompt offers the unit scope (``prompting.unit_in_view``)."""
+    return unit_in_view(request.file_source, request.target.ref.qualname, request.objective)

@@ -60,6 +60,7 @@ from agent.providers.context import (
 )
 from agent.providers.unit_context import ClassView, gather_class
 from agent.reports import format as fmt
+from agent.syntax import is_private
 
 if TYPE_CHECKING:
     import tiktoken
@@ -101,6 +102,24 @@ class PromptContext:
     # The unit scope (``Scope.unit``): the answer may change the target's class and the
     # module's private helpers, and the prompt says so and shows the class (``unit.j2``).
     unit: bool = False
+
+
+def unit_in_view(file_source: str, qualname: str, objective: str = "time") -> bool:
+    """Whether the prompt offers the unit scope: when the target is a method (its class may
+    change) or uses the module's private functions or constants (they may), for speed.
+
+    Everywhere else the scope has nothing to offer that the prompt could point at, and the
+    prompt stays as it was, so that replies recorded for it still answer. The memory objective
+    refuses class changes, so its prompts never offer them.
+    """
+    if objective != "time":
+        return False
+    if gather_class(file_source, qualname) is not None:
+        return True
+    return any(
+        helper.kind in ("function", "constant") and is_private(helper.name)
+        for helper in gather_helpers(file_source, qualname)
+    )
 
 
 @dataclass(frozen=True)

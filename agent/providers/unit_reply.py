@@ -24,6 +24,7 @@ from agent.syntax import (
     find_class,
     find_function,
     is_filler,
+    is_private,
     names_bound_by,
     normalized,
 )
@@ -105,6 +106,8 @@ def replace_namesakes(
             assert isinstance(old, Statement)  # every statement of a block is one of these
             if _same(module.code_for_node(old), cst.Module([]).code_for_node(new)):
                 continue  # repeated as it is: the file keeps its own text
+            if isinstance(old, cst.FunctionDef) and isinstance(new, cst.FunctionDef):
+                new = _with_annotations_of(old, new)
             out[index] = new.with_changes(leading_lines=old.leading_lines)
     old_codes = {normalized(module.code_for_node(s)) for s in body}
     rest = [
@@ -114,6 +117,31 @@ def replace_namesakes(
         and normalized(cst.Module([]).code_for_node(s)) not in old_codes
     ]
     return out, rest
+
+
+def _with_annotations_of(old: cst.FunctionDef, new: cst.FunctionDef) -> cst.FunctionDef:
+    """``new`` with ``old``'s signature when the two differ only in their annotations.
+
+    A public signature must stay as it is (``Scope.keeps_interface``), annotations included:
+    ``typing.get_type_hints``, dataclasses and validators read them. A model copying a
+    constructor often writes ``List`` for ``list`` or drops ``-> None``; the file's own
+    annotations put back make the rest of its answer judgeable rather than refused whole.
+    Anything more (a name, a default, a kind of parameter) is left for the scope to refuse.
+    """
+    if is_private(new.name.value) or _unannotated(old) != _unannotated(new):
+        return new
+    return new.with_changes(params=old.params, returns=old.returns)
+
+
+def _unannotated(function: cst.FunctionDef) -> str:
+    params = cst.ensure_type(function.params.visit(_DropAnnotations()), cst.Parameters)
+    prefix = "async " if function.asynchronous else ""
+    return normalized(f"{prefix}def f({cst.Module([]).code_for_node(params)}):\n    pass\n")
+
+
+class _DropAnnotations(cst.CSTTransformer):
+    def leave_Param(self, original: cst.Param, updated: cst.Param) -> cst.Param:
+        return updated.with_changes(annotation=None)
 
 
 def _times(n: int) -> str:

@@ -42,6 +42,7 @@ from agent.syntax import (
     definition_name,
     definitions,
     imports_of,
+    is_private,
     names_bound_by,
     normalized,
 )
@@ -117,14 +118,14 @@ class Scope:
             # A class that holds the target is compared member by member, never as a whole.
             return False
         owner, _, name = qualname.rpartition(".")
-        return _private(name) if owner == "" else owner == self.target.rpartition(".")[0]
+        return is_private(name) if owner == "" else owner == self.target.rpartition(".")[0]
 
     def keeps_interface(self, qualname: str) -> bool:
         """Whether the definition ``qualname``, though it may change, must keep its interface:
         a public function its signature and decorators, a public class all of it. Not the
         target: what its callers see is what its behaviour check and the tests judge, as
         without the unit scope (and a changed signature raises its risk)."""
-        return self.unit and qualname != self.target and not _private(qualname.rpartition(".")[2])
+        return self.unit and qualname != self.target and not is_private(qualname.rpartition(".")[2])
 
     def may_add_in(self, owner: str) -> bool:
         """Whether new statements may go in the block of ``owner`` (``""``: the module,
@@ -138,7 +139,7 @@ class Scope:
         """Whether a new name ``qualname`` may be bound where :meth:`may_add_in` allows: in a
         class only a private one, which no caller outside it is meant to use."""
         owner, _, name = qualname.rpartition(".")
-        return owner == "" or _private(name)
+        return owner == "" or is_private(name)
 
     def refusal(self, original: cst.Module, new: cst.Module) -> str | None:
         """Why ``new`` (the whole file as the candidate leaves it) changes more of ``original``
@@ -148,11 +149,6 @@ class Scope:
         if _declared_encoding(new.code) != _declared_encoding(original.code):
             return "changes the file's encoding declaration"
         return _Comparison(self, original, new).block(original.body, new.body, "")
-
-
-def _private(name: str) -> bool:
-    """``_name`` but not ``__name__``: private by convention, no special meaning to Python."""
-    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
 
 
 @dataclass(frozen=True)
