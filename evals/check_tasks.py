@@ -182,20 +182,19 @@ def check_helper_behaviour(
     project: Project, task: Task, helper: str, original: Sandbox, reference: Sandbox
 ) -> list[str]:
     """A rewritten helper that other code of the file also uses, judged on its own calls
-    (recorded from the task's tests and benchmarks) as Evolver judges it."""
+    (recorded from the task's tests and benchmarks, and drawn from them) as Evolver judges it."""
     ref = TargetRef(TargetRef.parse(task.target).path, helper)
     try:
         recording = record_calls(project, original, [ref])[ref]
-        calls = [*recording.test_calls, *recording.workload_calls]
-        origins = ["test"] * len(recording.test_calls) + ["recorded"] * len(
-            recording.workload_calls
+        behaviour = same.observe_recording(
+            project, original, ref, recording, FUZZ_EXAMPLES, CHECK_TIMEOUT
         )
-        behaviour = same.reference(project, original, ref, calls, origins, CHECK_TIMEOUT)
+        counts = behaviour.counts()
+        if not counts["recorded"] + counts["test"]:
+            return [f"no recorded call of {helper} to judge the reference's on"]
         judgement = same.check(project, reference, ref, behaviour, 1e-9, CHECK_TIMEOUT)
     except HarnessError as error:
         return [f"the behaviour check of {helper} {error}"]
-    if not behaviour.checkable:
-        return [f"no recorded call of {helper} to judge the reference's on"]
     return [] if judgement.reason is None else [f"reference's {helper} differs: {judgement.reason}"]
 
 
@@ -207,16 +206,12 @@ def check_class_behaviour(
     drawn from them in new orders (``agent/verify/sequences.py``)."""
     ref = TargetRef.parse(task.target)
     recorded = record_calls(project, original, [ref])[ref].sequences
-    drawn = sequences.generate_sequences(
+    behaviour = sequences.observe_probed(
         project, original, ref, recorded, GENERATED_SEQUENCES, CHECK_TIMEOUT
     )
-    behaviour = sequences.observe_sequences(
-        project, original, ref, recorded, CHECK_TIMEOUT, drawn.sequences
-    )
-    real = [n for n, _ in behaviour.checkable if behaviour.origins[n] == "recorded"]
-    if not real:
-        notes = "; ".join(filter(None, (*behaviour.notes, drawn.note))) or "none recorded"
-        return [f"no recorded sequence of calls to judge the reference on: {notes}"]
+    unjudged = sequences.unjudged(behaviour, ref.qualname, reference_unit(task).beyond)
+    if unjudged is not None:
+        return [f"the reference {unjudged}"]
     why = sequences.check_sequences(project, reference, ref, behaviour, CHECK_TIMEOUT)
     return [] if why is None else [f"reference differs: {why}"]
 

@@ -4,6 +4,7 @@ catch, resuming, the Ray executor against the local one, and `eval compare`."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,8 @@ from evals.run_task import EvalSettings, run_task
 from tests.conftest import evolver, write_files
 from tests.llm_server import LLMServer, Reply
 from tests.loopback import Serving
+
+TASKS = Path(__file__).resolve().parents[1] / "evals" / "tasks"
 
 SLOW_PAIRS = """
 def count_pairs(values: list[int], total: int) -> int:
@@ -312,11 +315,27 @@ def test_check_tasks_catches_a_reference_that_behaves_otherwise(tmp_path: Path) 
 
 
 def test_check_tasks_on_a_task_of_the_corpus() -> None:
-    done = check_tasks("--only", "merge-intervals", "--no-timing")
+    # a class task: its reference judged on sequences of calls on real objects
+    done = check_tasks("--only", "depot-parcel-index", "--no-timing")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "1 tasks (0 rules, 1 model, 0 none, 0 class), 0 failing" in done.stdout
+    assert "1 tasks (0 rules, 0 model, 0 none, 1 class), 0 failing" in done.stdout
     unknown = check_tasks("--only", "no-such-task")
     assert unknown.returncode == 2 and "no such task" in unknown.stderr
+
+
+def test_check_tasks_judges_a_class_reference_on_sequences(tmp_path: Path) -> None:
+    # The task's wrong variant (a remove that forgets the index) as the reference, without
+    # the hidden tests that catch it: the sequences must.
+    task = tmp_path / "depot-parcel-index"
+    shutil.copytree(TASKS / "depot-parcel-index", task)
+    shutil.rmtree(task / "reference")
+    (task / "wrong").rename(task / "reference")
+    (task / "reference" / "WHY.txt").unlink()
+    for hidden in (task / "hidden").glob("test_*.py"):
+        hidden.write_text("def test_nothing() -> None:\n    pass\n", encoding="utf-8")
+    done = check_tasks("--tasks-dir", str(tmp_path), "--no-timing")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "reference differs: on " in done.stdout and "sequence" in done.stdout, done.stdout
 
 
 def test_a_task_is_loaded_with_all_its_problems(tmp_path: Path) -> None:

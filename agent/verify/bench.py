@@ -3,7 +3,6 @@ recorded calls: the same for all its candidates) and the trial (one candidate in
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from dataclasses import dataclass, field
 
@@ -96,7 +95,7 @@ class Bench:
             if self._behaviour is None and not self.per_call:  # nothing to observe it on
                 self._behaviour = same.Behaviour([], [], [], [], [], [], frozenset())
             if self._behaviour is None:
-                self._behaviour = self._observe()
+                self._behaviour = self._observe(self.target.ref, self.recording)
             return self._behaviour
 
     def sequence_behaviour(self) -> sequences.SequenceBehaviour:
@@ -104,22 +103,11 @@ class Bench:
         target's class; observed once per target, for the candidates that change the class."""
         with self._behaviour_lock:
             if self._sequences is None:
-                self._sequences = self._observe_sequences()
+                self._sequences = sequences.observe_probed(
+                    self.project, self.original, self.target.ref, self.recording.sequences,
+                    GENERATED_SEQUENCES, self.check_timeout,
+                )  # fmt: skip
             return self._sequences
-
-    def _observe_sequences(self) -> sequences.SequenceBehaviour:
-        """The recorded sequences, and as many drawn from them in orders none had (the
-        stateful probe), replayed on the original."""
-        recorded, ref = self.recording.sequences, self.target.ref
-        drawn = sequences.generate_sequences(
-            self.project, self.original, ref, recorded, GENERATED_SEQUENCES, self.check_timeout
-        )
-        observed = sequences.observe_sequences(
-            self.project, self.original, ref, recorded, self.check_timeout, drawn.sequences
-        )
-        if drawn.note:
-            observed = dataclasses.replace(observed, notes=(*observed.notes, drawn.note))
-        return observed
 
     def helper_behaviour(self, name: str) -> tuple[TargetRef, same.Behaviour]:
         """A function of the target's file that a candidate rewrites and other code uses: its
@@ -133,35 +121,11 @@ class Bench:
                 self._helpers[name] = (ref, self._observe(ref, recording))
             return self._helpers[name]
 
-    def _observe(
-        self, ref: TargetRef | None = None, recording: Recording | None = None
-    ) -> same.Behaviour:
-        ref = ref or self.target.ref
-        real = self._real_calls(recording or self.recording)
-        generated = same.generate_inputs(
-            self.project, self.original, ref, list(real), self.property_examples,
+    def _observe(self, ref: TargetRef, recording: Recording) -> same.Behaviour:
+        return same.observe_recording(
+            self.project, self.original, ref, recording, self.property_examples,
             self.check_timeout,
         )  # fmt: skip
-        calls = [*real, *generated.calls, *generated.probes]
-        origins = [
-            *real.values(),
-            *["generated"] * len(generated.calls),
-            *["probe"] * len(generated.probes),
-        ]
-        behaviour = same.reference(
-            self.project, self.original, ref, calls, origins, self.check_timeout
-        )
-        if generated.note:
-            behaviour = dataclasses.replace(behaviour, notes=(*behaviour.notes, generated.note))
-        return behaviour
-
-    def _real_calls(self, recording: Recording) -> dict[bytes, str]:
-        """The recorded calls and where each came from: the workload's are "recorded", unless
-        the workload is the test suite; the tests' are "test"."""
-        found = dict.fromkeys(recording.test_calls, "test")
-        if recording.workload_calls != recording.test_calls:
-            found.update(dict.fromkeys(recording.workload_calls, "recorded"))
-        return found
 
     def notes(self) -> tuple[str, ...]:
         """What the behaviour check could not do, if it ran."""

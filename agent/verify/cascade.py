@@ -215,38 +215,10 @@ def _on_sequences(trial: Trial, bench: Bench) -> Verdict | None:
     replayed on a pickled object would carry the original's private state, not the
     candidate's. At least one recorded step that the original repeats must call the target;
     else nothing real has compared it, and nothing is accepted."""
-    owner, method = bench.target.ref.qualname.rsplit(".", 1)
     behaviour = bench.sequence_behaviour()
-    real = [(n, s) for n, s in behaviour.checkable if behaviour.origins[n] == "recorded"]
-    called = {behaviour.replays[n].names[s] for n, s in real}
-    # A public method it changes that no recorded step calls would be judged by nothing.
-    unjudged = [
-        name
-        for name in trial.unit.beyond
-        if name.startswith(owner + ".")
-        and not name.rpartition(".")[2].startswith("_")
-        and name.rpartition(".")[2] not in called
-    ]
-    if unjudged and method in called:
-        return Verdict(
-            False,
-            "equivalence",
-            f"changes {', '.join(unjudged)}, which no recorded sequence of calls on {owner} "
-            "objects calls: its behaviour would not be compared",
-        )
-    if method not in called:
-        recorded = behaviour.origins.count("recorded")
-        found = (
-            f"none of the {recorded} recorded ones calls {method} in a way the original repeats"
-            if recorded
-            else f"none was recorded ({'; '.join(behaviour.notes) or 'no object was made'})"
-        )
-        return Verdict(
-            False,
-            "equivalence",
-            f"changes {', '.join(trial.unit.beyond)}: such a change is judged on sequences of "
-            f"calls on {owner} objects, and {found}",
-        )
+    refusal = sequences.unjudged(behaviour, bench.target.ref.qualname, trial.unit.beyond)
+    if refusal is not None:
+        return Verdict(False, "equivalence", refusal)
     why = sequences.check_sequences(
         bench.project,
         trial.sandbox,

@@ -26,10 +26,12 @@ looks like a secret.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
 from agent.domain import ProbeDifference, TargetRef
+from agent.profile.recording import Recording
 from agent.project.runner import Project
 from agent.verify.answers import InputsAnswer, MalformedAnswer, ObserveAnswer
 from agent.verify.harness import HarnessError, run_harness
@@ -229,6 +231,34 @@ def reference(
             for number, again in zip(kept, second.shared, strict=True)
         ],
     )
+
+
+def observe_recording(
+    project: Project,
+    sandbox: Sandbox,
+    target: TargetRef,
+    recording: Recording,
+    examples: int,
+    timeout: float,
+) -> Behaviour:
+    """What the original in ``sandbox`` does on the calls ``recording`` holds and on inputs
+    drawn from them (``examples`` and half as many probes): the reference its candidates
+    must match. The workload's calls are "recorded", unless the workload is the test suite;
+    the tests' are "test"."""
+    real = dict.fromkeys(recording.test_calls, "test")
+    if recording.workload_calls != recording.test_calls:
+        real.update(dict.fromkeys(recording.workload_calls, "recorded"))
+    generated = generate_inputs(project, sandbox, target, list(real), examples, timeout)
+    calls = [*real, *generated.calls, *generated.probes]
+    origins = [
+        *real.values(),
+        *["generated"] * len(generated.calls),
+        *["probe"] * len(generated.probes),
+    ]
+    behaviour = reference(project, sandbox, target, calls, origins, timeout)
+    if generated.note:
+        behaviour = dataclasses.replace(behaviour, notes=(*behaviour.notes, generated.note))
+    return behaviour
 
 
 def check(

@@ -29,11 +29,13 @@ after the step must match either way: the object lives on, and its next caller s
 Everything the sandbox returns is hostile data: a validated JSON answer
 (:class:`~agent.verify.answers.SequencesAnswer`), never a pickle; the sequences themselves are
 opaque bytes here, and every reason built from what the code under test controls is capped and
-scrubbed. Not yet part of the cascade (issue 17 wires it in with the wider scope).
+scrubbed.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -208,6 +210,57 @@ def observe_sequences(
     return SequenceBehaviour(
         sequences, first.sequences, frozenset(checkable), tuple(notes), origins
     )
+
+
+def observe_probed(
+    project: Project,
+    sandbox: Sandbox,
+    target: TargetRef,
+    recorded: list[bytes],
+    count: int,
+    timeout: float,
+) -> SequenceBehaviour:
+    """The ``recorded`` sequences and up to ``count`` drawn from them in orders none had (the
+    stateful probe), replayed on the original in ``sandbox``: the reference a change to the
+    target's class must match."""
+    drawn = generate_sequences(project, sandbox, target, recorded, count, timeout)
+    observed = observe_sequences(project, sandbox, target, recorded, timeout, drawn.sequences)
+    if drawn.note:
+        observed = dataclasses.replace(observed, notes=(*observed.notes, drawn.note))
+    return observed
+
+
+def unjudged(behaviour: SequenceBehaviour, target: str, changed: Sequence[str]) -> str | None:
+    """Why the sequences cannot judge a change to the class of the method ``target`` (a
+    qualified name) that changes ``changed`` besides it, or ``None``.
+
+    At least one recorded step that the original repeats must call the target: drawn
+    sequences alone are no real use of it. And every public method the change rewrites must
+    be called by one: a method nothing calls would be judged by nothing.
+    """
+    owner, method = target.rsplit(".", 1)
+    real = [(n, s) for n, s in behaviour.checkable if behaviour.origins[n] == ORIGINS[0]]
+    called = {behaviour.replays[n].names[s] for n, s in real}
+    if method not in called:
+        recorded = behaviour.origins.count(ORIGINS[0])
+        found = (
+            f"none of the {recorded} recorded ones calls {method} in a way the original repeats"
+            if recorded
+            else f"none was recorded ({'; '.join(behaviour.notes) or 'no object was made'})"
+        )
+        return (
+            f"changes {', '.join(changed)}: such a change is judged on sequences of calls on "
+            f"{owner} objects, and {found}"
+        )
+    members = (name.rpartition(".") for name in changed if name.startswith(owner + "."))
+    # The constructor runs first in every sequence; a private member is reached through them.
+    uncalled = [f"{o}.{n}" for o, _, n in members if not n.startswith("_") and n not in called]
+    if uncalled:
+        return (
+            f"changes {', '.join(uncalled)}, which no recorded sequence of calls on {owner} "
+            "objects calls: its behaviour would not be compared"
+        )
+    return None
 
 
 def check_sequences(
