@@ -464,6 +464,29 @@ def test_methods_follow_the_members_they_call() -> None:
     assert reason(helper, original, "Box.size") is None
 
 
+def test_rewritten_members_and_helpers_of_the_unit_are_analysed_too() -> None:
+    # The unit scope lets a candidate rewrite its class's constructor and the module's
+    # private helpers: what they reach counts as the target's own reach does.
+    original = textwrap.dedent("""
+        def _tidy(text):
+            return text.strip()
+
+        class Book:
+            def __init__(self, records):
+                self.records = list(records)
+
+            def names(self):
+                return [_tidy(name) for name in self.records]
+    """)
+    spawning = original.replace(
+        "self.records = list(records)",
+        "import subprocess\n        subprocess.run(['id'])\n        self.records = list(records)",
+    )
+    assert reason(spawning, original, "Book.names") == new("runs processes (subprocess)")
+    dialing = original.replace("return text.strip()", "import socket\n    return text.strip()")
+    assert reason(dialing, original, "Book.names") == new("uses the network (socket)")
+
+
 def test_added_class_members_run_at_import() -> None:
     source = candidate(top="class _K:\n    X = setup()\n")
     assert reason(source) == new("runs code at import (calls setup())")
