@@ -417,7 +417,8 @@ def test_the_unit_scope_shows_the_class_and_says_what_else_may_change(repo: Path
     assert "`Index.__init__`, the constructor:" in text
     assert "`Index.lookup`, which `first` calls on `self`:" in text
     assert text.count("def lookup(self, words):\n    return [self._position(w)") == 1
-    assert "add private methods and class\nattributes" in text
+    assert "add private methods and\nattributes" in text
+    assert "must start\nwith an underscore" in text
     assert text.index("## Its class") < text.index("## Profile")
     assert text.index("## Reply format") < text.index("## What else you may change")
     assert "## Its class" not in off and "What else you may change" not in off
