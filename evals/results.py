@@ -51,6 +51,7 @@ from typing import Any
 
 KINDS = ("rules", "model", "none")  # scored on time; a summary always lists them
 MEMORY = "memory"  # the kind scored on peak memory; a summary lists it when a run has some
+CLASS = "class"  # scored on time, its speedup beyond the target; listed when a run has some
 MIN_MEMORY_RATIO = 1.1  # a correct saving: at most 1/1.1 of the original's peak memory
 STATUSES = ("ok", "error")
 HIDDEN = ("passed", "failed", None)
@@ -184,9 +185,9 @@ class TaskResult:
     wall_seconds: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.kind not in (*KINDS, MEMORY):
+        if self.kind not in (*KINDS, CLASS, MEMORY):
             raise ValueError(
-                f"task {self.task!r}: kind {self.kind!r} is not one of {(*KINDS, MEMORY)}"
+                f"task {self.task!r}: kind {self.kind!r} is not one of {(*KINDS, CLASS, MEMORY)}"
             )
         if self.status not in STATUSES:
             raise ValueError(f"task {self.task!r}: status {self.status!r} is not ok or error")
@@ -394,8 +395,10 @@ class TaskResult:
 
 
 def kinds_of(tasks: Iterable[TaskResult]) -> tuple[str, ...]:
-    """The kinds a summary lists: ``KINDS``, then ``MEMORY`` when a task is of it."""
-    return (*KINDS, MEMORY) if any(task.kind == MEMORY for task in tasks) else KINDS
+    """The kinds a summary lists: ``KINDS``, then ``CLASS`` and ``MEMORY`` when a task is of
+    them."""
+    present = {task.kind for task in tasks}
+    return (*KINDS, *(kind for kind in (CLASS, MEMORY) if kind in present))
 
 
 def _listed(interval: tuple[float, float] | None) -> list[float] | None:

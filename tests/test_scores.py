@@ -274,6 +274,16 @@ def test_summary_of_a_known_run() -> None:
     json.dumps(totals)  # JSON-able
 
 
+def test_a_class_task_is_scored_on_time_and_listed_when_a_run_has_one() -> None:
+    tasks = [correct("index", 3.0, kind="class"), result("plain")]
+    totals = scores.summary(tasks)
+    assert totals["solved"] == {"count": 1, "of": 2, "share": 0.5}
+    assert totals["by_kind"]["class"] == {"tasks": 1, "solved": 1, "speedup_geomean": 3.0}
+    assert "class" not in scores.summary([result("plain")])["by_kind"]
+    text = tables.markdown(run("oracle", tasks))
+    assert "| index | class | correct ≥ 1.1× |" in text and "| class | 1 | 1 | 3.00× |" in text
+
+
 def test_summary_of_nothing_has_no_shares() -> None:
     totals = scores.summary([])
     assert totals["tasks"] == 0 and totals["solved"]["share"] is None
