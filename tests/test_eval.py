@@ -315,26 +315,35 @@ def test_check_tasks_catches_a_reference_that_behaves_otherwise(tmp_path: Path) 
 
 
 def test_check_tasks_on_a_task_of_the_corpus() -> None:
-    # a class task: its reference judged on sequences of calls on real objects
-    done = check_tasks("--only", "depot-parcel-index", "--no-timing")
+    done = check_tasks("--only", "merge-intervals", "--no-timing")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "1 tasks (0 rules, 0 model, 0 none, 1 class), 0 failing" in done.stdout
+    assert "1 tasks (0 rules, 1 model, 0 none, 0 class), 0 failing" in done.stdout
     unknown = check_tasks("--only", "no-such-task")
     assert unknown.returncode == 2 and "no such task" in unknown.stderr
 
 
 def test_check_tasks_judges_a_class_reference_on_sequences(tmp_path: Path) -> None:
-    # The task's wrong variant (a remove that forgets the index) as the reference, without
-    # the hidden tests that catch it: the sequences must.
-    task = tmp_path / "depot-parcel-index"
-    shutil.copytree(TASKS / "depot-parcel-index", task)
-    shutil.rmtree(task / "reference")
-    (task / "wrong").rename(task / "reference")
-    (task / "reference" / "WHY.txt").unlink()
-    for hidden in (task / "hidden").glob("test_*.py"):
-        hidden.write_text("def test_nothing() -> None:\n    pass\n", encoding="utf-8")
+    # A class task of the corpus (a tenth of its benchmark's parcels), and the same with its
+    # wrong variant (a remove that forgets the index) as the reference and no hidden tests to
+    # catch it: the sequences must.
+    for name, wrong in (("depot-right", False), ("depot-wrong", True)):
+        task = tmp_path / name
+        shutil.copytree(TASKS / "depot-parcel-index", task)
+        toml = (task / "task.toml").read_text(encoding="utf-8")
+        (task / "task.toml").write_text(toml.replace("depot-parcel-index", name), "utf-8")
+        bench = task / "repo" / "benchmarks" / "test_bench_manifest.py"
+        bench.write_text(bench.read_text("utf-8").replace("20_000", "2_000"), "utf-8")
+        if wrong:
+            shutil.rmtree(task / "reference")
+            (task / "wrong").rename(task / "reference")
+            (task / "reference" / "WHY.txt").unlink()
+            for hidden in (task / "hidden").glob("test_*.py"):
+                hidden.write_text("def test_nothing() -> None:\n    pass\n", encoding="utf-8")
     done = check_tasks("--tasks-dir", str(tmp_path), "--no-timing")
     assert done.returncode == 1, done.stdout + done.stderr
+    rows = {line.split()[0]: line.split() for line in done.stdout.splitlines() if line.strip()}
+    assert rows["depot-right"][-1] == "ok", done.stdout
+    assert rows["depot-wrong"][-1] != "ok", done.stdout
     assert "reference differs: on " in done.stdout and "sequence" in done.stdout, done.stdout
 
 
