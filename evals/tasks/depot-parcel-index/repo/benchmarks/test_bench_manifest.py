@@ -7,13 +7,14 @@ import random
 
 from freight.manifest import Manifest, Parcel
 
-N_PARCELS = 20_000
+N_PARCELS = 200_000
+DISPATCH_PARCELS = 20_000  # a smaller depot's day
 DEPOTS = [f"D{number:02d}" for number in range(60)]
 
 
-def make_manifest(seed: int = 11) -> Manifest:
+def make_manifest(seed: int = 11, size: int = N_PARCELS) -> Manifest:
     rng = random.Random(seed)
-    depots = rng.choices(DEPOTS, k=N_PARCELS)
+    depots = rng.choices(DEPOTS, k=size)
     parcels = [
         Parcel(f"TRK{number:08d}", depot, (number * 7919 % 300 + 1) / 10)
         for number, depot in enumerate(depots)
@@ -32,6 +33,6 @@ def test_bench_at_depot(benchmark):
 
 
 def test_dispatch_report():
-    manifest = make_manifest()
+    manifest = make_manifest(size=DISPATCH_PARCELS)
     counts = [len(manifest.at_depot(depot)) for depot in DEPOTS]
-    assert sum(counts) == N_PARCELS
+    assert sum(counts) == DISPATCH_PARCELS
