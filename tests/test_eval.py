@@ -323,16 +323,16 @@ def test_check_tasks_on_a_task_of_the_corpus() -> None:
 
 
 def test_check_tasks_judges_a_class_reference_on_sequences(tmp_path: Path) -> None:
-    # A class task of the corpus (a tenth of its benchmark's parcels), and the same with its
-    # wrong variant (a remove that forgets the index) as the reference and no hidden tests to
-    # catch it: the sequences the workload makes must.
+    # A class task of the corpus (its benchmarks on a hundredth of the parcels), and the same
+    # with its wrong variant (a remove that forgets the index) as the reference and no hidden
+    # tests to catch it: the sequences the workload makes must.
     for name, wrong in (("depot-right", False), ("depot-wrong", True)):
         task = tmp_path / name
         shutil.copytree(TASKS / "depot-parcel-index", task)
         toml = (task / "task.toml").read_text(encoding="utf-8")
         (task / "task.toml").write_text(toml.replace("depot-parcel-index", name), "utf-8")
         bench = task / "repo" / "benchmarks" / "test_bench_manifest.py"
-        small = bench.read_text("utf-8").replace("20_000", "2_000").replace("200_000", "20_000")
+        small = bench.read_text("utf-8").replace("20_000", "500").replace("200_000", "2_000")
         # a workload that lists a depot after a cancellation, and asserts nothing of it
         cancel = (
             "\n\ndef test_cancel():\n    manifest = make_manifest(size=50)\n"

@@ -73,8 +73,8 @@ def test_an_interrupted_run_is_resumed_from_the_history(make_repo: MakeRepo) -> 
     repo = make_repo(TWO_TARGETS)
     before = repo_state(repo)
     # Timing is not what is tested: an undecided candidate stops early (the resumed run keeps
-    # these settings).
-    quick = ["--no-confirm", "--timing-budget", "3", "--candidates", "2"]
+    # these settings), though not so early that a busy machine leaves count_known's undecided.
+    quick = ["--no-confirm", "--timing-budget", "6", "--candidates", "2"]
     process = subprocess.Popen(
         [*EVOLVER, "run", str(repo), *quick, "--branch", "evolver/resumed"],
         stdout=subprocess.PIPE,
