@@ -11,6 +11,7 @@ from typing import Any
 
 from agent.domain import TargetRef
 from agent.errors import UsageError
+from evals.results import CLASS, MEMORY  # the kinds scored as the results say
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -18,8 +19,6 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 TASKS_DIR = Path(__file__).resolve().parent / "tasks"
-MEMORY = "memory"  # the kind scored on peak memory (``--objective memory``); the others on time
-CLASS = "class"  # the speedup takes more than the target: its class's other members, or a helper
 KINDS = ("rules", "model", "none", MEMORY, CLASS)
 _NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -266,8 +265,7 @@ def template_digest(objective: str = "time", unit: bool = False) -> str:
 
 def _fenced(text: str, language: str = "python") -> str:
     """``text`` in a Markdown code fence longer than any backtick run inside it."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
+    fence = fmt.fence(text)
     return f"{fence}{language}\n{text.rstrip()}\n{fence}"
 
 

@@ -8,6 +8,7 @@ report) and then shows ``missing``: an en dash unless the caller's tables use an
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from typing import TypeGuard
 
@@ -119,3 +120,10 @@ def less_or_more(ratio: float | None, missing: str = MISSING) -> str:
     if not finite(ratio) or ratio <= 0:
         return missing
     return f"{times(ratio)} less" if ratio >= 1 else f"{times(1 / ratio)} more"
+
+
+def fence(code: str) -> str:
+    """A Markdown code fence longer than any run of backticks in ``code``, which could
+    otherwise close it early and turn the rest of the code into Markdown."""
+    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
+    return "`" * max(3, longest + 1)

@@ -11,7 +11,6 @@ first); older reports without evidence or risk still render. A run with memory i
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -284,20 +283,13 @@ def _definitions(committed: Sequence[ReportCandidate]) -> str:
             continue
         lines = [f"{_code(candidate.target)} changes {len(candidate.changes)} definitions:"]
         for name, diff in candidate.changes.items():
-            fence = _fence(diff)
+            fence = fmt.fence(diff)
             lines.append(
                 f"<details>\n<summary><code>{_text(name)}</code></summary>\n\n"
                 f"{fence}diff\n{diff}{fence}\n\n</details>"
             )
         blocks.append("\n".join(lines))
     return "\n\n".join(["### Beyond one function", *blocks]) if blocks else ""
-
-
-def _fence(code: str) -> str:
-    """A code fence longer than any run of backticks in ``code``, which could otherwise close
-    it early and turn the rest of a candidate's code into Markdown."""
-    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
-    return "`" * max(3, longest + 1)
 
 
 def _others(report: Report) -> str:

@@ -25,7 +25,7 @@ from agent.verify.scope import check_static, parsed, syntax_error
 from agent.verify.speed import speed
 from agent.verify.suite import judge
 from agent.verify.tamper import Snapshot
-from agent.verify.unit import Unit, helper_refusal, shared_helpers, unit_of
+from agent.verify.unit import Unit, helper_refusal, listed, shared_helpers, unit_of
 from agent.verify.untrusted import scrub
 
 __all__ = ["CASCADE", "READING", "RUNNING", "TAMPER", "Bench", "Stage", "Trial", "verify"]
@@ -192,7 +192,7 @@ def _shared_helper(trial: Trial, bench: Bench, name: str, users: list[str]) -> V
     """A rewritten function that other code also uses is judged on its own calls as a target
     is (recorded from the tests and the workload, and drawn from them): then every caller
     gets the same answers from it."""
-    also = f"{name}, which {', '.join(users[:3])}{', …' if len(users) > 3 else ''} also use"
+    also = f"{name}, which {listed(users)} also use"
     try:
         ref, behaviour = bench.helper_behaviour(name)
         counts = behaviour.counts()

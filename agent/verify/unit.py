@@ -104,13 +104,14 @@ def helper_refusal(unit: Unit, original: cst.Module) -> str | None:
     for name, users in shared_helpers(unit, original).items():
         if name not in functions:
             return (
-                f"rewrites {name}, which {_listed(users)} also use: their behaviour would change "
+                f"rewrites {name}, which {listed(users)} also use: their behaviour would change "
                 "unchecked (a function's own calls are compared; this is not one)"
             )
     return None
 
 
-def _listed(names: list[str]) -> str:
+def listed(names: list[str]) -> str:
+    """The first three of ``names``, and an ellipsis for more."""
     return ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
 
 
