@@ -284,9 +284,8 @@ def make_bench(
 def assess_risks(outcomes: list[Outcome], bench: Bench) -> None:
     """How closely a reviewer should look at each accepted candidate."""
     for outcome in outcomes:
-        if outcome.verdict.accepted:  # so the behaviour was observed: counts() is free
-            counts = bench.behaviour().counts()
-            outcome.risk = assess(outcome, bench.target, counts["recorded"] + counts["test"])
+        if outcome.verdict.accepted:  # so the behaviour was observed: reading it is free
+            outcome.risk = assess(outcome, bench.target, bench.behaviour().real)
 
 
 def evolve(context: RunContext, bench: Bench, first: FirstRound | None = None) -> list[Outcome]:

@@ -189,8 +189,7 @@ def check_helper_behaviour(
         behaviour = same.observe_recording(
             project, original, ref, recording, FUZZ_EXAMPLES, CHECK_TIMEOUT
         )
-        counts = behaviour.counts()
-        if not counts["recorded"] + counts["test"]:
+        if not behaviour.real:
             return [f"no recorded call of {helper} to judge the reference's on"]
         judgement = same.check(project, reference, ref, behaviour, 1e-9, CHECK_TIMEOUT)
     except HarnessError as error:

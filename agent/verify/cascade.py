@@ -195,8 +195,7 @@ def _shared_helper(trial: Trial, bench: Bench, name: str, users: list[str]) -> V
     also = f"{name}, which {listed(users)} also use"
     try:
         ref, behaviour = bench.helper_behaviour(name)
-        counts = behaviour.counts()
-        if not counts["recorded"] + counts["test"]:
+        if not behaviour.real:
             unrecorded = f"rewrites {also}, and no call of it was recorded to compare it on"
             return Verdict(False, "equivalence", unrecorded)
         judgement = same.check(

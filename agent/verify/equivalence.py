@@ -87,10 +87,15 @@ class Behaviour:
             found[self.origins[number]] += 1
         return found
 
+    @property
+    def real(self) -> int:
+        """How many real calls (the workload's and the tests') a candidate is held to."""
+        return sum(1 for number in self.checkable if self.origins[number] in _REAL)
+
     def describe(self) -> str:
         counts = self.counts()
-        real = counts["recorded"] + counts["test"]
-        return f"{real} real calls, {counts['generated']} generated and {counts['probe']} probes"
+        generated, probes = counts["generated"], counts["probe"]
+        return f"{self.real} real calls, {generated} generated and {probes} probes"
 
 
 @dataclass(frozen=True)
